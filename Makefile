@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# One non-recursive Makefile for nflvs.  Everything it builds goes to build/.
+#   make            the daemons and the CLI
+#   sudo make check install what is missing, build, run every test
+#   sudo make demo  a namespace lab with traffic through a VIP
+#   make bench      the benchmarks under tests/bench (root)
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+BUILD   := build
+
+PKGS    := libnftnl libmnl libnetfilter_queue libconfig
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icommon -Idirector
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -fno-strict-aliasing -pthread -MMD -MP $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -pthread -lrt
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+COMMON_SRC   := $(wildcard common/*.c)
+DIRLIB_SRC   := $(filter-out director/main.c director/nflvsadm.c,$(wildcard director/*.c))
+UNIT_SRC     := $(wildcard tests/unit/*_test.c)
+E2E_SRC      := $(wildcard tests/e2e/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+COMMON_OBJ   := $(call obj,$(COMMON_SRC))
+DIRLIB_OBJ   := $(call obj,$(DIRLIB_SRC))
+
+PROGS := $(BUILD)/nflvs-director
+TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet
+
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/nflvs-director: $(call obj,director/main.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Tests ------------------------------------------------------------------
+
+$(BUILD)/tests/unit: $(call obj,$(UNIT_SRC)) $(DIRLIB_OBJ) $(COMMON_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+$(BUILD)/tests/e2e: $(call obj,$(E2E_SRC)) $(COMMON_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+$(BUILD)/tests/nflvs-testnet: $(call obj,tests/helpers/testnet.c) $(COMMON_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: $(PROGS) $(TEST_PROGS)
+
+# `check` first installs what is missing, then re-enters make so that the
+# pkg-config flags above are computed with the packages present.
+check:
+	$(Q)contrib/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory run-tests
+
+run-tests: tests
+	$(Q)tests/run-tests.sh
+
+demo:
+	$(Q)contrib/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/nflvs-testnet
+	$(Q)contrib/demo.sh
+
+bench:
+	$(Q)contrib/install-deps.sh --bench
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all check run-tests tests demo bench install clean
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

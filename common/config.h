@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFLVS_CONFIG_H
+#define NFLVS_CONFIG_H
+
+/*
+ * The configuration file (libconfig syntax, see nflvs.conf(5)), loaded and
+ * validated as a whole into plain structs.  Both daemons use it.  Nothing
+ * here touches the system: config_load() only reads the file.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define CFG_NAME_MAX		64
+#define CFG_PATH_MAX		108	/* sun_path */
+#define CFG_SCHED_MAX		16
+
+enum fwd_method {
+	FWD_NAT,
+	FWD_DR,
+	FWD_TUN,
+};
+
+enum tun_type {
+	TUN_IPIP,
+	TUN_GUE,
+	TUN_GRE,
+};
+
+enum check_type {
+	CHECK_NONE,
+	CHECK_TCP,
+	CHECK_HTTP,
+	CHECK_HTTPS,
+	CHECK_EXEC,
+};
+
+enum on_failure {
+	ON_FAILURE_REMOVE,
+	ON_FAILURE_QUIESCE,
+};
+
+/* scheduler_flags */
+#define SCHED_F_SH_PORT		0x01
+#define SCHED_F_SH_FALLBACK	0x02
+#define SCHED_F_MH_PORT		0x04
+#define SCHED_F_MH_FALLBACK	0x08
+
+struct cfg_status_range {
+	uint16_t lo, hi;
+};
+
+#define CFG_STATUS_MAX	8
+#define CFG_ARGV_MAX	32
+
+struct cfg_check {
+	enum check_type type;
+	double interval;		/* seconds, default 1.0 */
+	double timeout;			/* seconds, default 0.5 */
+	int rise, fall;			/* default 2, 2 */
+	int connect_port;		/* 0 = the real server's port */
+	char *path;			/* http(s), default "/" */
+	char *host;			/* http(s) Host header, NULL = address */
+	char *expect;			/* http(s) body substring, NULL = none */
+	struct cfg_status_range status[CFG_STATUS_MAX];
+	int nstatus;			/* 0 = 200-299 */
+	bool verify_tls;		/* https, default true */
+	char *argv[CFG_ARGV_MAX + 1];	/* exec, NULL terminated */
+	enum on_failure on_failure;	/* default remove */
+	bool expire_connections;	/* default false */
+	int line;			/* where it was given, 0 = default */
+};
+
+struct cfg_tunnel {
+	enum tun_type type;
+	uint16_t port;			/* gue: UDP port (required) */
+	bool csum;			/* gue/gre: outer checksum */
+};
+
+struct cfg_rs {
+	struct nflvs_addr addr;
+	uint16_t port;			/* 0 for fwmark services = same port */
+	int weight;			/* default 1, 0..65535 */
+	enum fwd_method fwd;		/* default: the service's */
+	struct cfg_tunnel tunnel;
+	uint32_t upper_threshold;	/* 0 = none */
+	uint32_t lower_threshold;
+	struct cfg_check check;		/* the service's unless overridden */
+	char **notify_up;		/* argv, NULL = none */
+	char **notify_down;
+	int line;
+};
+
+struct cfg_service {
+	char name[CFG_NAME_MAX];	/* "" if not named */
+	uint32_t fwmark;		/* != 0: a firewall-mark service */
+	struct nflvs_addr vip;		/* unset for fwmark services */
+	uint16_t port;			/* 0 = any port (needs persistence) */
+	uint8_t protocol;		/* IPPROTO_TCP/UDP/SCTP */
+	char scheduler[CFG_SCHED_MAX];	/* default "wlc" */
+	uint32_t sched_flags;		/* SCHED_F_* */
+	enum fwd_method fwd;		/* default nat */
+	uint32_t persistence;		/* seconds, 0 = off */
+	int persistence_netmask;	/* prefix length; default /32 or /128 */
+	bool one_packet;
+	bool has_sorry;
+	struct nflvs_addr sorry_addr;
+	uint16_t sorry_port;
+	uint32_t quorum;		/* minimum live weight, default 1 */
+	struct cfg_check check;		/* default for its real servers */
+	struct cfg_rs *rs;
+	size_t nrs;
+	int line;
+};
+
+struct cfg_director {
+	char table[CFG_NAME_MAX];	/* default "nflvs" */
+	int queue;			/* default 0 */
+	int queues;			/* default 1 */
+	uint32_t mark_mask;		/* default 0x00ff0000, contiguous */
+	char control[CFG_PATH_MAX];	/* default /run/nflvs/director.sock */
+	char shm[CFG_NAME_MAX];		/* default "/nflvs" */
+	bool syslog;			/* default false: log to stderr */
+	char log_level[16];		/* "error" .. "debug", default "info" */
+	char user[CFG_NAME_MAX];	/* health checker's user, "" = stay */
+};
+
+struct nflvs_config {
+	char *path;
+	struct cfg_director director;
+	struct cfg_service *svc;
+	size_t nsvc;
+};
+
+/*
+ * Errors are collected, never printed here: each is "FILE:LINE: message".
+ */
+struct cfg_errors {
+	char **msg;
+	size_t n;
+};
+
+/*
+ * Load and validate @path.  Returns 0 and fills @cfg when the file is valid;
+ * otherwise returns the number of errors (> 0) collected in @errs (and @cfg
+ * is left empty).  Every error of the file is reported, not just the first.
+ */
+int config_load(const char *path, struct nflvs_config *cfg,
+		struct cfg_errors *errs);
+void config_free(struct nflvs_config *cfg);
+void config_errors_free(struct cfg_errors *errs);
+
+/* Shared by the loader and nflvsadm: names and parsers of enumerations. */
+bool sched_name_valid(const char *name);
+int fwd_parse(const char *s);
+const char *fwd_name(enum fwd_method f);
+int sched_flag_parse(const char *s);
+int check_type_parse(const char *s);
+const char *check_type_name(enum check_type t);
+
+#endif
