@@ -36,7 +36,7 @@ DIRLIB_SRC   := $(filter-out director/main.c director/nflvsadm.c,$(wildcard dire
 UNIT_SRC     := $(wildcard tests/unit/*_test.c)
 E2E_SRC      := $(wildcard tests/e2e/*.c)
 
-obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_OBJ   := $(call obj,$(COMMON_SRC))
 DIRLIB_OBJ   := $(call obj,$(DIRLIB_SRC))
@@ -46,26 +46,30 @@ TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testne
 
 all: $(PROGS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/nflvs-director: $(call obj,director/main.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Tests ------------------------------------------------------------------
 
 $(BUILD)/tests/unit: $(call obj,$(UNIT_SRC)) $(DIRLIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 $(BUILD)/tests/e2e: $(call obj,$(E2E_SRC)) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 $(BUILD)/tests/nflvs-testnet: $(call obj,tests/helpers/testnet.c) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -102,3 +106,13 @@ clean:
 .PHONY: all check run-tests tests demo bench install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Fuzzing (clang, libFuzzer): make fuzz, then build/packet_fuzz CORPUS_DIR
+fuzz: $(BUILD)/packet_fuzz
+
+$(BUILD)/packet_fuzz: tests/fuzz/packet_fuzz.c director/packet.c common/addr.c
+	@mkdir -p $(BUILD)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $(CPPFLAGS) $^ -o $@
+
+.PHONY: fuzz

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "nft.h"
+
+/* No single message we build is larger; element lists are chunked. */
+#define NFT_MSG_ROOM	(64 * 1024)
+
+static int nft_batch_reserve(struct nft_batch *b, size_t room)
+{
+	size_t cap = b->cap;
+	char *n;
+
+	if (b->len + room <= b->cap)
+		return 0;
+	while (cap < b->len + room)
+		cap = cap ? cap * 2 : 2 * NFT_MSG_ROOM;
+	n = realloc(b->buf, cap);
+	if (!n) {
+		b->nomem = 1;
+		return -ENOMEM;
+	}
+	/* zeroed, so that attribute padding is deterministic */
+	memset(n + b->cap, 0, cap - b->cap);
+	b->buf = n;
+	b->cap = cap;
+	return 0;
+}
+
+int nft_batch_init(struct nft_batch *b)
+{
+	struct nlmsghdr *nlh;
+
+	memset(b, 0, sizeof(*b));
+	b->seq = (uint32_t)time(NULL) << 8;
+	if (nft_batch_reserve(b, NFT_MSG_ROOM) < 0)
+		return -ENOMEM;
+	nlh = nftnl_batch_begin(b->buf, b->seq++);
+	b->len = NLMSG_ALIGN(nlh->nlmsg_len);
+	b->seq_first = b->seq;
+	return 0;
+}
+
+void nft_batch_free(struct nft_batch *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type,
+			       uint16_t family, uint16_t flags)
+{
+	if (b->ended || nft_batch_reserve(b, NFT_MSG_ROOM) < 0)
+		return NULL;
+	b->cur = nftnl_nlmsg_build_hdr(b->buf + b->len, type, family,
+				       flags | NLM_F_ACK, b->seq++);
+	return b->cur;
+}
+
+void nft_batch_next(struct nft_batch *b)
+{
+	if (!b->cur)
+		return;
+	b->len += NLMSG_ALIGN(b->cur->nlmsg_len);
+	b->cur = NULL;
+}
+
+int nft_batch_end(struct nft_batch *b)
+{
+	struct nlmsghdr *nlh;
+
+	if (b->nomem || nft_batch_reserve(b, NFT_MSG_ROOM) < 0)
+		return -ENOMEM;
+	nlh = nftnl_batch_end(b->buf + b->len, b->seq++);
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	b->ended = 1;
+	return 0;
+}
+
+unsigned int nft_batch_count(const struct nft_batch *b)
+{
+	return b->seq - b->seq_first - (b->ended ? 1 : 0);
+}
+
+struct nlmsghdr *nft_batch_first(const struct nft_batch *b)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)b->buf;
+
+	return nft_batch_following(b, nlh);
+}
+
+struct nlmsghdr *nft_batch_following(const struct nft_batch *b,
+				     const struct nlmsghdr *nlh)
+{
+	const char *next = (const char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len);
+	const struct nlmsghdr *n = (const struct nlmsghdr *)next;
+
+	if (next + sizeof(*n) > b->buf + b->len ||
+	    n->nlmsg_type == NFNL_MSG_BATCH_END)
+		return NULL;
+	return (struct nlmsghdr *)n;
+}
+
+static struct mnl_socket *nft_socket(size_t sndbuf)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	int one = 1, rcv = 8 << 20, snd = sndbuf + 4096;
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	/* acks carry only the header, and the error text when there is one */
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
+		   sizeof(rcv));
+	if (snd > 200000)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE,
+			   &snd, sizeof(snd));
+	return nl;
+}
+
+/* Count the replies in one datagram; remember the first error. */
+static void nft_read_acks(const char *buf, int len, struct nft_result *res)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		const struct nlmsgerr *e;
+
+		if (nlh->nlmsg_type != NLMSG_ERROR)
+			continue;
+		e = mnl_nlmsg_get_payload(nlh);
+		res->acked++;
+		if (e->error && !res->err) {
+			res->err = e->error;
+			res->err_seq = e->msg.nlmsg_seq;
+		}
+	}
+}
+
+int nft_batch_commit(struct nft_batch *b, struct nft_result *res)
+{
+	unsigned int want = nft_batch_count(b);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct pollfd pfd;
+	int n;
+
+	memset(res, 0, sizeof(*res));
+	if (!b->ended && nft_batch_end(b) < 0)
+		return res->err = -ENOMEM;
+	nl = nft_socket(b->len);
+	if (!nl)
+		return res->err = -errno;
+	if (mnl_socket_sendto(nl, b->buf, b->len) < 0) {
+		res->err = -errno;
+		goto out;
+	}
+	/*
+	 * The kernel processes the batch inside sendmsg(), so every reply is
+	 * queued by now; a failed batch may answer fewer messages than sent.
+	 */
+	pfd.fd = mnl_socket_get_fd(nl);
+	pfd.events = POLLIN;
+	while (res->acked < want && poll(&pfd, 1, res->err ? 0 : 1000) > 0) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			if (!res->err)
+				res->err = -errno;
+			break;
+		}
+		nft_read_acks(buf, n, res);
+	}
+	if (!res->err && res->acked < want)
+		res->err = -ETIMEDOUT;
+out:
+	mnl_socket_close(nl);
+	return res->err;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFLVS_NFT_H
+#define NFLVS_NFT_H
+
+/*
+ * A growable nf_tables batch and the netlink round trip that commits it.
+ * Building never touches the kernel (the unit tests parse the buffer back);
+ * nft_batch_commit() sends it and reads every reply, because the kernel
+ * answers each message of a batch separately and one failure aborts all.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/netlink.h>
+
+struct nft_batch {
+	char *buf;
+	size_t len, cap;
+	struct nlmsghdr *cur;		/* message being built */
+	uint32_t seq_first;		/* seq of the first message after begin */
+	uint32_t seq;			/* seq of the next message */
+	int nomem;			/* an allocation failed on the way */
+	int ended;
+};
+
+struct nft_result {
+	int err;			/* 0 or -errno of the first failure */
+	uint32_t err_seq;		/* seq of the message that failed */
+	unsigned int acked;		/* replies read */
+};
+
+int nft_batch_init(struct nft_batch *b);
+void nft_batch_free(struct nft_batch *b);
+/* Start a message (NLM_F_ACK is added); NULL if out of memory. */
+struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type,
+			       uint16_t family, uint16_t flags);
+/* The message built into the last nft_batch_msg() is complete. */
+void nft_batch_next(struct nft_batch *b);
+/* Close the batch (NFNL_MSG_BATCH_END). */
+int nft_batch_end(struct nft_batch *b);
+unsigned int nft_batch_count(const struct nft_batch *b);
+
+/* Send and read every reply.  Returns 0 or the first error (-errno). */
+int nft_batch_commit(struct nft_batch *b, struct nft_result *res);
+
+/* Iterate the messages between begin and end (for tests and debugging). */
+struct nlmsghdr *nft_batch_first(const struct nft_batch *b);
+struct nlmsghdr *nft_batch_following(const struct nft_batch *b,
+				     const struct nlmsghdr *nlh);
+
+#endif

@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nftables rules of the director, built with libnftnl into one batch.  See
+ * ruleset.h for the shape; the chains, in hook order on prerouting:
+ *
+ *   queue_new  mangle      new flow to a VIP -> NFQUEUE (bypass if no one
+ *                          listens, so traffic is never blackholed)
+ *   mark_new   mangle + 10 the verdict's mark -> conntrack mark
+ *   nat_pre    dstnat      DNAT by conntrack mark through @nat4/@nat6
+ *
+ * The expressions follow what `nft --debug=netlink` prints for the same
+ * rules, so `nft list ruleset` shows them in nft's own syntax.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+#include <linux/netfilter_ipv4.h>
+
+#include "ruleset.h"
+
+/* nftables' datatype ids (nftables include/datatype.h) */
+#define TYPE_IPADDR		7
+#define TYPE_IP6ADDR		8
+#define TYPE_INET_PROTOCOL	12
+#define TYPE_INET_SERVICE	13
+#define TYPE_MARK		19
+#define TYPE_BITS		6
+#define CONCAT2(a, b)		(((a) << TYPE_BITS) | (b))
+#define CONCAT3(a, b, c)	(CONCAT2(CONCAT2(a, b), c))
+#define BYTEORDER_HOST		1
+
+#define XT_ALIGNED_NFQ	8	/* XT_ALIGN(sizeof(struct xt_NFQ_info_v3)) */
+
+/* the kernel wants an id for every new set; unique within the batch */
+#define SET_ID_L4_V4	1
+#define SET_ID_L4_V6	2
+#define SET_ID_SVC4	3
+#define SET_ID_SVC6	4
+#define SET_ID_NAT4	5
+#define SET_ID_NAT6	6
+
+struct rs_ctx {
+	struct nft_batch *b;
+	const struct ruleset *rs;
+	int err;
+};
+
+/* Families we use: where the queue rule and service sets live. */
+static int qfamily(const struct ruleset *rs, uint8_t af)
+{
+	if (rs->native_queue)
+		return NFPROTO_INET;
+	return af == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+}
+
+static void put_udata_comment(struct nftnl_udata_buf *u, uint8_t type,
+			      const char *comment)
+{
+	nftnl_udata_put_strz(u, type, comment);
+}
+
+/* ---- generic message helpers ------------------------------------------ */
+
+static void msg_table(struct rs_ctx *c, uint16_t type, int family,
+		      uint16_t flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(128);
+	struct nlmsghdr *nlh;
+
+	if (!t || !u) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, c->rs->table);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, family);
+	if (type == NFT_MSG_NEWTABLE) {
+		put_udata_comment(u, NFTNL_UDATA_TABLE_COMMENT,
+				  "managed by nflvs-director, do not edit");
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA,
+				     nftnl_udata_buf_data(u),
+				     nftnl_udata_buf_len(u));
+	}
+	nlh = nft_batch_msg(c->b, type, family, flags);
+	if (!nlh) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nft_batch_next(c->b);
+out:
+	nftnl_udata_buf_free(u);
+	nftnl_table_free(t);
+}
+
+static void msg_chain(struct rs_ctx *c, int family, const char *name,
+		      const char *type, int hook, int prio)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!ch) {
+		c->err = -ENOMEM;
+		return;
+	}
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->rs->table);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, family);
+	if (type) {
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, type);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, hook);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, prio);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nlh = nft_batch_msg(c->b, NFT_MSG_NEWCHAIN, family,
+			    NLM_F_CREATE | NLM_F_EXCL);
+	if (!nlh)
+		c->err = -ENOMEM;
+	else
+		nftnl_chain_nlmsg_build_payload(nlh, ch);
+	nft_batch_next(c->b);
+	nftnl_chain_free(ch);
+}
+
+/*
+ * A named set or map, or (@id != 0 and name "__set%d") an anonymous
+ * constant set referenced from a rule of the same batch.
+ */
+struct set_spec {
+	const char *name;
+	uint32_t id;
+	uint32_t flags;
+	uint32_t key_type, key_len;
+	uint32_t data_type, data_len;
+	bool key_host_order;
+	const char *comment;
+};
+
+static struct nftnl_set *set_new(const struct ruleset *rs, int family,
+				 const struct set_spec *sp)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_udata_buf *u;
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, rs->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, sp->name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, family);
+	if (sp->id)
+		nftnl_set_set_u32(s, NFTNL_SET_ID, sp->id);
+	if (!sp->key_len)
+		return s;	/* only names the set, for element messages */
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, sp->flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sp->key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sp->key_len);
+	if (sp->flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, sp->data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, sp->data_len);
+	}
+	u = nftnl_udata_buf_alloc(256);
+	if (!u) {
+		nftnl_set_free(s);
+		return NULL;
+	}
+	/* lets `nft list` print host-order keys (marks) correctly */
+	if (sp->key_host_order)
+		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
+				    BYTEORDER_HOST);
+	if (sp->comment)
+		put_udata_comment(u, NFTNL_UDATA_SET_COMMENT, sp->comment);
+	if (nftnl_udata_buf_len(u))
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA,
+				   nftnl_udata_buf_data(u),
+				   nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	return s;
+}
+
+static void msg_set(struct rs_ctx *c, int family, const struct set_spec *sp)
+{
+	struct nftnl_set *s = set_new(c->rs, family, sp);
+	struct nlmsghdr *nlh;
+
+	if (!s) {
+		c->err = -ENOMEM;
+		return;
+	}
+	nlh = nft_batch_msg(c->b, NFT_MSG_NEWSET, family,
+			    NLM_F_CREATE | NLM_F_EXCL);
+	if (!nlh)
+		c->err = -ENOMEM;
+	else
+		nftnl_set_nlmsg_build_payload(nlh, s);
+	nft_batch_next(c->b);
+	nftnl_set_free(s);
+}
+
+/* One element message: key (and data for maps), added or deleted. */
+static void msg_elem(struct rs_ctx *c, int family, const struct set_spec *sp,
+		     const void *key, size_t klen, const void *data,
+		     size_t dlen, bool del)
+{
+	struct nftnl_set *s = set_new(c->rs, family, sp);
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!s || !e) {
+		c->err = -ENOMEM;
+		nftnl_set_free(s);
+		nftnl_set_elem_free(e);
+		return;
+	}
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
+	if (data)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, dlen);
+	nftnl_set_elem_add(s, e);
+	nlh = nft_batch_msg(c->b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+			    family, del ? 0 : NLM_F_CREATE);
+	if (!nlh)
+		c->err = -ENOMEM;
+	else
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nft_batch_next(c->b);
+	nftnl_set_free(s);
+}
+
+/* ---- expressions ------------------------------------------------------ */
+
+static void add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (e)
+		nftnl_rule_add_expr(r, e);
+}
+
+static struct nftnl_expr *ex_payload(uint32_t base, uint32_t off,
+				     uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	return e;
+}
+
+static struct nftnl_expr *ex_meta(uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	return e;
+}
+
+static struct nftnl_expr *ex_ct_load(uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	return e;
+}
+
+static struct nftnl_expr *ex_ct_set(uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
+	return e;
+}
+
+static struct nftnl_expr *ex_cmp(uint32_t op, uint32_t sreg, const void *data,
+				 uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return e;
+}
+
+/* reg = reg & mask (32-bit, host order values such as marks) */
+static struct nftnl_expr *ex_and32(uint32_t reg, uint32_t mask)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	uint32_t zero = 0;
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	return e;
+}
+
+static struct nftnl_expr *ex_lookup(uint32_t sreg, const char *set,
+				    uint32_t set_id, int dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	if (set_id)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+	if (dreg >= 0)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+	return e;
+}
+
+static struct nftnl_expr *ex_counter(void)
+{
+	return nftnl_expr_alloc("counter");
+}
+
+static struct nftnl_expr *ex_queue(const struct ruleset *rs)
+{
+	struct nftnl_expr *e;
+
+	if (rs->native_queue) {
+		e = nftnl_expr_alloc("queue");
+		if (!e)
+			return NULL;
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, rs->queue);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, rs->queues);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
+				   NFT_QUEUE_FLAG_BYPASS);
+	} else {
+		/* iptables' -j NFQUEUE --queue-balance A:B --queue-bypass */
+		uint8_t *info = calloc(1, XT_ALIGNED_NFQ);
+		struct xt_NFQ_info_v3 q = {
+			.queuenum = rs->queue,
+			.queues_total = rs->queues,
+			.flags = NFQ_FLAG_BYPASS,
+		};
+
+		e = info ? nftnl_expr_alloc("target") : NULL;
+		if (!e) {
+			free(info);
+			return NULL;
+		}
+		memcpy(info, &q, sizeof(q));
+		nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+		/* libnftnl takes ownership of the info buffer */
+		nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, XT_ALIGNED_NFQ);
+	}
+	return e;
+}
+
+/* ct state new */
+static void add_ct_new(struct nftnl_rule *r)
+{
+	uint32_t zero = 0;
+
+	add_expr(r, ex_ct_load(NFT_CT_STATE, NFT_REG_1));
+	add_expr(r, ex_and32(NFT_REG_1, NF_CT_STATE_BIT(IP_CT_NEW)));
+	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero)));
+}
+
+/* meta nfproto ipv4|ipv6 */
+static void add_nfproto(struct nftnl_rule *r, uint8_t af)
+{
+	uint8_t p = af == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+
+	add_expr(r, ex_meta(NFT_META_NFPROTO, NFT_REG_1));
+	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &p, sizeof(p)));
+}
+
+/* (ct|meta) mark & mask != 0 */
+static void add_mark_nonzero(struct nftnl_rule *r, bool ct, uint32_t mask)
+{
+	uint32_t zero = 0;
+
+	add_expr(r, ct ? ex_ct_load(NFT_CT_MARK, NFT_REG_1)
+		       : ex_meta(NFT_META_MARK, NFT_REG_1));
+	add_expr(r, ex_and32(NFT_REG_1, mask));
+	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero)));
+}
+
+static void msg_rule(struct rs_ctx *c, int family, const char *chain,
+		     struct nftnl_rule *r, const char *comment)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(256);
+	struct nlmsghdr *nlh;
+
+	if (!u) {
+		c->err = -ENOMEM;
+		nftnl_rule_free(r);
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, c->rs->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+	put_udata_comment(u, NFTNL_UDATA_RULE_COMMENT, comment);
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+			    nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	nlh = nft_batch_msg(c->b, NFT_MSG_NEWRULE, family,
+			    NLM_F_CREATE | NLM_F_APPEND);
+	if (!nlh)
+		c->err = -ENOMEM;
+	else
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+	nft_batch_next(c->b);
+	nftnl_rule_free(r);
+}
+
+/* ---- the ruleset ------------------------------------------------------ */
+
+static const struct set_spec set_services4 = {
+	.name = "services4", .id = SET_ID_SVC4, .key_len = 12,
+	.key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+	.comment = "virtual services: vip . protocol . port",
+};
+
+static const struct set_spec set_services6 = {
+	.name = "services6", .id = SET_ID_SVC6, .key_len = 24,
+	.key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+	.comment = "virtual services: vip . protocol . port",
+};
+
+static const struct set_spec map_nat4 = {
+	.name = "nat4", .id = SET_ID_NAT4, .flags = NFT_SET_MAP, .key_type = TYPE_MARK,
+	.key_len = 4, .key_host_order = true,
+	.data_type = CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), .data_len = 8,
+	.comment = "NAT real servers: mark -> address . port",
+};
+
+static const struct set_spec map_nat6 = {
+	.name = "nat6", .id = SET_ID_NAT6, .flags = NFT_SET_MAP, .key_type = TYPE_MARK,
+	.key_len = 4, .key_host_order = true,
+	.data_type = CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), .data_len = 20,
+	.comment = "NAT real servers: mark -> address . port",
+};
+
+/* ct state new ip daddr . meta l4proto . th dport @servicesN counter queue */
+static void rule_queue_new(struct rs_ctx *c, uint8_t af)
+{
+	const struct ruleset *rs = c->rs;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	bool v4 = af == AF_INET;
+	uint32_t r_proto = v4 ? NFT_REG32_01 : NFT_REG32_04;
+	uint32_t r_port = v4 ? NFT_REG32_02 : NFT_REG32_05;
+	char comment[128];
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	if (rs->native_queue)
+		add_nfproto(r, af);
+	add_ct_new(r);
+	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
+			       v4 ? 4 : 16, NFT_REG32_00));
+	add_expr(r, ex_meta(NFT_META_L4PROTO, r_proto));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, r_port));
+	add_expr(r, ex_lookup(NFT_REG32_00, v4 ? "services4" : "services6",
+			      0, -1));
+	add_expr(r, ex_counter());
+	add_expr(r, ex_queue(rs));
+	snprintf(comment, sizeof(comment),
+		 "new connections to a virtual service: scheduled by nflvs-director");
+	msg_rule(c, qfamily(rs, af), "queue_new", r, comment);
+}
+
+/* ct state new meta mark & M != 0 ct mark set meta mark & M */
+static void rule_mark_new(struct rs_ctx *c)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_ct_new(r);
+	add_mark_nonzero(r, false, c->rs->mark_mask);
+	add_expr(r, ex_meta(NFT_META_MARK, NFT_REG_1));
+	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
+	add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
+	msg_rule(c, NFPROTO_INET, "mark_new", r,
+		 "keep the director's real-server choice in the conntrack mark");
+}
+
+/* the anonymous set { tcp, udp, sctp } of one nat_pre rule */
+static void set_l4protos(struct rs_ctx *c, uint32_t id)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	const struct set_spec sp = {
+		.name = "__set%d", .id = id,
+		.flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
+		.key_type = TYPE_INET_PROTOCOL, .key_len = 1,
+	};
+	const struct set_spec ref = { .name = "__set%d", .id = id };
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	unsigned int i;
+
+	msg_set(c, NFPROTO_INET, &sp);
+	s = set_new(c->rs, NFPROTO_INET, &ref);
+	if (!s) {
+		c->err = -ENOMEM;
+		return;
+	}
+	for (i = 0; i < sizeof(protos); i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+		if (!e) {
+			c->err = -ENOMEM;
+			break;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &protos[i], 1);
+		nftnl_set_elem_add(s, e);
+	}
+	nlh = nft_batch_msg(c->b, NFT_MSG_NEWSETELEM, NFPROTO_INET,
+			    NLM_F_CREATE);
+	if (!nlh)
+		c->err = -ENOMEM;
+	else
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nft_batch_next(c->b);
+	nftnl_set_free(s);
+}
+
+/*
+ * meta nfproto ipvN meta l4proto { tcp, udp, sctp } ct mark & M != 0
+ *	dnat ipN to ct mark & M map @natN
+ */
+static void rule_nat(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+	bool v4 = af == AF_INET;
+	uint32_t id = v4 ? SET_ID_L4_V4 : SET_ID_L4_V6;
+
+	set_l4protos(c, id);
+	r = nftnl_rule_alloc();
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_nfproto(r, af);
+	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
+	add_expr(r, ex_lookup(NFT_REG_1, "__set%d", id, -1));
+	add_mark_nonzero(r, true, c->rs->mark_mask);
+	add_expr(r, ex_ct_load(NFT_CT_MARK, NFT_REG_1));
+	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
+	add_expr(r, ex_lookup(NFT_REG_1, v4 ? "nat4" : "nat6", 0, NFT_REG_1));
+	e = nftnl_expr_alloc("nat");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY,
+				   v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN,
+				   v4 ? NFT_REG32_01 : NFT_REG_2);
+	}
+	add_expr(r, e);
+	msg_rule(c, NFPROTO_INET, "nat_pre", r,
+		 v4 ? "NAT: to the real server chosen for this connection (IPv4)"
+		    : "NAT: to the real server chosen for this connection (IPv6)");
+}
+
+/* create-then-delete: removes a table if it exists, never fails if not */
+static void msg_table_flush_out(struct rs_ctx *c, int family)
+{
+	msg_table(c, NFT_MSG_NEWTABLE, family, NLM_F_CREATE);
+	msg_table(c, NFT_MSG_DELTABLE, family, 0);
+}
+
+static void build_queue_part(struct rs_ctx *c, uint8_t af)
+{
+	const struct ruleset *rs = c->rs;
+	int fam = qfamily(rs, af);
+
+	msg_set(c, fam, af == AF_INET ? &set_services4 : &set_services6);
+	if (!rs->native_queue || af == AF_INET)
+		msg_chain(c, fam, "queue_new", "filter", NF_INET_PRE_ROUTING,
+			  NF_IP_PRI_MANGLE);
+	rule_queue_new(c, af);
+}
+
+int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	unsigned int i;
+
+	msg_table_flush_out(&c, NFPROTO_INET);
+	msg_table_flush_out(&c, NFPROTO_IPV4);
+	msg_table_flush_out(&c, NFPROTO_IPV6);
+
+	msg_table(&c, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL);
+	if (!rs->native_queue) {
+		msg_table(&c, NFT_MSG_NEWTABLE, NFPROTO_IPV4,
+			  NLM_F_CREATE | NLM_F_EXCL);
+		msg_table(&c, NFT_MSG_NEWTABLE, NFPROTO_IPV6,
+			  NLM_F_CREATE | NLM_F_EXCL);
+	}
+	build_queue_part(&c, AF_INET);
+	build_queue_part(&c, AF_INET6);
+
+	msg_set(&c, NFPROTO_INET, &map_nat4);
+	msg_set(&c, NFPROTO_INET, &map_nat6);
+	msg_chain(&c, NFPROTO_INET, "mark_new", "filter", NF_INET_PRE_ROUTING,
+		  NF_IP_PRI_MANGLE + 10);
+	rule_mark_new(&c);
+	msg_chain(&c, NFPROTO_INET, "nat_pre", "nat", NF_INET_PRE_ROUTING,
+		  NF_IP_PRI_NAT_DST);
+	rule_nat(&c, AF_INET);
+	rule_nat(&c, AF_INET6);
+
+	for (i = 0; i < rs->nsvc && !c.err; i++)
+		c.err = ruleset_build_service(b, rs, &rs->svc[i], false);
+	for (i = 0; i < rs->nnat && !c.err; i++)
+		c.err = ruleset_build_nat(b, rs, &rs->nat[i], false);
+	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
+}
+
+int ruleset_build_delete(struct nft_batch *b, const char *table)
+{
+	const struct ruleset rs = { .table = table };
+	struct rs_ctx c = { .b = b, .rs = &rs };
+
+	msg_table_flush_out(&c, NFPROTO_INET);
+	msg_table_flush_out(&c, NFPROTO_IPV4);
+	msg_table_flush_out(&c, NFPROTO_IPV6);
+	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
+}
+
+int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
+			  const struct rs_service *s, bool del)
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	bool v4 = s->vip.family == AF_INET;
+	uint8_t key[24] = { 0 };
+	size_t alen = v4 ? 4 : 16;
+	uint16_t port = htons(s->port);
+
+	/* vip . proto . port, each field padded to 4 bytes */
+	memcpy(key, s->vip.b, alen);
+	key[alen] = s->protocol;
+	memcpy(key + alen + 4, &port, 2);
+	msg_elem(&c, qfamily(rs, s->vip.family),
+		 v4 ? &set_services4 : &set_services6, key, alen + 8, NULL, 0,
+		 del);
+	return c.err;
+}
+
+int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
+		      const struct rs_nat *n, bool del)
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	bool v4 = n->addr.family == AF_INET;
+	uint8_t data[20] = { 0 };
+	size_t alen = v4 ? 4 : 16;
+	uint16_t port = htons(n->port);
+
+	memcpy(data, n->addr.b, alen);
+	memcpy(data + alen, &port, 2);
+	msg_elem(&c, NFPROTO_INET, v4 ? &map_nat4 : &map_nat6, &n->mark,
+		 sizeof(n->mark), del ? NULL : data, alen + 4, del);
+	return c.err;
+}
+
+int ruleset_build_probe(struct nft_batch *b, const char *table,
+			uint32_t *queue_seq)
+{
+	const struct ruleset rs = { .table = table, .native_queue = true,
+				    .queue = 0, .queues = 1 };
+	struct rs_ctx c = { .b = b, .rs = &rs };
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		return -ENOMEM;
+	msg_table(&c, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE);
+	msg_chain(&c, NFPROTO_INET, "nflvs_probe", NULL, 0, 0);
+	add_expr(r, ex_queue(&rs));
+	*queue_seq = b->seq;
+	msg_rule(&c, NFPROTO_INET, "nflvs_probe", r, "probe");
+	/* the same chain again with NLM_F_EXCL: EEXIST aborts the batch */
+	msg_chain(&c, NFPROTO_INET, "nflvs_probe", NULL, 0, 0);
+	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
+}
+
+int ruleset_probe_native_queue(const char *table)
+{
+	struct nft_result res;
+	struct nft_batch b;
+	uint32_t qseq;
+	int err;
+
+	if (nft_batch_init(&b) < 0)
+		return -ENOMEM;
+	err = ruleset_build_probe(&b, table, &qseq);
+	if (!err)
+		nft_batch_commit(&b, &res);
+	nft_batch_free(&b);
+	if (err)
+		return err;
+	if (res.err == -EEXIST)
+		return 1;
+	if (res.err_seq == qseq && (res.err == -ENOENT ||
+				    res.err == -EOPNOTSUPP))
+		return 0;
+	return res.err ? res.err : -EPROTO;
+}
+
+int ruleset_commit(struct nft_batch *b, char *err, size_t errlen)
+{
+	struct nft_result res;
+
+	if (nft_batch_commit(b, &res) < 0) {
+		snprintf(err, errlen, "nftables batch of %u messages: %s "
+			 "(message %u)", nft_batch_count(b), strerror(-res.err),
+			 res.err_seq ? res.err_seq - b->seq_first + 1 : 0);
+		return res.err;
+	}
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFLVS_RULESET_H
+#define NFLVS_RULESET_H
+
+/*
+ * The director's nftables rules, built as one libnftnl batch.
+ *
+ *   table inet T   maps nat4/nat6 (mark -> address . port), chains
+ *                  mark_new (verdict mark -> conntrack mark) and nat_pre
+ *                  (DNAT by conntrack mark); with the native queue
+ *                  expression also the services sets and queue_new.
+ *   table ip T,    only where the kernel lacks the native queue
+ *   table ip6 T    expression: services4/services6 and queue_new using
+ *                  the xtables NFQUEUE target through nft compat (an ip/ip6
+ *                  table keeps `nft list ruleset` clean for such rules).
+ *
+ * Every table named T in those three families belongs to the director:
+ * ruleset_build() replaces all of them in the same atomic batch.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "nft.h"
+
+/* A virtual service as the queue rule matches it. */
+struct rs_service {
+	uint8_t protocol;
+	uint16_t port;
+	struct nflvs_addr vip;
+};
+
+/* A NAT destination: conntrack mark -> address . port */
+struct rs_nat {
+	uint32_t mark;
+	uint16_t port;
+	struct nflvs_addr addr;
+};
+
+struct ruleset {
+	const char *table;
+	uint32_t mark_mask;
+	uint16_t queue;
+	uint16_t queues;
+	bool native_queue;		/* nft queue expression, else compat */
+	const struct rs_service *svc;
+	unsigned int nsvc;
+	const struct rs_nat *nat;
+	unsigned int nnat;
+};
+
+/* Replace every table of ours with the one @rs describes. */
+int ruleset_build(struct nft_batch *b, const struct ruleset *rs);
+/* Remove every table of ours (no error if there is none). */
+int ruleset_build_delete(struct nft_batch *b, const char *table);
+/* Add or delete (@del) service and NAT elements of a running ruleset. */
+int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
+			  const struct rs_service *s, bool del);
+int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
+		      const struct rs_nat *n, bool del);
+
+/*
+ * Build the probe batch for the native queue expression.  It would create
+ * a queue rule in table T, and it ends with a message that always fails,
+ * so nothing is ever committed.  *queue_seq is the rule's sequence number.
+ */
+int ruleset_build_probe(struct nft_batch *b, const char *table,
+			uint32_t *queue_seq);
+/* 1 if the kernel has the native queue expression, 0 if not, or -errno. */
+int ruleset_probe_native_queue(const char *table);
+
+/* Commit and translate errors: returns 0 or -errno. */
+int ruleset_commit(struct nft_batch *b, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The nftables batch builder, checked by parsing the batch back with
+ * libnftnl: both queue paths (native expression and xtables compat), the
+ * table families, and the element encodings.
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+
+#include "ruleset.h"
+
+static struct rs_service svc[2];
+static struct rs_nat nat[2];
+
+static struct ruleset make_rs(bool native)
+{
+	struct ruleset rs = {
+		.table = "lbtest", .mark_mask = 0x00ff0000, .queue = 3,
+		.queues = 2, .native_queue = native, .svc = svc, .nsvc = 2,
+		.nat = nat, .nnat = 2,
+	};
+
+	memset(svc, 0, sizeof(svc));
+	memset(nat, 0, sizeof(nat));
+	svc[0].protocol = IPPROTO_TCP;
+	svc[0].port = 80;
+	addr_parse("10.0.1.100", &svc[0].vip);
+	svc[1].protocol = IPPROTO_UDP;
+	svc[1].port = 53;
+	addr_parse("2001:db8::1", &svc[1].vip);
+	nat[0].mark = 0x00010000;
+	nat[0].port = 8080;
+	addr_parse("10.0.2.11", &nat[0].addr);
+	nat[1].mark = 0x00020000;
+	nat[1].port = 53;
+	addr_parse("2001:db8::11", &nat[1].addr);
+	return rs;
+}
+
+static int msg_type(const struct nlmsghdr *nlh)
+{
+	return nlh->nlmsg_type & 0xff;
+}
+
+static int msg_family(const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+
+	return g->nfgen_family;
+}
+
+struct rule_facts {
+	int family;
+	char chain[32];
+	int queue_expr, target_expr, nat_expr, lookup_expr;
+	uint16_t qnum, qtotal, qflags;
+	char target[32];
+	uint32_t target_rev;
+	struct xt_NFQ_info_v3 nfq;
+};
+
+static int expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct rule_facts *f = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	uint32_t len;
+
+	if (!strcmp(name, "queue")) {
+		f->queue_expr++;
+		f->qnum = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
+		f->qtotal = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL);
+		f->qflags = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS);
+	} else if (!strcmp(name, "target")) {
+		const void *info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
+
+		f->target_expr++;
+		snprintf(f->target, sizeof(f->target), "%s",
+			 nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME));
+		f->target_rev = nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV);
+		cr_assert_geq(len, sizeof(f->nfq));
+		memcpy(&f->nfq, info, sizeof(f->nfq));
+	} else if (!strcmp(name, "nat")) {
+		f->nat_expr++;
+	} else if (!strcmp(name, "lookup")) {
+		f->lookup_expr++;
+	}
+	return 0;
+}
+
+static void rule_parse(const struct nlmsghdr *nlh, struct rule_facts *f)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	memset(f, 0, sizeof(*f));
+	cr_assert_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
+	cr_expect_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), "lbtest");
+	f->family = nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
+	snprintf(f->chain, sizeof(f->chain), "%s",
+		 nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+	nftnl_expr_foreach(r, expr_cb, f);
+	nftnl_rule_free(r);
+}
+
+/* Count the messages of @type in @family (-1: any family). */
+static int count(const struct nft_batch *b, int type, int family)
+{
+	const struct nlmsghdr *nlh;
+	int n = 0;
+
+	for (nlh = nft_batch_first(b); nlh; nlh = nft_batch_following(b, nlh))
+		if (msg_type(nlh) == type &&
+		    (family < 0 || msg_family(nlh) == family))
+			n++;
+	return n;
+}
+
+static void queue_rules(const struct nft_batch *b, struct rule_facts *out,
+			int *n)
+{
+	const struct nlmsghdr *nlh;
+
+	*n = 0;
+	for (nlh = nft_batch_first(b); nlh; nlh = nft_batch_following(b, nlh)) {
+		struct rule_facts f;
+
+		if (msg_type(nlh) != NFT_MSG_NEWRULE)
+			continue;
+		rule_parse(nlh, &f);
+		if (!strcmp(f.chain, "queue_new"))
+			out[(*n)++] = f;
+	}
+}
+
+Test(ruleset, compat_queue_lives_in_ip_and_ip6_tables)
+{
+	struct ruleset rs = make_rs(false);
+	struct rule_facts q[4];
+	struct nft_batch b;
+	int n, i;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build(&b, &rs), 0);
+	queue_rules(&b, q, &n);
+	cr_assert_eq(n, 2);
+	cr_expect_eq(q[0].family, NFPROTO_IPV4);
+	cr_expect_eq(q[1].family, NFPROTO_IPV6);
+	for (i = 0; i < n; i++) {
+		cr_expect_eq(q[i].queue_expr, 0, "no native queue expression");
+		cr_expect_eq(q[i].target_expr, 1);
+		cr_expect_str_eq(q[i].target, "NFQUEUE");
+		cr_expect_eq(q[i].target_rev, 3);
+		cr_expect_eq(q[i].nfq.queuenum, 3);
+		cr_expect_eq(q[i].nfq.queues_total, 2);
+		cr_expect_eq(q[i].nfq.flags, NFQ_FLAG_BYPASS);
+		cr_expect_eq(q[i].lookup_expr, 1);
+	}
+	/* the stale tables of all three families are replaced atomically */
+	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_INET), 1);
+	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
+	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV6), 1);
+	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 2);
+	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV6), 2);
+	nft_batch_free(&b);
+}
+
+Test(ruleset, native_queue_lives_in_the_inet_table)
+{
+	struct ruleset rs = make_rs(true);
+	struct rule_facts q[4];
+	struct nft_batch b;
+	int n, i;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build(&b, &rs), 0);
+	queue_rules(&b, q, &n);
+	cr_assert_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		cr_expect_eq(q[i].family, NFPROTO_INET);
+		cr_expect_eq(q[i].target_expr, 0, "no compat target");
+		cr_expect_eq(q[i].queue_expr, 1);
+		cr_expect_eq(q[i].qnum, 3);
+		cr_expect_eq(q[i].qtotal, 2);
+		cr_expect_eq(q[i].qflags, NFT_QUEUE_FLAG_BYPASS);
+	}
+	/* ip/ip6 tables are only cleared (a compat run may have left them) */
+	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 1);
+	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 3);
+	nft_batch_free(&b);
+}
+
+Test(ruleset, nat_rules_dnat_by_conntrack_mark)
+{
+	struct ruleset rs = make_rs(false);
+	const struct nlmsghdr *nlh;
+	struct nft_batch b;
+	int nat_rules = 0;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build(&b, &rs), 0);
+	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
+		struct rule_facts f;
+
+		if (msg_type(nlh) != NFT_MSG_NEWRULE)
+			continue;
+		rule_parse(nlh, &f);
+		if (strcmp(f.chain, "nat_pre"))
+			continue;
+		nat_rules++;
+		cr_expect_eq(f.family, NFPROTO_INET);
+		cr_expect_eq(f.nat_expr, 1);
+		cr_expect_eq(f.lookup_expr, 2, "l4proto set and nat map");
+	}
+	cr_expect_eq(nat_rules, 2);
+	nft_batch_free(&b);
+}
+
+struct elem_facts {
+	uint8_t key[64], data[64];
+	uint32_t klen, dlen;
+	char set[32];
+	int n;
+};
+
+static void first_elem(const struct nlmsghdr *nlh, struct elem_facts *f)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	const void *p;
+
+	memset(f, 0, sizeof(*f));
+	cr_assert_eq(nftnl_set_elems_nlmsg_parse(nlh, s), 0);
+	snprintf(f->set, sizeof(f->set), "%s", nftnl_set_get_str(s, NFTNL_SET_NAME));
+	it = nftnl_set_elems_iter_create(s);
+	while ((e = nftnl_set_elems_iter_next(it))) {
+		if (f->n++)
+			continue;
+		p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &f->klen);
+		memcpy(f->key, p, f->klen);
+		p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &f->dlen);
+		if (p)
+			memcpy(f->data, p, f->dlen);
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+}
+
+Test(ruleset, element_encodings)
+{
+	struct ruleset rs = make_rs(false);
+	struct elem_facts f;
+	struct nft_batch b;
+	static const uint8_t svc4[12] = { 10, 0, 1, 100, IPPROTO_TCP, 0, 0, 0, 0, 80, 0, 0 };
+	static const uint8_t nat4[8] = { 10, 0, 2, 11, 0x1f, 0x90, 0, 0 };
+	uint32_t mark;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_service(&b, &rs, &svc[0], false), 0);
+	first_elem(nft_batch_first(&b), &f);
+	cr_expect_str_eq(f.set, "services4");
+	cr_expect_eq(msg_family(nft_batch_first(&b)), NFPROTO_IPV4);
+	cr_assert_eq(f.klen, 12);
+	cr_expect_arr_eq(f.key, svc4, 12);
+	nft_batch_free(&b);
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_nat(&b, &rs, &nat[0], false), 0);
+	first_elem(nft_batch_first(&b), &f);
+	cr_expect_str_eq(f.set, "nat4");
+	cr_assert_eq(f.klen, 4);
+	memcpy(&mark, f.key, 4);
+	cr_expect_eq(mark, 0x00010000, "marks are host order");
+	cr_assert_eq(f.dlen, 8);
+	cr_expect_arr_eq(f.data, nat4, 8);
+	nft_batch_free(&b);
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_nat(&b, &rs, &nat[1], true), 0);
+	cr_expect_eq(msg_type(nft_batch_first(&b)), NFT_MSG_DELSETELEM);
+	first_elem(nft_batch_first(&b), &f);
+	cr_expect_str_eq(f.set, "nat6");
+	cr_expect_eq(f.dlen, 0, "a delete carries the key only");
+	nft_batch_free(&b);
+}
+
+Test(ruleset, delete_only_touches_our_tables)
+{
+	const struct nlmsghdr *nlh;
+	struct nft_batch b;
+	int n = 0;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_delete(&b, "lbtest"), 0);
+	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
+		struct nftnl_table *t = nftnl_table_alloc();
+
+		cr_assert(msg_type(nlh) == NFT_MSG_NEWTABLE ||
+			  msg_type(nlh) == NFT_MSG_DELTABLE);
+		cr_assert_eq(nftnl_table_nlmsg_parse(nlh, t), 0);
+		cr_expect_str_eq(nftnl_table_get_str(t, NFTNL_TABLE_NAME), "lbtest");
+		nftnl_table_free(t);
+		n++;
+	}
+	cr_expect_eq(n, 6, "create+delete for inet, ip, ip6");
+	nft_batch_free(&b);
+}
+
+Test(ruleset, probe_never_commits)
+{
+	const struct nlmsghdr *nlh, *last = NULL, *rule = NULL;
+	struct nft_batch b;
+	uint32_t qseq;
+	int chains = 0;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_probe(&b, "lbtest", &qseq), 0);
+	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
+		if (msg_type(nlh) == NFT_MSG_NEWCHAIN) {
+			chains++;
+			cr_expect(nlh->nlmsg_flags & NLM_F_EXCL);
+		}
+		if (msg_type(nlh) == NFT_MSG_NEWRULE)
+			rule = nlh;
+		last = nlh;
+	}
+	cr_assert_not_null(rule);
+	cr_expect_eq(rule->nlmsg_seq, qseq);
+	cr_expect_eq(chains, 2, "the second, identical chain fails with EEXIST");
+	cr_expect_eq(msg_type(last), NFT_MSG_NEWCHAIN);
+	nft_batch_free(&b);
+}
+
+Test(ruleset, every_message_asks_for_an_ack)
+{
+	struct ruleset rs = make_rs(false);
+	const struct nlmsghdr *nlh;
+	struct nft_batch b;
+	unsigned int n = 0;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build(&b, &rs), 0);
+	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
+		cr_expect(nlh->nlmsg_flags & NLM_F_ACK);
+		n++;
+	}
+	cr_expect_eq(n, nft_batch_count(&b));
+	nft_batch_free(&b);
+}
