@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The scheduler registry: one line per scheduler file. */
+#include <string.h>
+
+#include "scheduler.h"
+
+extern const struct sched_ops sched_rr;
+extern const struct sched_ops sched_wrr;
+
+const struct sched_ops *const sched_all[] = {
+	&sched_rr,
+	&sched_wrr,
+	NULL,
+};
+
+const struct sched_ops *sched_find(const char *name)
+{
+	const struct sched_ops *const *s;
+
+	for (s = sched_all; *s; s++)
+		if (!strcmp((*s)->name, name))
+			return *s;
+	return NULL;
+}
+
+int sched_gcd(int a, int b)
+{
+	while (b) {
+		int t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}

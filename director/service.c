@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A service's destination list and the scheduler hooks around it.  The list
+ * is kept in IPVS order (new destinations at the head), so that rr and wrr
+ * walk it exactly as the kernel does and listings match ipvsadm's.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler.h"
+#include "service.h"
+
+int service_init(struct service *svc, const char *sched)
+{
+	pthread_mutex_init(&svc->lock, NULL);
+	return service_set_scheduler(svc, sched);
+}
+
+void service_destroy(struct service *svc)
+{
+	if (svc->sched && svc->sched->done_service)
+		svc->sched->done_service(svc);
+	svc->sched = NULL;
+	free(svc->dests);
+	svc->dests = NULL;
+	svc->ndests = svc->cap = 0;
+	pthread_mutex_destroy(&svc->lock);
+}
+
+int service_set_scheduler(struct service *svc, const char *name)
+{
+	const struct sched_ops *ops = sched_find(name);
+	const struct sched_ops *old = svc->sched;
+	void *old_data = svc->sched_data;
+	int err;
+
+	if (!ops)
+		return -ENOENT;
+	svc->sched = ops;
+	svc->sched_data = NULL;
+	if (ops->init_service) {
+		err = ops->init_service(svc);
+		if (err) {
+			svc->sched = old;
+			svc->sched_data = old_data;
+			return err;
+		}
+	}
+	if (old && old->done_service) {
+		void *new_data = svc->sched_data;
+
+		svc->sched_data = old_data;
+		old->done_service(svc);
+		svc->sched_data = new_data;
+	}
+	return 0;
+}
+
+int service_dest_index(const struct service *svc, const struct dest *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < svc->ndests; i++)
+		if (svc->dests[i] == d)
+			return i;
+	return -1;
+}
+
+int service_add_dest(struct service *svc, struct dest *d)
+{
+	if (svc->ndests == svc->cap) {
+		unsigned int cap = svc->cap ? svc->cap * 2 : 8;
+		struct dest **n = realloc(svc->dests, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		svc->dests = n;
+		svc->cap = cap;
+	}
+	memmove(svc->dests + 1, svc->dests, svc->ndests * sizeof(*svc->dests));
+	svc->dests[0] = d;
+	svc->ndests++;
+	d->svc = svc;
+	d->add_seq = ++svc->next_seq;
+	if (svc->sched->add_dest)
+		svc->sched->add_dest(svc, d);
+	return 0;
+}
+
+void service_del_dest(struct service *svc, struct dest *d)
+{
+	int i = service_dest_index(svc, d);
+
+	if (i < 0)
+		return;
+	memmove(svc->dests + i, svc->dests + i + 1,
+		(svc->ndests - i - 1) * sizeof(*svc->dests));
+	svc->ndests--;
+	if (svc->sched->del_dest)
+		svc->sched->del_dest(svc, d, i);
+}
+
+void service_upd_dest(struct service *svc, struct dest *d)
+{
+	if (svc->sched->upd_dest)
+		svc->sched->upd_dest(svc, d);
+}
+
+static bool dest_overloaded(const struct dest *d)
+{
+	uint64_t total = (uint64_t)d->activeconns + d->inactconns;
+
+	if (d->flags & DEST_F_OVERLOAD) {
+		if (d->l_threshold)
+			return total >= d->l_threshold;
+		if (d->u_threshold)
+			return total * 4 >= (uint64_t)d->u_threshold * 3;
+		return false;
+	}
+	return d->u_threshold && total >= d->u_threshold;
+}
+
+void service_conns_changed(struct service *svc, struct dest *d)
+{
+	bool over = dest_overloaded(d);
+
+	if (over != !!(d->flags & DEST_F_OVERLOAD)) {
+		d->flags ^= DEST_F_OVERLOAD;
+		service_upd_dest(svc, d);
+	} else if (svc->sched->conn_changed) {
+		svc->sched->conn_changed(svc, d);
+	}
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFLVS_SERVICE_H
+#define NFLVS_SERVICE_H
+
+/*
+ * The scheduling model: virtual services and their destinations (real
+ * servers), as IPVS keeps them.  Schedulers see only these structs, so the
+ * unit tests build them by hand with no kernel and no director.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+
+struct sched_ops;
+struct service;
+
+/* dest->flags */
+#define DEST_F_OVERLOAD		0x01	/* over its upper threshold */
+#define DEST_F_DOWN		0x02	/* failed its health check: removed */
+#define DEST_F_DRAINING		0x04	/* deleted by config; kept for counts */
+
+struct dest {
+	struct service *svc;
+	struct nflvs_addr addr;
+	uint16_t port;
+	enum fwd_method fwd;
+	int weight;			/* effective weight the scheduler uses */
+	int conf_weight;		/* configured weight */
+	uint32_t flags;			/* DEST_F_* */
+	uint32_t activeconns;		/* TCP ESTABLISHED */
+	uint32_t inactconns;		/* every other state, and UDP */
+	uint32_t persistconns;		/* persistence templates */
+	uint32_t u_threshold, l_threshold;
+	uint32_t mark;			/* value under director.mark_mask */
+	uint32_t id;			/* stable id (shm) */
+	int shm_slot;
+	uint64_t conns;			/* connections scheduled to it */
+	int sched_pos;			/* scheduler's private index */
+	uint64_t add_seq;		/* larger = added later = earlier in list */
+	uint32_t cfg_index;		/* position in its service's config */
+	struct cfg_rs cfg;		/* as configured (tunnel, check, ...) */
+};
+
+struct service {
+	uint32_t id;			/* stable id (shm) */
+	int shm_slot;
+	uint32_t cfg_index;		/* position in the config file */
+	char name[CFG_NAME_MAX];
+	uint32_t fwmark;		/* != 0: firewall-mark service */
+	uint8_t family;
+	uint8_t protocol;
+	uint16_t port;
+	struct nflvs_addr vip;
+	uint32_t sched_flags;
+	enum fwd_method fwd;
+	uint32_t persistence;
+	int netmask;
+	bool one_packet;
+
+	/* IPVS list order: the most recently added destination first */
+	struct dest **dests;
+	unsigned int ndests;
+	unsigned int cap;
+
+	const struct sched_ops *sched;
+	void *sched_data;
+	uint64_t next_seq;		/* for dest->add_seq */
+	uint64_t rand;			/* PRNG state for schedulers (twos) */
+	pthread_mutex_t lock;		/* scheduling state and dests */
+	uint64_t conns;
+	uint64_t noavail;		/* no destination available */
+};
+
+/* Eligible for new connections: weight > 0, not overloaded, not down. */
+static inline bool dest_available(const struct dest *d)
+{
+	return d->weight > 0 && !(d->flags & (DEST_F_OVERLOAD | DEST_F_DOWN |
+					      DEST_F_DRAINING));
+}
+
+/* IPVS: a dest is "in" the scheduler's set unless down or deleted. */
+static inline bool dest_present(const struct dest *d)
+{
+	return !(d->flags & (DEST_F_DOWN | DEST_F_DRAINING));
+}
+
+/* Weight as the scheduler sees it: 0 when not present. */
+static inline int dest_weight(const struct dest *d)
+{
+	return dest_present(d) ? d->weight : 0;
+}
+
+/* IPVS overhead: (activeconns << 8) + inactconns */
+static inline uint32_t dest_overhead(const struct dest *d)
+{
+	return (d->activeconns << 8) + d->inactconns;
+}
+
+int service_init(struct service *svc, const char *sched);
+void service_destroy(struct service *svc);
+/* Insert at the head (IPVS order) and tell the scheduler. */
+int service_add_dest(struct service *svc, struct dest *d);
+/* Unlink and tell the scheduler; the caller frees @d. */
+void service_del_dest(struct service *svc, struct dest *d);
+/* Weight or flags of @d changed. */
+void service_upd_dest(struct service *svc, struct dest *d);
+int service_set_scheduler(struct service *svc, const char *sched);
+/*
+ * Connection counts of @d changed: apply the thresholds (IPVS: over upper
+ * sets OVERLOAD; it clears below lower, or below 3/4 of upper when only
+ * upper is set) and tell the scheduler.
+ */
+void service_conns_changed(struct service *svc, struct dest *d);
+int service_dest_index(const struct service *svc, const struct dest *d);
+
+#endif
