@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFLVS_SHM_MAP_H
+#define NFLVS_SHM_MAP_H
+
+/* Creating, attaching to and addressing the segment of include/nflvs/shm.h. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <nflvs/shm.h>
+#include <nflvs/seqlock.h>
+
+struct shm_map {
+	char name[NFLVS_SHM_NAME_MAX];
+	void *base;
+	size_t size;
+	struct nflvs_shm_header *hdr;
+	struct nflvs_shm_service *svc;	/* hdr->max_services records */
+	struct nflvs_shm_rs *rs;		/* hdr->max_rs records */
+	bool owner;
+};
+
+size_t shm_segment_size(unsigned int max_services, unsigned int max_rs);
+
+/*
+ * Director: create a fresh segment (an old one of the same name is unlinked
+ * first; processes still mapping it see it flagged CLOSED).
+ */
+int shm_create(struct shm_map *m, const char *name, unsigned int max_services,
+	       unsigned int max_rs);
+
+/*
+ * Reader (checker, tools): attach and validate magic, ABI version and
+ * sizes.  On failure returns -errno and writes a reason into @err:
+ * -ENOENT (no segment yet), -EPROTO (wrong magic or ABI), -EINVAL (sizes).
+ */
+int shm_attach(struct shm_map *m, const char *name, bool writable,
+	       char *err, size_t errlen);
+
+/* Unmap; the owner also flags the header CLOSED and unlinks the name. */
+void shm_close(struct shm_map *m);
+
+/* Find a free slot and give it a fresh id (director only). -ENOSPC if full. */
+int shm_service_alloc(struct shm_map *m, uint32_t *id);
+int shm_rs_alloc(struct shm_map *m, uint32_t *id);
+/* Free slot by index, under its seqlock. */
+void shm_service_free(struct shm_map *m, int slot);
+void shm_rs_free(struct shm_map *m, int slot);
+
+void shm_bump_generation(struct shm_map *m);
+uint64_t shm_generation(const struct shm_map *m);
+
+#endif
