@@ -33,7 +33,7 @@ struct err_rec {
 
 struct loader {
 	const char *path;
-	char *dir;			/* of path: @include is relative to it */
+	char *dir;			/* of path, for @include */
 	struct cfg_errors *errs;
 	size_t nerr;
 	struct err_rec *rec;
@@ -55,7 +55,7 @@ typedef int key_fn(struct loader *ld, const config_setting_t *s,
 /* One key of a group: how to parse it and which field it fills. */
 struct key {
 	const char *name;
-	key_fn *fn;			/* NULL: the group's own code reads it */
+	key_fn *fn;			/* NULL: the group's code reads it */
 	size_t off, size;		/* the field of the group's struct */
 	long long lo, hi;		/* integers: the range */
 	const char *const *names;	/* enumerations, index = value */
@@ -834,7 +834,8 @@ static int key_status(struct loader *ld, const config_setting_t *s,
 			return -1;
 		}
 		for (i = 0; i < n; i++)
-			if (status_one(ld, config_setting_get_elem(s, i), &r[i]))
+			if (status_one(ld, config_setting_get_elem(s, i),
+				       &r[i]))
 				rc = -1;
 	}
 	if (rc)
@@ -979,10 +980,10 @@ static const struct key rs_keys[] = {
 	{ KEY("forward", key_enum), FIELD(struct cfg_rs, fwd),
 	  .names = fwd_names, .what = "forwarding method" },
 	{ KEY("tunnel", NULL) },
-	{ KEY("upper_threshold", key_int), FIELD(struct cfg_rs, upper_threshold),
-	  .lo = 0, .hi = UINT32_MAX },
-	{ KEY("lower_threshold", key_int), FIELD(struct cfg_rs, lower_threshold),
-	  .lo = 0, .hi = UINT32_MAX },
+	{ KEY("upper_threshold", key_int),
+	  FIELD(struct cfg_rs, upper_threshold), .lo = 0, .hi = UINT32_MAX },
+	{ KEY("lower_threshold", key_int),
+	  FIELD(struct cfg_rs, lower_threshold), .lo = 0, .hi = UINT32_MAX },
 	{ KEY("check", NULL) },
 	{ KEY("notify_up", key_notify), FIELD(struct cfg_rs, notify_up) },
 	{ KEY("notify_down", key_notify), FIELD(struct cfg_rs, notify_down) },
@@ -1172,7 +1173,8 @@ static void check_parse(struct loader *ld, const config_setting_t *g,
 	else if (base)
 		ty.type = c->type;
 	else
-		err_key(ld, g, "type", "missing (required in a service's check)");
+		err_key(ld, g, "type",
+			"missing (required in a service's check)");
 	if (ty.type >= 0) {
 		c->type = ty.type;
 		check_trim(c);
@@ -1216,7 +1218,8 @@ static void rs_address(struct loader *ld, const config_setting_t *g,
 	int want = svc->vip.family;
 
 	if (!a) {
-		err_key(ld, g, "address", "missing (required in a real server)");
+		err_key(ld, g, "address",
+			"missing (required in a real server)");
 		return;
 	}
 	if (bad(ld, a) || bad(ld, member(g, "forward")) || !want ||
@@ -1262,8 +1265,9 @@ static void rs_port(struct loader *ld, const config_setting_t *g,
 		return;
 	/* DR and TUN send the packet unchanged: the port is the client's. */
 	if (svc->fwmark)
-		err_set(ld, p, "%s forwarding cannot map ports (fwmark service, "
-			"real server %u)", fwd_name(rs->fwd), rs->port);
+		err_set(ld, p, "%s forwarding cannot map ports (fwmark "
+			"service, real server %u)", fwd_name(rs->fwd),
+			rs->port);
 	else
 		err_set(ld, p, "%s forwarding cannot map ports (service port "
 			"%u, real server %u)", fwd_name(rs->fwd), svc->port,
@@ -1438,7 +1442,8 @@ static bool svc_target(struct loader *ld, const config_setting_t *g,
 		svc_fwmark(ld, g, svc);
 		return true;
 	} else if (!vip) {
-		err_key(ld, g, "vip", "missing (a service needs vip or fwmark)");
+		err_key(ld, g, "vip",
+			"missing (a service needs vip or fwmark)");
 	}
 	if (!port) {
 		err_key(ld, g, "port", "missing (required with vip)");
@@ -1466,7 +1471,8 @@ static void svc_flags(struct loader *ld, const config_setting_t *g,
 		if (bad(ld, e))
 			continue;
 		f = sched_flag_parse(config_setting_get_string(e));
-		need = f & (SCHED_F_SH_PORT | SCHED_F_SH_FALLBACK) ? "sh" : "mh";
+		need = f & (SCHED_F_SH_PORT | SCHED_F_SH_FALLBACK) ?
+		       "sh" : "mh";
 		if (strcmp(svc->scheduler, need))
 			err_set(ld, e, "flag %s needs scheduler %s, not %s",
 				qv(ld, e), need, svc->scheduler);
@@ -1491,7 +1497,8 @@ static void svc_options(struct loader *ld, const config_setting_t *g,
 	/* A fwmark service applies it to the UDP packets it gets. */
 	if (svc->one_packet && !svc->fwmark && svc->protocol != IPPROTO_UDP &&
 	    !bad(ld, member(g, "protocol")))
-		err_set(ld, one, "only valid with protocol udp %s", qv(ld, one));
+		err_set(ld, one, "only valid with protocol udp %s",
+			qv(ld, one));
 	if (svc->has_sorry && svc->vip.family &&
 	    svc->sorry_addr.family != svc->vip.family)
 		err_set(ld, sorry, "%s sorry server in an %s service %s",
