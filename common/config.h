@@ -62,13 +62,14 @@ struct cfg_check {
 	double timeout;			/* seconds, default 0.5 */
 	int rise, fall;			/* default 2, 2 */
 	int connect_port;		/* 0 = the real server's port */
-	char *path;			/* http(s), default "/" */
+	char *path;			/* http(s), default "/"; else NULL */
 	char *host;			/* http(s) Host header, NULL = address */
 	char *expect;			/* http(s) body substring, NULL = none */
 	struct cfg_status_range status[CFG_STATUS_MAX];
-	int nstatus;			/* 0 = 200-299 */
+	int nstatus;			/* http(s): >= 1, default 200-299;
+					   0 (other types) = 200-299 */
 	bool verify_tls;		/* https, default true */
-	char *argv[CFG_ARGV_MAX + 1];	/* exec, NULL terminated */
+	char *argv[CFG_ARGV_MAX + 1];	/* exec, NULL terminated; else empty */
 	enum on_failure on_failure;	/* default remove */
 	bool expire_connections;	/* default false */
 	int line;			/* where it was given, 0 = default */
@@ -82,7 +83,9 @@ struct cfg_tunnel {
 
 struct cfg_rs {
 	struct nflvs_addr addr;
-	uint16_t port;			/* 0 for fwmark services = same port */
+	uint16_t port;			/* fwmark services: 0 = same port;
+					   vip services: 0 in the file is
+					   stored as the service's port */
 	int weight;			/* default 1, 0..65535 */
 	enum fwd_method fwd;		/* default: the service's */
 	struct cfg_tunnel tunnel;
@@ -97,9 +100,10 @@ struct cfg_rs {
 struct cfg_service {
 	char name[CFG_NAME_MAX];	/* "" if not named */
 	uint32_t fwmark;		/* != 0: a firewall-mark service */
-	struct nflvs_addr vip;		/* unset for fwmark services */
+	struct nflvs_addr vip;		/* fwmark services: only the family,
+					   that of the real servers */
 	uint16_t port;			/* 0 = any port (needs persistence) */
-	uint8_t protocol;		/* IPPROTO_TCP/UDP/SCTP */
+	uint8_t protocol;		/* IPPROTO_TCP/UDP/SCTP; 0 = fwmark */
 	char scheduler[CFG_SCHED_MAX];	/* default "wlc" */
 	uint32_t sched_flags;		/* SCHED_F_* */
 	enum fwd_method fwd;		/* default nat */
@@ -136,7 +140,9 @@ struct nflvs_config {
 };
 
 /*
- * Errors are collected, never printed here: each is "FILE:LINE: message".
+ * Errors are collected, never printed here: each is "FILE:LINE: KEY: message"
+ * with the bad value quoted, "FILE:LINE: syntax error: ..." or, for a file
+ * that cannot be read, "FILE: cannot read: ...".
  */
 struct cfg_errors {
 	char **msg;
@@ -146,7 +152,9 @@ struct cfg_errors {
 /*
  * Load and validate @path.  Returns 0 and fills @cfg when the file is valid;
  * otherwise returns the number of errors (> 0) collected in @errs (and @cfg
- * is left empty).  Every error of the file is reported, not just the first.
+ * is left empty).  Every error of the file is reported, not just the first,
+ * sorted by line.  Both @cfg and @errs are overwritten on entry (@errs may
+ * be NULL); free them with config_free() and config_errors_free().
  */
 int config_load(const char *path, struct nflvs_config *cfg,
 		struct cfg_errors *errs);

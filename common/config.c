@@ -1,0 +1,1782 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nflvs.conf loader: libconfig does the syntax, this file everything else.
+ *
+ * Every group of the file has a table of its keys: name, parser, field.  A
+ * walk over a group parses each key it finds into the struct and reports
+ * the keys it does not know.  What depends on several keys (vip or fwmark,
+ * port rules, address families, duplicates) is checked after the walk.
+ * Errors are collected, never printed, so that one run reports all of them,
+ * each as "FILE:LINE: KEY: message".
+ */
+#include <errno.h>
+#include <libconfig.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+
+#define VAL_SHOW	72		/* bytes of a bad value shown */
+#define SECS_MAX	86400.0		/* a day: beyond is a typo */
+
+struct err_rec {
+	char *msg;
+	const char *file;	/* libconfig's: sorted before config_destroy */
+	unsigned int line;
+	size_t seq, rank;	/* order found, order of its file */
+};
+
+struct loader {
+	const char *path;
+	char *dir;			/* of path, for @include */
+	struct cfg_errors *errs;
+	size_t nerr;
+	struct err_rec *rec;
+	size_t nrec;
+	/*
+	 * Settings already reported.  Checks across keys skip them, so that
+	 * one mistake gives one message, not a cascade.
+	 */
+	const config_setting_t **bad;
+	size_t nbad;
+	char val[VAL_SHOW * 4 + 16];	/* the quoted value of a message */
+	char names[192];		/* "rr wrr ...", "http and https" */
+};
+
+struct key;
+typedef int key_fn(struct loader *ld, const config_setting_t *s,
+		   const struct key *k, void *obj);
+
+/* One key of a group: how to parse it and which field it fills. */
+struct key {
+	const char *name;
+	key_fn *fn;			/* NULL: the group's code reads it */
+	size_t off, size;		/* the field of the group's struct */
+	long long lo, hi;		/* integers: the range */
+	const char *const *names;	/* enumerations, index = value */
+	const char *what;		/* enumerations, strings: in messages */
+	bool (*ok)(const char *s);	/* strings: is the value valid */
+	const char *hint;		/* strings: what ok() wants */
+	unsigned int types;		/* typed groups: 1 << type, 0 = all */
+};
+
+#define KEY(n, f)	.name = (n), .fn = (f)
+#define FIELD(t, f)	.off = offsetof(t, f), .size = sizeof(((t *)0)->f)
+
+/* Groups whose keys depend on a "type" key (checks, tunnels). */
+struct typed {
+	const char *const *names;	/* type names, index = type */
+	const char *noun;		/* "checks" */
+	int type;			/* -1: unknown, every key goes */
+};
+
+static const char *const sched_names[] = {
+	"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "lblc", "lblcr",
+	"mh", "fo", "ovf", "twos", NULL
+};
+static const char *const sched_flag_names[] = {	/* bit = 1 << index */
+	"sh-port", "sh-fallback", "mh-port", "mh-fallback", NULL
+};
+static const char *const fwd_names[] = {
+	[FWD_NAT] = "nat", [FWD_DR] = "dr", [FWD_TUN] = "tun", NULL
+};
+static const char *const check_names[] = {
+	[CHECK_NONE] = "none", [CHECK_TCP] = "tcp", [CHECK_HTTP] = "http",
+	[CHECK_HTTPS] = "https", [CHECK_EXEC] = "exec", NULL
+};
+static const char *const tun_names[] = {
+	[TUN_IPIP] = "ipip", [TUN_GUE] = "gue", [TUN_GRE] = "gre", NULL
+};
+static const char *const on_failure_names[] = {
+	[ON_FAILURE_REMOVE] = "remove", [ON_FAILURE_QUIESCE] = "quiesce", NULL
+};
+static const char *const log_level_names[] = {
+	"error", "warning", "notice", "info", "debug", NULL
+};
+static const char *const proto_names[] = { "tcp", "udp", "sctp", NULL };
+
+/* Errors -------------------------------------------------------------- */
+
+static void err_push(struct loader *ld, const char *file, unsigned int line,
+		     char *msg)
+{
+	struct err_rec *r;
+
+	ld->nerr++;	/* counted even when memory runs out */
+	if (!msg)
+		return;
+	if (!ld->errs || !(r = realloc(ld->rec, (ld->nrec + 1) * sizeof(*r)))) {
+		free(msg);
+		return;
+	}
+	ld->rec = r;
+	r[ld->nrec] = (struct err_rec){ msg, file, line, ld->nrec, 0 };
+	ld->nrec++;
+}
+
+static int rec_cmp(const void *pa, const void *pb)
+{
+	const struct err_rec *a = pa, *b = pb;
+
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/*
+ * Hand the errors over in file order: checks across keys run after the
+ * walk, so they are found late.  Files (@include) keep the order in which
+ * they first had an error.
+ */
+static void err_finish(struct loader *ld)
+{
+	struct cfg_errors *e = ld->errs;
+	size_t i, j;
+
+	for (i = 0; i < ld->nrec; i++) {
+		ld->rec[i].rank = i;
+		for (j = 0; j < i; j++) {
+			if (ld->rec[j].rank == j &&
+			    !strcmp(ld->rec[j].file, ld->rec[i].file)) {
+				ld->rec[i].rank = j;
+				break;
+			}
+		}
+	}
+	if (ld->nrec > 1)
+		qsort(ld->rec, ld->nrec, sizeof(*ld->rec), rec_cmp);
+	if (e && ld->nrec && (e->msg = calloc(ld->nrec, sizeof(char *)))) {
+		for (i = 0; i < ld->nrec; i++)
+			e->msg[i] = ld->rec[i].msg;
+		e->n = ld->nrec;
+	} else {
+		for (i = 0; i < ld->nrec; i++)
+			free(ld->rec[i].msg);
+	}
+	free(ld->rec);
+	ld->rec = NULL;
+	ld->nrec = 0;
+}
+
+static void err_vkey(struct loader *ld, const config_setting_t *at,
+		     const char *key, const char *fmt, va_list ap)
+{
+	const char *file = at ? config_setting_source_file(at) : NULL;
+	unsigned int line = at ? config_setting_source_line(at) : 0;
+	const char *dir = "";
+	char msg[1024], *s;
+
+	if (!file)
+		file = ld->path;
+	/* libconfig names an included file as @include wrote it. */
+	if (*file != '/' && strcmp(file, ld->path) && ld->dir)
+		dir = ld->dir;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (asprintf(&s, "%s%s%s:%u: %s: %s", dir, *dir ? "/" : "", file,
+		     line, key, msg) < 0)
+		s = NULL;
+	err_push(ld, file, line, s);
+}
+
+/* An error about @key, missing from the group @at. */
+static void __attribute__((format(printf, 4, 5)))
+err_key(struct loader *ld, const config_setting_t *at, const char *key,
+	const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vkey(ld, at, key, fmt, ap);
+	va_end(ap);
+}
+
+/* "services[1]", "argv[0]": list elements have no name of their own. */
+static const char *setting_key(const config_setting_t *s, char *buf,
+			       size_t len)
+{
+	const config_setting_t *p = config_setting_parent(s);
+	char pbuf[128];
+
+	if (config_setting_name(s))
+		return config_setting_name(s);
+	if (!p)
+		return "(top level)";
+	if (snprintf(buf, len, "%s[%d]", setting_key(p, pbuf, sizeof(pbuf)),
+		     config_setting_index(s)) >= (int)len)
+		buf[len - 2] = '~';	/* cut: show it */
+	return buf;
+}
+
+static bool bad(const struct loader *ld, const config_setting_t *s)
+{
+	size_t i;
+
+	for (i = 0; s && i < ld->nbad; i++)
+		if (ld->bad[i] == s)
+			return true;
+	return false;
+}
+
+/* An error about the setting @s itself. */
+static void __attribute__((format(printf, 3, 4)))
+err_set(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	const config_setting_t **b;
+	char key[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vkey(ld, s, setting_key(s, key, sizeof(key)), fmt, ap);
+	va_end(ap);
+	b = realloc(ld->bad, (ld->nbad + 1) * sizeof(*b));
+	if (b) {
+		b[ld->nbad++] = s;
+		ld->bad = b;
+	}
+}
+
+/* Values in messages --------------------------------------------------- */
+
+/* Quote @s on one line: messages go to logs and terminals. */
+static void quote_str(const char *s, char *buf, size_t len)
+{
+	size_t o = 0, i;
+
+	buf[o++] = '"';
+	for (i = 0; s[i] && o + 8 < len; i++) {
+		unsigned char c = s[i];
+
+		if (i == VAL_SHOW) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = c;
+		} else if (c < 0x20 || c == 0x7f) {
+			o += snprintf(buf + o, len - o, "\\x%02x", c);
+		} else {
+			buf[o++] = c;
+		}
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+}
+
+/* The value of @s as the file would show it, quoted. */
+static const char *qv(struct loader *ld, const config_setting_t *s)
+{
+	bool hex = config_setting_get_format(s) == CONFIG_FORMAT_HEX;
+	char *b = ld->val;
+	size_t n = sizeof(ld->val);
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		quote_str(config_setting_get_string(s), b, n);
+		break;
+	case CONFIG_TYPE_INT:
+		if (hex)
+			snprintf(b, n, "\"0x%x\"", config_setting_get_int(s));
+		else
+			snprintf(b, n, "\"%d\"", config_setting_get_int(s));
+		break;
+	case CONFIG_TYPE_INT64:
+		snprintf(b, n, hex ? "\"0x%llx\"" : "\"%lld\"",
+			 config_setting_get_int64(s));
+		break;
+	case CONFIG_TYPE_FLOAT:
+		snprintf(b, n, "\"%g", config_setting_get_float(s));
+		if (!strpbrk(b, ".en"))	/* 80.0 is not the integer 80 */
+			strcat(b, ".0");
+		strcat(b, "\"");
+		break;
+	case CONFIG_TYPE_BOOL:
+		snprintf(b, n, "\"%s\"",
+			 config_setting_get_bool(s) ? "true" : "false");
+		break;
+	case CONFIG_TYPE_GROUP:
+		snprintf(b, n, "(a group)");
+		break;
+	default:
+		snprintf(b, n, "(a list)");
+		break;
+	}
+	return b;
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	default:
+		return "a list";
+	}
+}
+
+static int err_type(struct loader *ld, const config_setting_t *s,
+		    const char *want)
+{
+	if (config_setting_is_aggregate(s))
+		err_set(ld, s, "expected %s, got %s", want, type_name(s));
+	else
+		err_set(ld, s, "expected %s, got %s %s", want, type_name(s),
+			qv(ld, s));
+	return -1;
+}
+
+/* "rr wrr lc" */
+static const char *names_join(struct loader *ld, const char *const *names)
+{
+	size_t o = 0;
+
+	ld->names[0] = '\0';
+	for (; *names && o < sizeof(ld->names); names++)
+		o += snprintf(ld->names + o, sizeof(ld->names) - o, "%s%s",
+			      o ? " " : "", *names);
+	return ld->names;
+}
+
+/* "http and https": the types of @mask. */
+static const char *types_join(struct loader *ld, const char *const *names,
+			      unsigned int mask)
+{
+	int i, n = 0, left = __builtin_popcount(mask);
+	size_t o = 0;
+
+	ld->names[0] = '\0';
+	for (i = 0; names[i] && o < sizeof(ld->names); i++) {
+		if (!(mask & 1u << i))
+			continue;
+		o += snprintf(ld->names + o, sizeof(ld->names) - o, "%s%s",
+			      !n ? "" : n == left - 1 ? " and " : ", ",
+			      names[i]);
+		n++;
+	}
+	return ld->names;
+}
+
+/* Typed values ---------------------------------------------------------- */
+
+static int get_int(struct loader *ld, const config_setting_t *s,
+		   long long lo, long long hi, long long *v)
+{
+	*v = 0;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		*v = config_setting_get_int(s);
+		/* libconfig 1.5 reads 0xffffffff into an int: -1. */
+		if (config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+			*v = (uint32_t)*v;
+		break;
+	case CONFIG_TYPE_INT64:
+		*v = config_setting_get_int64(s);
+		break;
+	default:
+		return err_type(ld, s, "an integer");
+	}
+	if (*v >= lo && *v <= hi)
+		return 0;
+	/* libconfig 1.5 silently wraps decimals above INT_MAX. */
+	err_set(ld, s, "out of range %s (expected %lld..%lld%s)", qv(ld, s),
+		lo, hi, hi > INT_MAX ?
+		"; above 2147483647 write hex or add an L suffix" : "");
+	return -1;
+}
+
+static int get_str(struct loader *ld, const config_setting_t *s,
+		   const char **v)
+{
+	*v = "";
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return err_type(ld, s, "a string");
+	*v = config_setting_get_string(s);
+	return 0;
+}
+
+static int enum_find(const char *const *names, const char *s)
+{
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
+/* The index of the string @s in @names, or -1 and an error. */
+static int enum_get(struct loader *ld, const config_setting_t *s,
+		    const char *const *names, const char *what)
+{
+	const char *v;
+	int i;
+
+	if (get_str(ld, s, &v))
+		return -1;
+	i = enum_find(names, v);
+	if (i < 0)
+		err_set(ld, s, "unknown %s %s (expected one of %s)", what,
+			qv(ld, s), names_join(ld, names));
+	return i;
+}
+
+static const config_setting_t *member(const config_setting_t *g,
+				      const char *name)
+{
+	if (!g || !config_setting_is_group(g))
+		return NULL;
+	return config_setting_get_member(g, name);
+}
+
+static bool is_list(const config_setting_t *s)
+{
+	return config_setting_is_list(s) || config_setting_is_array(s);
+}
+
+static char *xstrdup(struct loader *ld, const config_setting_t *s,
+		     const char *v)
+{
+	char *p = strdup(v);
+
+	if (!p)
+		err_set(ld, s, "out of memory");
+	return p;
+}
+
+/* Key parsers ------------------------------------------------------------ */
+
+static void *field(void *obj, const struct key *k)
+{
+	return (char *)obj + k->off;
+}
+
+/* Fields are int, enum or uintN_t; every range is >= 0. */
+static void store_uint(void *p, size_t size, unsigned long long v)
+{
+	uint8_t v8 = v;
+	uint16_t v16 = v;
+	uint32_t v32 = v;
+
+	if (size == sizeof(v8))
+		memcpy(p, &v8, size);
+	else if (size == sizeof(v16))
+		memcpy(p, &v16, size);
+	else
+		memcpy(p, &v32, sizeof(v32));
+}
+
+static int key_int(struct loader *ld, const config_setting_t *s,
+		   const struct key *k, void *obj)
+{
+	long long v;
+
+	if (get_int(ld, s, k->lo, k->hi, &v))
+		return -1;
+	store_uint(field(obj, k), k->size, v);
+	return 0;
+}
+
+static int key_bool(struct loader *ld, const config_setting_t *s,
+		    const struct key *k, void *obj)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return err_type(ld, s, "a boolean");
+	*(bool *)field(obj, k) = config_setting_get_bool(s);
+	return 0;
+}
+
+/* Seconds: 1 and 1.0 are both fine. */
+static int key_secs(struct loader *ld, const config_setting_t *s,
+		    const struct key *k, void *obj)
+{
+	double v;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		v = config_setting_get_int(s);
+		break;
+	case CONFIG_TYPE_INT64:
+		v = config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	default:
+		return err_type(ld, s, "a number of seconds");
+	}
+	if (!(v > 0 && v <= SECS_MAX)) {
+		err_set(ld, s, "out of range %s (expected seconds above 0, "
+			"at most %.0f)", qv(ld, s), SECS_MAX);
+		return -1;
+	}
+	*(double *)field(obj, k) = v;
+	return 0;
+}
+
+static int key_enum(struct loader *ld, const config_setting_t *s,
+		    const struct key *k, void *obj)
+{
+	int i = enum_get(ld, s, k->names, k->what);
+
+	if (i < 0)
+		return -1;
+	store_uint(field(obj, k), k->size, i);
+	return 0;
+}
+
+/* An enumeration kept as its name (scheduler, log level). */
+static int key_enum_str(struct loader *ld, const config_setting_t *s,
+			const struct key *k, void *obj)
+{
+	int i = enum_get(ld, s, k->names, k->what);
+
+	if (i < 0)
+		return -1;
+	snprintf(field(obj, k), k->size, "%s", k->names[i]);
+	return 0;
+}
+
+/* A string that k->ok() accepts and, if @max, shorter than @max. */
+static int get_valid_str(struct loader *ld, const config_setting_t *s,
+			 const struct key *k, size_t max, const char **v)
+{
+	if (get_str(ld, s, v))
+		return -1;
+	if ((max && strlen(*v) >= max) || !k->ok(*v)) {
+		err_set(ld, s, "%s %s %s", k->what, qv(ld, s), k->hint);
+		return -1;
+	}
+	return 0;
+}
+
+/* A string into a char[] field. */
+static int key_strbuf(struct loader *ld, const config_setting_t *s,
+		      const struct key *k, void *obj)
+{
+	const char *v;
+
+	if (get_valid_str(ld, s, k, k->size, &v))
+		return -1;
+	memcpy(field(obj, k), v, strlen(v) + 1);
+	return 0;
+}
+
+/* A string into a malloc'd char * field, replacing an inherited one. */
+static int key_strdup(struct loader *ld, const config_setting_t *s,
+		      const struct key *k, void *obj)
+{
+	char **p = field(obj, k);
+	const char *v;
+
+	if (get_valid_str(ld, s, k, 0, &v))
+		return -1;
+	free(*p);
+	*p = xstrdup(ld, s, v);
+	return *p ? 0 : -1;
+}
+
+static int key_addr(struct loader *ld, const config_setting_t *s,
+		    const struct key *k, void *obj)
+{
+	const char *v;
+
+	if (get_str(ld, s, &v))
+		return -1;
+	if (addr_parse(v, field(obj, k)) < 0) {
+		err_set(ld, s, "invalid IP address %s", qv(ld, s));
+		return -1;
+	}
+	return 0;
+}
+
+static int key_mark_mask(struct loader *ld, const config_setting_t *s,
+			 const struct key *k, void *obj)
+{
+	long long v;
+	uint32_t m, run;
+
+	if (get_int(ld, s, 0, UINT32_MAX, &v))
+		return -1;
+	m = v;
+	run = m ? m >> __builtin_ctz(m) : 0;
+	/* Marks are packed into the mask's bits: they must be one run. */
+	if (!m || (run & (run + 1)) || __builtin_popcount(m) < 2) {
+		err_set(ld, s, "not one contiguous run of at least 2 bits %s",
+			qv(ld, s));
+		return -1;
+	}
+	*(uint32_t *)field(obj, k) = m;
+	return 0;
+}
+
+static int key_proto(struct loader *ld, const config_setting_t *s,
+		     const struct key *k, void *obj)
+{
+	const char *v;
+	int p;
+
+	if (get_str(ld, s, &v))
+		return -1;
+	p = proto_parse(v);	/* any case: "TCP" is common */
+	if (p < 0) {
+		err_set(ld, s, "unknown protocol %s (expected one of %s)",
+			qv(ld, s), names_join(ld, proto_names));
+		return -1;
+	}
+	store_uint(field(obj, k), k->size, p);
+	return 0;
+}
+
+static int key_sched_flags(struct loader *ld, const config_setting_t *s,
+			   const struct key *k, void *obj)
+{
+	uint32_t flags = 0;
+	const char *v;
+	int i, f, rc = 0;
+
+	if (!is_list(s))
+		return err_type(ld, s, "a list of strings");
+	for (i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+
+		if (get_str(ld, e, &v)) {
+			rc = -1;
+		} else if ((f = sched_flag_parse(v)) < 0) {
+			err_set(ld, e, "unknown scheduler flag %s (expected "
+				"one of %s)", qv(ld, e),
+				names_join(ld, sched_flag_names));
+			rc = -1;
+		} else {
+			flags |= f;
+		}
+	}
+	*(uint32_t *)field(obj, k) = flags;
+	return rc;
+}
+
+static int key_sorry(struct loader *ld, const config_setting_t *s,
+		     const struct key *k, void *obj)
+{
+	struct cfg_service *svc = obj;
+	const char *v;
+
+	(void)k;
+	if (get_str(ld, s, &v))
+		return -1;
+	if (addr_port_parse(v, &svc->sorry_addr, &svc->sorry_port) < 0) {
+		err_set(ld, s, "invalid address and port %s (expected "
+			"ADDR:PORT or [IPV6]:PORT)", qv(ld, s));
+		return -1;
+	}
+	svc->has_sorry = true;
+	return 0;
+}
+
+static void argv_clear(char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_ARGV_MAX + 1 && argv[i]; i++) {
+		free(argv[i]);
+		argv[i] = NULL;
+	}
+}
+
+/*
+ * A command line: a non-empty list of non-empty strings, argv[0] absolute
+ * (no PATH search in a root daemon).  Fills @out (CFG_ARGV_MAX + 1 NULLs)
+ * and returns argc, or -1 with @out left empty.
+ */
+static int argv_parse(struct loader *ld, const config_setting_t *s,
+		      char **out)
+{
+	int i, n, rc = 0;
+	const char *v;
+
+	if (!is_list(s))
+		return err_type(ld, s, "a list of strings");
+	n = config_setting_length(s);
+	if (n == 0 || n > CFG_ARGV_MAX) {
+		err_set(ld, s, "expected 1 to %d arguments, got %d",
+			CFG_ARGV_MAX, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+
+		if (get_str(ld, e, &v)) {
+			rc = -1;
+		} else if (!*v) {
+			err_set(ld, e, "empty argument");
+			rc = -1;
+		} else if (i == 0 && *v != '/') {
+			err_set(ld, e, "not an absolute path %s", qv(ld, e));
+			rc = -1;
+		} else if (!rc && !(out[i] = xstrdup(ld, e, v))) {
+			rc = -1;
+		}
+	}
+	if (rc)
+		argv_clear(out);
+	return rc ? -1 : n;
+}
+
+static int key_notify(struct loader *ld, const config_setting_t *s,
+		      const struct key *k, void *obj)
+{
+	char *tmp[CFG_ARGV_MAX + 1] = { NULL };
+	char ***p = field(obj, k);
+	int n = argv_parse(ld, s, tmp);
+
+	if (n < 0)
+		return -1;
+	*p = calloc(n + 1, sizeof(char *));
+	if (!*p) {
+		argv_clear(tmp);
+		err_set(ld, s, "out of memory");
+		return -1;
+	}
+	memcpy(*p, tmp, n * sizeof(char *));
+	return 0;
+}
+
+static int key_check_argv(struct loader *ld, const config_setting_t *s,
+			  const struct key *k, void *obj)
+{
+	struct cfg_check *c = obj;
+
+	(void)k;
+	argv_clear(c->argv);	/* replaces the service's */
+	return argv_parse(ld, s, c->argv) < 0 ? -1 : 0;
+}
+
+/* "200", "200-299": codes 100..599, low <= high. */
+static bool status_str(const char *v, struct cfg_status_range *r)
+{
+	unsigned long lo, hi;
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return false;
+	lo = hi = strtoul(v, &end, 10);
+	if (*end == '-') {
+		v = end + 1;
+		if (*v < '0' || *v > '9')
+			return false;
+		hi = strtoul(v, &end, 10);
+	}
+	if (*end || lo < 100 || hi > 599 || lo > hi)
+		return false;
+	r->lo = lo;
+	r->hi = hi;
+	return true;
+}
+
+static int status_one(struct loader *ld, const config_setting_t *e,
+		      struct cfg_status_range *r)
+{
+	long long v;
+
+	switch (config_setting_type(e)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		if (get_int(ld, e, 100, 599, &v))
+			return -1;
+		r->lo = r->hi = v;
+		return 0;
+	case CONFIG_TYPE_STRING:
+		if (status_str(config_setting_get_string(e), r))
+			return 0;
+		err_set(ld, e, "invalid status range %s (expected CODE or "
+			"LOW-HIGH, codes 100 to 599)", qv(ld, e));
+		return -1;
+	default:
+		return err_type(ld, e, "a string or an integer");
+	}
+}
+
+static int key_status(struct loader *ld, const config_setting_t *s,
+		      const struct key *k, void *obj)
+{
+	struct cfg_status_range r[CFG_STATUS_MAX];
+	struct cfg_check *c = obj;
+	int i, n = 1, rc = 0;
+
+	(void)k;
+	if (config_setting_is_group(s))
+		return err_type(ld, s, "a string or a list of strings");
+	if (!is_list(s)) {
+		rc = status_one(ld, s, &r[0]);
+	} else {
+		n = config_setting_length(s);
+		if (n == 0 || n > CFG_STATUS_MAX) {
+			err_set(ld, s, "expected 1 to %d ranges, got %d",
+				CFG_STATUS_MAX, n);
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (status_one(ld, config_setting_get_elem(s, i),
+				       &r[i]))
+				rc = -1;
+	}
+	if (rc)
+		return -1;
+	memcpy(c->status, r, n * sizeof(r[0]));
+	c->nstatus = n;
+	return 0;
+}
+
+/* String validity --------------------------------------------------------- */
+
+static bool chars_ok(const char *s, const char *extra)
+{
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && !strchr(extra, *s))
+			return false;
+	return true;
+}
+
+/* nft accepts longer names, but 31 keeps "nft list" readable. */
+static bool table_ok(const char *s)
+{
+	return *s && strlen(s) <= 31 && chars_ok(s, "_-");
+}
+
+static bool name_ok(const char *s)
+{
+	return *s && chars_ok(s, "_.-");
+}
+
+static bool sock_path_ok(const char *s)
+{
+	return *s == '/';	/* the length is sun_path's, checked by size */
+}
+
+/* shm_open(3): one leading slash and nothing else. */
+static bool shm_ok(const char *s)
+{
+	return s[0] == '/' && s[1] && !strchr(s + 1, '/');
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static bool user_ok(const char *s)
+{
+	return printable(s);	/* "" = do not change user */
+}
+
+/* It goes into a request line: no spaces, no CR LF smuggling. */
+static bool http_path_ok(const char *s)
+{
+	return *s == '/' && printable(s);
+}
+
+static bool http_host_ok(const char *s)
+{
+	return *s && printable(s);
+}
+
+static bool nonempty(const char *s)
+{
+	return *s;
+}
+
+/* Tables of keys ------------------------------------------------------- */
+
+#define T_HTTP	((1u << CHECK_HTTP) | (1u << CHECK_HTTPS))
+
+static const struct key top_keys[] = {
+	{ KEY("director", NULL) },
+	{ KEY("services", NULL) },
+	{ NULL }
+};
+
+static const struct key director_keys[] = {
+	{ KEY("table", key_strbuf), FIELD(struct cfg_director, table),
+	  .ok = table_ok, .what = "invalid table name",
+	  .hint = "(expected 1 to 31 of A-Z a-z 0-9 _ -)" },
+	{ KEY("queue", key_int), FIELD(struct cfg_director, queue),
+	  .lo = 0, .hi = 65535 },
+	{ KEY("queues", key_int), FIELD(struct cfg_director, queues),
+	  .lo = 1, .hi = 64 },
+	{ KEY("mark_mask", key_mark_mask),
+	  FIELD(struct cfg_director, mark_mask) },
+	{ KEY("control", key_strbuf), FIELD(struct cfg_director, control),
+	  .ok = sock_path_ok, .what = "invalid socket path",
+	  .hint = "(expected an absolute path shorter than 108 bytes)" },
+	{ KEY("shm", key_strbuf), FIELD(struct cfg_director, shm),
+	  .ok = shm_ok, .what = "invalid shared memory name",
+	  .hint = "(expected /NAME with no other '/', shorter than 64 bytes)" },
+	{ KEY("syslog", key_bool), FIELD(struct cfg_director, syslog) },
+	{ KEY("log_level", key_enum_str), FIELD(struct cfg_director, log_level),
+	  .names = log_level_names, .what = "log level" },
+	{ KEY("user", key_strbuf), FIELD(struct cfg_director, user),
+	  .ok = user_ok, .what = "invalid user name",
+	  .hint = "(expected no spaces, shorter than 64 bytes)" },
+	{ NULL }
+};
+
+static const struct key svc_keys[] = {
+	{ KEY("name", key_strbuf), FIELD(struct cfg_service, name),
+	  .ok = name_ok, .what = "invalid service name",
+	  .hint = "(expected 1 to 63 of A-Z a-z 0-9 _ . -)" },
+	{ KEY("fwmark", key_int), FIELD(struct cfg_service, fwmark),
+	  .lo = 1, .hi = UINT32_MAX },
+	{ KEY("vip", key_addr), FIELD(struct cfg_service, vip) },
+	{ KEY("port", key_int), FIELD(struct cfg_service, port),
+	  .lo = 0, .hi = 65535 },
+	{ KEY("protocol", key_proto), FIELD(struct cfg_service, protocol) },
+	{ KEY("scheduler", key_enum_str), FIELD(struct cfg_service, scheduler),
+	  .names = sched_names, .what = "scheduler" },
+	{ KEY("scheduler_flags", key_sched_flags),
+	  FIELD(struct cfg_service, sched_flags) },
+	{ KEY("forward", key_enum), FIELD(struct cfg_service, fwd),
+	  .names = fwd_names, .what = "forwarding method" },
+	{ KEY("persistence", key_int), FIELD(struct cfg_service, persistence),
+	  .lo = 0, .hi = INT_MAX },
+	{ KEY("persistence_netmask", key_int),
+	  FIELD(struct cfg_service, persistence_netmask), .lo = 1, .hi = 128 },
+	{ KEY("one_packet", key_bool), FIELD(struct cfg_service, one_packet) },
+	{ KEY("sorry_server", key_sorry) },
+	{ KEY("quorum", key_int), FIELD(struct cfg_service, quorum),
+	  .lo = 1, .hi = UINT32_MAX },
+	{ KEY("check", NULL) },
+	{ KEY("real_servers", NULL) },
+	{ NULL }
+};
+
+static const struct key rs_keys[] = {
+	{ KEY("address", key_addr), FIELD(struct cfg_rs, addr) },
+	{ KEY("port", key_int), FIELD(struct cfg_rs, port),
+	  .lo = 0, .hi = 65535 },
+	{ KEY("weight", key_int), FIELD(struct cfg_rs, weight),
+	  .lo = 0, .hi = 65535 },
+	{ KEY("forward", key_enum), FIELD(struct cfg_rs, fwd),
+	  .names = fwd_names, .what = "forwarding method" },
+	{ KEY("tunnel", NULL) },
+	{ KEY("upper_threshold", key_int),
+	  FIELD(struct cfg_rs, upper_threshold), .lo = 0, .hi = UINT32_MAX },
+	{ KEY("lower_threshold", key_int),
+	  FIELD(struct cfg_rs, lower_threshold), .lo = 0, .hi = UINT32_MAX },
+	{ KEY("check", NULL) },
+	{ KEY("notify_up", key_notify), FIELD(struct cfg_rs, notify_up) },
+	{ KEY("notify_down", key_notify), FIELD(struct cfg_rs, notify_down) },
+	{ NULL }
+};
+
+static const struct key check_keys[] = {
+	{ KEY("type", NULL) },
+	{ KEY("interval", key_secs), FIELD(struct cfg_check, interval) },
+	{ KEY("timeout", key_secs), FIELD(struct cfg_check, timeout) },
+	{ KEY("rise", key_int), FIELD(struct cfg_check, rise),
+	  .lo = 1, .hi = INT_MAX },
+	{ KEY("fall", key_int), FIELD(struct cfg_check, fall),
+	  .lo = 1, .hi = INT_MAX },
+	{ KEY("connect_port", key_int), FIELD(struct cfg_check, connect_port),
+	  .lo = 0, .hi = 65535 },
+	{ KEY("path", key_strdup), FIELD(struct cfg_check, path),
+	  .types = T_HTTP, .ok = http_path_ok, .what = "invalid HTTP path",
+	  .hint = "(expected '/' first, no spaces or control characters)" },
+	{ KEY("host", key_strdup), FIELD(struct cfg_check, host),
+	  .types = T_HTTP, .ok = http_host_ok, .what = "invalid HTTP host",
+	  .hint = "(expected no spaces or control characters)" },
+	{ KEY("status", key_status), .types = T_HTTP },
+	{ KEY("expect", key_strdup), FIELD(struct cfg_check, expect),
+	  .types = T_HTTP, .ok = nonempty, .what = "invalid expect string",
+	  .hint = "(expected a non-empty body substring)" },
+	{ KEY("verify_tls", key_bool), FIELD(struct cfg_check, verify_tls),
+	  .types = 1u << CHECK_HTTPS },
+	{ KEY("argv", key_check_argv), .types = 1u << CHECK_EXEC },
+	{ KEY("on_failure", key_enum), FIELD(struct cfg_check, on_failure),
+	  .names = on_failure_names, .what = "on_failure action" },
+	{ KEY("expire_connections", key_bool),
+	  FIELD(struct cfg_check, expire_connections) },
+	{ NULL }
+};
+
+static const struct key tunnel_keys[] = {
+	{ KEY("type", NULL) },
+	{ KEY("port", key_int), FIELD(struct cfg_tunnel, port),
+	  .lo = 1, .hi = 65535, .types = 1u << TUN_GUE },
+	{ KEY("csum", key_bool), FIELD(struct cfg_tunnel, csum),
+	  .types = (1u << TUN_GUE) | (1u << TUN_GRE) },
+	{ NULL }
+};
+
+static const struct key *key_find(const struct key *keys, const char *name)
+{
+	for (; keys->name; keys++)
+		if (!strcmp(keys->name, name))
+			return keys;
+	return NULL;
+}
+
+/*
+ * Parse every key of the group @g into @obj.  @where tells users which
+ * group an unknown key was found in; @ty, if not NULL, rejects the keys
+ * that do not apply to the group's type.
+ */
+static void group_walk(struct loader *ld, const config_setting_t *g,
+		       const struct key *keys, void *obj, const char *where,
+		       const struct typed *ty)
+{
+	const struct key *k;
+	int i;
+
+	for (i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(s);
+
+		k = key_find(keys, name);
+		if (!k) {
+			err_set(ld, s, "unknown key \"%s\" %s", name, where);
+		} else if (ty && ty->type >= 0 && k->types &&
+			   !(k->types & 1u << ty->type)) {
+			err_set(ld, s, "only valid for %s %s %s",
+				types_join(ld, ty->names, k->types), ty->noun,
+				qv(ld, s));
+		} else if (k->fn) {
+			k->fn(ld, s, k, obj);
+		}
+	}
+}
+
+/* Checks ------------------------------------------------------------------ */
+
+static void check_defaults(struct cfg_check *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->type = CHECK_NONE;
+	c->interval = 1.0;
+	c->timeout = 0.5;
+	c->rise = 2;
+	c->fall = 2;
+	c->verify_tls = true;
+	c->on_failure = ON_FAILURE_REMOVE;
+}
+
+static void check_free(struct cfg_check *c)
+{
+	free(c->path);
+	free(c->host);
+	free(c->expect);
+	argv_clear(c->argv);
+	memset(c, 0, sizeof(*c));
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *p = s ? strdup(s) : NULL;
+
+	if (s && !p)
+		*oom = true;
+	return p;
+}
+
+/* A deep copy: every real server owns its check. */
+static void check_copy(struct loader *ld, const config_setting_t *at,
+		       struct cfg_check *dst, const struct cfg_check *src)
+{
+	bool oom = false;
+	int i;
+
+	*dst = *src;
+	dst->path = dup_or_null(src->path, &oom);
+	dst->host = dup_or_null(src->host, &oom);
+	dst->expect = dup_or_null(src->expect, &oom);
+	for (i = 0; src->argv[i]; i++)
+		dst->argv[i] = dup_or_null(src->argv[i], &oom);
+	if (oom)
+		err_key(ld, at, "check", "out of memory");
+}
+
+/* Drop what a changed type does not use: a tcp check has no path. */
+static void check_trim(struct cfg_check *c)
+{
+	if (c->type != CHECK_HTTP && c->type != CHECK_HTTPS) {
+		free(c->path);
+		free(c->host);
+		free(c->expect);
+		c->path = c->host = c->expect = NULL;
+		c->nstatus = 0;
+		memset(c->status, 0, sizeof(c->status));
+	}
+	if (c->type != CHECK_EXEC)
+		argv_clear(c->argv);
+}
+
+static void check_finish(struct loader *ld, const config_setting_t *g,
+			 struct cfg_check *c, bool type_here)
+{
+	if (c->type == CHECK_HTTP || c->type == CHECK_HTTPS) {
+		if (!c->path)
+			c->path = xstrdup(ld, g, "/");
+		if (!c->nstatus) {
+			c->status[0].lo = 200;
+			c->status[0].hi = 299;
+			c->nstatus = 1;
+		}
+	}
+	/* Inherited: the service's own check already said it. */
+	if (c->type == CHECK_EXEC && !c->argv[0] && type_here &&
+	    !member(g, "argv"))
+		err_key(ld, g, "argv", "missing (required for exec checks)");
+}
+
+/*
+ * A check group.  A real server's (@base = the service's check) starts from
+ * a copy of the service's and changes only the keys it gives.
+ */
+static void check_parse(struct loader *ld, const config_setting_t *g,
+			const struct cfg_check *base, struct cfg_check *c)
+{
+	struct typed ty = { check_names, "checks", -1 };
+	const config_setting_t *t = member(g, "type");
+
+	if (base)
+		check_copy(ld, g, c, base);
+	else
+		check_defaults(c);
+	c->line = config_setting_source_line(g);
+	if (!config_setting_is_group(g)) {
+		err_type(ld, g, "a group");
+		return;
+	}
+	if (t)
+		ty.type = enum_get(ld, t, check_names, "check type");
+	else if (base)
+		ty.type = c->type;
+	else
+		err_key(ld, g, "type",
+			"missing (required in a service's check)");
+	if (ty.type >= 0) {
+		c->type = ty.type;
+		check_trim(c);
+	}
+	group_walk(ld, g, check_keys, c, "in a check", &ty);
+	if (ty.type >= 0)
+		check_finish(ld, g, c, t || !base);
+}
+
+/* Real servers -------------------------------------------------------- */
+
+static void tunnel_parse(struct loader *ld, const config_setting_t *g,
+			 struct cfg_tunnel *tun)
+{
+	struct typed ty = { tun_names, "tunnels", TUN_IPIP };
+	const config_setting_t *t = member(g, "type");
+
+	if (!config_setting_is_group(g)) {
+		err_type(ld, g, "a group");
+		return;
+	}
+	if (t)
+		ty.type = enum_get(ld, t, tun_names, "tunnel type");
+	if (ty.type >= 0)
+		tun->type = ty.type;
+	group_walk(ld, g, tunnel_keys, tun, "in a tunnel", &ty);
+	if (ty.type == TUN_GUE && !member(g, "port"))
+		err_key(ld, g, "port", "missing (required for gue tunnels)");
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+static void rs_address(struct loader *ld, const config_setting_t *g,
+		       const struct cfg_service *svc, const struct cfg_rs *rs)
+{
+	const config_setting_t *a = member(g, "address");
+	static const char *const method[] = { "NAT", "DR", "TUN" };
+	int want = svc->vip.family;
+
+	if (!a) {
+		err_key(ld, g, "address",
+			"missing (required in a real server)");
+		return;
+	}
+	if (bad(ld, a) || bad(ld, member(g, "forward")) || !want ||
+	    rs->addr.family == want)
+		return;
+	/* A tunnel may cross families; the kernel's own routing may not. */
+	if (svc->fwmark)
+		err_set(ld, a, "%s real server in an %s fwmark service %s",
+			family_name(rs->addr.family), family_name(want),
+			qv(ld, a));
+	else if (rs->fwd != FWD_TUN)
+		err_set(ld, a, "%s real server in an %s %s service %s",
+			family_name(rs->addr.family), family_name(want),
+			method[rs->fwd], qv(ld, a));
+}
+
+static void rs_port(struct loader *ld, const config_setting_t *g,
+		    const struct cfg_service *svc, bool svc_port_ok,
+		    struct cfg_rs *rs)
+{
+	const config_setting_t *p = member(g, "port");
+
+	if (!p) {
+		if (!svc->fwmark)
+			err_key(ld, g, "port",
+				"missing (required in a vip service)");
+		return;
+	}
+	if (bad(ld, p) || !svc_port_ok)
+		return;
+	if (!svc->fwmark && !svc->port) {
+		if (rs->port)
+			err_set(ld, p, "must be 0 when the service port is 0 "
+				"%s", qv(ld, p));
+		return;
+	}
+	if (!rs->port) {
+		rs->port = svc->port;	/* fwmark: stays 0, the packet's */
+		return;
+	}
+	if (rs->fwd == FWD_NAT || rs->port == svc->port ||
+	    bad(ld, member(g, "forward")))
+		return;
+	/* DR and TUN send the packet unchanged: the port is the client's. */
+	if (svc->fwmark)
+		err_set(ld, p, "%s forwarding cannot map ports (fwmark "
+			"service, real server %u)", fwd_name(rs->fwd),
+			rs->port);
+	else
+		err_set(ld, p, "%s forwarding cannot map ports (service port "
+			"%u, real server %u)", fwd_name(rs->fwd), svc->port,
+			rs->port);
+}
+
+static void rs_rest(struct loader *ld, const config_setting_t *g,
+		    struct cfg_rs *rs)
+{
+	const config_setting_t *t = member(g, "tunnel");
+	const config_setting_t *lo = member(g, "lower_threshold");
+	const config_setting_t *hi = member(g, "upper_threshold");
+
+	if (rs->fwd == FWD_TUN && t)
+		tunnel_parse(ld, t, &rs->tunnel);
+	else if (t && !bad(ld, member(g, "forward")))
+		err_set(ld, t, "only valid with forward tun (forward is %s)",
+			fwd_name(rs->fwd));
+	if (lo && hi && !bad(ld, lo) && !bad(ld, hi) &&
+	    rs->upper_threshold && rs->lower_threshold > rs->upper_threshold)
+		err_set(ld, lo, "above upper_threshold %u %s",
+			rs->upper_threshold, qv(ld, lo));
+}
+
+static void rs_parse(struct loader *ld, const config_setting_t *g,
+		     const struct cfg_service *svc, bool svc_port_ok,
+		     struct cfg_rs *rs)
+{
+	const config_setting_t *c = member(g, "check");
+
+	rs->weight = 1;
+	rs->fwd = svc->fwd;
+	rs->tunnel.type = TUN_IPIP;
+	rs->line = config_setting_source_line(g);
+	group_walk(ld, g, rs_keys, rs, "in a real server", NULL);
+	rs_address(ld, g, svc, rs);
+	rs_port(ld, g, svc, svc_port_ok, rs);
+	rs_rest(ld, g, rs);
+	if (c)
+		check_parse(ld, c, &svc->check, &rs->check);
+	else
+		check_copy(ld, g, &rs->check, &svc->check);
+}
+
+/* Is the real server @g fully known, to compare it with the others? */
+static bool rs_keyed(const struct loader *ld, const config_setting_t *g,
+		     const struct cfg_rs *rs)
+{
+	return rs->addr.family && !bad(ld, member(g, "port"));
+}
+
+static void rs_dups(struct loader *ld, const config_setting_t *list,
+		    const struct cfg_service *svc, size_t i)
+{
+	const config_setting_t *gi = config_setting_get_elem(list, i), *gj;
+	const struct cfg_rs *a = &svc->rs[i], *b;
+	char buf[ADDR_STRLEN];
+	size_t j;
+
+	if (!rs_keyed(ld, gi, a))
+		return;
+	for (j = 0; j < i; j++) {
+		gj = config_setting_get_elem(list, j);
+		b = &svc->rs[j];
+		if (!rs_keyed(ld, gj, b) || !addr_eq(&a->addr, &b->addr) ||
+		    a->port != b->port)
+			continue;
+		err_set(ld, member(gi, "address"), "duplicate real server %s "
+			"(first defined at line %u)",
+			addr_port_str(&a->addr, a->port, buf, sizeof(buf)),
+			config_setting_source_line(member(gj, "address")));
+		return;
+	}
+}
+
+/*
+ * An array of @size zeroed structs, one per element of the list of groups
+ * @list; NULL with *n = 0 for an empty list or an error.
+ */
+static void *groups_alloc(struct loader *ld, const config_setting_t *list,
+			  size_t size, size_t *n)
+{
+	void *p;
+
+	*n = 0;
+	if (!is_list(list)) {
+		err_type(ld, list, "a list of groups");
+		return NULL;
+	}
+	if (!config_setting_length(list))
+		return NULL;
+	p = calloc(config_setting_length(list), size);
+	if (!p)
+		err_set(ld, list, "out of memory");
+	else
+		*n = config_setting_length(list);
+	return p;
+}
+
+static void rs_list(struct loader *ld, const config_setting_t *list,
+		    struct cfg_service *svc, bool svc_port_ok)
+{
+	size_t i;
+
+	svc->rs = groups_alloc(ld, list, sizeof(*svc->rs), &svc->nrs);
+	for (i = 0; i < svc->nrs; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, i);
+
+		if (!config_setting_is_group(g)) {
+			err_type(ld, g, "a group");
+			continue;
+		}
+		rs_parse(ld, g, svc, svc_port_ok, &svc->rs[i]);
+		rs_dups(ld, list, svc, i);
+	}
+}
+
+/* Services ------------------------------------------------------------ */
+
+/* A fwmark service takes the family of its first real server. */
+static int rs_family(const config_setting_t *g)
+{
+	const config_setting_t *list = member(g, "real_servers"), *a;
+	struct nflvs_addr addr;
+	int i;
+
+	for (i = 0; list && is_list(list) &&
+	     i < config_setting_length(list); i++) {
+		a = member(config_setting_get_elem(list, i), "address");
+		if (a && config_setting_type(a) == CONFIG_TYPE_STRING &&
+		    !addr_parse(config_setting_get_string(a), &addr))
+			return addr.family;
+	}
+	return AF_INET;
+}
+
+static void svc_fwmark(struct loader *ld, const config_setting_t *g,
+		       struct cfg_service *svc)
+{
+	static const char *const not_with[] = { "port", "protocol", NULL };
+	const config_setting_t *s;
+	int i;
+
+	for (i = 0; not_with[i]; i++) {
+		s = member(g, not_with[i]);
+		if (s)
+			err_set(ld, s, "not allowed with fwmark %s", qv(ld, s));
+	}
+	/* A bad fwmark, already reported, still makes a fwmark service. */
+	if (!svc->fwmark)
+		svc->fwmark = 1;
+	svc->port = 0;
+	svc->protocol = 0;
+	memset(&svc->vip, 0, sizeof(svc->vip));
+	svc->vip.family = rs_family(g);
+}
+
+/* vip or fwmark; returns whether svc->port is what the file says. */
+static bool svc_target(struct loader *ld, const config_setting_t *g,
+		       struct cfg_service *svc)
+{
+	const config_setting_t *vip = member(g, "vip");
+	const config_setting_t *fwm = member(g, "fwmark");
+	const config_setting_t *port = member(g, "port");
+	const config_setting_t *pers = member(g, "persistence");
+
+	if (vip && fwm) {
+		err_set(ld, fwm, "not allowed together with vip %s",
+			qv(ld, fwm));
+		svc->fwmark = 0;
+	} else if (fwm) {
+		svc_fwmark(ld, g, svc);
+		return true;
+	} else if (!vip) {
+		err_key(ld, g, "vip",
+			"missing (a service needs vip or fwmark)");
+	}
+	if (!port) {
+		err_key(ld, g, "port", "missing (required with vip)");
+		return false;
+	}
+	if (bad(ld, port))
+		return false;
+	if (!svc->port && !svc->persistence && !bad(ld, pers))
+		err_key(ld, port, "port",
+			"port 0 (any port) requires persistence");
+	return true;
+}
+
+static void svc_flags(struct loader *ld, const config_setting_t *g,
+		      const struct cfg_service *svc)
+{
+	const config_setting_t *fl = member(g, "scheduler_flags"), *e;
+	const char *need;
+	int i, f;
+
+	if (!fl || bad(ld, fl) || bad(ld, member(g, "scheduler")))
+		return;
+	for (i = 0; i < config_setting_length(fl); i++) {
+		e = config_setting_get_elem(fl, i);
+		if (bad(ld, e))
+			continue;
+		f = sched_flag_parse(config_setting_get_string(e));
+		need = f & (SCHED_F_SH_PORT | SCHED_F_SH_FALLBACK) ?
+		       "sh" : "mh";
+		if (strcmp(svc->scheduler, need))
+			err_set(ld, e, "flag %s needs scheduler %s, not %s",
+				qv(ld, e), need, svc->scheduler);
+	}
+}
+
+static void svc_options(struct loader *ld, const config_setting_t *g,
+			struct cfg_service *svc)
+{
+	const config_setting_t *pm = member(g, "persistence_netmask");
+	const config_setting_t *one = member(g, "one_packet");
+	const config_setting_t *sorry = member(g, "sorry_server");
+	int bits = svc->vip.family == AF_INET6 ? 128 : 32;
+
+	if (!pm)
+		svc->persistence_netmask = bits;
+	else if (!bad(ld, pm) && svc->vip.family &&
+		 svc->persistence_netmask > bits)
+		err_set(ld, pm, "out of range %s (expected 1..%d for %s)",
+			qv(ld, pm), bits, family_name(svc->vip.family));
+	svc_flags(ld, g, svc);
+	/* A fwmark service applies it to the UDP packets it gets. */
+	if (svc->one_packet && !svc->fwmark && svc->protocol != IPPROTO_UDP &&
+	    !bad(ld, member(g, "protocol")))
+		err_set(ld, one, "only valid with protocol udp %s",
+			qv(ld, one));
+	if (svc->has_sorry && svc->vip.family &&
+	    svc->sorry_addr.family != svc->vip.family)
+		err_set(ld, sorry, "%s sorry server in an %s service %s",
+			family_name(svc->sorry_addr.family),
+			family_name(svc->vip.family), qv(ld, sorry));
+}
+
+static void svc_defaults(struct cfg_service *svc, const config_setting_t *g)
+{
+	svc->protocol = IPPROTO_TCP;
+	snprintf(svc->scheduler, sizeof(svc->scheduler), "wlc");
+	svc->fwd = FWD_NAT;
+	svc->quorum = 1;
+	svc->line = config_setting_source_line(g);
+	check_defaults(&svc->check);
+}
+
+static void svc_parse(struct loader *ld, const config_setting_t *g,
+		      struct cfg_service *svc)
+{
+	const config_setting_t *c = member(g, "check");
+	const config_setting_t *rs = member(g, "real_servers");
+	bool port_ok;
+
+	svc_defaults(svc, g);
+	group_walk(ld, g, svc_keys, svc, "in a service", NULL);
+	port_ok = svc_target(ld, g, svc);
+	svc_options(ld, g, svc);
+	if (c)
+		check_parse(ld, c, NULL, &svc->check);
+	if (rs)
+		rs_list(ld, rs, svc, port_ok);
+}
+
+/* Is the service @g fully known, to compare it with the others? */
+static bool svc_keyed(const struct loader *ld, const config_setting_t *g,
+		      const struct cfg_service *svc)
+{
+	if (svc->fwmark)
+		return !bad(ld, member(g, "fwmark"));
+	return member(g, "vip") && svc->vip.family &&
+	       member(g, "port") && !bad(ld, member(g, "port")) &&
+	       !bad(ld, member(g, "protocol"));
+}
+
+static bool svc_same(const struct cfg_service *a, const struct cfg_service *b)
+{
+	if (a->fwmark || b->fwmark)
+		return a->fwmark == b->fwmark;
+	return addr_eq(&a->vip, &b->vip) && a->port == b->port &&
+	       a->protocol == b->protocol;
+}
+
+static void svc_dup_err(struct loader *ld, const config_setting_t *g,
+			const struct cfg_service *svc, unsigned int first)
+{
+	char buf[ADDR_STRLEN];
+
+	if (svc->fwmark)
+		err_set(ld, member(g, "fwmark"), "duplicate service fwmark %u "
+			"(first defined at line %u)", svc->fwmark, first);
+	else
+		err_set(ld, member(g, "vip"), "duplicate service %s/%s "
+			"(first defined at line %u)",
+			addr_port_str(&svc->vip, svc->port, buf, sizeof(buf)),
+			proto_names[svc->protocol == IPPROTO_UDP ? 1 :
+				    svc->protocol == IPPROTO_SCTP ? 2 : 0],
+			first);
+}
+
+static void svc_dups(struct loader *ld, const config_setting_t *list,
+		     const struct nflvs_config *cfg, size_t i)
+{
+	const config_setting_t *gi = config_setting_get_elem(list, i), *gj;
+	const struct cfg_service *a = &cfg->svc[i], *b;
+	size_t j;
+
+	for (j = 0; a->name[0] && j < i; j++) {
+		gj = config_setting_get_elem(list, j);
+		if (strcmp(a->name, cfg->svc[j].name))
+			continue;
+		err_set(ld, member(gi, "name"), "duplicate service name "
+			"\"%s\" (first defined at line %u)", a->name,
+			config_setting_source_line(member(gj, "name")));
+		break;
+	}
+	for (j = 0; svc_keyed(ld, gi, a) && j < i; j++) {
+		gj = config_setting_get_elem(list, j);
+		b = &cfg->svc[j];
+		if (!svc_keyed(ld, gj, b) || !svc_same(a, b))
+			continue;
+		svc_dup_err(ld, gi, a, config_setting_source_line(
+				member(gj, a->fwmark ? "fwmark" : "vip")));
+		break;
+	}
+}
+
+static void services_parse(struct loader *ld, const config_setting_t *list,
+			   struct nflvs_config *cfg)
+{
+	size_t i;
+
+	if (!list)
+		return;
+	cfg->svc = groups_alloc(ld, list, sizeof(*cfg->svc), &cfg->nsvc);
+	for (i = 0; i < cfg->nsvc; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, i);
+
+		if (!config_setting_is_group(g)) {
+			err_type(ld, g, "a group");
+			continue;
+		}
+		svc_parse(ld, g, &cfg->svc[i]);
+		svc_dups(ld, list, cfg, i);
+	}
+}
+
+/* The file ------------------------------------------------------------ */
+
+static void director_parse(struct loader *ld, const config_setting_t *g,
+			   struct cfg_director *d)
+{
+	const config_setting_t *qs = member(g, "queues");
+
+	snprintf(d->table, sizeof(d->table), "nflvs");
+	d->queue = 0;
+	d->queues = 1;
+	d->mark_mask = 0x00ff0000;
+	snprintf(d->control, sizeof(d->control), "/run/nflvs/director.sock");
+	snprintf(d->shm, sizeof(d->shm), "/nflvs");
+	d->syslog = false;
+	snprintf(d->log_level, sizeof(d->log_level), "info");
+	d->user[0] = '\0';
+	if (!g)
+		return;
+	if (!config_setting_is_group(g)) {
+		err_type(ld, g, "a group");
+		return;
+	}
+	group_walk(ld, g, director_keys, d, "in director", NULL);
+	if (qs && !bad(ld, qs) && !bad(ld, member(g, "queue")) &&
+	    d->queue + d->queues - 1 > 65535)
+		err_set(ld, qs, "too many queues %s (queue %d + %d - 1 is "
+			"above 65535)", qv(ld, qs), d->queue, d->queues);
+}
+
+/* libconfig reads a directory as an empty file: a valid, empty config. */
+static int read_file(struct loader *ld, config_t *lc)
+{
+	char *copy = strdup(ld->path), *s;
+	struct stat st;
+	int rc, err = 0;
+	bool isdir = stat(ld->path, &st) == 0 && S_ISDIR(st.st_mode);
+
+	/* @include "x.conf" is relative to this file, not to $PWD. */
+	ld->dir = copy ? strdup(dirname(copy)) : NULL;
+	free(copy);
+	if (isdir) {
+		rc = CONFIG_FALSE;
+	} else {
+		if (ld->dir)
+			config_set_include_dir(lc, ld->dir);
+		rc = config_read_file(lc, ld->path);
+		err = errno;	/* fopen's, for CONFIG_ERR_FILE_IO */
+	}
+	if (rc == CONFIG_TRUE)
+		return 0;
+	if (isdir || config_error_type(lc) == CONFIG_ERR_FILE_IO)
+		rc = asprintf(&s, "%s: cannot read: %s", ld->path,
+			      strerror(isdir ? EISDIR : err));
+	else
+		rc = asprintf(&s, "%s:%d: syntax error: %s",
+			      config_error_file(lc) ?: ld->path,
+			      config_error_line(lc), config_error_text(lc));
+	err_push(ld, ld->path, config_error_line(lc), rc < 0 ? NULL : s);
+	return -1;
+}
+
+int config_load(const char *path, struct nflvs_config *cfg,
+		struct cfg_errors *errs)
+{
+	struct loader ld = { .path = path, .errs = errs };
+	const config_setting_t *root;
+	config_t lc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (errs)
+		memset(errs, 0, sizeof(*errs));
+	config_init(&lc);
+	if (read_file(&ld, &lc) == 0) {
+		root = config_root_setting(&lc);
+		group_walk(&ld, root, top_keys, cfg, "at the top level", NULL);
+		director_parse(&ld, member(root, "director"), &cfg->director);
+		services_parse(&ld, member(root, "services"), cfg);
+		if (!ld.nerr && !(cfg->path = strdup(path)))
+			err_key(&ld, NULL, "(file)", "out of memory");
+	}
+	err_finish(&ld);	/* before config_destroy: file names */
+	config_destroy(&lc);
+	free(ld.bad);
+	free(ld.dir);
+	if (ld.nerr)
+		config_free(cfg);
+	return ld.nerr > INT_MAX ? INT_MAX : (int)ld.nerr;
+}
+
+void config_free(struct nflvs_config *cfg)
+{
+	struct cfg_service *svc;
+	size_t i, j;
+
+	for (i = 0; i < cfg->nsvc; i++) {
+		svc = &cfg->svc[i];
+		for (j = 0; j < svc->nrs; j++) {
+			check_free(&svc->rs[j].check);
+			if (svc->rs[j].notify_up)
+				argv_clear(svc->rs[j].notify_up);
+			if (svc->rs[j].notify_down)
+				argv_clear(svc->rs[j].notify_down);
+			free(svc->rs[j].notify_up);
+			free(svc->rs[j].notify_down);
+		}
+		free(svc->rs);
+		check_free(&svc->check);
+	}
+	free(cfg->svc);
+	free(cfg->path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void config_errors_free(struct cfg_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->msg[i]);
+	free(errs->msg);
+	memset(errs, 0, sizeof(*errs));
+}
+
+/* Names ---------------------------------------------------------------- */
+
+/* The index of @s in @names, or -EINVAL. */
+static int enum_parse(const char *const *names, const char *s)
+{
+	int i = s ? enum_find(names, s) : -1;
+
+	return i < 0 ? -EINVAL : i;
+}
+
+bool sched_name_valid(const char *name)
+{
+	return enum_parse(sched_names, name) >= 0;
+}
+
+int fwd_parse(const char *s)
+{
+	return enum_parse(fwd_names, s);
+}
+
+const char *fwd_name(enum fwd_method f)
+{
+	return (unsigned int)f <= FWD_TUN ? fwd_names[f] : "?";
+}
+
+int sched_flag_parse(const char *s)
+{
+	int i = enum_parse(sched_flag_names, s);
+
+	return i < 0 ? i : 1 << i;
+}
+
+int check_type_parse(const char *s)
+{
+	return enum_parse(check_names, s);
+}
+
+const char *check_type_name(enum check_type t)
+{
+	return (unsigned int)t <= CHECK_EXEC ? check_names[t] : "?";
+}
