@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The director: services built from the config, the decision made for
+ * each new connection, the ruleset that carries it out, and the shared
+ * memory that shows it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+
+#include "director.h"
+#include "log.h"
+#include "packet.h"
+#include "ruleset.h"
+#include "scheduler.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void stat_inc(uint64_t *c)
+{
+	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- configuration this build can run -------------------------------- */
+
+static void cfg_err(struct cfg_errors *e, const char *file, int line,
+		    const char *fmt, ...)
+{
+	char msg[512], **n;
+	va_list ap;
+	int len;
+
+	len = snprintf(msg, sizeof(msg), "%s:%d: ", file, line);
+	va_start(ap, fmt);
+	vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
+	va_end(ap);
+	n = realloc(e->msg, (e->n + 1) * sizeof(*n));
+	if (!n)
+		return;
+	e->msg = n;
+	e->msg[e->n] = strdup(msg);
+	if (e->msg[e->n])
+		e->n++;
+}
+
+int director_check_config(const struct nflvs_config *cfg,
+			  struct cfg_errors *errs)
+{
+	size_t before = errs->n, i, j;
+
+	for (i = 0; i < cfg->nsvc; i++) {
+		const struct cfg_service *s = &cfg->svc[i];
+
+		if (!sched_find(s->scheduler))
+			cfg_err(errs, cfg->path, s->line,
+				"scheduler: \"%s\" is not available in this build",
+				s->scheduler);
+		if (s->fwmark)
+			cfg_err(errs, cfg->path, s->line,
+				"fwmark: firewall-mark services are not available in this build");
+		if (s->persistence || !s->port)
+			cfg_err(errs, cfg->path, s->line,
+				"persistence: persistent services are not available in this build");
+		if (s->one_packet)
+			cfg_err(errs, cfg->path, s->line,
+				"one_packet: not available in this build");
+		if (s->has_sorry)
+			cfg_err(errs, cfg->path, s->line,
+				"sorry_server: not available in this build");
+		for (j = 0; j < s->nrs; j++)
+			if (s->rs[j].fwd != FWD_NAT)
+				cfg_err(errs, cfg->path, s->rs[j].line,
+					"forward: \"%s\" forwarding is not available in this build",
+					fwd_name(s->rs[j].fwd));
+	}
+	return errs->n - before;
+}
+
+/* ---- shared memory ----------------------------------------------------- */
+
+static void shm_put_service(struct director *d, const struct service *svc)
+{
+	struct nflvs_shm_service *r = &d->shm.svc[svc->shm_slot];
+	__typeof__(r->dir) dir;
+
+	memset(&dir, 0, sizeof(dir));
+	dir.family = svc->family;
+	dir.protocol = svc->protocol;
+	dir.port = svc->port;
+	dir.fwmark = svc->fwmark;
+	memcpy(dir.addr, svc->vip.b, sizeof(dir.addr));
+	snprintf(dir.name, sizeof(dir.name), "%s", svc->name);
+	snprintf(dir.scheduler, sizeof(dir.scheduler), "%s", svc->sched->name);
+	dir.sched_flags = svc->sched_flags;
+	dir.persistence = svc->persistence;
+	dir.netmask = svc->netmask;
+	dir.config_index = svc->cfg_index;
+	dir.conns = svc->conns;
+	nflvs_seq_write(&r->seq, &r->dir, &dir, sizeof(dir));
+}
+
+static void shm_put_dest(struct director *d, const struct dest *dst)
+{
+	struct nflvs_shm_rs *r = &d->shm.rs[dst->shm_slot];
+	__typeof__(r->dir) dir;
+
+	memset(&dir, 0, sizeof(dir));
+	dir.service_id = dst->svc->id;
+	dir.family = dst->addr.family;
+	dir.fwd = dst->fwd;
+	dir.port = dst->port;
+	memcpy(dir.addr, dst->addr.b, sizeof(dir.addr));
+	dir.weight = dst->conf_weight;
+	dir.mark = dst->mark;
+	dir.flags = dst->flags & DEST_F_OVERLOAD ? NFLVS_RS_F_OVERLOAD : 0;
+	dir.u_threshold = dst->u_threshold;
+	dir.l_threshold = dst->l_threshold;
+	dir.config_index = dst->cfg_index;
+	dir.activeconns = dst->activeconns;
+	dir.inactconns = dst->inactconns;
+	dir.persistconns = dst->persistconns;
+	dir.conns = dst->conns;
+	nflvs_seq_write(&r->seq, &r->dir, &dir, sizeof(dir));
+}
+
+/* ---- building services from the config -------------------------------- */
+
+static struct dest *director_new_dest(struct director *d,
+				      const struct cfg_rs *c)
+{
+	struct dest *dst = calloc(1, sizeof(*dst));
+	int slot;
+
+	if (!dst)
+		return NULL;
+	dst->addr = c->addr;
+	dst->port = c->port;
+	dst->fwd = c->fwd;
+	dst->weight = dst->conf_weight = c->weight;
+	dst->u_threshold = c->upper_threshold;
+	dst->l_threshold = c->lower_threshold;
+	dst->mark = mark_alloc(&d->marks);
+	slot = shm_rs_alloc(&d->shm, &dst->id);
+	if (!dst->mark || slot < 0) {
+		if (dst->mark)
+			mark_free(&d->marks, dst->mark);
+		free(dst);
+		return NULL;
+	}
+	dst->shm_slot = slot;
+	return dst;
+}
+
+static void director_free_dest(struct director *d, struct dest *dst)
+{
+	mark_free(&d->marks, dst->mark);
+	shm_rs_free(&d->shm, dst->shm_slot);
+	free(dst);
+}
+
+static int director_add_service(struct director *d,
+				const struct cfg_service *c, uint32_t index)
+{
+	struct service *svc = calloc(1, sizeof(*svc)), **n;
+	char a[ADDR_STRLEN];
+	size_t i;
+	int slot;
+
+	if (!svc)
+		return -ENOMEM;
+	snprintf(svc->name, sizeof(svc->name), "%s", c->name);
+	svc->fwmark = c->fwmark;
+	svc->family = c->vip.family;
+	svc->protocol = c->protocol;
+	svc->port = c->port;
+	svc->vip = c->vip;
+	svc->sched_flags = c->sched_flags;
+	svc->fwd = c->fwd;
+	svc->persistence = c->persistence;
+	svc->netmask = c->persistence_netmask;
+	svc->one_packet = c->one_packet;
+	if (service_init(svc, c->scheduler) < 0) {
+		free(svc);
+		return -ENOENT;
+	}
+	slot = shm_service_alloc(&d->shm, &svc->id);
+	n = realloc(d->svc, (d->nsvc + 1) * sizeof(*n));
+	if (slot < 0 || !n) {
+		service_destroy(svc);
+		free(svc);
+		return -ENOSPC;
+	}
+	svc->shm_slot = slot;
+	d->svc = n;
+	d->svc[d->nsvc++] = svc;
+	/* config order in, IPVS order out: each new one goes to the head */
+	for (i = 0; i < c->nrs; i++) {
+		struct dest *dst = director_new_dest(d, &c->rs[i]);
+
+		if (!dst || service_add_dest(svc, dst) < 0) {
+			log_err("service %s: real server %s: no room (mark_mask allows %u real servers)",
+				addr_port_str(&c->vip, c->port, a, sizeof(a)),
+				addr_port_str(&c->rs[i].addr, c->rs[i].port, a, sizeof(a)),
+				mark_capacity(&d->marks));
+			if (dst)
+				director_free_dest(d, dst);
+			return -ENOSPC;
+		}
+		dst->cfg = c->rs[i];
+		dst->cfg_index = i;
+		shm_put_dest(d, dst);
+	}
+	svc->cfg_index = index;
+	shm_put_service(d, svc);
+	log_info("service %s %s scheduler %s: %zu real server%s",
+		 proto_name(svc->protocol),
+		 addr_port_str(&svc->vip, svc->port, a, sizeof(a)),
+		 svc->sched->name, c->nrs, c->nrs == 1 ? "" : "s");
+	return 0;
+}
+
+int director_init(struct director *d, struct nflvs_config *cfg)
+{
+	size_t i;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	pthread_rwlock_init(&d->lock, NULL);
+	err = mark_init(&d->marks, d->cfg.director.mark_mask);
+	if (err)
+		return err;
+	err = shm_create(&d->shm, d->cfg.director.shm, DIRECTOR_MAX_SERVICES,
+			 DIRECTOR_MAX_RS);
+	if (err) {
+		log_err("shared memory %s: %s", d->cfg.director.shm,
+			strerror(-err));
+		return err;
+	}
+	snprintf(d->shm.hdr->config_path, sizeof(d->shm.hdr->config_path),
+		 "%s", d->cfg.path);
+	for (i = 0; i < d->cfg.nsvc; i++) {
+		err = director_add_service(d, &d->cfg.svc[i], i);
+		if (err)
+			return err;
+	}
+	shm_bump_generation(&d->shm);
+	return svctab_build(&d->tab, d->svc, d->nsvc);
+}
+
+/* ---- the ruleset ------------------------------------------------------- */
+
+static int director_apply_ruleset(struct director *d)
+{
+	const struct cfg_director *c = &d->cfg.director;
+	struct rs_service *sv = calloc(d->nsvc + 1, sizeof(*sv));
+	struct rs_nat *nat;
+	struct ruleset rs = {
+		.table = c->table, .mark_mask = c->mark_mask,
+		.queue = c->queue, .queues = c->queues,
+		.native_queue = d->native_queue, .svc = sv,
+	};
+	unsigned int i, j, nrs = 0;
+	struct nft_batch b;
+	char err[256];
+	int ret;
+
+	for (i = 0; i < d->nsvc; i++)
+		nrs += d->svc[i]->ndests;
+	nat = calloc(nrs + 1, sizeof(*nat));
+	if (!sv || !nat || nft_batch_init(&b) < 0) {
+		free(sv);
+		free(nat);
+		return -ENOMEM;
+	}
+	rs.nat = nat;
+	for (i = 0; i < d->nsvc; i++) {
+		const struct service *s = d->svc[i];
+
+		sv[rs.nsvc++] = (struct rs_service){ .protocol = s->protocol,
+			.port = s->port, .vip = s->vip };
+		for (j = 0; j < s->ndests; j++)
+			nat[rs.nnat++] = (struct rs_nat){
+				.mark = s->dests[j]->mark,
+				.port = s->dests[j]->port,
+				.addr = s->dests[j]->addr };
+	}
+	ret = ruleset_build(&b, &rs);
+	if (!ret)
+		ret = ruleset_commit(&b, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "building the batch: %s",
+			 strerror(-ret));
+	if (ret)
+		log_err("ruleset: %s", err);
+	else
+		log_info("ruleset applied: table %s (inet%s), %u services, %u real servers",
+			 c->table, d->native_queue ? "" : ", ip, ip6",
+			 rs.nsvc, rs.nnat);
+	nft_batch_free(&b);
+	free(sv);
+	free(nat);
+	return ret;
+}
+
+static int director_remove_ruleset(struct director *d)
+{
+	struct nft_batch b;
+	char err[256];
+	int ret;
+
+	if (nft_batch_init(&b) < 0)
+		return -ENOMEM;
+	ret = ruleset_build_delete(&b, d->cfg.director.table);
+	if (!ret)
+		ret = ruleset_commit(&b, err, sizeof(err));
+	if (ret)
+		log_err("ruleset: removing table %s: %s",
+			d->cfg.director.table, strerror(-ret));
+	else
+		log_info("ruleset removed: table %s", d->cfg.director.table);
+	nft_batch_free(&b);
+	return ret;
+}
+
+int director_start(struct director *d)
+{
+	const struct cfg_director *c = &d->cfg.director;
+	unsigned int i;
+	int ret;
+
+	ret = ruleset_probe_native_queue(c->table);
+	if (ret < 0) {
+		log_err("nftables: probing the kernel failed: %s",
+			strerror(-ret));
+		return ret;
+	}
+	d->native_queue = ret;
+	log_info("kernel: %s", d->native_queue ?
+		 "nft queue expression available, using it" :
+		 "no nft queue expression (nft_queue), using the xtables NFQUEUE target through nft compat");
+
+	d->queues = calloc(c->queues, sizeof(*d->queues));
+	if (!d->queues)
+		return -ENOMEM;
+	for (i = 0; i < (unsigned int)c->queues; i++) {
+		ret = queue_open(&d->queues[i], c->queue + i,
+				 DIRECTOR_COPY_RANGE, director_decide, d);
+		if (ret) {
+			log_err("NFQUEUE %d: %s%s", c->queue + i, strerror(-ret),
+				ret == -EBUSY ? " (bound by another program)" : "");
+			return ret;
+		}
+		d->nqueues++;
+		ret = queue_start(&d->queues[i]);
+		if (ret)
+			return ret;
+	}
+	log_info("listening on NFQUEUE %d-%d", c->queue, c->queue + c->queues - 1);
+	ret = director_apply_ruleset(d);
+	if (!ret)
+		d->ruleset_applied = true;
+	return ret;
+}
+
+void director_stop(struct director *d)
+{
+	unsigned int i;
+
+	if (d->ruleset_applied)
+		director_remove_ruleset(d);
+	d->ruleset_applied = false;
+	for (i = 0; i < d->nqueues; i++)
+		queue_close(&d->queues[i]);
+	d->nqueues = 0;
+}
+
+void director_free(struct director *d)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < d->nsvc; i++) {
+		struct service *s = d->svc[i];
+
+		for (j = 0; j < s->ndests; j++)
+			free(s->dests[j]);
+		service_destroy(s);
+		free(s);
+	}
+	free(d->svc);
+	free(d->queues);
+	svctab_free(&d->tab);
+	shm_close(&d->shm);
+	mark_fini(&d->marks);
+	config_free(&d->cfg);
+	pthread_rwlock_destroy(&d->lock);
+}
+
+void director_tick(struct director *d)
+{
+	unsigned int i, j;
+
+	pthread_rwlock_rdlock(&d->lock);
+	for (i = 0; i < d->nsvc; i++) {
+		struct service *s = d->svc[i];
+
+		pthread_mutex_lock(&s->lock);
+		for (j = 0; j < s->ndests; j++)
+			shm_put_dest(d, s->dests[j]);
+		shm_put_service(d, s);
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_rwlock_unlock(&d->lock);
+}
+
+/* ---- per packet --------------------------------------------------------- */
+
+static void decide_log(const struct pkt_info *pi, const struct dest *dst)
+{
+	char src[ADDR_STRLEN], dstr[ADDR_STRLEN], rs[ADDR_STRLEN];
+
+	log_debug("%s %s -> %s: %s", proto_name(pi->l4proto),
+		  addr_port_str(&pi->saddr, pi->sport, src, sizeof(src)),
+		  addr_port_str(&pi->daddr, pi->dport, dstr, sizeof(dstr)),
+		  dst ? addr_port_str(&dst->addr, dst->port, rs, sizeof(rs))
+		      : "no destination available");
+}
+
+void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,
+		     struct verdict *v)
+{
+	struct director *d = ctx;
+	struct service *svc;
+	struct dest *dst = NULL;
+	struct pkt_info pi;
+	uint32_t m = 0;
+
+	if (packet_parse(pkt, len, &pi) != PKT_OK) {
+		stat_inc(&d->stats.malformed);
+		v->verdict = NF_DROP;
+		return;
+	}
+	pthread_rwlock_rdlock(&d->lock);
+	svc = svctab_find(&d->tab, pi.family, pi.l4proto, &pi.daddr, pi.dport);
+	if (svc) {
+		pthread_mutex_lock(&svc->lock);
+		dst = svc->sched->schedule(svc, &pi, mono_ns());
+		if (dst) {
+			dst->conns++;
+			svc->conns++;
+			m = dst->mark;
+		} else {
+			svc->noavail++;
+		}
+		if (log_level() >= LOG_DEBUG)
+			decide_log(&pi, dst);
+		pthread_mutex_unlock(&svc->lock);
+	}
+	pthread_rwlock_unlock(&d->lock);
+
+	if (!svc) {
+		/* a service that just went away: leave the packet alone */
+		stat_inc(&d->stats.noservice);
+		v->verdict = NF_ACCEPT;
+		return;
+	}
+	if (!dst) {
+		stat_inc(&d->stats.noavail);
+		v->verdict = NF_DROP;
+		return;
+	}
+	stat_inc(&d->stats.scheduled);
+	v->verdict = NF_ACCEPT;
+	v->set_mark = 1;
+	v->mark = (mark & ~d->cfg.director.mark_mask) | m;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFLVS_DIRECTOR_H
+#define NFLVS_DIRECTOR_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "mark.h"
+#include "queue.h"
+#include "service.h"
+#include "shm.h"
+#include "svctab.h"
+
+/* Size of the shared-memory tables. */
+#define DIRECTOR_MAX_SERVICES	1024
+#define DIRECTOR_MAX_RS		16384
+
+/* Bytes of each queued packet copied to us: headers only. */
+#define DIRECTOR_COPY_RANGE	256
+
+struct director_stats {
+	uint64_t malformed;	/* dropped: could not parse */
+	uint64_t noservice;	/* accepted untouched: no such service */
+	uint64_t noavail;	/* dropped: no destination available */
+	uint64_t scheduled;
+};
+
+struct director {
+	struct nflvs_config cfg;
+	struct shm_map shm;
+	struct markspace marks;
+
+	/* Services: the array and the lookup table change together under
+	 * the write lock; workers take the read lock per packet. */
+	pthread_rwlock_t lock;
+	struct service **svc;
+	unsigned int nsvc;
+	struct svctab tab;
+
+	bool native_queue;
+	bool ruleset_applied;
+	struct queue_worker *queues;
+	unsigned int nqueues;
+
+	struct director_stats stats;	/* relaxed atomics */
+};
+
+/*
+ * Checks only this director can make (what the build supports), on top of
+ * config_load()'s validation.  Errors are appended to @errs.
+ */
+int director_check_config(const struct nflvs_config *cfg,
+			  struct cfg_errors *errs);
+
+/* Take ownership of @cfg and build services, marks and shared memory. */
+int director_init(struct director *d, struct nflvs_config *cfg);
+/* Probe the kernel, start the queue workers, apply the ruleset. */
+int director_start(struct director *d);
+/* Remove the ruleset and stop the workers. */
+void director_stop(struct director *d);
+void director_free(struct director *d);
+
+/* Periodic work (publish counters to shared memory). */
+void director_tick(struct director *d);
+
+/* The NFQUEUE decision callback (ctx is the director). */
+void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,
+		     struct verdict *v);
+
+#endif

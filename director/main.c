@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nflvs-director: load and check the config, set up the ruleset and the
+ * queue workers, then wait for signals while the workers schedule.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "director.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG	"/etc/nflvs/nflvs.conf"
+#define TICK_MS		100
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nflvs-director [-f FILE] [-t] [-v]...\n"
+		"  -f FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+		"  -t       check the configuration and exit (0 valid, 1 invalid)\n"
+		"  -v       more logging (repeat for debug)\n"
+		"  -h       this help\n");
+}
+
+static int level_parse(const char *s)
+{
+	static const struct { const char *name; int level; } levels[] = {
+		{ "error", LOG_ERR }, { "warning", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
+		{ "debug", LOG_DEBUG },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strcasecmp(s, levels[i].name))
+			return levels[i].level;
+	return LOG_INFO;
+}
+
+/* Load, validate, and report every error as FILE:LINE: message. */
+static int load_config(const char *path, struct nflvs_config *cfg)
+{
+	struct cfg_errors errs = { 0 };
+	size_t i;
+	int n;
+
+	n = config_load(path, cfg, &errs);
+	if (!n && director_check_config(cfg, &errs) > 0) {
+		n = errs.n;
+		config_free(cfg);
+	}
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	config_errors_free(&errs);
+	return n ? -1 : 0;
+}
+
+static int signals_open(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int tick_open(void)
+{
+	struct itimerspec it = {
+		.it_interval = { 0, TICK_MS * 1000000L },
+		.it_value = { 0, TICK_MS * 1000000L },
+	};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd >= 0 && timerfd_settime(fd, 0, &it, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Returns when SIGTERM or SIGINT arrives. */
+static void run(struct director *d, int sfd, int tfd)
+{
+	struct pollfd p[2] = {
+		{ .fd = sfd, .events = POLLIN },
+		{ .fd = tfd, .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+	uint64_t ticks;
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return;
+		if (p[1].revents && read(tfd, &ticks, sizeof(ticks)) > 0)
+			director_tick(d);
+		if (!p[0].revents || read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			log_warn("SIGHUP: reloading the configuration is not available in this build; restart to apply changes");
+			continue;
+		}
+		log_info("signal %d: stopping", si.ssi_signo);
+		return;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = DEFAULT_CONFIG;
+	struct nflvs_config cfg;
+	struct director d;
+	int opt, test = 0, verbose = 0, sfd, tfd, ret = 1, level;
+
+	while ((opt = getopt(argc, argv, "f:tvh")) != -1) {
+		switch (opt) {
+		case 'f':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (load_config(path, &cfg) < 0)
+		return 1;
+	if (test) {
+		printf("%s: configuration OK\n", path);
+		config_free(&cfg);
+		return 0;
+	}
+	level = level_parse(cfg.director.log_level) + verbose;
+	log_open("nflvs-director", cfg.director.syslog,
+		 level > LOG_DEBUG ? LOG_DEBUG : level);
+	sfd = signals_open();
+	tfd = tick_open();
+	if (sfd < 0 || tfd < 0) {
+		log_err("signals and timers: %s", strerror(errno));
+		return 1;
+	}
+	log_info("starting: config %s", path);
+	if (director_init(&d, &cfg) == 0 && director_start(&d) == 0) {
+		log_info("started");
+		run(&d, sfd, tfd);
+		ret = 0;
+	}
+	director_stop(&d);
+	director_free(&d);
+	log_info("stopped");
+	log_close();
+	return ret;
+}

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+
+#define TESTNET	"build/tests/nflvs-testnet"
+#define DIRECTOR "build/nflvs-director"
+
+static void vfmt(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	vsnprintf(buf, len, fmt, ap);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void lab_init(struct lab *l)
+{
+	const char *run = getenv("NFLVS_TEST_RUN");
+
+	if (geteuid() != 0)
+		cr_skip_test("end-to-end tests need root (network namespaces)");
+	memset(l, 0, sizeof(*l));
+	snprintf(l->id, sizeof(l->id), "%s-%d", run ? run : "nx", (int)getpid());
+	snprintf(l->dir, sizeof(l->dir), "/tmp/nflvs-test-%s", l->id);
+	snprintf(l->shm, sizeof(l->shm), "/nflvs-%s", l->id);
+	snprintf(l->conf, sizeof(l->conf), "%s/nflvs.conf", l->dir);
+	mkdir(l->dir, 0700);
+}
+
+const char *lab_ns(struct lab *l, const char *role)
+{
+	static __thread char name[LAB_MAX_NS][48];
+	static __thread int next;
+	char *n = name[next++ % LAB_MAX_NS];
+
+	snprintf(n, 48, "%s-%s", l->id, role);
+	return n;
+}
+
+int lab_sh(struct lab *l, const char *fmt, ...)
+{
+	char cmd[4096], full[4400];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vfmt(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "{ %s ; } >>%s/sh.log 2>&1", cmd, l->dir);
+	st = system(full);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int lab_cap(struct lab *l, char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	size_t n = 0;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vfmt(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>>", sizeof(cmd) - strlen(cmd) - 1);
+	strncat(cmd, l->dir, sizeof(cmd) - strlen(cmd) - 1);
+	strncat(cmd, "/sh.log", sizeof(cmd) - strlen(cmd) - 1);
+	out[0] = '\0';
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (n + 1 < len) {
+		size_t r = fread(out + n, 1, len - n - 1, f);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int lab_wait_sh(struct lab *l, int ms, const char *fmt, ...)
+{
+	long deadline = now_ms() + ms;
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfmt(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	do {
+		if (lab_sh(l, "%s", cmd) == 0)
+			return 0;
+		usleep(20000);
+	} while (now_ms() < deadline);
+	return -1;
+}
+
+int lab_ns_add(struct lab *l, const char *role)
+{
+	const char *ns = lab_ns(l, role);
+
+	if (l->nns == LAB_MAX_NS)
+		return -1;
+	if (lab_sh(l, "ip netns add %s && ip -n %s link set lo up", ns, ns))
+		return -1;
+	snprintf(l->ns[l->nns++], sizeof(l->ns[0]), "%s", ns);
+	return 0;
+}
+
+/* The topology is tests/lib/lab.sh's, shared with the demo and benchmarks. */
+int lab_nat_topology(struct lab *l, int nrs)
+{
+	static const char *const roles[] = { "cl", "dir", "rs1", "rs2", "rs3",
+		"rs4", "rs5", "rs6", "rs7", "rs8" };
+	int i;
+
+	if (nrs > 8)
+		return -1;
+	/* registered first, so that cleanup removes whatever was created */
+	for (i = 0; i < nrs + 2; i++)
+		snprintf(l->ns[l->nns++], sizeof(l->ns[0]), "%s",
+			 lab_ns(l, roles[i]));
+	return lab_sh(l, "tests/lib/lab.sh nat %s %d", l->id, nrs);
+}
+
+pid_t lab_spawn(struct lab *l, const char *role, const char *name,
+		const char *fmt, ...)
+{
+	char cmd[4096], log[256];
+	va_list ap;
+	pid_t pid;
+	int fd;
+
+	va_start(ap, fmt);
+	vfmt(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(log, sizeof(log), "%s/%s.log", l->dir, name);
+	if (l->nproc == LAB_MAX_PROCS)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		setpgid(0, 0);
+		execlp("ip", "ip", "netns", "exec", lab_ns(l, role), "sh", "-c",
+		       cmd, (char *)NULL);
+		_exit(127);
+	}
+	l->proc[l->nproc].pid = pid;
+	snprintf(l->proc[l->nproc].name, sizeof(l->proc[0].name), "%s", name);
+	l->nproc++;
+	return pid;
+}
+
+static void lab_forget(struct lab *l, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < l->nproc; i++)
+		if (l->proc[i].pid == pid)
+			l->proc[i].pid = 0;
+}
+
+int lab_wait_exit(struct lab *l, pid_t pid, int ms)
+{
+	long deadline = now_ms() + ms;
+	int st;
+
+	do {
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			lab_forget(l, pid);
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		usleep(10000);
+	} while (now_ms() < deadline);
+	return -1;
+}
+
+int lab_stop(struct lab *l, pid_t pid, int sig, int ms)
+{
+	int st;
+
+	if (pid <= 0)
+		return -1;
+	kill(pid, sig);
+	st = lab_wait_exit(l, pid, ms);
+	if (st < 0) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		lab_forget(l, pid);
+	}
+	return st;
+}
+
+const char *lab_log(struct lab *l, const char *name)
+{
+	static char buf[65536];
+	char path[256];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.log", l->dir, name);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+int lab_serve(struct lab *l, const char *role, const char *args)
+{
+	char ready[256];
+	struct stat st;
+	long deadline = now_ms() + 5000;
+
+	snprintf(ready, sizeof(ready), "%s/%s.ready", l->dir, role);
+	unlink(ready);
+	if (lab_spawn(l, role, role, "exec " TESTNET " serve --name %s --ready-file %s %s",
+		      role, ready, args) < 0)
+		return -1;
+	while (now_ms() < deadline) {
+		if (stat(ready, &st) == 0)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+void lab_write_conf(struct lab *l, const char *services)
+{
+	FILE *f = fopen(l->conf, "w");
+
+	cr_assert_not_null(f, "cannot write %s", l->conf);
+	fprintf(f, "director = {\n  table = \"nflvs\";\n  shm = \"%s\";\n"
+		"  control = \"%s/director.sock\";\n};\n%s\n", l->shm, l->dir,
+		services);
+	fclose(f);
+}
+
+int lab_director_start(struct lab *l)
+{
+	long deadline = now_ms() + 10000;
+	/* the log is appended to across restarts: look past what is there */
+	size_t seen = strlen(lab_log(l, "director"));
+
+	l->director = lab_spawn(l, "dir", "director",
+				"exec " DIRECTOR " -v -f %s", l->conf);
+	if (l->director < 0)
+		return -1;
+	while (now_ms() < deadline) {
+		const char *log = lab_log(l, "director");
+
+		if (strlen(log) > seen && strstr(log + seen, ": started"))
+			return 0;
+		if (lab_wait_exit(l, l->director, 10) >= 0)
+			break;
+	}
+	cr_log_error("director did not start:\n%s", lab_log(l, "director"));
+	return -1;
+}
+
+int lab_director_stop(struct lab *l, int sig)
+{
+	int st = lab_stop(l, l->director, sig, 5000);
+
+	l->director = 0;
+	return st;
+}
+
+void lab_cleanup(struct lab *l)
+{
+	int i;
+
+	for (i = l->nproc - 1; i >= 0; i--)
+		if (l->proc[i].pid > 0)
+			lab_stop(l, l->proc[i].pid, SIGTERM, 2000);
+	for (i = 0; i < l->nns; i++) {
+		/* anything left inside (a test helper we lost track of) */
+		lab_sh(l, "for p in $(ip netns pids %s); do kill -9 $p; done; "
+		       "ip netns del %s", l->ns[i], l->ns[i]);
+	}
+	shm_unlink(l->shm);
+	if (!getenv("NFLVS_TEST_KEEP")) {
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", l->dir);
+		if (system(cmd) != 0)
+			cr_log_warn("could not remove %s", l->dir);
+	}
+}
+
+static void tally_parse(struct lab_tally *t, char *out)
+{
+	char *line, *save = NULL, name[32];
+	int n;
+
+	memset(t, 0, sizeof(*t));
+	t->errors = -1;
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "errors %d", &n) == 1) {
+			t->errors = n;
+		} else if (sscanf(line, "%31s %d", name, &n) == 2) {
+			if (t->n < 8) {
+				memcpy(t->name[t->n], name, sizeof(t->name[0]));
+				t->count[t->n++] = n;
+			}
+		} else if (sscanf(line, "%15s", name) == 1 && t->nseq < 256) {
+			memcpy(t->seq[t->nseq++], name, sizeof(t->seq[0]));
+		}
+	}
+}
+
+int lab_count(struct lab *l, const char *role, struct lab_tally *t,
+	      const char *fmt, ...)
+{
+	char args[1024], out[16384];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vfmt(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	st = lab_cap(l, out, sizeof(out), "ip netns exec %s " TESTNET " count %s",
+		     lab_ns(l, role), args);
+	tally_parse(t, out);
+	return st;
+}
+
+int lab_tally_of(const struct lab_tally *t, const char *name)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->name[i], name))
+			return t->count[i];
+	return 0;
+}

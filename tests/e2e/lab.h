@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFLVS_LAB_H
+#define NFLVS_LAB_H
+
+/*
+ * End-to-end test lab: network namespaces, processes and files of one
+ * test, all named after the test run and the test's pid, all removed by
+ * lab_cleanup() (and, should the test crash, by tests/run-tests.sh).
+ *
+ * The NAT topology (lab_nat_topology):
+ *
+ *   cl  eth0 10.0.1.2/24 fd00:1::2/64   default via the director
+ *    |
+ *   dir eth0 10.0.1.1/24 fd00:1::1/64 + VIPs 10.0.1.100, fd00:1::100
+ *       br0  10.0.2.1/24 fd00:2::1/64  (a bridge to the real servers)
+ *    |
+ *   rsN eth0 10.0.2.(10+N)/24 fd00:2::(10+N)/64, default via the director
+ */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define LAB_MAX_NS	16
+#define LAB_MAX_PROCS	32
+#define LAB_VIP4	"10.0.1.100"
+#define LAB_VIP6	"fd00:1::100"
+
+struct lab_proc {
+	pid_t pid;
+	char name[48];
+};
+
+struct lab {
+	char id[32];
+	char dir[160];
+	char shm[64];
+	char conf[200];
+	char ns[LAB_MAX_NS][48];
+	int nns;
+	struct lab_proc proc[LAB_MAX_PROCS];
+	int nproc;
+	pid_t director;
+};
+
+/* Start a lab (skips the test unless root). */
+void lab_init(struct lab *l);
+void lab_cleanup(struct lab *l);
+
+/* Namespace name of a role ("cl", "dir", "rs1"). */
+const char *lab_ns(struct lab *l, const char *role);
+int lab_ns_add(struct lab *l, const char *role);
+int lab_nat_topology(struct lab *l, int nrs);
+
+/* Run a shell command; returns its exit status (output to sh.log). */
+int lab_sh(struct lab *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Run and capture stdout into @out (NUL-terminated). */
+int lab_cap(struct lab *l, char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Poll a command until it exits 0 or @ms pass; returns 0 if it did. */
+int lab_wait_sh(struct lab *l, int ms, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Run @cmd in namespace @role in the background, output to @name.log. */
+pid_t lab_spawn(struct lab *l, const char *role, const char *name,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Signal and reap; returns the exit status or -1 (timeout: SIGKILL). */
+int lab_stop(struct lab *l, pid_t pid, int sig, int ms);
+/* Wait for @pid to exit by itself; -1 on timeout. */
+int lab_wait_exit(struct lab *l, pid_t pid, int ms);
+/* Contents of a log written by lab_spawn (static buffer). */
+const char *lab_log(struct lab *l, const char *name);
+
+/* A test real server in @role answering with @role as its name. */
+int lab_serve(struct lab *l, const char *role, const char *args);
+
+/* Write the director's config (the director section is added). */
+void lab_write_conf(struct lab *l, const char *services);
+/* Start the director on the config and wait until it runs. */
+int lab_director_start(struct lab *l);
+int lab_director_stop(struct lab *l, int sig);
+
+/* Result of `nflvs-testnet count`. */
+struct lab_tally {
+	char name[8][32];
+	int count[8];
+	int n;
+	int errors;
+	char seq[256][16];
+	int nseq;
+};
+
+int lab_count(struct lab *l, const char *role, struct lab_tally *t,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int lab_tally_of(const struct lab_tally *t, const char *name);
+
+#endif
