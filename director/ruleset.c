@@ -246,51 +246,51 @@ static void add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
 		nftnl_rule_add_expr(r, e);
 }
 
+/* An expression whose attributes are all u32: EX("meta", {KEY, k}, ...) */
+struct ex_attr {
+	uint16_t type;
+	uint32_t val;
+};
+
+static struct nftnl_expr *ex_u32(const char *name, const struct ex_attr *a,
+				 size_t n)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+	size_t i;
+
+	for (i = 0; e && i < n; i++)
+		nftnl_expr_set_u32(e, a[i].type, a[i].val);
+	return e;
+}
+
+#define EX(name, ...) \
+	ex_u32(name, (const struct ex_attr[]){ __VA_ARGS__ }, \
+	       sizeof((const struct ex_attr[]){ __VA_ARGS__ }) / \
+	       sizeof(struct ex_attr))
+
 static struct nftnl_expr *ex_payload(uint32_t base, uint32_t off,
 				     uint32_t len, uint32_t dreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-	return e;
+	return EX("payload", { NFTNL_EXPR_PAYLOAD_BASE, base },
+		  { NFTNL_EXPR_PAYLOAD_OFFSET, off },
+		  { NFTNL_EXPR_PAYLOAD_LEN, len },
+		  { NFTNL_EXPR_PAYLOAD_DREG, dreg });
 }
 
 static struct nftnl_expr *ex_meta(uint32_t key, uint32_t dreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-	return e;
+	return EX("meta", { NFTNL_EXPR_META_KEY, key },
+		  { NFTNL_EXPR_META_DREG, dreg });
 }
 
 static struct nftnl_expr *ex_ct_load(uint32_t key, uint32_t dreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
-	return e;
+	return EX("ct", { NFTNL_EXPR_CT_KEY, key }, { NFTNL_EXPR_CT_DREG, dreg });
 }
 
 static struct nftnl_expr *ex_ct_set(uint32_t key, uint32_t sreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
-	return e;
+	return EX("ct", { NFTNL_EXPR_CT_KEY, key }, { NFTNL_EXPR_CT_SREG, sreg });
 }
 
 static struct nftnl_expr *ex_cmp(uint32_t op, uint32_t sreg, const void *data,
@@ -559,7 +559,6 @@ static void set_l4protos(struct rs_ctx *c, uint32_t id)
 static void rule_nat(struct rs_ctx *c, uint8_t af)
 {
 	struct nftnl_rule *r;
-	struct nftnl_expr *e;
 	bool v4 = af == AF_INET;
 	uint32_t id = v4 ? SET_ID_L4_V4 : SET_ID_L4_V6;
 
@@ -576,16 +575,10 @@ static void rule_nat(struct rs_ctx *c, uint8_t af)
 	add_expr(r, ex_ct_load(NFT_CT_MARK, NFT_REG_1));
 	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
 	add_expr(r, ex_lookup(NFT_REG_1, v4 ? "nat4" : "nat6", 0, NFT_REG_1));
-	e = nftnl_expr_alloc("nat");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY,
-				   v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN,
-				   v4 ? NFT_REG32_01 : NFT_REG_2);
-	}
-	add_expr(r, e);
+	add_expr(r, EX("nat", { NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT },
+		       { NFTNL_EXPR_NAT_FAMILY, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 },
+		       { NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1 },
+		       { NFTNL_EXPR_NAT_REG_PROTO_MIN, v4 ? NFT_REG32_01 : NFT_REG_2 }));
 	msg_rule(c, NFPROTO_INET, "nat_pre", r,
 		 v4 ? "NAT: to the real server chosen for this connection (IPv4)"
 		    : "NAT: to the real server chosen for this connection (IPv6)");
