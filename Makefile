@@ -16,11 +16,12 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 BUILD   := build
 
-PKGS    := libnftnl libmnl libnetfilter_queue libconfig
+PKGS    := libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libconfig \
+	   libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icommon -Idirector
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icommon -Idirector -Ihealthcheck
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -fno-strict-aliasing -pthread -MMD -MP $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -pthread -lrt
@@ -31,8 +32,13 @@ else
 Q := @
 endif
 
+# director/: the daemon (main.c + the rest) and nflvsadm (nflvsadm.c +
+# adm_*.c); healthcheck/: the checker (main.c + the rest).  Everything but
+# the mains is linked into the unit tests.
 COMMON_SRC   := $(wildcard common/*.c)
-DIRLIB_SRC   := $(filter-out director/main.c director/nflvsadm.c,$(wildcard director/*.c))
+DIRLIB_SRC   := $(filter-out director/main.c director/nflvsadm.c director/adm_%.c,$(wildcard director/*.c))
+ADMLIB_SRC   := $(wildcard director/adm_*.c)
+HCLIB_SRC    := $(filter-out healthcheck/main.c,$(wildcard healthcheck/*.c))
 UNIT_SRC     := $(wildcard tests/unit/*_test.c)
 E2E_SRC      := $(wildcard tests/e2e/*.c)
 
@@ -40,8 +46,12 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_OBJ   := $(call obj,$(COMMON_SRC))
 DIRLIB_OBJ   := $(call obj,$(DIRLIB_SRC))
+ADMLIB_OBJ   := $(call obj,$(ADMLIB_SRC))
+HCLIB_OBJ    := $(call obj,$(HCLIB_SRC))
 
 PROGS := $(BUILD)/nflvs-director
+PROGS += $(if $(wildcard director/nflvsadm.c),$(BUILD)/nflvsadm)
+PROGS += $(if $(wildcard healthcheck/main.c),$(BUILD)/nflvs-healthcheck)
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet
 
 all: $(PROGS)
@@ -56,9 +66,19 @@ $(BUILD)/nflvs-director: $(call obj,director/main.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/nflvsadm: $(call obj,director/nflvsadm.c) $(ADMLIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/nflvs-healthcheck: $(call obj,healthcheck/main.c) $(HCLIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Tests ------------------------------------------------------------------
 
-$(BUILD)/tests/unit: $(call obj,$(UNIT_SRC)) $(DIRLIB_OBJ) $(COMMON_OBJ)
+$(BUILD)/tests/unit: $(call obj,$(UNIT_SRC)) $(DIRLIB_OBJ) $(ADMLIB_OBJ) $(HCLIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion

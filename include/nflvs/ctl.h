@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFLVS_CTL_H
+#define NFLVS_CTL_H
+
+/*
+ * nflvs control protocol (nflvsadm <-> nflvs-director), version 1.
+ *
+ * A unix stream socket (director.control, default /run/nflvs/director.sock,
+ * mode 0600 owned by root unless director.control_group allows a group).
+ * Each message is one struct nflvs_ctl_hdr followed by hdr.len bytes of
+ * payload.  The client sends a request; the director answers with one
+ * reply of the same type and seq, status 0 or a negative errno, then waits
+ * for the next request on the same connection.
+ *
+ * Payloads are the fixed-size structs below, in host byte order (the
+ * socket is local), except addresses, which are in network order as in
+ * struct nflvs_addr.  Strings are NUL-terminated within their arrays.  The
+ * director validates every field of every request as untrusted input:
+ * wrong magic or version, a length over NFLVS_CTL_MAX_LEN or not matching
+ * the type, an unterminated string or an unknown enum value gets
+ * -EPROTO / -EINVAL and, for framing errors, the connection is closed.
+ *
+ *   type               request payload                 reply payload
+ *   INFO               -                               nflvs_ctl_info
+ *   LIST               - or nflvs_ctl_svc (one)        for each service:
+ *                                                      nflvs_ctl_svc, then
+ *                                                      svc.ndests x
+ *                                                      nflvs_ctl_dest
+ *   CONNS              -                               nflvs_ctl_conn[]
+ *   ADD/EDIT/DEL_SERVICE  nflvs_ctl_svc                -
+ *   ADD/EDIT/DEL_DEST  nflvs_ctl_svc + nflvs_ctl_dest  -
+ *   FLUSH              -                               -
+ *   ZERO               - or nflvs_ctl_svc              -
+ *   GET_TIMEOUT        -                               nflvs_ctl_timeout
+ *   SET_TIMEOUT        nflvs_ctl_timeout (0 = keep)    -
+ *   RELOAD             -                               on failure: text,
+ *                                                      one error a line
+ *
+ * A service is identified by (family, protocol, addr, port) or, when
+ * fwmark != 0, by (family, fwmark); a destination within it by
+ * (addr, port).  Errors the director returns, as ipvsadm's commands see
+ * them from the kernel: -EEXIST (service/destination already exists),
+ * -ESRCH (no such service), -ENOENT (no such destination), -EINVAL (bad
+ * value), -ENOSPC (table full, or the mark space is exhausted), -EPERM.
+ */
+
+#include <stdint.h>
+
+#define NFLVS_CTL_MAGIC		0x434c464eU	/* "NFLC" little-endian */
+#define NFLVS_CTL_VERSION	1
+#define NFLVS_CTL_MAX_LEN	(64U << 20)
+#define NFLVS_CTL_SOCKET	"/run/nflvs/director.sock"
+
+enum nflvs_ctl_type {
+	NFLVS_CTL_INFO = 1,
+	NFLVS_CTL_LIST,
+	NFLVS_CTL_CONNS,
+	NFLVS_CTL_ADD_SERVICE,
+	NFLVS_CTL_EDIT_SERVICE,
+	NFLVS_CTL_DEL_SERVICE,
+	NFLVS_CTL_ADD_DEST,
+	NFLVS_CTL_EDIT_DEST,
+	NFLVS_CTL_DEL_DEST,
+	NFLVS_CTL_FLUSH,
+	NFLVS_CTL_ZERO,
+	NFLVS_CTL_GET_TIMEOUT,
+	NFLVS_CTL_SET_TIMEOUT,
+	NFLVS_CTL_RELOAD,
+	NFLVS_CTL_TYPE_MAX,
+};
+
+struct nflvs_ctl_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;		/* enum nflvs_ctl_type */
+	uint32_t seq;
+	int32_t status;		/* replies: 0 or -errno */
+	uint32_t len;		/* payload bytes that follow */
+	uint32_t reserved;	/* 0 */
+};
+
+/* Counters and rates (rates per second, estimated as IPVS does). */
+struct nflvs_ctl_stats {
+	uint64_t conns;
+	uint64_t inpkts;
+	uint64_t outpkts;
+	uint64_t inbytes;
+	uint64_t outbytes;
+	uint64_t cps;
+	uint64_t inpps;
+	uint64_t outpps;
+	uint64_t inbps;
+	uint64_t outbps;
+};
+
+/* service flags */
+#define NFLVS_CTL_SVC_F_PERSISTENT	0x0001
+#define NFLVS_CTL_SVC_F_ONEPACKET	0x0004
+#define NFLVS_CTL_SVC_F_HASHED		0x0002	/* ipvsadm's value; unused */
+
+/* forwarding methods */
+enum nflvs_ctl_fwd {
+	NFLVS_CTL_FWD_NAT = 0,		/* Masq */
+	NFLVS_CTL_FWD_DR = 1,		/* Route */
+	NFLVS_CTL_FWD_TUN = 2,		/* Tunnel */
+	NFLVS_CTL_FWD_LOCAL = 3,	/* Local (listing only) */
+};
+
+enum nflvs_ctl_tun {
+	NFLVS_CTL_TUN_IPIP = 0,
+	NFLVS_CTL_TUN_GUE = 1,
+	NFLVS_CTL_TUN_GRE = 2,
+};
+#define NFLVS_CTL_TUN_F_CSUM	0x01
+
+struct nflvs_ctl_svc {
+	uint8_t family;			/* AF_INET or AF_INET6 */
+	uint8_t protocol;		/* IPPROTO_TCP/UDP/SCTP; 0 with fwmark */
+	uint16_t port;
+	uint32_t fwmark;
+	uint8_t addr[16];
+	char sched[16];			/* "" = keep (EDIT) or "wlc" (ADD) */
+	uint32_t flags;			/* NFLVS_CTL_SVC_F_* */
+	uint32_t sched_flags;		/* SCHED_F_* of config.h */
+	uint32_t timeout;		/* persistence, seconds */
+	uint32_t netmask;		/* persistence prefix length */
+	char name[64];
+	/* set in LIST replies, ignored in requests */
+	uint32_t id;
+	uint32_t ndests;
+	uint32_t down;			/* below quorum / sorry server in use */
+	uint32_t pad;
+	struct nflvs_ctl_stats stats;
+};
+
+struct nflvs_ctl_dest {
+	uint8_t family;
+	uint8_t fwd;			/* enum nflvs_ctl_fwd */
+	uint16_t port;
+	uint8_t addr[16];
+	int32_t weight;			/* configured weight */
+	uint32_t u_threshold;
+	uint32_t l_threshold;
+	uint8_t tun_type;		/* enum nflvs_ctl_tun */
+	uint8_t tun_flags;		/* NFLVS_CTL_TUN_F_* */
+	uint16_t tun_port;
+	/* set in LIST replies, ignored in requests */
+	uint32_t id;
+	int32_t eff_weight;		/* what the scheduler uses */
+	uint32_t activeconns;
+	uint32_t inactconns;
+	uint32_t persistconns;
+	uint32_t health;		/* enum nflvs_shm_state */
+	uint32_t flags;			/* NFLVS_RS_F_* of shm.h */
+	uint32_t latency_us;		/* of the last check */
+	char last_error[96];
+	struct nflvs_ctl_stats stats;
+};
+
+/* One connection, as ipvsadm -Lc shows it. */
+struct nflvs_ctl_conn {
+	uint8_t family;
+	uint8_t protocol;
+	uint8_t fwd;
+	uint8_t pad;
+	char state[16];			/* "ESTABLISHED", "FIN_WAIT", "UDP", ... */
+	uint32_t expires;		/* seconds left */
+	uint8_t caddr[16];		/* client */
+	uint8_t vaddr[16];		/* virtual */
+	uint8_t daddr[16];		/* destination (real server) */
+	uint16_t cport, vport, dport;
+	uint16_t pad2;
+};
+
+struct nflvs_ctl_timeout {
+	uint32_t tcp;			/* ESTABLISHED */
+	uint32_t tcp_fin;		/* FIN_WAIT */
+	uint32_t udp;
+};
+
+struct nflvs_ctl_info {
+	uint32_t version;		/* 0x010201 = "1.2.1", as IPVS reports */
+	uint32_t conn_tab_size;		/* shown as (size=N) */
+	uint32_t nservices;
+	uint32_t pad;
+	char name[32];			/* "nflvs 0.1" */
+};
+
+#endif
