@@ -17,6 +17,7 @@
 #include "director.h"
 #include "log.h"
 #include "packet.h"
+#include "persist.h"
 #include "ruleset.h"
 #include "scheduler.h"
 
@@ -67,12 +68,10 @@ int director_check_config(const struct nflvs_config *cfg,
 			cfg_err(errs, cfg->path, s->line,
 				"scheduler: \"%s\" is not available in this build",
 				s->scheduler);
-		if (s->fwmark)
+		if (s->fwmark & cfg->director.mark_mask)
 			cfg_err(errs, cfg->path, s->line,
-				"fwmark: firewall-mark services are not available in this build");
-		if (s->persistence || !s->port)
-			cfg_err(errs, cfg->path, s->line,
-				"persistence: persistent services are not available in this build");
+				"fwmark: 0x%x uses bits of director.mark_mask 0x%08x, which are the director's",
+				s->fwmark, cfg->director.mark_mask);
 		if (s->one_packet)
 			cfg_err(errs, cfg->path, s->line,
 				"one_packet: not available in this build");
@@ -160,14 +159,29 @@ static struct dest *director_new_dest(struct director *d,
 		return NULL;
 	}
 	dst->shm_slot = slot;
+	d->bymark[dst->mark >> d->marks.shift] = dst;
 	return dst;
 }
 
 static void director_free_dest(struct director *d, struct dest *dst)
 {
+	if (dst->svc && dst->svc->persist)
+		persist_forget_dest(dst->svc->persist, dst);
+	d->bymark[dst->mark >> d->marks.shift] = NULL;
 	mark_free(&d->marks, dst->mark);
 	shm_rs_free(&d->shm, dst->shm_slot);
 	free(dst);
+}
+
+static void director_free_service(struct service *svc)
+{
+	if (svc->persist) {
+		persist_fini(svc->persist);
+		free(svc->persist);
+		svc->persist = NULL;
+	}
+	service_destroy(svc);
+	free(svc);
 }
 
 static int director_add_service(struct director *d,
@@ -195,11 +209,17 @@ static int director_add_service(struct director *d,
 		free(svc);
 		return -ENOENT;
 	}
+	if (svc->persistence) {
+		svc->persist = calloc(1, sizeof(*svc->persist));
+		if (!svc->persist || persist_init(svc->persist) < 0) {
+			director_free_service(svc);
+			return -ENOMEM;
+		}
+	}
 	slot = shm_service_alloc(&d->shm, &svc->id);
 	n = realloc(d->svc, (d->nsvc + 1) * sizeof(*n));
 	if (slot < 0 || !n) {
-		service_destroy(svc);
-		free(svc);
+		director_free_service(svc);
 		return -ENOSPC;
 	}
 	svc->shm_slot = slot;
@@ -231,6 +251,100 @@ static int director_add_service(struct director *d,
 	return 0;
 }
 
+/* ---- connection accounting --------------------------------------------- */
+
+static void count_class(struct dest *dst, enum ct_class cls, int delta)
+{
+	uint32_t *c = cls == CT_ACTIVE ? &dst->activeconns : &dst->inactconns;
+
+	if (cls == CT_NONE)
+		return;
+	if (delta > 0)
+		(*c)++;
+	else if (*c)
+		(*c)--;
+}
+
+/*
+ * IPVS counts a connection as inactive the moment it is scheduled.  So do
+ * we, and the conntrack NEW event that follows takes that count over; a
+ * scheduled connection conntrack never confirms (the packet was dropped
+ * further on) is uncounted after half a second to a second.
+ */
+static void pending_add(struct dest *dst)
+{
+	dst->pending[0]++;
+	dst->inactconns++;
+}
+
+static bool pending_take(struct dest *dst)
+{
+	if (dst->pending[1]) {
+		dst->pending[1]--;
+		return true;
+	}
+	if (dst->pending[0]) {
+		dst->pending[0]--;
+		return true;
+	}
+	return false;
+}
+
+/* Every half second; under the service lock. */
+static void pending_expire(struct service *svc, struct dest *dst)
+{
+	uint32_t gone = dst->pending[1];
+
+	dst->pending[1] = dst->pending[0];
+	dst->pending[0] = 0;
+	if (!gone)
+		return;
+	dst->inactconns = dst->inactconns > gone ? dst->inactconns - gone : 0;
+	service_conns_changed(svc, dst);
+}
+
+/* ctrack: the connection of @ev moved from class @old to @cls. */
+static void director_account(void *ctx, uint32_t mark, enum ct_class old,
+			     enum ct_class cls, const struct ct_event *ev)
+{
+	struct director *d = ctx;
+	uint32_t idx = mark >> d->marks.shift;
+	struct service *svc;
+	struct dest *dst;
+
+	if (idx > mark_capacity(&d->marks) || !(dst = d->bymark[idx]))
+		return;
+	svc = dst->svc;
+	pthread_mutex_lock(&svc->lock);
+	if (svc->persist && (old == CT_NONE) != (cls == CT_NONE)) {
+		struct nflvs_addr client = ev->src;
+
+		addr_mask(&client, svc->netmask);
+		persist_conn(svc->persist, &client, cls == CT_NONE ? -1 : 1);
+	}
+	if (old == CT_NONE && cls != CT_NONE && pending_take(dst))
+		old = CT_INACTIVE;
+	count_class(dst, old, -1);
+	count_class(dst, cls, +1);
+	service_conns_changed(svc, dst);
+	pthread_mutex_unlock(&svc->lock);
+}
+
+int director_ct_fd(const struct director *d)
+{
+	return ctrack_fd(&d->ct);
+}
+
+void director_ct_read(struct director *d)
+{
+	uint64_t resyncs = d->ct.stats.resyncs;
+
+	ctrack_read(&d->ct);
+	if (d->ct.stats.resyncs != resyncs)
+		log_warn("conntrack events were lost (%llu overruns so far): counts rebuilt from a dump",
+			 (unsigned long long)d->ct.stats.overruns);
+}
+
 int director_init(struct director *d, struct nflvs_config *cfg)
 {
 	size_t i;
@@ -243,6 +357,10 @@ int director_init(struct director *d, struct nflvs_config *cfg)
 	err = mark_init(&d->marks, d->cfg.director.mark_mask);
 	if (err)
 		return err;
+	d->bymark = calloc(mark_capacity(&d->marks) + 1, sizeof(*d->bymark));
+	err = ctrack_init(&d->ct, d->cfg.director.mark_mask, director_account, d);
+	if (!d->bymark || err)
+		return -ENOMEM;
 	err = shm_create(&d->shm, d->cfg.director.shm, DIRECTOR_MAX_SERVICES,
 			 DIRECTOR_MAX_RS);
 	if (err) {
@@ -291,7 +409,7 @@ static int director_apply_ruleset(struct director *d)
 		const struct service *s = d->svc[i];
 
 		sv[rs.nsvc++] = (struct rs_service){ .protocol = s->protocol,
-			.port = s->port, .vip = s->vip };
+			.port = s->port, .fwmark = s->fwmark, .vip = s->vip };
 		for (j = 0; j < s->ndests; j++)
 			nat[rs.nnat++] = (struct rs_nat){
 				.mark = s->dests[j]->mark,
@@ -371,8 +489,18 @@ int director_start(struct director *d)
 	}
 	log_info("listening on NFQUEUE %d-%d", c->queue, c->queue + c->queues - 1);
 	ret = director_apply_ruleset(d);
+	if (ret)
+		return ret;
+	d->ruleset_applied = true;
+	/* events first, then a dump: nothing falls between the two */
+	ret = ctrack_open(&d->ct);
 	if (!ret)
-		d->ruleset_applied = true;
+		ret = ctrack_resync(&d->ct);
+	if (ret)
+		log_err("conntrack: %s", strerror(-ret));
+	else
+		log_info("conntrack: accounting %llu existing connections",
+			 (unsigned long long)d->ct.stats.tracked);
 	return ret;
 }
 
@@ -394,13 +522,20 @@ void director_free(struct director *d)
 
 	for (i = 0; i < d->nsvc; i++) {
 		struct service *s = d->svc[i];
+		unsigned int n = s->ndests;
+		struct dest **dv = s->dests;
 
-		for (j = 0; j < s->ndests; j++)
-			free(s->dests[j]);
-		service_destroy(s);
-		free(s);
+		/* templates point at dests: they go first */
+		s->dests = NULL;
+		s->ndests = 0;
+		director_free_service(s);
+		for (j = 0; j < n; j++)
+			free(dv[j]);
+		free(dv);
 	}
 	free(d->svc);
+	free(d->bymark);
+	ctrack_fini(&d->ct);
 	free(d->queues);
 	svctab_free(&d->tab);
 	shm_close(&d->shm);
@@ -409,8 +544,19 @@ void director_free(struct director *d)
 	pthread_rwlock_destroy(&d->lock);
 }
 
+/* Once a second: expire persistence templates, scheduler housekeeping. */
+static void service_gc(struct service *s, uint64_t now)
+{
+	if (s->persist)
+		persist_gc(s->persist, s->persistence, now);
+	if (s->sched->gc)
+		s->sched->gc(s, now);
+}
+
 void director_tick(struct director *d)
 {
+	bool half = ++d->ticks % 5 == 0, second = d->ticks % 10 == 0;
+	uint64_t now = mono_ns();
 	unsigned int i, j;
 
 	pthread_rwlock_rdlock(&d->lock);
@@ -418,12 +564,18 @@ void director_tick(struct director *d)
 		struct service *s = d->svc[i];
 
 		pthread_mutex_lock(&s->lock);
+		if (second)
+			service_gc(s, now);
+		for (j = 0; half && j < s->ndests; j++)
+			pending_expire(s, s->dests[j]);
 		for (j = 0; j < s->ndests; j++)
 			shm_put_dest(d, s->dests[j]);
 		shm_put_service(d, s);
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_rwlock_unlock(&d->lock);
+	if (second && ctrack_expire(&d->ct) < 0)
+		log_warn("conntrack: looking up expired connections failed");
 }
 
 /* ---- per packet --------------------------------------------------------- */
@@ -437,6 +589,26 @@ static void decide_log(const struct pkt_info *pi, const struct dest *dst)
 		  addr_port_str(&pi->daddr, pi->dport, dstr, sizeof(dstr)),
 		  dst ? addr_port_str(&dst->addr, dst->port, rs, sizeof(rs))
 		      : "no destination available");
+}
+
+/* The scheduler, behind the client's persistence template if any. */
+static struct dest *director_schedule(struct service *svc,
+				      const struct pkt_info *pi, uint64_t now)
+{
+	struct nflvs_addr client;
+	struct dest *dst;
+
+	if (!svc->persist)
+		return svc->sched->schedule(svc, pi, now);
+	client = pi->saddr;
+	addr_mask(&client, svc->netmask);
+	dst = persist_lookup(svc->persist, &client, svc->persistence, now);
+	if (dst)
+		return dst;
+	dst = svc->sched->schedule(svc, pi, now);
+	if (dst)
+		persist_bind(svc->persist, &client, dst, svc->persistence, now);
+	return dst;
 }
 
 void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,
@@ -454,13 +626,16 @@ void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,
 		return;
 	}
 	pthread_rwlock_rdlock(&d->lock);
-	svc = svctab_find(&d->tab, pi.family, pi.l4proto, &pi.daddr, pi.dport);
+	svc = svctab_lookup(&d->tab, mark & ~d->cfg.director.mark_mask,
+			    pi.family, pi.l4proto, &pi.daddr, pi.dport);
 	if (svc) {
 		pthread_mutex_lock(&svc->lock);
-		dst = svc->sched->schedule(svc, &pi, mono_ns());
+		dst = director_schedule(svc, &pi, mono_ns());
 		if (dst) {
 			dst->conns++;
 			svc->conns++;
+			pending_add(dst);
+			service_conns_changed(svc, dst);
 			m = dst->mark;
 		} else {
 			svc->noavail++;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ctrack.h"
 #include "mark.h"
 #include "queue.h"
 #include "service.h"
@@ -39,6 +40,11 @@ struct director {
 	unsigned int nsvc;
 	struct svctab tab;
 
+	/* mark index -> destination, for the conntrack accounting */
+	struct dest **bymark;
+	struct ctrack ct;
+	unsigned int ticks;
+
 	bool native_queue;
 	bool ruleset_applied;
 	struct queue_worker *queues;
@@ -62,8 +68,12 @@ int director_start(struct director *d);
 void director_stop(struct director *d);
 void director_free(struct director *d);
 
-/* Periodic work (publish counters to shared memory). */
+/* Periodic work: counters to shared memory, template expiry (100 ms). */
 void director_tick(struct director *d);
+
+/* File descriptors the main loop polls for the director, and their work. */
+int director_ct_fd(const struct director *d);
+void director_ct_read(struct director *d);
 
 /* The NFQUEUE decision callback (ctx is the director). */
 void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,

@@ -97,16 +97,19 @@ static int tick_open(void)
 /* Returns when SIGTERM or SIGINT arrives. */
 static void run(struct director *d, int sfd, int tfd)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = tfd, .events = POLLIN },
+		{ .fd = director_ct_fd(d), .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
 	uint64_t ticks;
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			return;
+		if (p[2].revents)
+			director_ct_read(d);
 		if (p[1].revents && read(tfd, &ticks, sizeof(ticks)) > 0)
 			director_tick(d);
 		if (!p[0].revents || read(sfd, &si, sizeof(si)) != sizeof(si))

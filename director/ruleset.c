@@ -44,13 +44,12 @@
 
 #define XT_ALIGNED_NFQ	8	/* XT_ALIGN(sizeof(struct xt_NFQ_info_v3)) */
 
-/* the kernel wants an id for every new set; unique within the batch */
-#define SET_ID_L4_V4	1
-#define SET_ID_L4_V6	2
-#define SET_ID_SVC4	3
-#define SET_ID_SVC6	4
-#define SET_ID_NAT4	5
-#define SET_ID_NAT6	6
+/*
+ * The kernel wants an id for every new set, unique within the batch: the
+ * named sets take theirs from the tables below (1..), the anonymous
+ * { tcp, udp, sctp } sets of the NAT rules from SET_ID_ANON on.
+ */
+#define SET_ID_ANON	100
 
 struct rs_ctx {
 	struct nft_batch *b;
@@ -438,41 +437,92 @@ static void msg_rule(struct rs_ctx *c, int family, const char *chain,
 
 /* ---- the ruleset ------------------------------------------------------ */
 
-static const struct set_spec set_services4 = {
-	.name = "services4", .id = SET_ID_SVC4, .key_len = 12,
-	.key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-	.comment = "virtual services: vip . protocol . port",
+/* What a queue rule matches, each with an IPv4 and an IPv6 set. */
+enum qkind {
+	Q_FWMARK,	/* meta mark & ~mask: firewall-mark services */
+	Q_SERVICE,	/* daddr . l4proto . dport */
+	Q_ANYPORT,	/* daddr . l4proto: port 0 services */
+	Q_KINDS,
 };
 
-static const struct set_spec set_services6 = {
-	.name = "services6", .id = SET_ID_SVC6, .key_len = 24,
-	.key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-	.comment = "virtual services: vip . protocol . port",
+static const struct set_spec qset[Q_KINDS][2] = {
+	[Q_FWMARK] = {
+		{ .name = "fwmarks4", .id = 1, .key_len = 4,
+		  .key_type = TYPE_MARK, .key_host_order = true,
+		  .comment = "firewall-mark services (IPv4): mark" },
+		{ .name = "fwmarks6", .id = 2, .key_len = 4,
+		  .key_type = TYPE_MARK, .key_host_order = true,
+		  .comment = "firewall-mark services (IPv6): mark" },
+	},
+	[Q_SERVICE] = {
+		{ .name = "services4", .id = 3, .key_len = 12,
+		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL,
+				      TYPE_INET_SERVICE),
+		  .comment = "virtual services: vip . protocol . port" },
+		{ .name = "services6", .id = 4, .key_len = 24,
+		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL,
+				      TYPE_INET_SERVICE),
+		  .comment = "virtual services: vip . protocol . port" },
+	},
+	[Q_ANYPORT] = {
+		{ .name = "anyport4", .id = 5, .key_len = 8,
+		  .key_type = CONCAT2(TYPE_IPADDR, TYPE_INET_PROTOCOL),
+		  .comment = "any-port virtual services: vip . protocol" },
+		{ .name = "anyport6", .id = 6, .key_len = 20,
+		  .key_type = CONCAT2(TYPE_IP6ADDR, TYPE_INET_PROTOCOL),
+		  .comment = "any-port virtual services: vip . protocol" },
+	},
 };
 
-static const struct set_spec map_nat4 = {
-	.name = "nat4", .id = SET_ID_NAT4, .flags = NFT_SET_MAP, .key_type = TYPE_MARK,
-	.key_len = 4, .key_host_order = true,
-	.data_type = CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), .data_len = 8,
-	.comment = "NAT real servers: mark -> address . port",
+static const char *const qcomment[Q_KINDS] = {
+	[Q_FWMARK] = "new connections with a virtual service's firewall mark: scheduled by nflvs-director",
+	[Q_SERVICE] = "new connections to a virtual service: scheduled by nflvs-director",
+	[Q_ANYPORT] = "new connections to an any-port virtual service: scheduled by nflvs-director",
 };
 
-static const struct set_spec map_nat6 = {
-	.name = "nat6", .id = SET_ID_NAT6, .flags = NFT_SET_MAP, .key_type = TYPE_MARK,
-	.key_len = 4, .key_host_order = true,
-	.data_type = CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), .data_len = 20,
-	.comment = "NAT real servers: mark -> address . port",
+/* NAT maps: [with port][family] */
+static const struct set_spec natmap[2][2] = {
+	{
+		{ .name = "nat4a", .id = 7, .flags = NFT_SET_MAP,
+		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+		  .data_type = TYPE_IPADDR, .data_len = 4,
+		  .comment = "NAT real servers keeping the client's port: mark -> address" },
+		{ .name = "nat6a", .id = 8, .flags = NFT_SET_MAP,
+		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+		  .data_type = TYPE_IP6ADDR, .data_len = 16,
+		  .comment = "NAT real servers keeping the client's port: mark -> address" },
+	}, {
+		{ .name = "nat4", .id = 9, .flags = NFT_SET_MAP,
+		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+		  .data_type = CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE),
+		  .data_len = 8,
+		  .comment = "NAT real servers: mark -> address . port" },
+		{ .name = "nat6", .id = 10, .flags = NFT_SET_MAP,
+		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+		  .data_type = CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE),
+		  .data_len = 20,
+		  .comment = "NAT real servers: mark -> address . port" },
+	},
 };
 
-/* ct state new ip daddr . meta l4proto . th dport @servicesN counter queue */
-static void rule_queue_new(struct rs_ctx *c, uint8_t af)
+static int fam_index(uint8_t af)
+{
+	return af == AF_INET ? 0 : 1;
+}
+
+/*
+ * ct state new <key> @set counter queue, where <key> is
+ *   meta mark & ~M                          (Q_FWMARK)
+ *   ip daddr . meta l4proto . th dport      (Q_SERVICE)
+ *   ip daddr . meta l4proto                 (Q_ANYPORT)
+ */
+static void rule_queue_new(struct rs_ctx *c, uint8_t af, enum qkind k)
 {
 	const struct ruleset *rs = c->rs;
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	bool v4 = af == AF_INET;
 	uint32_t r_proto = v4 ? NFT_REG32_01 : NFT_REG32_04;
 	uint32_t r_port = v4 ? NFT_REG32_02 : NFT_REG32_05;
-	char comment[128];
 
 	if (!r) {
 		c->err = -ENOMEM;
@@ -481,17 +531,20 @@ static void rule_queue_new(struct rs_ctx *c, uint8_t af)
 	if (rs->native_queue)
 		add_nfproto(r, af);
 	add_ct_new(r);
-	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
-			       v4 ? 4 : 16, NFT_REG32_00));
-	add_expr(r, ex_meta(NFT_META_L4PROTO, r_proto));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, r_port));
-	add_expr(r, ex_lookup(NFT_REG32_00, v4 ? "services4" : "services6",
-			      0, -1));
+	if (k == Q_FWMARK) {
+		add_expr(r, ex_meta(NFT_META_MARK, NFT_REG32_00));
+		add_expr(r, ex_and32(NFT_REG32_00, ~rs->mark_mask));
+	} else {
+		add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
+				       v4 ? 4 : 16, NFT_REG32_00));
+		add_expr(r, ex_meta(NFT_META_L4PROTO, r_proto));
+	}
+	if (k == Q_SERVICE)
+		add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, r_port));
+	add_expr(r, ex_lookup(NFT_REG32_00, qset[k][fam_index(af)].name, 0, -1));
 	add_expr(r, ex_counter());
 	add_expr(r, ex_queue(rs));
-	snprintf(comment, sizeof(comment),
-		 "new connections to a virtual service: scheduled by nflvs-director");
-	msg_rule(c, qfamily(rs, af), "queue_new", r, comment);
+	msg_rule(c, qfamily(rs, af), "queue_new", r, qcomment[k]);
 }
 
 /* ct state new meta mark & M != 0 ct mark set meta mark & M */
@@ -554,13 +607,17 @@ static void set_l4protos(struct rs_ctx *c, uint32_t id)
 
 /*
  * meta nfproto ipvN meta l4proto { tcp, udp, sctp } ct mark & M != 0
- *	dnat ipN to ct mark & M map @natN
+ *	dnat ipN to ct mark & M map @natN	(address . port)
+ *	dnat ipN to ct mark & M map @natNa	(address only)
+ * A mark is in one of the two maps; the other rule's lookup misses.
  */
-static void rule_nat(struct rs_ctx *c, uint8_t af)
+static void rule_nat(struct rs_ctx *c, uint8_t af, bool with_port)
 {
-	struct nftnl_rule *r;
+	const struct set_spec *map = &natmap[with_port][fam_index(af)];
+	uint32_t id = SET_ID_ANON + 2 * fam_index(af) + with_port;
 	bool v4 = af == AF_INET;
-	uint32_t id = v4 ? SET_ID_L4_V4 : SET_ID_L4_V6;
+	struct nftnl_rule *r;
+	char comment[128];
 
 	set_l4protos(c, id);
 	r = nftnl_rule_alloc();
@@ -574,14 +631,20 @@ static void rule_nat(struct rs_ctx *c, uint8_t af)
 	add_mark_nonzero(r, true, c->rs->mark_mask);
 	add_expr(r, ex_ct_load(NFT_CT_MARK, NFT_REG_1));
 	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
-	add_expr(r, ex_lookup(NFT_REG_1, v4 ? "nat4" : "nat6", 0, NFT_REG_1));
-	add_expr(r, EX("nat", { NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT },
-		       { NFTNL_EXPR_NAT_FAMILY, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 },
-		       { NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1 },
-		       { NFTNL_EXPR_NAT_REG_PROTO_MIN, v4 ? NFT_REG32_01 : NFT_REG_2 }));
-	msg_rule(c, NFPROTO_INET, "nat_pre", r,
-		 v4 ? "NAT: to the real server chosen for this connection (IPv4)"
-		    : "NAT: to the real server chosen for this connection (IPv6)");
+	add_expr(r, ex_lookup(NFT_REG_1, map->name, 0, NFT_REG_1));
+	if (with_port)
+		add_expr(r, EX("nat", { NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT },
+			       { NFTNL_EXPR_NAT_FAMILY, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 },
+			       { NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1 },
+			       { NFTNL_EXPR_NAT_REG_PROTO_MIN, v4 ? NFT_REG32_01 : NFT_REG_2 }));
+	else
+		add_expr(r, EX("nat", { NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT },
+			       { NFTNL_EXPR_NAT_FAMILY, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 },
+			       { NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1 }));
+	snprintf(comment, sizeof(comment),
+		 "NAT: to the real server chosen for this connection (IPv%d%s)",
+		 v4 ? 4 : 6, with_port ? "" : ", same port");
+	msg_rule(c, NFPROTO_INET, "nat_pre", r, comment);
 }
 
 /* create-then-delete: removes a table if it exists, never fails if not */
@@ -595,18 +658,23 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af)
 {
 	const struct ruleset *rs = c->rs;
 	int fam = qfamily(rs, af);
+	enum qkind k;
 
-	msg_set(c, fam, af == AF_INET ? &set_services4 : &set_services6);
+	for (k = 0; k < Q_KINDS; k++)
+		msg_set(c, fam, &qset[k][fam_index(af)]);
 	if (!rs->native_queue || af == AF_INET)
 		msg_chain(c, fam, "queue_new", "filter", NF_INET_PRE_ROUTING,
 			  NF_IP_PRI_MANGLE);
-	rule_queue_new(c, af);
+	/* IPVS looks firewall marks up first; the director does too */
+	for (k = 0; k < Q_KINDS; k++)
+		rule_queue_new(c, af, k);
 }
 
 int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 {
 	struct rs_ctx c = { .b = b, .rs = rs };
 	unsigned int i;
+	int p, f;
 
 	msg_table_flush_out(&c, NFPROTO_INET);
 	msg_table_flush_out(&c, NFPROTO_IPV4);
@@ -622,15 +690,18 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 	build_queue_part(&c, AF_INET);
 	build_queue_part(&c, AF_INET6);
 
-	msg_set(&c, NFPROTO_INET, &map_nat4);
-	msg_set(&c, NFPROTO_INET, &map_nat6);
+	for (p = 1; p >= 0; p--)
+		for (f = 0; f < 2; f++)
+			msg_set(&c, NFPROTO_INET, &natmap[p][f]);
 	msg_chain(&c, NFPROTO_INET, "mark_new", "filter", NF_INET_PRE_ROUTING,
 		  NF_IP_PRI_MANGLE + 10);
 	rule_mark_new(&c);
 	msg_chain(&c, NFPROTO_INET, "nat_pre", "nat", NF_INET_PRE_ROUTING,
 		  NF_IP_PRI_NAT_DST);
-	rule_nat(&c, AF_INET);
-	rule_nat(&c, AF_INET6);
+	rule_nat(&c, AF_INET, true);
+	rule_nat(&c, AF_INET, false);
+	rule_nat(&c, AF_INET6, true);
+	rule_nat(&c, AF_INET6, false);
 
 	for (i = 0; i < rs->nsvc && !c.err; i++)
 		c.err = ruleset_build_service(b, rs, &rs->svc[i], false);
@@ -654,18 +725,27 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 			  const struct rs_service *s, bool del)
 {
 	struct rs_ctx c = { .b = b, .rs = rs };
-	bool v4 = s->vip.family == AF_INET;
-	uint8_t key[24] = { 0 };
-	size_t alen = v4 ? 4 : 16;
+	int f = fam_index(s->vip.family);
+	size_t alen = f ? 16 : 4, klen;
 	uint16_t port = htons(s->port);
+	uint8_t key[24] = { 0 };
+	enum qkind k;
 
-	/* vip . proto . port, each field padded to 4 bytes */
-	memcpy(key, s->vip.b, alen);
-	key[alen] = s->protocol;
-	memcpy(key + alen + 4, &port, 2);
-	msg_elem(&c, qfamily(rs, s->vip.family),
-		 v4 ? &set_services4 : &set_services6, key, alen + 8, NULL, 0,
-		 del);
+	if (s->fwmark) {
+		/* host order, as meta mark loads it */
+		k = Q_FWMARK;
+		memcpy(key, &s->fwmark, 4);
+		klen = 4;
+	} else {
+		/* vip . proto [. port], each field padded to 4 bytes */
+		k = s->port ? Q_SERVICE : Q_ANYPORT;
+		memcpy(key, s->vip.b, alen);
+		key[alen] = s->protocol;
+		memcpy(key + alen + 4, &port, 2);
+		klen = alen + (s->port ? 8 : 4);
+	}
+	msg_elem(&c, qfamily(rs, s->vip.family), &qset[k][f], key, klen,
+		 NULL, 0, del);
 	return c.err;
 }
 
@@ -673,15 +753,17 @@ int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
 		      const struct rs_nat *n, bool del)
 {
 	struct rs_ctx c = { .b = b, .rs = rs };
-	bool v4 = n->addr.family == AF_INET;
-	uint8_t data[20] = { 0 };
-	size_t alen = v4 ? 4 : 16;
+	int f = fam_index(n->addr.family);
+	size_t alen = f ? 16 : 4;
 	uint16_t port = htons(n->port);
+	uint8_t data[20] = { 0 };
 
+	/* port 0: keep the client's destination port */
 	memcpy(data, n->addr.b, alen);
 	memcpy(data + alen, &port, 2);
-	msg_elem(&c, NFPROTO_INET, v4 ? &map_nat4 : &map_nat6, &n->mark,
-		 sizeof(n->mark), del ? NULL : data, alen + 4, del);
+	msg_elem(&c, NFPROTO_INET, &natmap[n->port != 0][f], &n->mark,
+		 sizeof(n->mark), del ? NULL : data,
+		 alen + (n->port ? 4 : 0), del);
 	return c.err;
 }
 

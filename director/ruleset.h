@@ -24,14 +24,19 @@
 #include "addr.h"
 #include "nft.h"
 
-/* A virtual service as the queue rule matches it. */
+/*
+ * A virtual service as the queue rules match it: by firewall mark (fwmark
+ * != 0; vip.family gives the family), by vip . protocol . port, or, with
+ * port 0, by vip . protocol.
+ */
 struct rs_service {
 	uint8_t protocol;
 	uint16_t port;
+	uint32_t fwmark;
 	struct nflvs_addr vip;
 };
 
-/* A NAT destination: conntrack mark -> address . port */
+/* A NAT destination: conntrack mark -> address . port (port 0: keep it) */
 struct rs_nat {
 	uint32_t mark;
 	uint16_t port;

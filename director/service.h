@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "config.h"
 
+struct persist_table;
 struct sched_ops;
 struct service;
 
@@ -34,6 +35,9 @@ struct dest {
 	uint32_t activeconns;		/* TCP ESTABLISHED */
 	uint32_t inactconns;		/* every other state, and UDP */
 	uint32_t persistconns;		/* persistence templates */
+	uint32_t pending[2];		/* counted at scheduling, not yet seen
+					 * in conntrack: this and the last
+					 * half second */
 	uint32_t u_threshold, l_threshold;
 	uint32_t mark;			/* value under director.mark_mask */
 	uint32_t id;			/* stable id (shm) */
@@ -60,6 +64,7 @@ struct service {
 	uint32_t persistence;
 	int netmask;
 	bool one_packet;
+	struct persist_table *persist;	/* NULL unless persistent */
 
 	/* IPVS list order: the most recently added destination first */
 	struct dest **dests;

@@ -13,7 +13,8 @@
 #include "service.h"
 
 struct svctab {
-	struct service **slot;
+	struct service **slot;		/* by (family, proto, vip, port) */
+	struct service **fwslot;	/* by (family, fwmark) */
 	uint32_t mask;
 };
 
@@ -23,5 +24,15 @@ void svctab_free(struct svctab *t);
 struct service *svctab_find(const struct svctab *t, uint8_t family,
 			    uint8_t proto, const struct nflvs_addr *addr,
 			    uint16_t port);
+struct service *svctab_find_fwmark(const struct svctab *t, uint8_t family,
+				   uint32_t fwmark);
+/*
+ * The service of a new connection as IPVS finds it: firewall mark first
+ * (@fwmark = the packet mark without the director's bits), then
+ * vip . protocol . port, then an any-port service of the vip.
+ */
+struct service *svctab_lookup(const struct svctab *t, uint32_t fwmark,
+			      uint8_t family, uint8_t proto,
+			      const struct nflvs_addr *addr, uint16_t port);
 
 #endif

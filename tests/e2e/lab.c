@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "lab.h"
+#include "addr.h"
+#include "shm.h"
 
 #define TESTNET	"build/tests/nflvs-testnet"
 #define DIRECTOR "build/nflvs-director"
@@ -365,4 +367,65 @@ int lab_tally_of(const struct lab_tally *t, const char *name)
 		if (!strcmp(t->name[i], name))
 			return t->count[i];
 	return 0;
+}
+
+int lab_rs_record(struct lab *l, const char *addr, int port,
+		  struct nflvs_shm_rs *out)
+{
+	struct nflvs_addr a;
+	struct shm_map m;
+	char err[128];
+	uint32_t i;
+	int ret = -1;
+
+	if (addr_parse(addr, &a) < 0 ||
+	    shm_attach(&m, l->shm, false, err, sizeof(err)) < 0)
+		return -1;
+	for (i = 0; i < m.hdr->max_rs && ret < 0; i++) {
+		struct nflvs_shm_rs r;
+
+		if (nflvs_seq_read(&m.rs[i].seq, &r.id, &m.rs[i].id,
+				   sizeof(r.id) + sizeof(r.dir)) < 0 || !r.id)
+			continue;
+		if (r.dir.family == a.family && r.dir.port == port &&
+		    !memcmp(r.dir.addr, a.b, addr_len(&a))) {
+			*out = r;
+			ret = 0;
+		}
+	}
+	shm_close(&m);
+	return ret;
+}
+
+int lab_wait_counts(struct lab *l, const char *addr, int port, int active,
+		    int inactive, int ms)
+{
+	long deadline = now_ms() + ms;
+	struct nflvs_shm_rs r;
+
+	do {
+		if (lab_rs_record(l, addr, port, &r) == 0 &&
+		    (active < 0 || r.dir.activeconns == (uint32_t)active) &&
+		    (inactive < 0 || r.dir.inactconns == (uint32_t)inactive))
+			return 0;
+		usleep(20000);
+	} while (now_ms() < deadline);
+	if (lab_rs_record(l, addr, port, &r) == 0)
+		cr_log_error("%s:%d has active %u inactive %u", addr, port,
+			     r.dir.activeconns, r.dir.inactconns);
+	return -1;
+}
+
+int lab_rs_persist(struct lab *l, const char *name)
+{
+	struct nflvs_shm_rs r;
+	char addr[32];
+	int n;
+
+	if (sscanf(name, "rs%d", &n) != 1)
+		return -1;
+	snprintf(addr, sizeof(addr), "10.0.2.%d", 10 + n);
+	if (lab_rs_record(l, addr, 80, &r) < 0)
+		return -1;
+	return r.dir.persistconns;
 }

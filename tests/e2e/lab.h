@@ -95,3 +95,13 @@ int lab_count(struct lab *l, const char *role, struct lab_tally *t,
 int lab_tally_of(const struct lab_tally *t, const char *name);
 
 #endif
+
+/* The director's record of real server @addr:@port (its dir half). */
+struct nflvs_shm_rs;
+int lab_rs_record(struct lab *l, const char *addr, int port,
+		  struct nflvs_shm_rs *out);
+/* Poll until real server @addr:@port shows @active/@inactive (-1 = any). */
+int lab_wait_counts(struct lab *l, const char *addr, int port, int active,
+		    int inactive, int ms);
+/* Persistence templates pointing at real server @name ("rs1" = 10.0.2.11:80). */
+int lab_rs_persist(struct lab *l, const char *name);

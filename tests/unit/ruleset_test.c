@@ -145,16 +145,17 @@ static void queue_rules(const struct nft_batch *b, struct rule_facts *out,
 Test(ruleset, compat_queue_lives_in_ip_and_ip6_tables)
 {
 	struct ruleset rs = make_rs(false);
-	struct rule_facts q[4];
+	struct rule_facts q[8];
 	struct nft_batch b;
 	int n, i;
 
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
 	queue_rules(&b, q, &n);
-	cr_assert_eq(n, 2);
-	cr_expect_eq(q[0].family, NFPROTO_IPV4);
-	cr_expect_eq(q[1].family, NFPROTO_IPV6);
+	/* fwmark, vip . proto . port, vip . proto: for each family */
+	cr_assert_eq(n, 6);
+	for (i = 0; i < n; i++)
+		cr_expect_eq(q[i].family, i < 3 ? NFPROTO_IPV4 : NFPROTO_IPV6);
 	for (i = 0; i < n; i++) {
 		cr_expect_eq(q[i].queue_expr, 0, "no native queue expression");
 		cr_expect_eq(q[i].target_expr, 1);
@@ -177,14 +178,14 @@ Test(ruleset, compat_queue_lives_in_ip_and_ip6_tables)
 Test(ruleset, native_queue_lives_in_the_inet_table)
 {
 	struct ruleset rs = make_rs(true);
-	struct rule_facts q[4];
+	struct rule_facts q[8];
 	struct nft_batch b;
 	int n, i;
 
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
 	queue_rules(&b, q, &n);
-	cr_assert_eq(n, 2);
+	cr_assert_eq(n, 6);
 	for (i = 0; i < n; i++) {
 		cr_expect_eq(q[i].family, NFPROTO_INET);
 		cr_expect_eq(q[i].target_expr, 0, "no compat target");
@@ -223,7 +224,7 @@ Test(ruleset, nat_rules_dnat_by_conntrack_mark)
 		cr_expect_eq(f.nat_expr, 1);
 		cr_expect_eq(f.lookup_expr, 2, "l4proto set and nat map");
 	}
-	cr_expect_eq(nat_rules, 2);
+	cr_expect_eq(nat_rules, 4, "address . port and address only, per family");
 	nft_batch_free(&b);
 }
 
@@ -285,6 +286,36 @@ Test(ruleset, element_encodings)
 	cr_expect_eq(mark, 0x00010000, "marks are host order");
 	cr_assert_eq(f.dlen, 8);
 	cr_expect_arr_eq(f.data, nat4, 8);
+	nft_batch_free(&b);
+
+	/* a firewall-mark service: the mark, host order, in fwmarks4 */
+	svc[0].fwmark = 0x2a;
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_service(&b, &rs, &svc[0], false), 0);
+	first_elem(nft_batch_first(&b), &f);
+	cr_expect_str_eq(f.set, "fwmarks4");
+	cr_assert_eq(f.klen, 4);
+	memcpy(&mark, f.key, 4);
+	cr_expect_eq(mark, 0x2a);
+	nft_batch_free(&b);
+
+	/* any port: vip . proto in anyport4; its real server keeps the port */
+	svc[0].fwmark = 0;
+	svc[0].port = 0;
+	nat[0].port = 0;
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_service(&b, &rs, &svc[0], false), 0);
+	first_elem(nft_batch_first(&b), &f);
+	cr_expect_str_eq(f.set, "anyport4");
+	cr_assert_eq(f.klen, 8);
+	cr_expect_arr_eq(f.key, svc4, 8);
+	nft_batch_free(&b);
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_nat(&b, &rs, &nat[0], false), 0);
+	first_elem(nft_batch_first(&b), &f);
+	cr_expect_str_eq(f.set, "nat4a");
+	cr_assert_eq(f.dlen, 4);
+	cr_expect_arr_eq(f.data, nat4, 4);
 	nft_batch_free(&b);
 
 	cr_assert_eq(nft_batch_init(&b), 0);
