@@ -56,6 +56,32 @@ static void cfg_err(struct cfg_errors *e, const char *file, int line,
 		e->n++;
 }
 
+/*
+ * One-packet services are rewritten statelessly: a reply is mapped back to
+ * its service by the real server's address and port alone, so those must
+ * not serve another one-packet service.
+ */
+static void check_onepacket_rs(const struct nflvs_config *cfg, size_t si,
+			       struct cfg_errors *errs)
+{
+	const struct cfg_service *s = &cfg->svc[si];
+	char a[ADDR_STRLEN];
+	size_t i, j, k;
+
+	for (i = 0; i < si; i++) {
+		if (!cfg->svc[i].one_packet)
+			continue;
+		for (j = 0; j < s->nrs; j++)
+			for (k = 0; k < cfg->svc[i].nrs; k++)
+				if (addr_eq(&s->rs[j].addr, &cfg->svc[i].rs[k].addr) &&
+				    s->rs[j].port == cfg->svc[i].rs[k].port)
+					cfg_err(errs, cfg->path, s->rs[j].line,
+						"address: %s also serves the one-packet service at line %d; its replies could not be told apart",
+						addr_port_str(&s->rs[j].addr, s->rs[j].port, a, sizeof(a)),
+						cfg->svc[i].line);
+	}
+}
+
 int director_check_config(const struct nflvs_config *cfg,
 			  struct cfg_errors *errs)
 {
@@ -72,9 +98,11 @@ int director_check_config(const struct nflvs_config *cfg,
 			cfg_err(errs, cfg->path, s->line,
 				"fwmark: 0x%x uses bits of director.mark_mask 0x%08x, which are the director's",
 				s->fwmark, cfg->director.mark_mask);
-		if (s->one_packet)
+		if (s->one_packet && s->fwmark)
 			cfg_err(errs, cfg->path, s->line,
-				"one_packet: not available in this build");
+				"one_packet: only for UDP services with a vip, not firewall-mark services");
+		if (s->one_packet)
+			check_onepacket_rs(cfg, i, errs);
 		if (s->has_sorry)
 			cfg_err(errs, cfg->path, s->line,
 				"sorry_server: not available in this build");
@@ -409,12 +437,15 @@ static int director_apply_ruleset(struct director *d)
 		const struct service *s = d->svc[i];
 
 		sv[rs.nsvc++] = (struct rs_service){ .protocol = s->protocol,
-			.port = s->port, .fwmark = s->fwmark, .vip = s->vip };
+			.port = s->port, .fwmark = s->fwmark,
+			.one_packet = s->one_packet, .vip = s->vip };
 		for (j = 0; j < s->ndests; j++)
 			nat[rs.nnat++] = (struct rs_nat){
 				.mark = s->dests[j]->mark,
 				.port = s->dests[j]->port,
-				.addr = s->dests[j]->addr };
+				.addr = s->dests[j]->addr,
+				.one_packet = s->one_packet,
+				.vport = s->port, .vip = s->vip };
 	}
 	ret = ruleset_build(&b, &rs);
 	if (!ret)
@@ -634,8 +665,11 @@ void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,
 		if (dst) {
 			dst->conns++;
 			svc->conns++;
-			pending_add(dst);
-			service_conns_changed(svc, dst);
+			/* a one-packet "connection" ends with its datagram */
+			if (!svc->one_packet) {
+				pending_add(dst);
+				service_conns_changed(svc, dst);
+			}
 			m = dst->mark;
 		} else {
 			svc->noavail++;

@@ -377,14 +377,19 @@ static struct nftnl_expr *ex_queue(const struct ruleset *rs)
 	return e;
 }
 
-/* ct state new */
-static void add_ct_new(struct nftnl_rule *r)
+/* ct state <bits>: new, untracked */
+static void add_ct_state(struct nftnl_rule *r, uint32_t bits)
 {
 	uint32_t zero = 0;
 
 	add_expr(r, ex_ct_load(NFT_CT_STATE, NFT_REG_1));
-	add_expr(r, ex_and32(NFT_REG_1, NF_CT_STATE_BIT(IP_CT_NEW)));
+	add_expr(r, ex_and32(NFT_REG_1, bits));
 	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero)));
+}
+
+static void add_ct_new(struct nftnl_rule *r)
+{
+	add_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW));
 }
 
 /* meta nfproto ipv4|ipv6 */
@@ -647,6 +652,255 @@ static void rule_nat(struct rs_ctx *c, uint8_t af, bool with_port)
 	msg_rule(c, NFPROTO_INET, "nat_pre", r, comment);
 }
 
+/* ---- one-packet UDP services (ipvsadm -o) ----------------------------- */
+
+/*
+ * Each datagram is scheduled on its own, so it must not create conntrack
+ * state: the VIP's datagrams and the real servers' replies are untracked
+ * (raw), every datagram is queued, and the rewrite is stateless:
+ *
+ *   raw_onepacket  raw         daddr . proto . dport @onepacketN notrack
+ *                              saddr . proto . sport @op_rsN notrack
+ *   queue_new      mangle      ct state untracked ... @onepacketN queue
+ *   onepacket      mangle + 10 to the server: daddr and dport from the
+ *                              verdict's mark (@op_addrN, @op_portN)
+ *   onepacket_out  postrouting its replies: sport and saddr back to the
+ *                  srcnat      VIP's (@op_rvportN, @op_rvaddrN), after
+ *                              routing, as conntrack NAT does it (a
+ *                              local VIP as source would be martian)
+ *
+ * These live with the queue rules (in ip/ip6 tables on kernels without
+ * nft_queue).  A real server's address . port serves one one-packet
+ * service only, or its replies would be ambiguous (checked in config).
+ */
+enum opset {
+	OP_SERVICES,	/* vip . proto . port */
+	OP_RS,		/* rs . proto . port */
+	OP_ADDR,	/* mark -> rs */
+	OP_PORT,	/* mark -> rs port */
+	OP_RVPORT,	/* rs . rs port -> vport */
+	OP_RVADDR,	/* rs . vport -> vip */
+	OP_SETS,
+};
+
+static const struct set_spec opset[OP_SETS][2] = {
+	[OP_SERVICES] = {
+		{ .name = "onepacket4", .id = 20, .key_len = 12,
+		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+		  .comment = "one-packet UDP services: vip . protocol . port" },
+		{ .name = "onepacket6", .id = 21, .key_len = 24,
+		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+		  .comment = "one-packet UDP services: vip . protocol . port" },
+	},
+	[OP_RS] = {
+		{ .name = "op_rs4", .id = 22, .key_len = 12,
+		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+		  .comment = "their real servers: address . protocol . port" },
+		{ .name = "op_rs6", .id = 23, .key_len = 24,
+		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+		  .comment = "their real servers: address . protocol . port" },
+	},
+	[OP_ADDR] = {
+		{ .name = "op_addr4", .id = 24, .flags = NFT_SET_MAP,
+		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+		  .data_type = TYPE_IPADDR, .data_len = 4,
+		  .comment = "mark -> real server address" },
+		{ .name = "op_addr6", .id = 25, .flags = NFT_SET_MAP,
+		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+		  .data_type = TYPE_IP6ADDR, .data_len = 16,
+		  .comment = "mark -> real server address" },
+	},
+	[OP_PORT] = {
+		{ .name = "op_port4", .id = 26, .flags = NFT_SET_MAP,
+		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+		  .data_type = TYPE_INET_SERVICE, .data_len = 2,
+		  .comment = "mark -> real server port" },
+		{ .name = "op_port6", .id = 27, .flags = NFT_SET_MAP,
+		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+		  .data_type = TYPE_INET_SERVICE, .data_len = 2,
+		  .comment = "mark -> real server port" },
+	},
+	[OP_RVPORT] = {
+		{ .name = "op_rvport4", .id = 28, .flags = NFT_SET_MAP,
+		  .key_type = CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), .key_len = 8,
+		  .data_type = TYPE_INET_SERVICE, .data_len = 2,
+		  .comment = "replies: real server . port -> virtual port" },
+		{ .name = "op_rvport6", .id = 29, .flags = NFT_SET_MAP,
+		  .key_type = CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), .key_len = 20,
+		  .data_type = TYPE_INET_SERVICE, .data_len = 2,
+		  .comment = "replies: real server . port -> virtual port" },
+	},
+	[OP_RVADDR] = {
+		{ .name = "op_rvaddr4", .id = 30, .flags = NFT_SET_MAP,
+		  .key_type = CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), .key_len = 8,
+		  .data_type = TYPE_IPADDR, .data_len = 4,
+		  .comment = "replies: real server . virtual port -> vip" },
+		{ .name = "op_rvaddr6", .id = 31, .flags = NFT_SET_MAP,
+		  .key_type = CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), .key_len = 20,
+		  .data_type = TYPE_IP6ADDR, .data_len = 16,
+		  .comment = "replies: real server . virtual port -> vip" },
+	},
+};
+
+/* Loads addr . l4proto . port (source or destination) into REG32_00.. */
+static void add_addr_proto_port(struct nftnl_rule *r, uint8_t af, bool src)
+{
+	bool v4 = af == AF_INET;
+	uint32_t aoff = v4 ? (src ? 12 : 16) : (src ? 8 : 24);
+
+	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, aoff, v4 ? 4 : 16,
+			       NFT_REG32_00));
+	add_expr(r, ex_meta(NFT_META_L4PROTO, v4 ? NFT_REG32_01 : NFT_REG32_04));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, src ? 0 : 2, 2,
+			       v4 ? NFT_REG32_02 : NFT_REG32_05));
+}
+
+/* payload write with the checksum fix-ups nft uses for the field */
+static struct nftnl_expr *ex_payload_set(uint8_t af, bool addr, bool src,
+					 uint32_t sreg)
+{
+	bool v4 = af == AF_INET;
+	uint32_t off = addr ? (v4 ? (src ? 12 : 16) : (src ? 8 : 24))
+			    : (src ? 0 : 2);
+
+	return EX("payload",
+		  { NFTNL_EXPR_PAYLOAD_SREG, sreg },
+		  { NFTNL_EXPR_PAYLOAD_BASE, addr ? NFT_PAYLOAD_NETWORK_HEADER
+						  : NFT_PAYLOAD_TRANSPORT_HEADER },
+		  { NFTNL_EXPR_PAYLOAD_OFFSET, off },
+		  { NFTNL_EXPR_PAYLOAD_LEN, addr ? (v4 ? 4 : 16) : 2 },
+		  /* IPv4 header checksum, or the UDP checksum for a port */
+		  { NFTNL_EXPR_PAYLOAD_CSUM_TYPE,
+		    addr && !v4 ? NFT_PAYLOAD_CSUM_NONE : NFT_PAYLOAD_CSUM_INET },
+		  { NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, addr ? (v4 ? 10 : 0) : 6 },
+		  /* an address is in the UDP pseudo-header */
+		  { NFTNL_EXPR_PAYLOAD_FLAGS,
+		    addr ? NFT_PAYLOAD_L4CSUM_PSEUDOHDR : 0 });
+}
+
+static struct nftnl_rule *op_rule(const struct ruleset *rs, uint8_t af)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r && rs->native_queue)
+		add_nfproto(r, af);
+	return r;
+}
+
+/* raw: notrack the VIP's datagrams and the real servers' replies */
+static void rule_op_notrack(struct rs_ctx *c, uint8_t af, bool reply)
+{
+	struct nftnl_rule *r = op_rule(c->rs, af);
+	int f = fam_index(af);
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_addr_proto_port(r, af, reply);
+	add_expr(r, ex_lookup(NFT_REG32_00,
+			      opset[reply ? OP_RS : OP_SERVICES][f].name, 0, -1));
+	add_expr(r, nftnl_expr_alloc("notrack"));
+	msg_rule(c, qfamily(c->rs, af), "raw_onepacket", r, reply ?
+		 "one-packet replies from real servers: no conntrack state" :
+		 "one-packet datagrams to a virtual service: no conntrack state");
+}
+
+static void rule_op_queue(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = op_rule(c->rs, af);
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
+	add_addr_proto_port(r, af, false);
+	add_expr(r, ex_lookup(NFT_REG32_00, opset[OP_SERVICES][fam_index(af)].name,
+			      0, -1));
+	add_expr(r, ex_counter());
+	add_expr(r, ex_queue(c->rs));
+	msg_rule(c, qfamily(c->rs, af), "queue_new", r,
+		 "every datagram of a one-packet service: scheduled by nflvs-director");
+}
+
+/* <field> set <key> map @map, with key = meta mark & M, or saddr . sport */
+static void add_set_from_map(struct nftnl_rule *r, const struct ruleset *rs,
+			     uint8_t af, bool by_mark, const char *map,
+			     bool addr, bool src)
+{
+	bool v4 = af == AF_INET;
+
+	if (by_mark) {
+		add_expr(r, ex_meta(NFT_META_MARK, NFT_REG_1));
+		add_expr(r, ex_and32(NFT_REG_1, rs->mark_mask));
+	} else {
+		add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8,
+				       v4 ? 4 : 16, NFT_REG32_00));
+		add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
+				       v4 ? NFT_REG32_01 : NFT_REG32_04));
+	}
+	add_expr(r, ex_lookup(NFT_REG_1, map, 0, NFT_REG_1));
+	add_expr(r, ex_payload_set(af, addr, src, NFT_REG_1));
+}
+
+static void rule_op_rewrite(struct rs_ctx *c, uint8_t af, bool reply)
+{
+	struct nftnl_rule *r = op_rule(c->rs, af);
+	uint8_t udp = IPPROTO_UDP;
+	int f = fam_index(af);
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
+	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
+	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &udp, 1));
+	if (!reply) {
+		add_mark_nonzero(r, false, c->rs->mark_mask);
+		add_set_from_map(r, c->rs, af, true, opset[OP_ADDR][f].name,
+				 true, false);
+		add_set_from_map(r, c->rs, af, true, opset[OP_PORT][f].name,
+				 false, false);
+	} else {
+		/* the port first: the address lookup keys on the new port */
+		add_set_from_map(r, c->rs, af, false, opset[OP_RVPORT][f].name,
+				 false, true);
+		add_set_from_map(r, c->rs, af, false, opset[OP_RVADDR][f].name,
+				 true, true);
+	}
+	msg_rule(c, qfamily(c->rs, af), reply ? "onepacket_out" : "onepacket", r, reply ?
+		 "one-packet replies: from the virtual service's address and port" :
+		 "one-packet datagrams: to the real server the director chose");
+}
+
+static void build_onepacket_sets(struct rs_ctx *c, uint8_t af)
+{
+	enum opset k;
+
+	for (k = 0; k < OP_SETS; k++)
+		msg_set(c, qfamily(c->rs, af), &opset[k][fam_index(af)]);
+}
+
+static void build_onepacket_chains(struct rs_ctx *c, uint8_t af)
+{
+	int fam = qfamily(c->rs, af);
+
+	if (!c->rs->native_queue || af == AF_INET) {
+		msg_chain(c, fam, "raw_onepacket", "filter",
+			  NF_INET_PRE_ROUTING, NF_IP_PRI_RAW);
+		msg_chain(c, fam, "onepacket", "filter", NF_INET_PRE_ROUTING,
+			  NF_IP_PRI_MANGLE + 10);
+		msg_chain(c, fam, "onepacket_out", "filter",
+			  NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
+	}
+	rule_op_notrack(c, af, false);
+	rule_op_notrack(c, af, true);
+	rule_op_rewrite(c, af, false);
+	rule_op_rewrite(c, af, true);
+}
+
 /* create-then-delete: removes a table if it exists, never fails if not */
 static void msg_table_flush_out(struct rs_ctx *c, int family)
 {
@@ -662,12 +916,15 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af)
 
 	for (k = 0; k < Q_KINDS; k++)
 		msg_set(c, fam, &qset[k][fam_index(af)]);
+	build_onepacket_sets(c, af);
 	if (!rs->native_queue || af == AF_INET)
 		msg_chain(c, fam, "queue_new", "filter", NF_INET_PRE_ROUTING,
 			  NF_IP_PRI_MANGLE);
 	/* IPVS looks firewall marks up first; the director does too */
 	for (k = 0; k < Q_KINDS; k++)
 		rule_queue_new(c, af, k);
+	rule_op_queue(c, af);
+	build_onepacket_chains(c, af);
 }
 
 int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
@@ -731,6 +988,14 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 	uint8_t key[24] = { 0 };
 	enum qkind k;
 
+	if (s->one_packet) {
+		memcpy(key, s->vip.b, alen);
+		key[alen] = s->protocol;
+		memcpy(key + alen + 4, &port, 2);
+		msg_elem(&c, qfamily(rs, s->vip.family), &opset[OP_SERVICES][f],
+			 key, alen + 8, NULL, 0, del);
+		return c.err;
+	}
 	if (s->fwmark) {
 		/* host order, as meta mark loads it */
 		k = Q_FWMARK;
@@ -749,6 +1014,31 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 	return c.err;
 }
 
+/* The five elements of a one-packet service's real server. */
+static void onepacket_elems(struct rs_ctx *c, const struct rs_nat *n, bool del)
+{
+	int fam = qfamily(c->rs, n->addr.family), f = fam_index(n->addr.family);
+	size_t alen = f ? 16 : 4;
+	uint16_t port = htons(n->port), vport = htons(n->vport);
+	uint8_t key[24] = { 0 };
+
+	msg_elem(c, fam, &opset[OP_ADDR][f], &n->mark, 4,
+		 del ? NULL : n->addr.b, alen, del);
+	msg_elem(c, fam, &opset[OP_PORT][f], &n->mark, 4,
+		 del ? NULL : &port, 2, del);
+	memcpy(key, n->addr.b, alen);
+	key[alen] = IPPROTO_UDP;
+	memcpy(key + alen + 4, &port, 2);
+	msg_elem(c, fam, &opset[OP_RS][f], key, alen + 8, NULL, 0, del);
+	memset(key + alen, 0, 8);
+	memcpy(key + alen, &port, 2);
+	msg_elem(c, fam, &opset[OP_RVPORT][f], key, alen + 4,
+		 del ? NULL : &vport, 2, del);
+	memcpy(key + alen, &vport, 2);
+	msg_elem(c, fam, &opset[OP_RVADDR][f], key, alen + 4,
+		 del ? NULL : n->vip.b, alen, del);
+}
+
 int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
 		      const struct rs_nat *n, bool del)
 {
@@ -758,6 +1048,10 @@ int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
 	uint16_t port = htons(n->port);
 	uint8_t data[20] = { 0 };
 
+	if (n->one_packet) {
+		onepacket_elems(&c, n, del);
+		return c.err;
+	}
 	/* port 0: keep the client's destination port */
 	memcpy(data, n->addr.b, alen);
 	memcpy(data + alen, &port, 2);

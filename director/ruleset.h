@@ -33,14 +33,22 @@ struct rs_service {
 	uint8_t protocol;
 	uint16_t port;
 	uint32_t fwmark;
+	bool one_packet;		/* UDP: every datagram scheduled */
 	struct nflvs_addr vip;
 };
 
-/* A NAT destination: conntrack mark -> address . port (port 0: keep it) */
+/*
+ * A NAT destination: conntrack mark -> address . port (port 0: keep it).
+ * Of a one-packet service: rewritten statelessly, its replies mapped back
+ * to vip . vport.
+ */
 struct rs_nat {
 	uint32_t mark;
 	uint16_t port;
 	struct nflvs_addr addr;
+	bool one_packet;
+	uint16_t vport;
+	struct nflvs_addr vip;
 };
 
 struct ruleset {

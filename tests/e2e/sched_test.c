@@ -225,3 +225,37 @@ Test(sched, any_port_service_with_persistence)
 	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp " LAB_VIP4 " 53 -n 1 --timeout-ms 300"), 1,
 		     "UDP is another service");
 }
+
+#define UDP_SVC(extra) \
+	"services = ( { vip = \"" LAB_VIP4 "\"; port = 53; protocol = \"udp\"; scheduler = \"rr\";\n" extra \
+	"  real_servers = ( { address = \"10.0.2.11\"; port = 53; },\n" \
+	"                   { address = \"10.0.2.12\"; port = 53; },\n" \
+	"                   { address = \"10.0.2.13\"; port = 53; } ); } );\n"
+
+Test(sched, udp_flow_sticks_without_one_packet)
+{
+	struct lab_tally t;
+
+	lab_write_conf(&lab, UDP_SVC(""));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp " LAB_VIP4 " 53 -n 6 --sport 40000"), 0);
+	cr_expect_not_null(single_server(&t), "one flow, one conntrack entry, one server");
+}
+
+Test(sched, one_packet_schedules_every_datagram)
+{
+	struct lab_tally t;
+	char out[256];
+
+	lab_write_conf(&lab, UDP_SVC("  one_packet = true;\n"));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp " LAB_VIP4 " 53 -n 6 --sport 40000"), 0,
+		     "errors %d", t.errors);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 2);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 2);
+	cr_expect_eq(lab_tally_of(&t, "rs3"), 2);
+	/* and no conntrack state was made for them */
+	lab_cap(&lab, out, sizeof(out), "ip netns exec %s conntrack -L -p udp 2>/dev/null | wc -l",
+		lab_ns(&lab, "dir"));
+	cr_expect_eq(atoi(out), 0, "one-packet datagrams left conntrack entries");
+}

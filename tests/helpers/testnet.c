@@ -47,7 +47,7 @@
  *	sent to (so answers stay right with a VIP on lo, in DR or tunnel mode).
  *
  * count (--tcp|--udp) ADDR PORT -n N [--seq] [--http] [--timeout-ms T]
- *       [--concurrency C] [--src ADDR]
+ *       [--concurrency C] [--src ADDR] [--sport PORT]
  *	N exchanges, each on a new socket (so from a new source port): send
  *	"hello\n" (--http, TCP only: "GET / HTTP/1.1", Connection: close),
  *	read the name answered, close.  At most C (default 1) at a time, so by
@@ -1116,6 +1116,7 @@ struct err_tally {
 struct client {
 	const char *cmd;
 	struct endpoint dst, src;	/* src.len 0: the kernel chooses */
+	uint16_t sport;			/* 0: the kernel chooses */
 	int type;			/* SOCK_STREAM or SOCK_DGRAM */
 	bool http;
 	const char *req;
@@ -1259,8 +1260,22 @@ static int client_open(struct client *cl, struct slot *s)
 			setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
 				   &one, sizeof(one));
 	}
-	if (cl->src.len && bind(s->fd, ep_sa(&cl->src), cl->src.len) < 0)
+	if (cl->sport) {
+		/* every exchange from one source port (one-packet tests) */
+		struct endpoint src = cl->src;
+
+		if (!src.len) {
+			struct nflvs_addr any = { .family = cl->dst.ss.ss_family };
+
+			endpoint_set(&src, &any, 0);
+		}
+		((struct sockaddr_in *)ep_sa(&src))->sin_port = htons(cl->sport);
+		if (setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    bind(s->fd, ep_sa(&src), src.len) < 0)
+			return -errno;
+	} else if (cl->src.len && bind(s->fd, ep_sa(&cl->src), cl->src.len) < 0) {
 		return -errno;
+	}
 	if (connect(s->fd, ep_sa(&cl->dst), cl->dst.len) < 0 &&
 	    errno != EINPROGRESS)
 		return -errno;
@@ -1427,7 +1442,7 @@ static void client_free(struct client *cl)
 
 enum { OPT_TCP = 256, OPT_UDP, OPT_SEQ, OPT_HTTP, OPT_TIMEOUT, OPT_CONC,
        OPT_SRC, OPT_DURATION, OPT_INTERVAL, OPT_COUNT, OPT_READY, OPT_BYTES,
-       OPT_SECONDS };
+       OPT_SECONDS, OPT_SPORT };
 
 /* The options count and load share: 1 taken, 0 not one of them, -1 bad. */
 static int client_option(struct client *cl, int opt, const char *arg)
@@ -1456,6 +1471,11 @@ static int client_option(struct client *cl, int opt, const char *arg)
 			return -1;
 		}
 		endpoint_set(&cl->src, &a, 0);
+		return 1;
+	case OPT_SPORT:
+		if (opt_uint(cl->cmd, "--sport", arg, 1, 65535, &v) < 0)
+			return -1;
+		cl->sport = v;
 		return 1;
 	}
 	return 0;
@@ -1535,6 +1555,7 @@ static int count_main(int argc, char *argv[])
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
 		{ "concurrency", required_argument, NULL, OPT_CONC },
 		{ "src", required_argument, NULL, OPT_SRC },
+		{ "sport", required_argument, NULL, OPT_SPORT },
 		{ 0 }
 	};
 	struct client cl = { .cmd = "count", .timeout_ms = 2000,
@@ -2070,7 +2091,7 @@ static const struct command {
 	const char *synopsis;
 } commands[] = {
 	{ "serve", serve_main, "serve --name NAME [--tcp [ADDR:]PORT]... [--udp [ADDR:]PORT]... [--pidfile F] [--ready-file F]" },
-	{ "count", count_main, "count (--tcp|--udp) ADDR PORT -n N [--seq] [--http] [--timeout-ms T] [--concurrency C] [--src ADDR]" },
+	{ "count", count_main, "count (--tcp|--udp) ADDR PORT -n N [--seq] [--http] [--timeout-ms T] [--concurrency C] [--src ADDR] [--sport PORT]" },
 	{ "hold", hold_main, "hold ADDR PORT [--interval-ms I] [--timeout-ms T] [--count K] [--ready-file F]" },
 	{ "load", load_main, "load ADDR PORT --duration S [--concurrency C] [--http] [--timeout-ms T] [--src ADDR]" },
 	{ "upload", upload_main, "upload ADDR PORT --bytes N [--timeout-ms T]" },

@@ -145,17 +145,17 @@ static void queue_rules(const struct nft_batch *b, struct rule_facts *out,
 Test(ruleset, compat_queue_lives_in_ip_and_ip6_tables)
 {
 	struct ruleset rs = make_rs(false);
-	struct rule_facts q[8];
+	struct rule_facts q[12];
 	struct nft_batch b;
 	int n, i;
 
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
 	queue_rules(&b, q, &n);
-	/* fwmark, vip . proto . port, vip . proto: for each family */
-	cr_assert_eq(n, 6);
+	/* fwmark, vip . proto . port, vip . proto, one-packet: per family */
+	cr_assert_eq(n, 8);
 	for (i = 0; i < n; i++)
-		cr_expect_eq(q[i].family, i < 3 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+		cr_expect_eq(q[i].family, i < 4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
 	for (i = 0; i < n; i++) {
 		cr_expect_eq(q[i].queue_expr, 0, "no native queue expression");
 		cr_expect_eq(q[i].target_expr, 1);
@@ -178,14 +178,14 @@ Test(ruleset, compat_queue_lives_in_ip_and_ip6_tables)
 Test(ruleset, native_queue_lives_in_the_inet_table)
 {
 	struct ruleset rs = make_rs(true);
-	struct rule_facts q[8];
+	struct rule_facts q[12];
 	struct nft_batch b;
 	int n, i;
 
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
 	queue_rules(&b, q, &n);
-	cr_assert_eq(n, 6);
+	cr_assert_eq(n, 8);
 	for (i = 0; i < n; i++) {
 		cr_expect_eq(q[i].family, NFPROTO_INET);
 		cr_expect_eq(q[i].target_expr, 0, "no compat target");
@@ -198,7 +198,8 @@ Test(ruleset, native_queue_lives_in_the_inet_table)
 	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
-	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 3);
+	/* queue_new, raw_onepacket, onepacket(_out), mark_new, nat_pre */
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 6);
 	nft_batch_free(&b);
 }
 
