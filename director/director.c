@@ -15,6 +15,7 @@
 #include <linux/netfilter.h>
 
 #include "director.h"
+#include "health.h"
 #include "log.h"
 #include "packet.h"
 #include "persist.h"
@@ -103,9 +104,6 @@ int director_check_config(const struct nflvs_config *cfg,
 				"one_packet: only for UDP services with a vip, not firewall-mark services");
 		if (s->one_packet)
 			check_onepacket_rs(cfg, i, errs);
-		if (s->has_sorry)
-			cfg_err(errs, cfg->path, s->line,
-				"sorry_server: not available in this build");
 		for (j = 0; j < s->nrs; j++)
 			if (s->rs[j].fwd != FWD_NAT)
 				cfg_err(errs, cfg->path, s->rs[j].line,
@@ -164,11 +162,12 @@ static void shm_put_dest(struct director *d, const struct dest *dst)
 
 /* ---- building services from the config -------------------------------- */
 
+/* A real server with its mark; in shared memory unless it is a sorry one. */
 static struct dest *director_new_dest(struct director *d,
-				      const struct cfg_rs *c)
+				      const struct cfg_rs *c, bool shm)
 {
 	struct dest *dst = calloc(1, sizeof(*dst));
-	int slot;
+	int slot = -1;
 
 	if (!dst)
 		return NULL;
@@ -178,9 +177,11 @@ static struct dest *director_new_dest(struct director *d,
 	dst->weight = dst->conf_weight = c->weight;
 	dst->u_threshold = c->upper_threshold;
 	dst->l_threshold = c->lower_threshold;
+	dst->hweight = -1;
 	dst->mark = mark_alloc(&d->marks);
-	slot = shm_rs_alloc(&d->shm, &dst->id);
-	if (!dst->mark || slot < 0) {
+	if (shm)
+		slot = shm_rs_alloc(&d->shm, &dst->id);
+	if (!dst->mark || (shm && slot < 0)) {
 		if (dst->mark)
 			mark_free(&d->marks, dst->mark);
 		free(dst);
@@ -197,8 +198,24 @@ static void director_free_dest(struct director *d, struct dest *dst)
 		persist_forget_dest(dst->svc->persist, dst);
 	d->bymark[dst->mark >> d->marks.shift] = NULL;
 	mark_free(&d->marks, dst->mark);
-	shm_rs_free(&d->shm, dst->shm_slot);
+	if (dst->shm_slot >= 0)
+		shm_rs_free(&d->shm, dst->shm_slot);
 	free(dst);
+}
+
+/* The sorry server: a destination of its own, outside the scheduler. */
+static int director_add_sorry(struct director *d, struct service *svc,
+			      const struct cfg_service *c)
+{
+	struct cfg_rs rc = { .addr = c->sorry_addr, .port = c->sorry_port,
+			     .weight = 1, .fwd = c->fwd };
+
+	svc->sorry = director_new_dest(d, &rc, false);
+	if (!svc->sorry)
+		return -ENOSPC;
+	svc->sorry->svc = svc;
+	svc->sorry->cfg = rc;
+	return 0;
 }
 
 static void director_free_service(struct service *svc)
@@ -208,6 +225,7 @@ static void director_free_service(struct service *svc)
 		free(svc->persist);
 		svc->persist = NULL;
 	}
+	free(svc->sorry);
 	service_destroy(svc);
 	free(svc);
 }
@@ -255,7 +273,7 @@ static int director_add_service(struct director *d,
 	d->svc[d->nsvc++] = svc;
 	/* config order in, IPVS order out: each new one goes to the head */
 	for (i = 0; i < c->nrs; i++) {
-		struct dest *dst = director_new_dest(d, &c->rs[i]);
+		struct dest *dst = director_new_dest(d, &c->rs[i], true);
 
 		if (!dst || service_add_dest(svc, dst) < 0) {
 			log_err("service %s: real server %s: no room (mark_mask allows %u real servers)",
@@ -270,6 +288,12 @@ static int director_add_service(struct director *d,
 		dst->cfg_index = i;
 		shm_put_dest(d, dst);
 	}
+	svc->quorum = c->quorum;
+	if (c->has_sorry && director_add_sorry(d, svc, c) < 0)
+		return -ENOSPC;
+	pthread_mutex_lock(&svc->lock);
+	health_quorum(svc);
+	pthread_mutex_unlock(&svc->lock);
 	svc->cfg_index = index;
 	shm_put_service(d, svc);
 	log_info("service %s %s scheduler %s: %zu real server%s",
@@ -425,7 +449,7 @@ static int director_apply_ruleset(struct director *d)
 	int ret;
 
 	for (i = 0; i < d->nsvc; i++)
-		nrs += d->svc[i]->ndests;
+		nrs += d->svc[i]->ndests + 1;
 	nat = calloc(nrs + 1, sizeof(*nat));
 	if (!sv || !nat || nft_batch_init(&b) < 0) {
 		free(sv);
@@ -439,13 +463,16 @@ static int director_apply_ruleset(struct director *d)
 		sv[rs.nsvc++] = (struct rs_service){ .protocol = s->protocol,
 			.port = s->port, .fwmark = s->fwmark,
 			.one_packet = s->one_packet, .vip = s->vip };
-		for (j = 0; j < s->ndests; j++)
-			nat[rs.nnat++] = (struct rs_nat){
-				.mark = s->dests[j]->mark,
-				.port = s->dests[j]->port,
-				.addr = s->dests[j]->addr,
-				.one_packet = s->one_packet,
-				.vport = s->port, .vip = s->vip };
+		for (j = 0; j <= s->ndests; j++) {
+			const struct dest *t = j < s->ndests ? s->dests[j] : s->sorry;
+
+			if (t)
+				nat[rs.nnat++] = (struct rs_nat){
+					.mark = t->mark, .port = t->port,
+					.addr = t->addr,
+					.one_packet = s->one_packet,
+					.vport = s->port, .vip = s->vip };
+		}
 	}
 	ret = ruleset_build(&b, &rs);
 	if (!ret)
@@ -661,7 +688,10 @@ void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,
 			    pi.family, pi.l4proto, &pi.daddr, pi.dport);
 	if (svc) {
 		pthread_mutex_lock(&svc->lock);
-		dst = director_schedule(svc, &pi, mono_ns());
+		if (svc->below_quorum && svc->sorry)
+			dst = svc->sorry;
+		else
+			dst = director_schedule(svc, &pi, mono_ns());
 		if (dst) {
 			dst->conns++;
 			svc->conns++;

@@ -44,6 +44,7 @@ struct director {
 	struct dest **bymark;
 	struct ctrack ct;
 	unsigned int ticks;
+	uint64_t health_gen;	/* header.health_generation last applied */
 
 	bool native_queue;
 	bool ruleset_applied;

@@ -17,10 +17,12 @@
 
 #include "config.h"
 #include "director.h"
+#include "health.h"
 #include "log.h"
 
 #define DEFAULT_CONFIG	"/etc/nflvs/nflvs.conf"
-#define TICK_MS		100
+#define TICK_MS		5	/* health changes are seen this fast */
+#define TICKS_PER_WORK	20	/* the rest of the periodic work: 100 ms */
 
 static void usage(FILE *f)
 {
@@ -76,6 +78,8 @@ static int signals_open(void)
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
+	/* notify_up/notify_down children reap themselves */
+	signal(SIGCHLD, SIG_IGN);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
@@ -103,15 +107,20 @@ static void run(struct director *d, int sfd, int tfd)
 		{ .fd = director_ct_fd(d), .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
-	uint64_t ticks;
+	uint64_t ticks, n = 0;
 
 	for (;;) {
 		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			return;
 		if (p[2].revents)
 			director_ct_read(d);
-		if (p[1].revents && read(tfd, &ticks, sizeof(ticks)) > 0)
-			director_tick(d);
+		if (p[1].revents && read(tfd, &ticks, sizeof(ticks)) > 0) {
+			health_poll(d);
+			if ((n += ticks) >= TICKS_PER_WORK) {
+				n = 0;
+				director_tick(d);
+			}
+		}
 		if (!p[0].revents || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,4 +133,17 @@ void service_conns_changed(struct service *svc, struct dest *d)
 	} else if (svc->sched->conn_changed) {
 		svc->sched->conn_changed(svc, d);
 	}
+}
+
+const char *service_str(const struct service *svc, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+
+	if (svc->fwmark)
+		snprintf(buf, len, "FWM %u%s", svc->fwmark,
+			 svc->family == AF_INET6 ? " IPv6" : "");
+	else
+		snprintf(buf, len, "%s %s", proto_name(svc->protocol),
+			 addr_port_str(&svc->vip, svc->port, a, sizeof(a)));
+	return buf;
 }

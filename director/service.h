@@ -38,6 +38,8 @@ struct dest {
 	uint32_t pending[2];		/* counted at scheduling, not yet seen
 					 * in conntrack: this and the last
 					 * half second */
+	uint32_t hstate;		/* health state last applied (shm.h) */
+	int32_t hweight;		/* checker's weight last applied */
 	uint32_t u_threshold, l_threshold;
 	uint32_t mark;			/* value under director.mark_mask */
 	uint32_t id;			/* stable id (shm) */
@@ -65,6 +67,9 @@ struct service {
 	int netmask;
 	bool one_packet;
 	struct persist_table *persist;	/* NULL unless persistent */
+	uint32_t quorum;		/* minimum live weight */
+	bool below_quorum;
+	struct dest *sorry;		/* sorry server, not in dests[] */
 
 	/* IPVS list order: the most recently added destination first */
 	struct dest **dests;
@@ -121,5 +126,8 @@ int service_set_scheduler(struct service *svc, const char *sched);
  */
 void service_conns_changed(struct service *svc, struct dest *d);
 int service_dest_index(const struct service *svc, const struct dest *d);
+/* "TCP 10.0.1.100:80", "UDP [2001:db8::1]:53", "FWM 5" */
+const char *service_str(const struct service *svc, char *buf, size_t len);
+#define SERVICE_STRLEN	(ADDR_STRLEN + 16)
 
 #endif

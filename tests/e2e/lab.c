@@ -429,3 +429,39 @@ int lab_rs_persist(struct lab *l, const char *name)
 		return -1;
 	return r.dir.persistconns;
 }
+
+int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
+		   int weight, const char *error)
+{
+	struct nflvs_shm_rs want;
+	struct nflvs_addr a;
+	struct shm_map m;
+	char err[128];
+	uint32_t i;
+	int ret = -1;
+
+	if (addr_parse(addr, &a) < 0 ||
+	    shm_attach(&m, l->shm, true, err, sizeof(err)) < 0)
+		return -1;
+	for (i = 0; i < m.hdr->max_rs; i++) {
+		struct nflvs_shm_rs *r = &m.rs[i], cur;
+
+		if (nflvs_seq_read(&r->seq, &cur.id, &r->id,
+				   sizeof(cur.id) + sizeof(cur.dir)) < 0 || !cur.id ||
+		    cur.dir.family != a.family || cur.dir.port != port ||
+		    memcmp(cur.dir.addr, a.b, addr_len(&a)))
+			continue;
+		memset(&want.health, 0, sizeof(want.health));
+		want.health.state = state;
+		want.health.weight = weight;
+		snprintf(want.health.last_error, sizeof(want.health.last_error),
+			 "%s", error ? error : "");
+		nflvs_seq_write(&r->hseq, &r->health, &want.health,
+				sizeof(want.health));
+		__atomic_add_fetch(&m.hdr->health_generation, 1, __ATOMIC_RELEASE);
+		ret = 0;
+		break;
+	}
+	shm_close(&m);
+	return ret;
+}

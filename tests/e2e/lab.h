@@ -18,6 +18,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define LAB_MAX_NS	16
@@ -105,3 +106,9 @@ int lab_wait_counts(struct lab *l, const char *addr, int port, int active,
 		    int inactive, int ms);
 /* Persistence templates pointing at real server @name ("rs1" = 10.0.2.11:80). */
 int lab_rs_persist(struct lab *l, const char *name);
+/*
+ * Play the health checker: publish @state (NFLVS_RS_*) and @weight (-1 =
+ * configured) for real server @addr:@port and bump health_generation.
+ */
+int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
+		   int weight, const char *error);

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The director's reaction to health results, with the test playing the
+ * checker through the shared memory (lab_set_health): removal, quiesce,
+ * expire_connections, dynamic weights, sorry server, notify scripts.
+ * The checker itself is tested in health_test.c.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "shm.h"
+
+static struct lab lab;
+
+static void setup(void)
+{
+	lab_init(&lab);
+	cr_assert_eq(lab_nat_topology(&lab, 3), 0, "topology");
+	cr_assert_eq(lab_serve(&lab, "rs1", "--tcp 80"), 0);
+	cr_assert_eq(lab_serve(&lab, "rs2", "--tcp 80"), 0);
+	cr_assert_eq(lab_serve(&lab, "rs3", "--tcp 80"), 0);
+}
+
+static void teardown(void)
+{
+	lab_cleanup(&lab);
+}
+
+TestSuite(failover, .init = setup, .fini = teardown, .timeout = 120);
+
+/* rs1 and rs2 real servers, with @rs_extra in each, @svc_extra in the service */
+static void conf2(const char *sched, const char *svc_extra, const char *rs_extra)
+{
+	char buf[2048];
+
+	snprintf(buf, sizeof(buf),
+		 "services = ( { name = \"web\"; vip = \"" LAB_VIP4 "\"; port = 80; scheduler = \"%s\";\n%s\n"
+		 "  real_servers = ( { address = \"10.0.2.11\"; port = 80; %s },\n"
+		 "                   { address = \"10.0.2.12\"; port = 80; %s } ); } );\n",
+		 sched, svc_extra, rs_extra, rs_extra);
+	lab_write_conf(&lab, buf);
+}
+
+/* Connections until none goes to @rs (the director applied the change). */
+static int wait_avoided(const char *rs, int ms)
+{
+	struct lab_tally t;
+	int i;
+
+	for (i = 0; i < ms / 50; i++) {
+		lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 4");
+		if (t.errors == 0 && lab_tally_of(&t, rs) == 0)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+Test(failover, down_server_is_removed_and_comes_back)
+{
+	struct lab_tally t;
+
+	conf2("rr", "", "");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_DOWN, -1, "HTTP 503"), 0);
+	cr_assert_eq(wait_avoided("rs2", 3000), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 6"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 6);
+	cr_expect(strstr(lab_log(&lab, "director"), "10.0.2.12:80 of service web (TCP 10.0.1.100:80): down: HTTP 503"),
+		  "the transition is logged once with its reason");
+	cr_assert_eq(lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_UP, -1, NULL), 0);
+	cr_assert_eq(wait_avoided("rs1", 3000) == 0 ? -1 : 0, 0, "never went back to rs2 only");
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 6"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 3);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 3);
+}
+
+static pid_t hold(const char *name)
+{
+	char ready[256];
+	pid_t pid;
+
+	snprintf(ready, sizeof(ready), "%s/%s.ready", lab.dir, name);
+	pid = lab_spawn(&lab, "cl", name,
+			"exec build/tests/nflvs-testnet hold " LAB_VIP4
+			" 80 --interval-ms 50 --ready-file %s", ready);
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(lab_wait_sh(&lab, 5000, "test -e %s", ready), 0);
+	return pid;
+}
+
+/* Which real server a hold ended up on: from its output once stopped. */
+static bool hold_on(pid_t pid, const char *name, const char *rs)
+{
+	lab_stop(&lab, pid, SIGTERM, 3000);
+	return strstr(lab_log(&lab, name), rs) != NULL;
+}
+
+Test(failover, quiesce_keeps_open_connections)
+{
+	struct lab_tally t;
+	pid_t h;
+
+	conf2("rr", "", "check = { type = \"tcp\"; on_failure = \"quiesce\"; };");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	h = hold("hold");		/* rr: the first goes to rs2 */
+	cr_assert_eq(lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_DOWN, -1, "timeout"), 0);
+	cr_assert_eq(wait_avoided("rs2", 3000), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 4"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 4);
+	cr_expect_eq(lab_wait_exit(&lab, h, 500), -1, "the open connection broke: %s",
+		     lab_log(&lab, "hold"));
+	cr_expect(hold_on(h, "hold", "ok "), "hold: %s", lab_log(&lab, "hold"));
+	cr_expect(strstr(lab_log(&lab, "hold"), "rs2"), "it was on rs2: %s", lab_log(&lab, "hold"));
+}
+
+Test(failover, expire_connections_resets_them)
+{
+	pid_t h;
+
+	conf2("rr", "", "check = { type = \"tcp\"; expire_connections = true; };");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	h = hold("hold");
+	cr_assert_eq(lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_DOWN, -1, "refused"), 0);
+	/* its conntrack entry is gone: the next ping is rescheduled and reset */
+	cr_expect_eq(lab_wait_exit(&lab, h, 5000), 1, "hold survived: %s", lab_log(&lab, "hold"));
+	cr_expect(strstr(lab_log(&lab, "hold"), "fail"), "%s", lab_log(&lab, "hold"));
+}
+
+Test(failover, without_expire_connections_the_connection_lives)
+{
+	pid_t h;
+
+	conf2("rr", "", "");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	h = hold("hold");
+	cr_assert_eq(lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_DOWN, -1, "refused"), 0);
+	cr_assert_eq(wait_avoided("rs2", 3000), 0);
+	cr_expect_eq(lab_wait_exit(&lab, h, 300), -1, "hold died: %s", lab_log(&lab, "hold"));
+}
+
+Test(failover, dynamic_weight_changes_the_spread)
+{
+	struct lab_tally t;
+	int i;
+
+	conf2("wrr", "", "");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_set_health(&lab, "10.0.2.11", 80, NFLVS_RS_UP, 3, NULL), 0);
+	/* poll until a full wrr cycle shows 3:1 */
+	for (i = 0; i < 60; i++) {
+		lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 8");
+		if (lab_tally_of(&t, "rs1") == 6 && lab_tally_of(&t, "rs2") == 2)
+			break;
+		usleep(50000);
+	}
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 6);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 2);
+}
+
+Test(failover, sorry_server_when_all_are_down)
+{
+	struct lab_tally t;
+
+	conf2("rr", "  sorry_server = \"10.0.2.13:80\";", "");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	lab_set_health(&lab, "10.0.2.11", 80, NFLVS_RS_DOWN, -1, "x");
+	lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_DOWN, -1, "x");
+	cr_assert_eq(wait_avoided("rs1", 3000), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 4"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs3"), 4, "the sorry server takes them");
+	lab_set_health(&lab, "10.0.2.11", 80, NFLVS_RS_UP, -1, NULL);
+	cr_assert_eq(wait_avoided("rs3", 3000), 0, "released when one is back");
+}
+
+Test(failover, quorum_counts_live_weight)
+{
+	struct lab_tally t;
+
+	/* weights 1 + 1, quorum 2: one down is already below */
+	conf2("rr", "  quorum = 2; sorry_server = \"10.0.2.13:80\";", "");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 2"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs3"), 0);
+	lab_set_health(&lab, "10.0.2.11", 80, NFLVS_RS_DOWN, -1, "x");
+	cr_assert_eq(wait_avoided("rs2", 3000), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 2"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs3"), 2);
+}
+
+Test(failover, notify_scripts_run_on_transitions)
+{
+	char rs[512];
+
+	lab_sh(&lab, "printf '#!/bin/sh\\necho \"$1 $NFLVS_RS_ADDR:$NFLVS_RS_PORT $NFLVS_VIP:$NFLVS_VPORT\" >> %s/notified\\n' > %s/notify.sh && chmod +x %s/notify.sh",
+	       lab.dir, lab.dir, lab.dir);
+	snprintf(rs, sizeof(rs), "notify_down = [ \"%s/notify.sh\", \"down\" ]; notify_up = [ \"%s/notify.sh\", \"up\" ];",
+		 lab.dir, lab.dir);
+	conf2("rr", "", rs);
+	cr_assert_eq(lab_director_start(&lab), 0);
+	lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_DOWN, -1, "x");
+	cr_expect_eq(lab_wait_sh(&lab, 3000, "grep -qx 'down 10.0.2.12:80 10.0.1.100:80' %s/notified", lab.dir), 0);
+	lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_UP, -1, NULL);
+	cr_expect_eq(lab_wait_sh(&lab, 3000, "grep -qx 'up 10.0.2.12:80 10.0.1.100:80' %s/notified", lab.dir), 0);
+	cr_expect_eq(lab_sh(&lab, "test $(wc -l < %s/notified) -eq 2", lab.dir), 0, "once each");
+}
