@@ -1099,9 +1099,7 @@ static char *dup_or_null(const char *s, bool *oom)
 	return p;
 }
 
-/* A deep copy: every real server owns its check. */
-static void check_copy(struct loader *ld, const config_setting_t *at,
-		       struct cfg_check *dst, const struct cfg_check *src)
+static bool check_dup(struct cfg_check *dst, const struct cfg_check *src)
 {
 	bool oom = false;
 	int i;
@@ -1112,7 +1110,14 @@ static void check_copy(struct loader *ld, const config_setting_t *at,
 	dst->expect = dup_or_null(src->expect, &oom);
 	for (i = 0; src->argv[i]; i++)
 		dst->argv[i] = dup_or_null(src->argv[i], &oom);
-	if (oom)
+	return !oom;
+}
+
+/* A deep copy: every real server owns its check. */
+static void check_copy(struct loader *ld, const config_setting_t *at,
+		       struct cfg_check *dst, const struct cfg_check *src)
+{
+	if (!check_dup(dst, src))
 		err_key(ld, at, "check", "out of memory");
 }
 
@@ -1677,6 +1682,18 @@ static int read_file(struct loader *ld, config_t *lc)
 	return -1;
 }
 
+/* Where each service and real server stands in the file. */
+static void config_number(struct nflvs_config *cfg)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->nsvc; i++) {
+		cfg->svc[i].file_index = i;
+		for (j = 0; j < cfg->svc[i].nrs; j++)
+			cfg->svc[i].rs[j].file_index = j;
+	}
+}
+
 int config_load(const char *path, struct nflvs_config *cfg,
 		struct cfg_errors *errs)
 {
@@ -1702,31 +1719,117 @@ int config_load(const char *path, struct nflvs_config *cfg,
 	free(ld.dir);
 	if (ld.nerr)
 		config_free(cfg);
+	else
+		config_number(cfg);
 	return ld.nerr > INT_MAX ? INT_MAX : (int)ld.nerr;
+}
+
+void config_rs_free(struct cfg_rs *rs)
+{
+	check_free(&rs->check);
+	if (rs->notify_up)
+		argv_clear(rs->notify_up);
+	if (rs->notify_down)
+		argv_clear(rs->notify_down);
+	free(rs->notify_up);
+	free(rs->notify_down);
+	memset(rs, 0, sizeof(*rs));
+}
+
+void config_service_free(struct cfg_service *svc)
+{
+	size_t j;
+
+	for (j = 0; j < svc->nrs; j++)
+		config_rs_free(&svc->rs[j]);
+	free(svc->rs);
+	check_free(&svc->check);
+	memset(svc, 0, sizeof(*svc));
 }
 
 void config_free(struct nflvs_config *cfg)
 {
-	struct cfg_service *svc;
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < cfg->nsvc; i++) {
-		svc = &cfg->svc[i];
-		for (j = 0; j < svc->nrs; j++) {
-			check_free(&svc->rs[j].check);
-			if (svc->rs[j].notify_up)
-				argv_clear(svc->rs[j].notify_up);
-			if (svc->rs[j].notify_down)
-				argv_clear(svc->rs[j].notify_down);
-			free(svc->rs[j].notify_up);
-			free(svc->rs[j].notify_down);
-		}
-		free(svc->rs);
-		check_free(&svc->check);
-	}
+	for (i = 0; i < cfg->nsvc; i++)
+		config_service_free(&cfg->svc[i]);
 	free(cfg->svc);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+static char **argv_dup(char *const *src, bool *oom)
+{
+	char **a;
+	size_t i;
+
+	if (!src)
+		return NULL;
+	a = calloc(CFG_ARGV_MAX + 1, sizeof(*a));
+	if (!a) {
+		*oom = true;
+		return NULL;
+	}
+	for (i = 0; i < CFG_ARGV_MAX && src[i]; i++)
+		a[i] = dup_or_null(src[i], oom);
+	return a;
+}
+
+int config_rs_dup(struct cfg_rs *dst, const struct cfg_rs *src)
+{
+	bool oom = !check_dup(&dst->check, &src->check);
+	struct cfg_check c = dst->check;
+
+	*dst = *src;
+	dst->check = c;
+	dst->notify_up = argv_dup(src->notify_up, &oom);
+	dst->notify_down = argv_dup(src->notify_down, &oom);
+	if (oom) {
+		config_rs_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int config_service_dup(struct cfg_service *dst, const struct cfg_service *src)
+{
+	struct cfg_check c;
+	size_t j;
+
+	if (!check_dup(&c, &src->check))
+		return -ENOMEM;
+	*dst = *src;
+	dst->check = c;
+	dst->rs = calloc(src->nrs + 1, sizeof(*dst->rs));
+	dst->nrs = 0;
+	if (!dst->rs)
+		goto fail;
+	for (j = 0; j < src->nrs; j++, dst->nrs++)
+		if (config_rs_dup(&dst->rs[j], &src->rs[j]) < 0)
+			goto fail;
+	return 0;
+fail:
+	config_service_free(dst);
+	return -ENOMEM;
+}
+
+int config_dup(struct nflvs_config *dst, const struct nflvs_config *src)
+{
+	size_t i;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->director = src->director;
+	dst->path = src->path ? strdup(src->path) : NULL;
+	dst->svc = calloc(src->nsvc + 1, sizeof(*dst->svc));
+	if ((src->path && !dst->path) || !dst->svc)
+		goto fail;
+	for (i = 0; i < src->nsvc; i++, dst->nsvc++)
+		if (config_service_dup(&dst->svc[i], &src->svc[i]) < 0)
+			goto fail;
+	return 0;
+fail:
+	config_free(dst);
+	return -ENOMEM;
 }
 
 void config_errors_free(struct cfg_errors *errs)

@@ -17,6 +17,7 @@
 #define CFG_NAME_MAX		64
 #define CFG_PATH_MAX		108	/* sun_path */
 #define CFG_SCHED_MAX		16
+#define CFG_NOT_IN_FILE		UINT32_MAX
 
 enum fwd_method {
 	FWD_NAT,
@@ -95,6 +96,8 @@ struct cfg_rs {
 	char **notify_up;		/* argv, NULL = none */
 	char **notify_down;
 	int line;
+	uint32_t file_index;		/* position in its service in the file,
+					 * CFG_NOT_IN_FILE if added at runtime */
 };
 
 struct cfg_service {
@@ -118,6 +121,8 @@ struct cfg_service {
 	struct cfg_rs *rs;
 	size_t nrs;
 	int line;
+	uint32_t file_index;		/* position in the file, or
+					 * CFG_NOT_IN_FILE */
 };
 
 struct cfg_director {
@@ -160,6 +165,13 @@ int config_load(const char *path, struct nflvs_config *cfg,
 		struct cfg_errors *errs);
 void config_free(struct nflvs_config *cfg);
 void config_errors_free(struct cfg_errors *errs);
+
+/* Deep copies and frees of the parts (runtime changes edit a copy). */
+int config_dup(struct nflvs_config *dst, const struct nflvs_config *src);
+int config_service_dup(struct cfg_service *dst, const struct cfg_service *src);
+int config_rs_dup(struct cfg_rs *dst, const struct cfg_rs *src);
+void config_service_free(struct cfg_service *svc);
+void config_rs_free(struct cfg_rs *rs);
 
 /* Shared by the loader and nflvsadm: names and parsers of enumerations. */
 bool sched_name_valid(const char *name);

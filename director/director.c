@@ -115,7 +115,7 @@ int director_check_config(const struct nflvs_config *cfg,
 
 /* ---- shared memory ----------------------------------------------------- */
 
-static void shm_put_service(struct director *d, const struct service *svc)
+void director_shm_service(struct director *d, const struct service *svc)
 {
 	struct nflvs_shm_service *r = &d->shm.svc[svc->shm_slot];
 	__typeof__(r->dir) dir;
@@ -136,7 +136,7 @@ static void shm_put_service(struct director *d, const struct service *svc)
 	nflvs_seq_write(&r->seq, &r->dir, &dir, sizeof(dir));
 }
 
-static void shm_put_dest(struct director *d, const struct dest *dst)
+void director_shm_dest(struct director *d, const struct dest *dst)
 {
 	struct nflvs_shm_rs *r = &d->shm.rs[dst->shm_slot];
 	__typeof__(r->dir) dir;
@@ -158,149 +158,6 @@ static void shm_put_dest(struct director *d, const struct dest *dst)
 	dir.persistconns = dst->persistconns;
 	dir.conns = dst->conns;
 	nflvs_seq_write(&r->seq, &r->dir, &dir, sizeof(dir));
-}
-
-/* ---- building services from the config -------------------------------- */
-
-/* A real server with its mark; in shared memory unless it is a sorry one. */
-static struct dest *director_new_dest(struct director *d,
-				      const struct cfg_rs *c, bool shm)
-{
-	struct dest *dst = calloc(1, sizeof(*dst));
-	int slot = -1;
-
-	if (!dst)
-		return NULL;
-	dst->addr = c->addr;
-	dst->port = c->port;
-	dst->fwd = c->fwd;
-	dst->weight = dst->conf_weight = c->weight;
-	dst->u_threshold = c->upper_threshold;
-	dst->l_threshold = c->lower_threshold;
-	dst->hweight = -1;
-	dst->mark = mark_alloc(&d->marks);
-	if (shm)
-		slot = shm_rs_alloc(&d->shm, &dst->id);
-	if (!dst->mark || (shm && slot < 0)) {
-		if (dst->mark)
-			mark_free(&d->marks, dst->mark);
-		free(dst);
-		return NULL;
-	}
-	dst->shm_slot = slot;
-	d->bymark[dst->mark >> d->marks.shift] = dst;
-	return dst;
-}
-
-static void director_free_dest(struct director *d, struct dest *dst)
-{
-	if (dst->svc && dst->svc->persist)
-		persist_forget_dest(dst->svc->persist, dst);
-	d->bymark[dst->mark >> d->marks.shift] = NULL;
-	mark_free(&d->marks, dst->mark);
-	if (dst->shm_slot >= 0)
-		shm_rs_free(&d->shm, dst->shm_slot);
-	free(dst);
-}
-
-/* The sorry server: a destination of its own, outside the scheduler. */
-static int director_add_sorry(struct director *d, struct service *svc,
-			      const struct cfg_service *c)
-{
-	struct cfg_rs rc = { .addr = c->sorry_addr, .port = c->sorry_port,
-			     .weight = 1, .fwd = c->fwd };
-
-	svc->sorry = director_new_dest(d, &rc, false);
-	if (!svc->sorry)
-		return -ENOSPC;
-	svc->sorry->svc = svc;
-	svc->sorry->cfg = rc;
-	return 0;
-}
-
-static void director_free_service(struct service *svc)
-{
-	if (svc->persist) {
-		persist_fini(svc->persist);
-		free(svc->persist);
-		svc->persist = NULL;
-	}
-	free(svc->sorry);
-	service_destroy(svc);
-	free(svc);
-}
-
-static int director_add_service(struct director *d,
-				const struct cfg_service *c, uint32_t index)
-{
-	struct service *svc = calloc(1, sizeof(*svc)), **n;
-	char a[ADDR_STRLEN];
-	size_t i;
-	int slot;
-
-	if (!svc)
-		return -ENOMEM;
-	snprintf(svc->name, sizeof(svc->name), "%s", c->name);
-	svc->fwmark = c->fwmark;
-	svc->family = c->vip.family;
-	svc->protocol = c->protocol;
-	svc->port = c->port;
-	svc->vip = c->vip;
-	svc->sched_flags = c->sched_flags;
-	svc->fwd = c->fwd;
-	svc->persistence = c->persistence;
-	svc->netmask = c->persistence_netmask;
-	svc->one_packet = c->one_packet;
-	if (service_init(svc, c->scheduler) < 0) {
-		free(svc);
-		return -ENOENT;
-	}
-	if (svc->persistence) {
-		svc->persist = calloc(1, sizeof(*svc->persist));
-		if (!svc->persist || persist_init(svc->persist) < 0) {
-			director_free_service(svc);
-			return -ENOMEM;
-		}
-	}
-	slot = shm_service_alloc(&d->shm, &svc->id);
-	n = realloc(d->svc, (d->nsvc + 1) * sizeof(*n));
-	if (slot < 0 || !n) {
-		director_free_service(svc);
-		return -ENOSPC;
-	}
-	svc->shm_slot = slot;
-	d->svc = n;
-	d->svc[d->nsvc++] = svc;
-	/* config order in, IPVS order out: each new one goes to the head */
-	for (i = 0; i < c->nrs; i++) {
-		struct dest *dst = director_new_dest(d, &c->rs[i], true);
-
-		if (!dst || service_add_dest(svc, dst) < 0) {
-			log_err("service %s: real server %s: no room (mark_mask allows %u real servers)",
-				addr_port_str(&c->vip, c->port, a, sizeof(a)),
-				addr_port_str(&c->rs[i].addr, c->rs[i].port, a, sizeof(a)),
-				mark_capacity(&d->marks));
-			if (dst)
-				director_free_dest(d, dst);
-			return -ENOSPC;
-		}
-		dst->cfg = c->rs[i];
-		dst->cfg_index = i;
-		shm_put_dest(d, dst);
-	}
-	svc->quorum = c->quorum;
-	if (c->has_sorry && director_add_sorry(d, svc, c) < 0)
-		return -ENOSPC;
-	pthread_mutex_lock(&svc->lock);
-	health_quorum(svc);
-	pthread_mutex_unlock(&svc->lock);
-	svc->cfg_index = index;
-	shm_put_service(d, svc);
-	log_info("service %s %s scheduler %s: %zu real server%s",
-		 proto_name(svc->protocol),
-		 addr_port_str(&svc->vip, svc->port, a, sizeof(a)),
-		 svc->sched->name, c->nrs, c->nrs == 1 ? "" : "s");
-	return 0;
 }
 
 /* ---- connection accounting --------------------------------------------- */
@@ -399,50 +256,52 @@ void director_ct_read(struct director *d)
 
 int director_init(struct director *d, struct nflvs_config *cfg)
 {
-	size_t i;
-	int err;
+	const struct cfg_director *c = &cfg->director;
+	char err[256];
+	int ret;
 
 	memset(d, 0, sizeof(*d));
-	d->cfg = *cfg;
-	memset(cfg, 0, sizeof(*cfg));
 	pthread_rwlock_init(&d->lock, NULL);
-	err = mark_init(&d->marks, d->cfg.director.mark_mask);
-	if (err)
-		return err;
+	d->cfg.director = *c;
+	ret = mark_init(&d->marks, c->mark_mask);
+	if (ret)
+		return ret;
 	d->bymark = calloc(mark_capacity(&d->marks) + 1, sizeof(*d->bymark));
-	err = ctrack_init(&d->ct, d->cfg.director.mark_mask, director_account, d);
-	if (!d->bymark || err)
+	ret = ctrack_init(&d->ct, c->mark_mask, director_account, d);
+	if (!d->bymark || ret)
 		return -ENOMEM;
-	err = shm_create(&d->shm, d->cfg.director.shm, DIRECTOR_MAX_SERVICES,
-			 DIRECTOR_MAX_RS);
-	if (err) {
-		log_err("shared memory %s: %s", d->cfg.director.shm,
-			strerror(-err));
-		return err;
+	ret = shm_create(&d->shm, c->shm, DIRECTOR_MAX_SERVICES, DIRECTOR_MAX_RS);
+	if (ret) {
+		log_err("shared memory %s: %s", c->shm, strerror(-ret));
+		return ret;
 	}
 	snprintf(d->shm.hdr->config_path, sizeof(d->shm.hdr->config_path),
-		 "%s", d->cfg.path);
-	for (i = 0; i < d->cfg.nsvc; i++) {
-		err = director_add_service(d, &d->cfg.svc[i], i);
-		if (err)
-			return err;
-	}
-	shm_bump_generation(&d->shm);
-	return svctab_build(&d->tab, d->svc, d->nsvc);
+		 "%s", cfg->path);
+	ret = director_apply(d, cfg, err, sizeof(err));
+	if (ret)
+		log_err("%s", err);
+	return ret;
 }
 
 /* ---- the ruleset ------------------------------------------------------- */
+
+void director_ruleset_base(const struct director *d, struct ruleset *rs)
+{
+	const struct cfg_director *c = &d->cfg.director;
+
+	*rs = (struct ruleset){
+		.table = c->table, .mark_mask = c->mark_mask,
+		.queue = c->queue, .queues = c->queues,
+		.native_queue = d->native_queue,
+	};
+}
 
 static int director_apply_ruleset(struct director *d)
 {
 	const struct cfg_director *c = &d->cfg.director;
 	struct rs_service *sv = calloc(d->nsvc + 1, sizeof(*sv));
 	struct rs_nat *nat;
-	struct ruleset rs = {
-		.table = c->table, .mark_mask = c->mark_mask,
-		.queue = c->queue, .queues = c->queues,
-		.native_queue = d->native_queue, .svc = sv,
-	};
+	struct ruleset rs;
 	unsigned int i, j, nrs = 0;
 	struct nft_batch b;
 	char err[256];
@@ -456,6 +315,8 @@ static int director_apply_ruleset(struct director *d)
 		free(nat);
 		return -ENOMEM;
 	}
+	director_ruleset_base(d, &rs);
+	rs.svc = sv;
 	rs.nat = nat;
 	for (i = 0; i < d->nsvc; i++) {
 		const struct service *s = d->svc[i];
@@ -576,26 +437,11 @@ void director_stop(struct director *d)
 
 void director_free(struct director *d)
 {
-	unsigned int i, j;
-
-	for (i = 0; i < d->nsvc; i++) {
-		struct service *s = d->svc[i];
-		unsigned int n = s->ndests;
-		struct dest **dv = s->dests;
-
-		/* templates point at dests: they go first */
-		s->dests = NULL;
-		s->ndests = 0;
-		director_free_service(s);
-		for (j = 0; j < n; j++)
-			free(dv[j]);
-		free(dv);
-	}
-	free(d->svc);
-	free(d->bymark);
-	ctrack_fini(&d->ct);
+	director_free_services(d);
 	free(d->queues);
 	svctab_free(&d->tab);
+	free(d->bymark);
+	ctrack_fini(&d->ct);
 	shm_close(&d->shm);
 	mark_fini(&d->marks);
 	config_free(&d->cfg);
@@ -626,14 +472,26 @@ void director_tick(struct director *d)
 			service_gc(s, now);
 		for (j = 0; half && j < s->ndests; j++)
 			pending_expire(s, s->dests[j]);
+		for (j = 0; half && j < s->ndraining; j++)
+			pending_expire(s, s->draining[j]);
 		for (j = 0; j < s->ndests; j++)
-			shm_put_dest(d, s->dests[j]);
-		shm_put_service(d, s);
+			director_shm_dest(d, s->dests[j]);
+		director_shm_service(d, s);
+		pthread_mutex_unlock(&s->lock);
+	}
+	for (i = 0; half && i < d->ndead; i++) {
+		struct service *s = d->dead[i];
+
+		pthread_mutex_lock(&s->lock);
+		for (j = 0; j < s->ndraining; j++)
+			pending_expire(s, s->draining[j]);
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_rwlock_unlock(&d->lock);
 	if (second && ctrack_expire(&d->ct) < 0)
 		log_warn("conntrack: looking up expired connections failed");
+	if (second)
+		director_reap(d);
 }
 
 /* ---- per packet --------------------------------------------------------- */

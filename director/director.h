@@ -39,6 +39,9 @@ struct director {
 	struct service **svc;
 	unsigned int nsvc;
 	struct svctab tab;
+	/* deleted services whose destinations still have connections */
+	struct service **dead;
+	unsigned int ndead;
 
 	/* mark index -> destination, for the conntrack accounting */
 	struct dest **bymark;
@@ -63,6 +66,25 @@ int director_check_config(const struct nflvs_config *cfg,
 
 /* Take ownership of @cfg and build services, marks and shared memory. */
 int director_init(struct director *d, struct nflvs_config *cfg);
+
+/*
+ * Make @cfg the running configuration (director/apply.c): the difference
+ * to what runs goes to the kernel as one batch, then to the services.  On
+ * success takes ownership of @cfg; on failure nothing changed, @cfg is
+ * still the caller's and @err says why.
+ */
+int director_apply(struct director *d, struct nflvs_config *cfg,
+		   char *err, size_t errlen);
+/*
+ * Re-read the config file: validate all of it, then apply the difference.
+ * On any error the running state stays as it was and @errs says why
+ * (FILE:LINE: message).
+ */
+int director_reload(struct director *d, struct cfg_errors *errs);
+
+/* Free drained destinations and services (tick). */
+void director_reap(struct director *d);
+void director_free_services(struct director *d);
 /* Probe the kernel, start the queue workers, apply the ruleset. */
 int director_start(struct director *d);
 /* Remove the ruleset and stop the workers. */
@@ -75,6 +97,12 @@ void director_tick(struct director *d);
 /* File descriptors the main loop polls for the director, and their work. */
 int director_ct_fd(const struct director *d);
 void director_ct_read(struct director *d);
+
+/* Internal, shared by director.c, apply.c, health.c, control.c. */
+void director_shm_service(struct director *d, const struct service *svc);
+void director_shm_dest(struct director *d, const struct dest *dst);
+struct ruleset;
+void director_ruleset_base(const struct director *d, struct ruleset *rs);
 
 /* The NFQUEUE decision callback (ctx is the director). */
 void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,

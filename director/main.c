@@ -98,6 +98,20 @@ static int tick_open(void)
 	return fd;
 }
 
+static void reload(struct director *d)
+{
+	struct cfg_errors errs;
+	size_t i;
+
+	log_info("SIGHUP: reloading %s", d->cfg.path);
+	if (director_reload(d, &errs) == 0)
+		return;
+	for (i = 0; i < errs.n; i++)
+		log_err("%s", errs.msg[i]);
+	log_err("reload failed: the running configuration is unchanged");
+	config_errors_free(&errs);
+}
+
 /* Returns when SIGTERM or SIGINT arrives. */
 static void run(struct director *d, int sfd, int tfd)
 {
@@ -124,7 +138,7 @@ static void run(struct director *d, int sfd, int tfd)
 		if (!p[0].revents || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {
-			log_warn("SIGHUP: reloading the configuration is not available in this build; restart to apply changes");
+			reload(d);
 			continue;
 		}
 		log_info("signal %d: stopping", si.ssi_signo);

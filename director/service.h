@@ -75,6 +75,9 @@ struct service {
 	struct dest **dests;
 	unsigned int ndests;
 	unsigned int cap;
+	/* deleted, kept until their connections are gone (IPVS's trash) */
+	struct dest **draining;
+	unsigned int ndraining;
 
 	const struct sched_ops *sched;
 	void *sched_data;
