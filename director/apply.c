@@ -353,9 +353,10 @@ static struct rs_service rs_svc_of(const struct service *svc, bool one_packet)
 static struct rs_nat rs_nat_of(const struct service *svc,
 			       const struct dest *dst, bool one_packet)
 {
-	return (struct rs_nat){ .mark = dst->mark, .port = dst->port,
-		.addr = dst->addr, .one_packet = one_packet,
-		.vport = svc->port, .vip = svc->vip };
+	struct rs_nat n;
+
+	director_rs_nat(svc, dst, one_packet, &n);
+	return n;
 }
 
 /* Every element of @svc as it runs (with one_packet @op). */

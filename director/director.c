@@ -254,6 +254,32 @@ void director_ct_read(struct director *d)
 			 (unsigned long long)d->ct.stats.overruns);
 }
 
+/* conntrack's TCP timeouts (sysctls), for the states ipvsadm leaves alone */
+static void conntrack_tcp_timeouts(uint32_t t[RS_TCP_STATES])
+{
+	static const struct { const char *name; uint32_t def; } st[RS_TCP_STATES] = {
+		{ "syn_sent", 120 }, { "syn_recv", 60 }, { "established", 432000 },
+		{ "fin_wait", 120 }, { "close_wait", 60 }, { "last_ack", 30 },
+		{ "time_wait", 120 }, { "close", 10 }, { "syn_sent2", 120 },
+		{ "max_retrans", 300 }, { "unacknowledged", 300 },
+	};
+	char path[128];
+	unsigned int i, v;
+	FILE *f;
+
+	for (i = 0; i < RS_TCP_STATES; i++) {
+		t[i] = st[i].def;
+		snprintf(path, sizeof(path),
+			 "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_%s",
+			 st[i].name);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%u", &v) == 1 && v)
+			t[i] = v;
+		if (f)
+			fclose(f);
+	}
+}
+
 int director_init(struct director *d, struct nflvs_config *cfg)
 {
 	const struct cfg_director *c = &cfg->director;
@@ -263,6 +289,9 @@ int director_init(struct director *d, struct nflvs_config *cfg)
 	memset(d, 0, sizeof(*d));
 	pthread_rwlock_init(&d->lock, NULL);
 	d->cfg.director = *c;
+	/* IPVS's defaults: ESTABLISHED 900 s, FIN_WAIT 120 s, UDP 300 s */
+	d->timeouts = (struct rs_timeouts){ 900, 120, 300, { 0 } };
+	conntrack_tcp_timeouts(d->timeouts.tcp_base);
 	ret = mark_init(&d->marks, c->mark_mask);
 	if (ret)
 		return ret;
@@ -292,8 +321,22 @@ void director_ruleset_base(const struct director *d, struct ruleset *rs)
 	*rs = (struct ruleset){
 		.table = c->table, .mark_mask = c->mark_mask,
 		.queue = c->queue, .queues = c->queues,
-		.native_queue = d->native_queue,
+		.native_queue = d->native_queue, .timeouts = d->timeouts,
 	};
+}
+
+void director_rs_nat(const struct service *svc, const struct dest *dst,
+		     bool op, struct rs_nat *n)
+{
+	char a[ADDR_STRLEN], s[SERVICE_STRLEN];
+
+	*n = (struct rs_nat){ .mark = dst->mark, .port = dst->port,
+		.addr = dst->addr, .one_packet = op,
+		.vport = svc->port, .vip = svc->vip };
+	snprintf(n->comment, sizeof(n->comment), "%s%s of %s",
+		 addr_port_str(&dst->addr, dst->port, a, sizeof(a)),
+		 dst == svc->sorry ? " (sorry server)" : "",
+		 service_str(svc, s, sizeof(s)));
 }
 
 static int director_apply_ruleset(struct director *d)
@@ -328,11 +371,8 @@ static int director_apply_ruleset(struct director *d)
 			const struct dest *t = j < s->ndests ? s->dests[j] : s->sorry;
 
 			if (t)
-				nat[rs.nnat++] = (struct rs_nat){
-					.mark = t->mark, .port = t->port,
-					.addr = t->addr,
-					.one_packet = s->one_packet,
-					.vport = s->port, .vip = s->vip };
+				director_rs_nat(s, t, s->one_packet,
+						&nat[rs.nnat++]);
 		}
 	}
 	ret = ruleset_build(&b, &rs);

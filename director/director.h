@@ -10,6 +10,7 @@
 #include "ctrack.h"
 #include "mark.h"
 #include "queue.h"
+#include "ruleset.h"
 #include "service.h"
 #include "shm.h"
 #include "svctab.h"
@@ -48,6 +49,7 @@ struct director {
 	struct ctrack ct;
 	unsigned int ticks;
 	uint64_t health_gen;	/* header.health_generation last applied */
+	struct rs_timeouts timeouts;	/* ipvsadm --set */
 
 	bool native_queue;
 	bool ruleset_applied;
@@ -102,7 +104,11 @@ void director_ct_read(struct director *d);
 void director_shm_service(struct director *d, const struct service *svc);
 void director_shm_dest(struct director *d, const struct dest *dst);
 struct ruleset;
+struct rs_nat;
 void director_ruleset_base(const struct director *d, struct ruleset *rs);
+/* The NAT (and counter) elements of @dst in @svc, with one_packet @op. */
+void director_rs_nat(const struct service *svc, const struct dest *dst,
+		     bool op, struct rs_nat *n);
 
 /* The NFQUEUE decision callback (ctx is the director). */
 void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,

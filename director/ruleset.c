@@ -16,9 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libnftnl/chain.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -142,6 +145,7 @@ struct set_spec {
 	const char *name;
 	uint32_t id;
 	uint32_t flags;
+	uint32_t obj_type;		/* NFT_SET_OBJECT maps */
 	uint32_t key_type, key_len;
 	uint32_t data_type, data_len;
 	bool key_host_order;
@@ -166,7 +170,9 @@ static struct nftnl_set *set_new(const struct ruleset *rs, int family,
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, sp->flags);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sp->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sp->key_len);
-	if (sp->flags & NFT_SET_MAP) {
+	if (sp->flags & NFT_SET_OBJECT)
+		nftnl_set_set_u32(s, NFTNL_SET_OBJ_TYPE, sp->obj_type);
+	else if (sp->flags & NFT_SET_MAP) {
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, sp->data_type);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, sp->data_len);
 	}
@@ -224,7 +230,9 @@ static void msg_elem(struct rs_ctx *c, int family, const struct set_spec *sp,
 		return;
 	}
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
-	if (data)
+	if (data && (sp->flags & NFT_SET_OBJECT))
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_OBJREF, data);
+	else if (data)
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, dlen);
 	nftnl_set_elem_add(s, e);
 	nlh = nft_batch_msg(c->b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
@@ -550,6 +558,170 @@ static void rule_queue_new(struct rs_ctx *c, uint8_t af, enum qkind k)
 	add_expr(r, ex_counter());
 	add_expr(r, ex_queue(rs));
 	msg_rule(c, qfamily(rs, af), "queue_new", r, qcomment[k]);
+}
+
+/* ---- counters and timeout policies -------------------------------------- */
+
+static void msg_obj(struct rs_ctx *c, uint16_t type, uint32_t objtype,
+		    const char *name, const char *comment,
+		    const uint32_t *timeouts, uint8_t l3, uint8_t l4)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(256);
+	struct nlmsghdr *nlh;
+
+	if (!o || !u) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, c->rs->table);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, objtype);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	if (type == NFT_MSG_NEWOBJ && comment) {
+		put_udata_comment(u, NFTNL_UDATA_OBJ_COMMENT, comment);
+		nftnl_obj_set_data(o, NFTNL_OBJ_USERDATA, nftnl_udata_buf_data(u),
+				   nftnl_udata_buf_len(u));
+	}
+	if (type == NFT_MSG_NEWOBJ && timeouts) {
+		nftnl_obj_set_u16(o, NFTNL_OBJ_CT_TIMEOUT_L3PROTO, l3);
+		nftnl_obj_set_u8(o, NFTNL_OBJ_CT_TIMEOUT_L4PROTO, l4);
+		nftnl_obj_set_data(o, NFTNL_OBJ_CT_TIMEOUT_ARRAY, timeouts,
+				   sizeof(uint32_t) * NFTNL_CTTIMEOUT_ARRAY_MAX);
+	}
+	nlh = nft_batch_msg(c->b, type, NFPROTO_INET,
+			    type == NFT_MSG_NEWOBJ ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	if (!nlh)
+		c->err = -ENOMEM;
+	else
+		nftnl_obj_nlmsg_build_payload(nlh, o);
+	nft_batch_next(c->b);
+out:
+	nftnl_udata_buf_free(u);
+	nftnl_obj_free(o);
+}
+
+static const struct set_spec cntmap[2] = {
+	{ .name = "cnt_in", .id = 40, .flags = NFT_SET_OBJECT,
+	  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+	  .obj_type = NFT_OBJECT_COUNTER,
+	  .comment = "packets to each real server: mark -> counter" },
+	{ .name = "cnt_out", .id = 41, .flags = NFT_SET_OBJECT,
+	  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
+	  .obj_type = NFT_OBJECT_COUNTER,
+	  .comment = "packets from each real server: mark -> counter" },
+};
+
+static void counter_name(char *buf, size_t len, const struct ruleset *rs,
+			 uint32_t mark, bool in)
+{
+	snprintf(buf, len, "rs%u_%s", mark >> __builtin_ctz(rs->mark_mask),
+		 in ? "in" : "out");
+}
+
+/* The two counters of a real server and their map elements. */
+static void counter_elems(struct rs_ctx *c, const struct rs_nat *n, bool del)
+{
+	char name[32];
+	int in;
+
+	for (in = 1; in >= 0; in--) {
+		counter_name(name, sizeof(name), c->rs, n->mark, in);
+		if (!del)
+			msg_obj(c, NFT_MSG_NEWOBJ, NFT_OBJECT_COUNTER, name,
+				n->comment[0] ? n->comment : NULL, NULL, 0, 0);
+		msg_elem(c, NFPROTO_INET, &cntmap[!in], &n->mark, 4,
+			 del ? NULL : name, strlen(name) + 1, del);
+		if (del)
+			msg_obj(c, NFT_MSG_DELOBJ, NFT_OBJECT_COUNTER, name, NULL,
+				NULL, 0, 0);
+	}
+}
+
+/*
+ * ct mark & M != 0 ct direction original|reply counter name ct mark & M
+ *	map @cnt_in|@cnt_out
+ * and for one-packet datagrams (untracked, the mark is on the packet):
+ * ct state untracked meta mark & M != 0 counter name meta mark & M map @cnt_in
+ */
+static void rule_stats(struct rs_ctx *c, int kind)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *e;
+	uint8_t dir = kind == 1 ? 1 : 0;	/* IP_CT_DIR_REPLY : _ORIGINAL */
+	bool ct = kind != 2;
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	if (!ct)
+		add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
+	add_mark_nonzero(r, ct, c->rs->mark_mask);
+	if (ct) {
+		add_expr(r, ex_ct_load(NFT_CT_DIRECTION, NFT_REG_1));
+		add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &dir, 1));
+		add_expr(r, ex_ct_load(NFT_CT_MARK, NFT_REG_1));
+	} else {
+		add_expr(r, ex_meta(NFT_META_MARK, NFT_REG_1));
+	}
+	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
+	e = EX("objref", { NFTNL_EXPR_OBJREF_SET_SREG, NFT_REG_1 });
+	if (e)
+		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_SET_NAME,
+				   cntmap[kind == 1].name);
+	add_expr(r, e);
+	msg_rule(c, NFPROTO_INET, "stats", r, kind == 1 ?
+		 "count packets from real servers" : kind ? "count one-packet datagrams"
+		 : "count packets to real servers");
+}
+
+static const char *const tmo_name[2][2] = {
+	{ "tcp4", "tcp6" }, { "udp4", "udp6" },
+};
+
+static void timeout_objs(struct rs_ctx *c, bool del)
+{
+	uint32_t t[2][NFTNL_CTTIMEOUT_ARRAY_MAX] = { { 0 } };
+	int p, f;
+
+	memcpy(t[0], c->rs->timeouts.tcp_base, sizeof(c->rs->timeouts.tcp_base));
+	t[0][NFTNL_CTTIMEOUT_TCP_ESTABLISHED] = c->rs->timeouts.tcp;
+	t[0][NFTNL_CTTIMEOUT_TCP_FIN_WAIT] = c->rs->timeouts.tcpfin;
+	t[1][NFTNL_CTTIMEOUT_UDP_UNREPLIED] = c->rs->timeouts.udp;
+	t[1][NFTNL_CTTIMEOUT_UDP_REPLIED] = c->rs->timeouts.udp;
+	for (p = 0; p < 2; p++)
+		for (f = 0; f < 2; f++)
+			msg_obj(c, del ? NFT_MSG_DELOBJ : NFT_MSG_NEWOBJ,
+				NFT_OBJECT_CT_TIMEOUT, tmo_name[p][f],
+				"connection timeouts, as ipvsadm --set", t[p],
+				f ? NFPROTO_IPV6 : NFPROTO_IPV4,
+				p ? IPPROTO_UDP : IPPROTO_TCP);
+}
+
+/* ct state new meta mark & M != 0 meta nfproto ipvN meta l4proto P
+ *	ct timeout set "pN" */
+static void rule_timeout(struct rs_ctx *c, int p, int f)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	uint8_t l4 = p ? IPPROTO_UDP : IPPROTO_TCP;
+	struct nftnl_expr *e;
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_ct_new(r);
+	add_mark_nonzero(r, false, c->rs->mark_mask);
+	add_nfproto(r, f ? AF_INET6 : AF_INET);
+	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
+	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &l4, 1));
+	e = EX("objref", { NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_TIMEOUT });
+	if (e)
+		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, tmo_name[p][f]);
+	add_expr(r, e);
+	msg_rule(c, NFPROTO_INET, "mark_new", r,
+		 "the director's connection timeouts");
 }
 
 /* ct state new meta mark & M != 0 ct mark set meta mark & M */
@@ -950,9 +1122,20 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 	for (p = 1; p >= 0; p--)
 		for (f = 0; f < 2; f++)
 			msg_set(&c, NFPROTO_INET, &natmap[p][f]);
+	timeout_objs(&c, false);
 	msg_chain(&c, NFPROTO_INET, "mark_new", "filter", NF_INET_PRE_ROUTING,
 		  NF_IP_PRI_MANGLE + 10);
 	rule_mark_new(&c);
+	for (p = 0; p < 2; p++)
+		for (f = 0; f < 2; f++)
+			rule_timeout(&c, p, f);
+	msg_set(&c, NFPROTO_INET, &cntmap[0]);
+	msg_set(&c, NFPROTO_INET, &cntmap[1]);
+	msg_chain(&c, NFPROTO_INET, "stats", "filter", NF_INET_FORWARD,
+		  NF_IP_PRI_FILTER - 10);
+	rule_stats(&c, 0);
+	rule_stats(&c, 1);
+	rule_stats(&c, 2);
 	msg_chain(&c, NFPROTO_INET, "nat_pre", "nat", NF_INET_PRE_ROUTING,
 		  NF_IP_PRI_NAT_DST);
 	rule_nat(&c, AF_INET, true);
@@ -1048,10 +1231,14 @@ int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
 	uint16_t port = htons(n->port);
 	uint8_t data[20] = { 0 };
 
-	if (n->one_packet) {
+	if (!del)
+		counter_elems(&c, n, false);
+	if (n->one_packet)
 		onepacket_elems(&c, n, del);
+	if (del)
+		counter_elems(&c, n, true);
+	if (n->one_packet)
 		return c.err;
-	}
 	/* port 0: keep the client's destination port */
 	memcpy(data, n->addr.b, alen);
 	memcpy(data + alen, &port, 2);
@@ -1115,4 +1302,93 @@ int ruleset_commit(struct nft_batch *b, char *err, size_t errlen)
 		return res.err;
 	}
 	return 0;
+}
+
+int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	int p, f;
+
+	/* the policies are in use by mark_new's rules: those go first */
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rs->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "mark_new");
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nlh = nft_batch_msg(b, NFT_MSG_DELRULE, NFPROTO_INET, 0);
+	if (nlh)
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+	nft_batch_next(b);
+	nftnl_rule_free(r);
+	timeout_objs(&c, true);
+	timeout_objs(&c, false);
+	rule_mark_new(&c);
+	for (p = 0; p < 2; p++)
+		for (f = 0; f < 2; f++)
+			rule_timeout(&c, p, f);
+	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
+}
+
+struct counters_ctx {
+	ruleset_counter_fn fn;
+	void *ctx;
+};
+
+static int counter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct counters_ctx *x = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	const char *name;
+	char dir[4];
+	uint32_t idx;
+
+	if (o && nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
+	    (name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME)) &&
+	    sscanf(name, "rs%u_%3s", &idx, dir) == 2)
+		x->fn(x->ctx, idx, !strcmp(dir, "in"),
+		      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
+		      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES));
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct counters_ctx x = { fn, ctx };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq = time(NULL), portid;
+	int n, ret = 0;
+
+	if (!nl || !o || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno ? -errno : -ENOMEM;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET,
+				    NLM_F_DUMP | NLM_F_ACK, seq);
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, table);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		n = mnl_cb_run(buf, n, seq, portid, counter_cb, &x);
+		if (n <= MNL_CB_STOP)
+			break;
+	}
+	if (n < 0)
+		ret = -errno;
+out:
+	nftnl_obj_free(o);
+	if (nl)
+		mnl_socket_close(nl);
+	return ret;
 }

@@ -44,11 +44,24 @@ struct rs_service {
  */
 struct rs_nat {
 	uint32_t mark;
+	char comment[96];		/* for its counters, may be "" */
 	uint16_t port;
 	struct nflvs_addr addr;
 	bool one_packet;
 	uint16_t vport;
 	struct nflvs_addr vip;
+};
+
+/*
+ * Connection timeouts, as ipvsadm --set: seconds (tcp = ESTABLISHED, tcpfin
+ * = FIN_WAIT, udp = both UDP states).  A conntrack timeout policy sets
+ * every state, so the others come from tcp_base (conntrack's own, in
+ * libnftnl's NFTNL_CTTIMEOUT_TCP_* order).
+ */
+#define RS_TCP_STATES	11
+struct rs_timeouts {
+	uint32_t tcp, tcpfin, udp;
+	uint32_t tcp_base[RS_TCP_STATES];
 };
 
 struct ruleset {
@@ -57,6 +70,7 @@ struct ruleset {
 	uint16_t queue;
 	uint16_t queues;
 	bool native_queue;		/* nft queue expression, else compat */
+	struct rs_timeouts timeouts;
 	const struct rs_service *svc;
 	unsigned int nsvc;
 	const struct rs_nat *nat;
@@ -72,6 +86,16 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 			  const struct rs_service *s, bool del);
 int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
 		      const struct rs_nat *n, bool del);
+/* Replace the conntrack timeout policies of new connections. */
+int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs);
+
+/*
+ * Per real server packet and byte counters (named counters rsN_in and
+ * rsN_out, N = mark >> shift): read them all, calling @fn for each.
+ */
+typedef void (*ruleset_counter_fn)(void *ctx, uint32_t index, bool in,
+				   uint64_t packets, uint64_t bytes);
+int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx);
 
 /*
  * Build the probe batch for the native queue expression.  It would create

@@ -198,8 +198,8 @@ Test(ruleset, native_queue_lives_in_the_inet_table)
 	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
-	/* queue_new, raw_onepacket, onepacket(_out), mark_new, nat_pre */
-	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 6);
+	/* queue_new, raw_onepacket, onepacket(_out), mark_new, nat_pre, stats */
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 7);
 	nft_batch_free(&b);
 }
 
@@ -260,6 +260,23 @@ static void first_elem(const struct nlmsghdr *nlh, struct elem_facts *f)
 	nftnl_set_free(s);
 }
 
+/* The element message of set @name in the batch. */
+static void find_elem(const struct nft_batch *b, const char *name,
+		      struct elem_facts *f)
+{
+	const struct nlmsghdr *nlh;
+
+	for (nlh = nft_batch_first(b); nlh; nlh = nft_batch_following(b, nlh)) {
+		if (msg_type(nlh) != NFT_MSG_NEWSETELEM &&
+		    msg_type(nlh) != NFT_MSG_DELSETELEM)
+			continue;
+		first_elem(nlh, f);
+		if (!strcmp(f->set, name))
+			return;
+	}
+	cr_assert_fail("no element for set %s", name);
+}
+
 Test(ruleset, element_encodings)
 {
 	struct ruleset rs = make_rs(false);
@@ -280,8 +297,7 @@ Test(ruleset, element_encodings)
 
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build_nat(&b, &rs, &nat[0], false), 0);
-	first_elem(nft_batch_first(&b), &f);
-	cr_expect_str_eq(f.set, "nat4");
+	find_elem(&b, "nat4", &f);
 	cr_assert_eq(f.klen, 4);
 	memcpy(&mark, f.key, 4);
 	cr_expect_eq(mark, 0x00010000, "marks are host order");
@@ -313,17 +329,15 @@ Test(ruleset, element_encodings)
 	nft_batch_free(&b);
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build_nat(&b, &rs, &nat[0], false), 0);
-	first_elem(nft_batch_first(&b), &f);
-	cr_expect_str_eq(f.set, "nat4a");
+	find_elem(&b, "nat4a", &f);
 	cr_assert_eq(f.dlen, 4);
 	cr_expect_arr_eq(f.data, nat4, 4);
 	nft_batch_free(&b);
 
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build_nat(&b, &rs, &nat[1], true), 0);
-	cr_expect_eq(msg_type(nft_batch_first(&b)), NFT_MSG_DELSETELEM);
-	first_elem(nft_batch_first(&b), &f);
-	cr_expect_str_eq(f.set, "nat6");
+	cr_expect_eq(count(&b, NFT_MSG_NEWSETELEM, -1), 0, "a delete adds nothing");
+	find_elem(&b, "nat6", &f);
 	cr_expect_eq(f.dlen, 0, "a delete carries the key only");
 	nft_batch_free(&b);
 }
@@ -389,5 +403,43 @@ Test(ruleset, every_message_asks_for_an_ack)
 		n++;
 	}
 	cr_expect_eq(n, nft_batch_count(&b));
+	nft_batch_free(&b);
+}
+
+Test(ruleset, real_servers_get_named_counters)
+{
+	struct ruleset rs = make_rs(false);
+	struct elem_facts f;
+	struct nft_batch b;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_nat(&b, &rs, &nat[1], false), 0);
+	/* mark 0x20000 under mask 0xff0000: index 2 */
+	cr_expect_eq(count(&b, NFT_MSG_NEWOBJ, NFPROTO_INET), 2);
+	find_elem(&b, "cnt_in", &f);
+	find_elem(&b, "cnt_out", &f);
+	nft_batch_free(&b);
+
+	/* deleting: elements before their objects, which they hold */
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_nat(&b, &rs, &nat[1], true), 0);
+	cr_expect_eq(count(&b, NFT_MSG_DELOBJ, NFPROTO_INET), 2);
+	cr_expect_eq(count(&b, NFT_MSG_NEWOBJ, NFPROTO_INET), 0);
+	nft_batch_free(&b);
+}
+
+Test(ruleset, timeouts_replace_policies_atomically)
+{
+	struct ruleset rs = make_rs(false);
+	struct nft_batch b;
+
+	rs.timeouts = (struct rs_timeouts){ 600, 60, 200, { 1 } };
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_timeouts(&b, &rs), 0);
+	/* flush mark_new, drop the four policies, make them again, rules */
+	cr_expect_eq(count(&b, NFT_MSG_DELRULE, NFPROTO_INET), 1);
+	cr_expect_eq(count(&b, NFT_MSG_DELOBJ, NFPROTO_INET), 4);
+	cr_expect_eq(count(&b, NFT_MSG_NEWOBJ, NFPROTO_INET), 4);
+	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, NFPROTO_INET), 5);
 	nft_batch_free(&b);
 }
