@@ -183,6 +183,11 @@ static struct dest *twos_schedule(struct service *svc,
 
 	(void)pi;
 	(void)now;
+	/* only after running out of memory: try again, else no server */
+	if (t->stale) {
+		twos_rebuild(svc);
+		total = t->total;
+	}
 	if (!total)
 		return NULL;
 	r1 = sched_rand_below(svc, total + 1);
