@@ -1,15 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The scheduler registry: one line per scheduler file. */
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "scheduler.h"
 
 extern const struct sched_ops sched_rr;
 extern const struct sched_ops sched_wrr;
+extern const struct sched_ops sched_lc;
+extern const struct sched_ops sched_wlc;
+extern const struct sched_ops sched_sed;
+extern const struct sched_ops sched_nq;
+extern const struct sched_ops sched_fo;
+extern const struct sched_ops sched_ovf;
+extern const struct sched_ops sched_twos;
 
 const struct sched_ops *const sched_all[] = {
 	&sched_rr,
 	&sched_wrr,
+	&sched_lc,
+	&sched_wlc,
+	&sched_sed,
+	&sched_nq,
+	/* sh dh lblc lblcr mh */
+	&sched_fo,
+	&sched_ovf,
+	&sched_twos,
 	NULL,
 };
 
@@ -32,4 +49,19 @@ int sched_gcd(int a, int b)
 		b = t;
 	}
 	return a;
+}
+
+void sched_rand_seed(struct service *svc)
+{
+	struct timespec ts;
+	uint64_t x = 0;
+
+	if (svc->rand)
+		return;
+	if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x) || !x) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+		x ^= (uintptr_t)svc;
+	}
+	svc->rand = x ? x : 1;
 }

@@ -5,50 +5,124 @@
  * all weights at the end of each pass; pick the next destination whose
  * weight is >= cw.  Every list or weight change recomputes di and mw and
  * restarts from the head, keeping cw where the kernel keeps it.
+ *
+ * The kernel's walk costs the list length divided by the number of picks
+ * per pass, so one heavy server among many light ones, or a list that is
+ * mostly down, makes each decision a scan of most of the list.  Here a
+ * segment tree over the list positions holds, per subtree, the largest
+ * weight that fits (present and not overloaded), the largest present
+ * weight and the gcd of the present ones: "the next position after i
+ * with weight >= cw" is one O(log n) descent, mw and di are read at the
+ * root, and passes that the root says cannot pick anything are counted
+ * off arithmetically instead of walked.  The sequence is the kernel's:
+ * the loop below is its loop, with its scans answered by the tree.  The
+ * next few positions are still tried directly first, which is what the
+ * common case needs.
+ *
+ * Add and delete move positions, so they rebuild the tree (O(n)); upd_dest
+ * updates one leaf (O(log n)).  A candidate is checked against the
+ * destination itself, so a flag set without upd_dest cannot make a pick.
  */
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "scheduler.h"
 
+#define WRR_NEAR	8	/* positions tried before asking the tree */
+
 struct wrr_data {
 	int cl;			/* current position, -1 = list head */
 	int cw;			/* current weight */
 	int mw;			/* maximum weight - (di - 1) */
 	int di;			/* gcd of the positive weights */
+	unsigned int n;		/* leaves in use */
+	unsigned int size;	/* leaves: a power of two >= n, 0 if stale */
+	unsigned int cap;	/* leaves allocated */
+	/* nodes 1 .. 2 * size - 1, leaves from size on */
+	int *fit;		/* largest weight that fits */
+	int *max;		/* largest present weight */
+	int *gcd;		/* gcd of the positive present weights, 0 if none */
 };
 
-static int wrr_gcd_weight(const struct service *svc)
+static int wrr_fit_weight(const struct dest *d)
 {
-	unsigned int i;
-	int g = 0, w;
+	return dest_present(d) && !(d->flags & DEST_F_OVERLOAD) ? d->weight : 0;
+}
 
-	for (i = 0; i < svc->ndests; i++) {
-		w = dest_weight(svc->dests[i]);
-		if (w > 0)
-			g = g > 0 ? sched_gcd(w, g) : w;
+static bool wrr_fits(const struct dest *d, int cw)
+{
+	return dest_present(d) && !(d->flags & DEST_F_OVERLOAD) &&
+	       d->weight >= cw;
+}
+
+static void wrr_leaf(struct wrr_data *m, unsigned int i, const struct dest *d)
+{
+	int w = d ? dest_weight(d) : 0;
+
+	i += m->size;
+	m->fit[i] = d ? wrr_fit_weight(d) : 0;
+	m->max[i] = w;
+	m->gcd[i] = w > 0 ? w : 0;
+}
+
+static void wrr_pull(struct wrr_data *m, unsigned int i)
+{
+	unsigned int l = 2 * i, r = l + 1;
+
+	m->fit[i] = m->fit[l] > m->fit[r] ? m->fit[l] : m->fit[r];
+	m->max[i] = m->max[l] > m->max[r] ? m->max[l] : m->max[r];
+	m->gcd[i] = sched_gcd(m->gcd[l], m->gcd[r]);
+}
+
+static int wrr_reserve(struct wrr_data *m, unsigned int leaves)
+{
+	unsigned int cap = m->cap ? m->cap : 1;
+	int *a;
+
+	if (m->fit && leaves <= m->cap)
+		return 0;
+	while (cap < leaves)
+		cap *= 2;
+	a = malloc(3 * 2 * cap * sizeof(*a));
+	if (!a)
+		return -1;
+	free(m->fit);
+	m->fit = a;
+	m->max = a + 2 * cap;
+	m->gcd = a + 4 * cap;
+	m->cap = cap;
+	return 0;
+}
+
+static void wrr_rebuild(struct service *svc)
+{
+	struct wrr_data *m = svc->sched_data;
+	unsigned int i;
+
+	m->n = m->size = 0;
+	if (wrr_reserve(m, svc->ndests))
+		return;
+	m->n = svc->ndests;
+	for (m->size = 1; m->size < m->n; m->size *= 2)
+		;
+	for (i = 0; i < m->size; i++) {
+		if (i < m->n)
+			svc->dests[i]->sched_pos = i;
+		wrr_leaf(m, i, i < m->n ? svc->dests[i] : NULL);
 	}
-	return g ? g : 1;
+	for (i = m->size - 1; i >= 1; i--)
+		wrr_pull(m, i);
 }
 
-static int wrr_max_weight(const struct service *svc)
-{
-	unsigned int i;
-	int m = 0;
-
-	for (i = 0; i < svc->ndests; i++)
-		if (dest_weight(svc->dests[i]) > m)
-			m = dest_weight(svc->dests[i]);
-	return m;
-}
-
+/* ip_vs_wrr_dest_changed(), with mw and di from the root */
 static void wrr_changed(struct service *svc)
 {
 	struct wrr_data *m = svc->sched_data;
+	int max = m->size ? m->max[1] : 0;
 
 	m->cl = -1;
-	m->di = wrr_gcd_weight(svc);
-	m->mw = wrr_max_weight(svc) - (m->di - 1);
+	m->di = m->size && m->gcd[1] ? m->gcd[1] : 1;
+	m->mw = max - (m->di - 1);
 	if (m->cw > m->mw || !m->cw)
 		m->cw = m->mw;
 	else if (m->di > 1)
@@ -59,25 +133,29 @@ static int wrr_init(struct service *svc)
 {
 	struct wrr_data *m = calloc(1, sizeof(*m));
 
-	if (!m)
+	if (!m || wrr_reserve(m, svc->ndests)) {
+		free(m);
 		return -1;
+	}
 	svc->sched_data = m;
-	m->cl = -1;
-	m->di = wrr_gcd_weight(svc);
-	m->mw = wrr_max_weight(svc) - (m->di - 1);
-	m->cw = m->mw;
+	wrr_rebuild(svc);
+	wrr_changed(svc);
 	return 0;
 }
 
 static void wrr_done(struct service *svc)
 {
-	free(svc->sched_data);
+	struct wrr_data *m = svc->sched_data;
+
+	free(m->fit);
+	free(m);
 	svc->sched_data = NULL;
 }
 
 static void wrr_add_dest(struct service *svc, struct dest *d)
 {
 	(void)d;
+	wrr_rebuild(svc);
 	wrr_changed(svc);
 }
 
@@ -85,40 +163,104 @@ static void wrr_del_dest(struct service *svc, struct dest *d, int pos)
 {
 	(void)d;
 	(void)pos;
+	wrr_rebuild(svc);
 	wrr_changed(svc);
 }
 
 static void wrr_upd_dest(struct service *svc, struct dest *d)
 {
-	(void)d;
+	struct wrr_data *m = svc->sched_data;
+	unsigned int i = d->sched_pos;
+
+	if (!m->size) {
+		wrr_rebuild(svc);
+	} else {
+		wrr_leaf(m, i, d);
+		for (i = (i + m->size) / 2; i >= 1; i /= 2)
+			wrr_pull(m, i);
+	}
 	wrr_changed(svc);
 }
 
-static bool wrr_fits(const struct dest *d, int cw)
+/* The first position >= @from whose fitting weight is >= @cw, or -1. */
+static int wrr_tree_next(const struct wrr_data *m, unsigned int from, int cw)
 {
-	return dest_present(d) && !(d->flags & DEST_F_OVERLOAD) &&
-	       d->weight >= cw;
+	unsigned int i;
+
+	if (from >= m->n)
+		return -1;
+	i = from + m->size;
+	while (m->fit[i] < cw) {
+		/* up past right children, then on to the right sibling */
+		while (i & 1)
+			i /= 2;
+		if (!i)
+			return -1;
+		i++;
+	}
+	while (i < m->size)
+		i = 2 * i + (m->fit[2 * i] < cw);
+	return i - m->size;
+}
+
+/* The first position >= @from that fits @cw, or -1: the kernel's scan. */
+static int wrr_next(struct service *svc, const struct wrr_data *m, int from,
+		    int cw)
+{
+	int end = from + WRR_NEAR < (int)m->n ? from + WRR_NEAR : (int)m->n;
+	int i;
+
+	for (i = from; i < end; i++)
+		if (wrr_fits(svc->dests[i], cw))
+			return i;
+	for (;;) {
+		i = wrr_tree_next(m, end, cw);
+		if (i < 0 || wrr_fits(svc->dests[i], cw))
+			return i;
+		end = i + 1;
+	}
+}
+
+/*
+ * Passes from the head with cw above every fitting weight pick nothing;
+ * while cw stays above di as well they change nothing but cw, so jump to
+ * the last of them.  (Near di the kernel's loop decides to stop.)
+ */
+static void wrr_skip_empty_passes(struct wrr_data *m)
+{
+	int top = m->fit[1] > m->di ? m->fit[1] : m->di;
+
+	if (m->cw > top)
+		m->cw -= (m->cw - top - 1) / m->di * m->di;
 }
 
 static struct dest *wrr_schedule(struct service *svc,
 				 const struct pkt_info *pi, uint64_t now)
 {
 	struct wrr_data *m = svc->sched_data;
-	int n = svc->ndests, last = m->cl, stop = -2, i = m->cl;
+	int last = m->cl, stop = -2, i = m->cl, j;
 	bool last_pass = false, restarted = false;
 
 	(void)pi;
 	(void)now;
+	/* only after running out of memory: try again, else no server */
+	if (!m->size && svc->ndests) {
+		wrr_rebuild(svc);
+		wrr_changed(svc);
+		i = last = m->cl;
+	}
 	if (m->mw == 0)
 		return NULL;
 	for (;;) {
-		for (i = i + 1; i < n; i++) {
-			if (wrr_fits(svc->dests[i], m->cw)) {
-				m->cl = i;
-				return svc->dests[i];
-			}
-			if (i == stop)
-				goto over;
+		/* the kernel's scan from i + 1, which gives up at stop */
+		j = wrr_next(svc, m, i + 1, m->cw);
+		if (stop > i && (j < 0 || j > stop)) {
+			i = stop;
+			goto over;
+		}
+		if (j >= 0) {
+			m->cl = j;
+			return svc->dests[j];
 		}
 		i = -1;		/* back at the head */
 		m->cw -= m->di;
@@ -132,6 +274,8 @@ static struct dest *wrr_schedule(struct service *svc,
 		last_pass = m->cw <= m->di;
 		if (last_pass && restarted && last != -1)
 			stop = last;
+		if (stop < 0)
+			wrr_skip_empty_passes(m);
 	}
 over:
 	m->cl = i;

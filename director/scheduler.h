@@ -39,4 +39,30 @@ extern const struct sched_ops *const sched_all[];
 
 int sched_gcd(int a, int b);
 
+/*
+ * The schedulers' randomness: xorshift64* on svc->rand, so that a run is
+ * reproducible from its seed (tests set it) and schedule() reads no clock
+ * or device.  A zero state, which xorshift would never leave, is replaced
+ * by a constant.  sched_rand_seed() gives a zero state a random seed; call
+ * it from init_service.
+ */
+static inline uint64_t sched_rand(struct service *svc)
+{
+	uint64_t x = svc->rand ? svc->rand : 0x9e3779b97f4a7c15ULL;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	svc->rand = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* Uniform in [0, bound) to within bound / 2^64: a 64 x 64-bit product. */
+static inline uint64_t sched_rand_below(struct service *svc, uint64_t bound)
+{
+	return (uint64_t)(((unsigned __int128)sched_rand(svc) * bound) >> 64);
+}
+
+void sched_rand_seed(struct service *svc);
+
 #endif

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Weighted least connection (IPVS ip_vs_wlc.c), the default: the available
+ * destination with the smallest overhead / weight, compared as the kernel
+ * does by 64-bit cross-multiplication; on a tie the first in list order.
+ */
+#include "sched_heap.h"
+
+static bool wlc_key(const struct dest *d, uint32_t *num, uint32_t *den)
+{
+	*num = dest_overhead(d);
+	*den = d->weight;
+	return dest_available(d);
+}
+
+static int wlc_init(struct service *svc)
+{
+	return sched_heap_attach(svc, wlc_key);
+}
+
+const struct sched_ops sched_wlc = {
+	.name = "wlc",
+	.init_service = wlc_init,
+	.done_service = sched_heap_done,
+	.add_dest = sched_heap_add,
+	.del_dest = sched_heap_del,
+	.upd_dest = sched_heap_sync,
+	.conn_changed = sched_heap_sync,
+	.schedule = sched_heap_schedule,
+};
