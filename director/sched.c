@@ -6,10 +6,16 @@
 
 extern const struct sched_ops sched_rr;
 extern const struct sched_ops sched_wrr;
+extern const struct sched_ops sched_sh;
+extern const struct sched_ops sched_dh;
+extern const struct sched_ops sched_mh;
 
 const struct sched_ops *const sched_all[] = {
 	&sched_rr,
 	&sched_wrr,
+	&sched_sh,
+	&sched_dh,
+	&sched_mh,
 	NULL,
 };
 
