@@ -8,6 +8,8 @@ extern const struct sched_ops sched_rr;
 extern const struct sched_ops sched_wrr;
 extern const struct sched_ops sched_sh;
 extern const struct sched_ops sched_dh;
+extern const struct sched_ops sched_lblc;
+extern const struct sched_ops sched_lblcr;
 extern const struct sched_ops sched_mh;
 
 const struct sched_ops *const sched_all[] = {
@@ -15,6 +17,8 @@ const struct sched_ops *const sched_all[] = {
 	&sched_wrr,
 	&sched_sh,
 	&sched_dh,
+	&sched_lblc,
+	&sched_lblcr,
 	&sched_mh,
 	NULL,
 };
