@@ -12,6 +12,11 @@ extern const struct sched_ops sched_lc;
 extern const struct sched_ops sched_wlc;
 extern const struct sched_ops sched_sed;
 extern const struct sched_ops sched_nq;
+extern const struct sched_ops sched_sh;
+extern const struct sched_ops sched_dh;
+extern const struct sched_ops sched_lblc;
+extern const struct sched_ops sched_lblcr;
+extern const struct sched_ops sched_mh;
 extern const struct sched_ops sched_fo;
 extern const struct sched_ops sched_ovf;
 extern const struct sched_ops sched_twos;
@@ -23,7 +28,11 @@ const struct sched_ops *const sched_all[] = {
 	&sched_wlc,
 	&sched_sed,
 	&sched_nq,
-	/* sh dh lblc lblcr mh */
+	&sched_sh,
+	&sched_dh,
+	&sched_lblc,
+	&sched_lblcr,
+	&sched_mh,
 	&sched_fo,
 	&sched_ovf,
 	&sched_twos,
