@@ -42,6 +42,24 @@
  * them from the kernel: -EEXIST (service/destination already exists),
  * -ESRCH (no such service), -ENOENT (no such destination), -EINVAL (bad
  * value), -ENOSPC (table full, or the mark space is exhausted), -EPERM.
+ *
+ * Additions, compatible with version 1 (a v1 peer that does not know them
+ * loses nothing):
+ *
+ * - ADD/EDIT_SERVICE with a scheduler the director does not have: -ENOENT,
+ *   as the kernel answers (ipvsadm: "Scheduler or persistence engine not
+ *   found").  ctl_check_svc() (common/ctl.c) returns it.
+ * - Any reply with status < 0 may carry a payload: text saying why, at
+ *   most NFLVS_CTL_TEXT_MAX bytes, not NUL-terminated, lines separated by
+ *   '\n' (RELOAD's error lines are the same thing).  nflvsadm prints
+ *   ipvsadm's message for the errno first, then this text.
+ * - -EOPNOTSUPP: valid, but not something this director does (a tunnel
+ *   flag, a scheduler it knows by name but does not implement); say which
+ *   in the text.
+ * - NFLVS_CTL_TUN_F_REMCSUM (ipvsadm --tun-remcsum, gue only) and
+ *   NFLVS_CTL_MAX_TIMEOUT (ipvsadm's limit for -p and --set).
+ * - Receivers ignore hdr.reserved (senders set 0), so that it can carry
+ *   flags later without a new version.
  */
 
 #include <stdint.h>
@@ -50,6 +68,8 @@
 #define NFLVS_CTL_VERSION	1
 #define NFLVS_CTL_MAX_LEN	(64U << 20)
 #define NFLVS_CTL_SOCKET	"/run/nflvs/director.sock"
+#define NFLVS_CTL_TEXT_MAX	65536U		/* error text of a reply */
+#define NFLVS_CTL_MAX_TIMEOUT	(86400U * 31)	/* seconds, as ipvsadm */
 
 enum nflvs_ctl_type {
 	NFLVS_CTL_INFO = 1,
@@ -112,6 +132,7 @@ enum nflvs_ctl_tun {
 	NFLVS_CTL_TUN_GRE = 2,
 };
 #define NFLVS_CTL_TUN_F_CSUM	0x01
+#define NFLVS_CTL_TUN_F_REMCSUM	0x02		/* gue only */
 
 struct nflvs_ctl_svc {
 	uint8_t family;			/* AF_INET or AF_INET6 */
@@ -154,6 +175,7 @@ struct nflvs_ctl_dest {
 	uint32_t flags;			/* NFLVS_RS_F_* of shm.h */
 	uint32_t latency_us;		/* of the last check */
 	char last_error[96];
+	uint32_t pad;			/* 0; was implicit padding */
 	struct nflvs_ctl_stats stats;
 };
 

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Control protocol framing and request checks, for both ends of the socket.
+ * Nothing here trusts the peer: lengths are checked before anything is read
+ * into a buffer, and strings must end inside their arrays.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+
+#define IOV_PIECES	64		/* of one ctl_sendv() */
+
+static const char *const type_names[NFLVS_CTL_TYPE_MAX] = {
+	[NFLVS_CTL_INFO] = "INFO",
+	[NFLVS_CTL_LIST] = "LIST",
+	[NFLVS_CTL_CONNS] = "CONNS",
+	[NFLVS_CTL_ADD_SERVICE] = "ADD_SERVICE",
+	[NFLVS_CTL_EDIT_SERVICE] = "EDIT_SERVICE",
+	[NFLVS_CTL_DEL_SERVICE] = "DEL_SERVICE",
+	[NFLVS_CTL_ADD_DEST] = "ADD_DEST",
+	[NFLVS_CTL_EDIT_DEST] = "EDIT_DEST",
+	[NFLVS_CTL_DEL_DEST] = "DEL_DEST",
+	[NFLVS_CTL_FLUSH] = "FLUSH",
+	[NFLVS_CTL_ZERO] = "ZERO",
+	[NFLVS_CTL_GET_TIMEOUT] = "GET_TIMEOUT",
+	[NFLVS_CTL_SET_TIMEOUT] = "SET_TIMEOUT",
+	[NFLVS_CTL_RELOAD] = "RELOAD",
+};
+
+static bool type_valid(uint16_t type)
+{
+	return type >= NFLVS_CTL_INFO && type < NFLVS_CTL_TYPE_MAX;
+}
+
+const char *ctl_type_name(uint16_t type)
+{
+	return type_valid(type) ? type_names[type] : "?";
+}
+
+/* Sending ------------------------------------------------------------- */
+
+int ctl_sendv(int fd, uint16_t type, uint32_t seq, int32_t status,
+	      const struct iovec *iov, int iovcnt)
+{
+	struct iovec v[IOV_PIECES + 1];
+	struct nflvs_ctl_hdr hdr;
+	struct msghdr msg = { .msg_iov = v };
+	size_t total = 0;
+	int i, n = 0;
+
+	if (!type_valid(type) || iovcnt < 0 || iovcnt > IOV_PIECES)
+		return -EINVAL;
+	v[n++] = (struct iovec){ &hdr, sizeof(hdr) };
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > NFLVS_CTL_MAX_LEN - total)
+			return -EMSGSIZE;
+		total += iov[i].iov_len;
+		if (iov[i].iov_len)
+			v[n++] = iov[i];
+	}
+	hdr = (struct nflvs_ctl_hdr){
+		.magic = NFLVS_CTL_MAGIC, .version = NFLVS_CTL_VERSION,
+		.type = type, .seq = seq, .status = status,
+		.len = (uint32_t)total,
+	};
+	msg.msg_iovlen = n;
+	while (msg.msg_iovlen) {
+		ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		/* Skip what was written, whole pieces first. */
+		while (msg.msg_iovlen && (size_t)w >= msg.msg_iov->iov_len) {
+			w -= msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
+		}
+		if (msg.msg_iovlen) {
+			char *base = msg.msg_iov->iov_base;
+
+			msg.msg_iov->iov_base = base + w;
+			msg.msg_iov->iov_len -= w;
+		}
+	}
+	return 0;
+}
+
+int ctl_send(int fd, uint16_t type, uint32_t seq, int32_t status,
+	     const void *payload, uint32_t len)
+{
+	struct iovec iov = { (void *)payload, len };
+
+	return ctl_sendv(fd, type, seq, status, &iov, len ? 1 : 0);
+}
+
+/* Receiving ----------------------------------------------------------- */
+
+/* Read up to @len bytes; fewer only at EOF.  Returns the count or -errno. */
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = read(fd, (char *)buf + got, len - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += r;
+	}
+	return got;
+}
+
+int ctl_check_hdr(const struct nflvs_ctl_hdr *hdr)
+{
+	if (hdr->magic != NFLVS_CTL_MAGIC)
+		return -EPROTO;
+	if (hdr->version != NFLVS_CTL_VERSION)
+		return -EPROTONOSUPPORT;
+	if (hdr->len > NFLVS_CTL_MAX_LEN)
+		return -EMSGSIZE;
+	if (!type_valid(hdr->type))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+int ctl_recv_hdr(int fd, struct nflvs_ctl_hdr *hdr)
+{
+	ssize_t n = read_full(fd, hdr, sizeof(*hdr));
+	int err;
+
+	if (n <= 0)
+		return n;
+	if ((size_t)n < sizeof(*hdr))
+		return -ECONNRESET;
+	err = ctl_check_hdr(hdr);
+	return err && err != -EOPNOTSUPP ? err : 1;
+}
+
+int ctl_recv_payload(int fd, void *buf, uint32_t len)
+{
+	ssize_t n = read_full(fd, buf, len);
+
+	if (n < 0)
+		return n;
+	return (size_t)n < len ? -ECONNRESET : 0;
+}
+
+/* Read and drop @len bytes, to stay in step after an unknown type. */
+static int discard(int fd, uint32_t len)
+{
+	char junk[4096];
+	int err;
+
+	while (len) {
+		uint32_t n = len < sizeof(junk) ? len : sizeof(junk);
+
+		err = ctl_recv_payload(fd, junk, n);
+		if (err)
+			return err;
+		len -= n;
+	}
+	return 0;
+}
+
+int ctl_recv(int fd, struct nflvs_ctl_hdr *hdr, void *buf, uint32_t maxlen)
+{
+	int r = ctl_recv_hdr(fd, hdr);
+
+	if (r <= 0)
+		return r;
+	if (!type_valid(hdr->type)) {
+		r = discard(fd, hdr->len);
+		return r ? r : -EOPNOTSUPP;
+	}
+	if (hdr->len > maxlen)
+		return -EMSGSIZE;
+	if (hdr->len) {
+		r = ctl_recv_payload(fd, buf, hdr->len);
+		if (r)
+			return r;
+	}
+	return 1;
+}
+
+/* Request checks ------------------------------------------------------ */
+
+int ctl_check_request_len(uint16_t type, uint32_t len)
+{
+	const uint32_t svc = sizeof(struct nflvs_ctl_svc);
+
+	switch (type) {
+	case NFLVS_CTL_INFO:
+	case NFLVS_CTL_CONNS:
+	case NFLVS_CTL_FLUSH:
+	case NFLVS_CTL_GET_TIMEOUT:
+	case NFLVS_CTL_RELOAD:
+		return len == 0 ? 0 : -EINVAL;
+	case NFLVS_CTL_LIST:
+	case NFLVS_CTL_ZERO:
+		return len == 0 || len == svc ? 0 : -EINVAL;
+	case NFLVS_CTL_ADD_SERVICE:
+	case NFLVS_CTL_EDIT_SERVICE:
+	case NFLVS_CTL_DEL_SERVICE:
+		return len == svc ? 0 : -EINVAL;
+	case NFLVS_CTL_ADD_DEST:
+	case NFLVS_CTL_EDIT_DEST:
+	case NFLVS_CTL_DEL_DEST:
+		return len == svc + sizeof(struct nflvs_ctl_dest) ? 0 : -EINVAL;
+	case NFLVS_CTL_SET_TIMEOUT:
+		return len == sizeof(struct nflvs_ctl_timeout) ? 0 : -EINVAL;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+#define FAIL(msg)	do { *why = (msg); return -EINVAL; } while (0)
+
+/* NUL inside the array, and nothing unprintable before it. */
+static bool str_ok(const char *s, size_t size)
+{
+	const char *end = memchr(s, '\0', size);
+
+	if (!end)
+		return false;
+	for (; s < end; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static bool zero(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	while (len--)
+		if (*b++)
+			return false;
+	return true;
+}
+
+/* An address of @family whose unused bytes are zero (it is a key). */
+static int addr_check(uint8_t family, const uint8_t *addr, const char **why)
+{
+	if (family == AF_INET6)
+		return 0;
+	if (family != AF_INET)
+		FAIL("address family is neither IPv4 nor IPv6");
+	if (!zero(addr + 4, 12))
+		FAIL("IPv4 address with bytes set past the fourth");
+	return 0;
+}
+
+int ctl_check_svc_id(const struct nflvs_ctl_svc *s, const char **why)
+{
+	if (s->fwmark) {
+		if (s->family != AF_INET && s->family != AF_INET6)
+			FAIL("address family is neither IPv4 nor IPv6");
+		if (s->protocol || s->port || !zero(s->addr, sizeof(s->addr)))
+			FAIL("a fwmark service has no protocol, address or "
+			     "port");
+		return 0;
+	}
+	if (addr_check(s->family, s->addr, why))
+		return -EINVAL;
+	if (s->protocol != IPPROTO_TCP && s->protocol != IPPROTO_UDP &&
+	    s->protocol != IPPROTO_SCTP)
+		FAIL("protocol is not TCP, UDP or SCTP");
+	return 0;
+}
+
+static int sched_check(const struct nflvs_ctl_svc *s, const char **why)
+{
+	const uint32_t sh = SCHED_F_SH_PORT | SCHED_F_SH_FALLBACK;
+	const uint32_t mh = SCHED_F_MH_PORT | SCHED_F_MH_FALLBACK;
+	bool keep;
+
+	if (!str_ok(s->sched, sizeof(s->sched)))
+		FAIL("scheduler name is not a terminated string");
+	keep = !s->sched[0];
+	if (!keep && !sched_name_valid(s->sched)) {
+		*why = "unknown scheduler";
+		return -ENOENT;
+	}
+	if (s->sched_flags & ~(sh | mh))
+		FAIL("unknown scheduler flags");
+	if ((s->sched_flags & sh) && (s->sched_flags & mh))
+		FAIL("sh-* and mh-* scheduler flags together");
+	if ((s->sched_flags & sh) && !keep && strcmp(s->sched, "sh"))
+		FAIL("sh-port and sh-fallback need the sh scheduler");
+	if ((s->sched_flags & mh) && !keep && strcmp(s->sched, "mh"))
+		FAIL("mh-port and mh-fallback need the mh scheduler");
+	return 0;
+}
+
+int ctl_check_svc(const struct nflvs_ctl_svc *s, const char **why)
+{
+	const uint32_t known = NFLVS_CTL_SVC_F_PERSISTENT |
+			       NFLVS_CTL_SVC_F_ONEPACKET;
+	uint32_t bits = s->family == AF_INET6 ? 128 : 32;
+	int err;
+
+	err = ctl_check_svc_id(s, why);
+	if (!err)
+		err = sched_check(s, why);
+	if (err)
+		return err;
+	if (s->flags & ~known)
+		FAIL("unknown service flags");
+	if (!s->fwmark && !s->port && !(s->flags & NFLVS_CTL_SVC_F_PERSISTENT))
+		FAIL("port 0 (any port) needs a persistent service");
+	if ((s->flags & NFLVS_CTL_SVC_F_ONEPACKET) && !s->fwmark &&
+	    s->protocol != IPPROTO_UDP)
+		FAIL("one-packet scheduling is only for UDP services");
+	if ((s->flags & NFLVS_CTL_SVC_F_PERSISTENT) &&
+	    (s->timeout < 1 || s->timeout > NFLVS_CTL_MAX_TIMEOUT))
+		FAIL("persistence timeout out of range (1..2678400)");
+	if (s->netmask < 1 || s->netmask > bits)
+		FAIL(bits == 32 ? "persistence netmask out of range (1..32)" :
+		     "persistence netmask out of range (1..128)");
+	if (!str_ok(s->name, sizeof(s->name)))
+		FAIL("service name is not a terminated printable string");
+	return 0;
+}
+
+static int tun_check(const struct nflvs_ctl_dest *d, const char **why)
+{
+	const uint8_t csum = NFLVS_CTL_TUN_F_CSUM;
+	const uint8_t rem = NFLVS_CTL_TUN_F_REMCSUM;
+
+	if (d->fwd != NFLVS_CTL_FWD_TUN) {
+		if (d->tun_type || d->tun_flags || d->tun_port)
+			FAIL("tunnel options conflict with forward method");
+		return 0;
+	}
+	switch (d->tun_type) {
+	case NFLVS_CTL_TUN_IPIP:
+		if (d->tun_port || d->tun_flags)
+			FAIL("an ipip tunnel has no port or checksum options");
+		return 0;
+	case NFLVS_CTL_TUN_GUE:
+		if (!d->tun_port)
+			FAIL("a gue tunnel needs a port");
+		if (d->tun_flags & ~(csum | rem) ||
+		    (d->tun_flags & csum && d->tun_flags & rem))
+			FAIL("a gue tunnel takes one of csum and remcsum");
+		return 0;
+	case NFLVS_CTL_TUN_GRE:
+		if (d->tun_port)
+			FAIL("a gre tunnel has no port");
+		if (d->tun_flags & ~csum)
+			FAIL("a gre tunnel takes only the csum flag");
+		return 0;
+	default:
+		FAIL("tunnel type is not ipip, gue or gre");
+	}
+}
+
+int ctl_check_dest(uint16_t type, const struct nflvs_ctl_svc *svc,
+		   const struct nflvs_ctl_dest *d, const char **why)
+{
+	if (addr_check(d->family, d->addr, why))
+		return -EINVAL;
+	if (type == NFLVS_CTL_DEL_DEST)
+		return 0;
+	if (type != NFLVS_CTL_ADD_DEST && type != NFLVS_CTL_EDIT_DEST)
+		FAIL("not a real-server request");
+	if (d->fwd > NFLVS_CTL_FWD_TUN)
+		FAIL("forwarding method is not NAT, DR or TUN");
+	if (d->weight < 0 || d->weight > 65535)
+		FAIL("weight out of range (0..65535)");
+	if (d->u_threshold > INT_MAX || d->l_threshold > INT_MAX)
+		FAIL("connection threshold out of range");
+	if (tun_check(d, why))
+		return -EINVAL;
+	if (!svc)
+		return 0;
+	if (d->family != svc->family && d->fwd != NFLVS_CTL_FWD_TUN)
+		FAIL("different address family is allowed only for tunneling "
+		     "servers");
+	if (!svc->fwmark && d->fwd != NFLVS_CTL_FWD_NAT &&
+	    d->port != svc->port)
+		FAIL("a DR or TUN real server has the service's port");
+	return 0;
+}
+
+int ctl_check_timeout(const struct nflvs_ctl_timeout *t, const char **why)
+{
+	const uint32_t max = NFLVS_CTL_MAX_TIMEOUT;
+
+	if (t->tcp > max || t->tcp_fin > max || t->udp > max)
+		FAIL("timeout out of range (0..2678400)");
+	return 0;
+}

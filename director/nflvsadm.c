@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nflvsadm: ipvsadm's command line and output for nflvs, over the
+ * director's control socket.  adm_parse.c turns argv (or a line of -R)
+ * into one struct adm_cmd, the table below runs it, and only this file
+ * prints: listings to stdout, one error report to stderr, with ipvsadm's
+ * exit statuses (2 bad arguments or no director, 255 a change refused,
+ * 1 a listing that failed).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adm_client.h"
+#include "adm_format.h"
+#include "adm_parse.h"
+#include "config.h"
+
+#define NAMES_BUDGET_MS	3000	/* all host-name lookups of one run */
+
+struct adm {
+	const char *prog;		/* argv[0], as ipvsadm's usage says it */
+	const char *name;		/* its basename, for our own messages */
+	struct adm_client client;
+	struct adm_resolver *res;
+	struct adm_lookup lookup;
+	struct adm_names names;
+};
+
+typedef int run_fn(struct adm *a, const struct adm_cmd *c);
+
+static run_fn run_service, run_dest, run_flush, run_zero, run_set,
+	      run_daemon, run_list, run_save, run_restore, run_reload;
+
+/*
+ * What each command does, whether it talks to the director, and ipvsadm's
+ * exit status when it fails (255: process_options() returned -1; 1:
+ * list_all() and list_service() exit(1)).
+ */
+static const struct {
+	enum adm_cmd_type type;
+	run_fn *run;
+	bool director;
+	int fail_status;
+} commands[] = {
+	{ ADM_CMD_ADD, run_service, true, 255 },
+	{ ADM_CMD_EDIT, run_service, true, 255 },
+	{ ADM_CMD_DEL, run_service, true, 255 },
+	{ ADM_CMD_ADDDEST, run_dest, true, 255 },
+	{ ADM_CMD_EDITDEST, run_dest, true, 255 },
+	{ ADM_CMD_DELDEST, run_dest, true, 255 },
+	{ ADM_CMD_FLUSH, run_flush, true, 255 },
+	{ ADM_CMD_ZERO, run_zero, true, 255 },
+	{ ADM_CMD_TIMEOUT, run_set, true, 255 },
+	{ ADM_CMD_STARTDAEMON, run_daemon, false, 255 },
+	{ ADM_CMD_STOPDAEMON, run_daemon, false, 255 },
+	{ ADM_CMD_LIST, run_list, true, 1 },
+	{ ADM_CMD_SAVE, run_save, true, 1 },
+	{ ADM_CMD_RESTORE, run_restore, true, 255 },
+	{ ADM_CMD_RELOAD, run_reload, true, 1 },
+};
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+/* Commands ---------------------------------------------------------------- */
+
+static int run_service(struct adm *a, const struct adm_cmd *c)
+{
+	uint16_t type = c->type == ADM_CMD_ADD ? NFLVS_CTL_ADD_SERVICE :
+			c->type == ADM_CMD_EDIT ? NFLVS_CTL_EDIT_SERVICE :
+			NFLVS_CTL_DEL_SERVICE;
+
+	/* What the kernel says when the module is not there: nflvs has no
+	 * persistence engines, and only the schedulers of nflvs.conf(5). */
+	if (c->type != ADM_CMD_DEL &&
+	    (c->pe[0] || !sched_name_valid(c->svc.sched)))
+		return -ENOENT;
+	return adm_client_call(&a->client, type, &c->svc, sizeof(c->svc),
+			       NULL, NULL);
+}
+
+static int run_dest(struct adm *a, const struct adm_cmd *c)
+{
+	uint16_t type = c->type == ADM_CMD_ADDDEST ? NFLVS_CTL_ADD_DEST :
+			c->type == ADM_CMD_EDITDEST ? NFLVS_CTL_EDIT_DEST :
+			NFLVS_CTL_DEL_DEST;
+	struct {
+		struct nflvs_ctl_svc svc;
+		struct nflvs_ctl_dest dest;
+	} req = { c->svc, c->dest };
+
+	return adm_client_call(&a->client, type, &req, sizeof(req), NULL,
+			       NULL);
+}
+
+static int run_flush(struct adm *a, const struct adm_cmd *c)
+{
+	(void)c;
+	return adm_client_call(&a->client, NFLVS_CTL_FLUSH, NULL, 0, NULL,
+			       NULL);
+}
+
+static int run_zero(struct adm *a, const struct adm_cmd *c)
+{
+	bool one = c->opts & ADM_OPT(ADM_OPT_SERVICE);
+
+	return adm_client_call(&a->client, NFLVS_CTL_ZERO, one ? &c->svc : NULL,
+			       one ? sizeof(c->svc) : 0, NULL, NULL);
+}
+
+static int run_set(struct adm *a, const struct adm_cmd *c)
+{
+	return adm_client_call(&a->client, NFLVS_CTL_SET_TIMEOUT, &c->timeout,
+			       sizeof(c->timeout), NULL, NULL);
+}
+
+static int run_daemon(struct adm *a, const struct adm_cmd *c)
+{
+	(void)a;
+	(void)c;
+	return -EOPNOTSUPP;
+}
+
+static int run_reload(struct adm *a, const struct adm_cmd *c)
+{
+	(void)c;
+	return adm_client_call(&a->client, NFLVS_CTL_RELOAD, NULL, 0, NULL,
+			       NULL);
+}
+
+/* -L -t SERVICE: the titles and that service, no version line. */
+static int list_one(struct adm *a, const struct adm_cmd *c)
+{
+	struct nflvs_ctl_info info;
+	struct adm_list list;
+	int r;
+
+	r = adm_client_list(&a->client, &c->svc, &list);
+	if (!r && (c->fmt & ADM_FMT_JSON))
+		r = adm_client_info(&a->client, &info);
+	if (r)
+		goto out;
+	if (c->fmt & ADM_FMT_SORT)
+		adm_list_sort(&list);
+	if (c->fmt & ADM_FMT_JSON)
+		adm_json_list(stdout, &info, &list);
+	else
+		adm_format_list(stdout, NULL, &list, c->fmt, &a->names);
+out:
+	adm_list_free(&list);
+	return r;
+}
+
+static int list_all(struct adm *a, unsigned int fmt)
+{
+	struct nflvs_ctl_info info;
+	struct adm_list list = { 0 };
+	int r;
+
+	r = adm_client_info(&a->client, &info);
+	if (!r)
+		r = adm_client_list(&a->client, NULL, &list);
+	if (r)
+		return r;
+	if (fmt & ADM_FMT_SORT)
+		adm_list_sort(&list);
+	if (fmt & ADM_FMT_JSON)
+		adm_json_list(stdout, &info, &list);
+	else
+		adm_format_list(stdout, &info, &list, fmt, &a->names);
+	adm_list_free(&list);
+	return 0;
+}
+
+static int list_conns(struct adm *a, unsigned int fmt)
+{
+	struct adm_conns conns;
+	int r = adm_client_conns(&a->client, &conns);
+
+	if (r)
+		return r;
+	if (fmt & ADM_FMT_JSON)
+		adm_json_conns(stdout, &conns);
+	else
+		adm_format_conns(stdout, &conns, fmt, &a->names);
+	adm_conns_free(&conns);
+	return 0;
+}
+
+static int list_timeout(struct adm *a, unsigned int fmt)
+{
+	struct nflvs_ctl_timeout t;
+	int r = adm_client_timeout(&a->client, &t);
+
+	if (r)
+		return r;
+	if (fmt & ADM_FMT_JSON)
+		adm_json_timeout(stdout, &t);
+	else
+		adm_format_timeout(stdout, &t);
+	return 0;
+}
+
+static int run_list(struct adm *a, const struct adm_cmd *c)
+{
+	if (c->opts & ADM_OPT(ADM_OPT_CONNECTION))
+		return list_conns(a, c->fmt);
+	if (c->opts & ADM_OPT(ADM_OPT_SERVICE))
+		return list_one(a, c);
+	if (c->opts & ADM_OPT(ADM_OPT_TIMEOUT))
+		return list_timeout(a, c->fmt);
+	if (c->opts & ADM_OPT(ADM_OPT_DAEMON)) {
+		/* no sync daemon runs: ipvsadm prints nothing */
+		if (c->fmt & ADM_FMT_JSON)
+			adm_json_daemons(stdout);
+		return 0;
+	}
+	return list_all(a, c->fmt);
+}
+
+static int run_save(struct adm *a, const struct adm_cmd *c)
+{
+	return list_all(a, c->fmt);
+}
+
+/* Reporting --------------------------------------------------------------- */
+
+/* The director's text, each line as it sent it. */
+static void print_text(const char *text)
+{
+	size_t n = strlen(text);
+
+	fputs(text, stderr);
+	if (n && text[n - 1] != '\n')
+		fputc('\n', stderr);
+}
+
+/* Say once why command @c failed with @r; return the exit status. */
+static int report(struct adm *a, const struct adm_cmd *c, int r, int status)
+{
+	const struct adm_client *cl = &a->client;
+
+	if (cl->io_err) {
+		fprintf(stderr, "%s: talking to the director at %s: %s\n",
+			a->name, cl->path, strerror(cl->io_err));
+	} else if (c->type == ADM_CMD_RELOAD) {
+		if (cl->text)
+			print_text(cl->text);
+		else
+			fprintf(stderr, "%s: reload failed: %s\n", a->name,
+				strerror(-r));
+	} else {
+		fprintf(stderr, "%s\n", adm_strerror(c->type, -r));
+		if (cl->text)
+			print_text(cl->text);
+	}
+	return status;
+}
+
+/* ipvsadm's fail() and popt messages, and tryhelp_exit(). */
+static int report_parse(struct adm *a, const struct adm_error *err)
+{
+	if (err->tryhelp)
+		fprintf(stderr, "Try `%s -h' or '%s --help' for more "
+			"information.\n", a->prog, a->prog);
+	else
+		fprintf(stderr, "%s\n", err->msg);
+	return err->status;
+}
+
+static int connect_director(struct adm *a, const struct adm_cmd *c)
+{
+	const char *path = adm_socket_path(c->socket);
+	int r = adm_client_connect(&a->client, path);
+
+	if (!r)
+		return 0;
+	fprintf(stderr, "%s: cannot connect to the director at %s: %s%s\n",
+		a->name, path, strerror(-r),
+		r == -ENOENT || r == -ECONNREFUSED ?
+		" (is nflvs-director running?)" :
+		r == -EACCES ? " (you must be root)" : "");
+	return 2;
+}
+
+/*
+ * Run a parsed command.  Returns the exit status; with @stop set when the
+ * run must end there (-h or -v inside -R end it, as in ipvsadm).
+ */
+static int execute(struct adm *a, const struct adm_cmd *c, bool *stop)
+{
+	size_t i;
+	int r;
+
+	if (c->type == ADM_CMD_HELP || c->type == ADM_CMD_VERSION) {
+		if (c->type == ADM_CMD_HELP)
+			adm_format_usage(stdout, a->prog);
+		else
+			adm_format_version(stdout);
+		*stop = true;
+		return 0;
+	}
+	for (i = 0; i < NCOMMANDS; i++)
+		if (commands[i].type == c->type)
+			break;
+	if (i == NCOMMANDS)
+		return 255;
+	if (commands[i].director && a->client.fd < 0) {
+		r = connect_director(a, c);
+		if (r)
+			return r;
+	}
+	r = commands[i].run(a, c);
+	if (r < 0)
+		return report(a, c, r, commands[i].fail_status);
+	return r;
+}
+
+/* -R ---------------------------------------------------------------------- */
+
+/*
+ * Each line of stdin as a command line.  ipvsadm goes on after a command
+ * the kernel refused and exits with the last line's status; nflvsadm stops
+ * at the first line that fails, says which, and exits with its status.
+ */
+static int run_restore(struct adm *a, const struct adm_cmd *c)
+{
+	struct adm_error err;
+	struct adm_cmd line_cmd;
+	char *line = NULL, **argv;
+	size_t cap = 0;
+	bool stop = false;
+	int argc, status = 0, lineno = 0;
+
+	while (!status && !stop && getline(&line, &cap, stdin) >= 0) {
+		lineno++;
+		argc = adm_split_line(line, a->prog, &argv);
+		if (argc < 0) {
+			status = report(a, c, argc, 255);
+			break;
+		}
+		if (argc > 1) {
+			if (adm_parse(argc, argv, &a->lookup, ADM_PARSE_RESTORE,
+				      &line_cmd, &err))
+				status = report_parse(a, &err);
+			else
+				status = execute(a, &line_cmd, &stop);
+		}
+		adm_argv_free(argv);
+		if (status)
+			fprintf(stderr, "%s: -R: stopped at line %d\n",
+				a->name, lineno);
+	}
+	free(line);
+	return status;
+}
+
+int main(int argc, char *argv[])
+{
+	struct adm a = { .prog = argc > 0 ? argv[0] : "nflvsadm",
+			 .client = { .fd = -1 } };
+	const char *slash = strrchr(a.prog, '/');
+	struct adm_error err;
+	struct adm_cmd cmd;
+	bool stop = false;
+	int status;
+
+	a.name = slash ? slash + 1 : a.prog;
+	a.res = adm_resolver_new(NAMES_BUDGET_MS);
+	if (a.res) {
+		adm_resolver_lookup(a.res, &a.lookup);
+		adm_resolver_names(a.res, &a.names);
+	}
+	if (adm_parse(argc, argv, &a.lookup, 0, &cmd, &err))
+		status = report_parse(&a, &err);
+	else
+		status = execute(&a, &cmd, &stop);
+	adm_client_close(&a.client);
+	adm_resolver_free(a.res);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "%s: writing the output: %s\n", a.name,
+			strerror(errno));
+		status = status ?: 1;
+	}
+	return status;
+}
