@@ -21,7 +21,8 @@ PKGS    := libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libconfig \
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icommon -Idirector -Ihealthcheck
+VERSION := 0.1
+CPPFLAGS += -D_GNU_SOURCE -DNFLVS_VERSION='"$(VERSION)"' -Iinclude -Icommon -Idirector -Ihealthcheck
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -fno-strict-aliasing -pthread -MMD -MP $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -pthread -lrt

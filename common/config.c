@@ -891,6 +891,15 @@ static bool user_ok(const char *s)
 	return printable(s);	/* "" = do not change user */
 }
 
+/* Where the Prometheus endpoint listens: "" (off) or address:port. */
+static bool metrics_ok(const char *s)
+{
+	struct nflvs_addr a;
+	uint16_t port;
+
+	return !*s || (addr_port_parse(s, &a, &port) == 0 && port);
+}
+
 /* It goes into a request line: no spaces, no CR LF smuggling. */
 static bool http_path_ok(const char *s)
 {
@@ -939,6 +948,13 @@ static const struct key director_keys[] = {
 	{ KEY("user", key_strbuf), FIELD(struct cfg_director, user),
 	  .ok = user_ok, .what = "invalid user name",
 	  .hint = "(expected no spaces, shorter than 64 bytes)" },
+	{ KEY("control_group", key_strbuf),
+	  FIELD(struct cfg_director, control_group),
+	  .ok = user_ok, .what = "invalid group name",
+	  .hint = "(expected no spaces, shorter than 64 bytes)" },
+	{ KEY("metrics", key_strbuf), FIELD(struct cfg_director, metrics),
+	  .ok = metrics_ok, .what = "invalid metrics address",
+	  .hint = "(expected ADDRESS:PORT, [IPv6]:PORT, or \"\" for off)" },
 	{ NULL }
 };
 

@@ -135,6 +135,8 @@ struct cfg_director {
 	bool syslog;			/* default false: log to stderr */
 	char log_level[16];		/* "error" .. "debug", default "info" */
 	char user[CFG_NAME_MAX];	/* health checker's user, "" = stay */
+	char control_group[CFG_NAME_MAX];/* may use the control socket too */
+	char metrics[CFG_NAME_MAX];	/* Prometheus "addr:port", "" = off */
 };
 
 struct nflvs_config {

@@ -29,6 +29,7 @@
 #include "persist.h"
 #include "ruleset.h"
 #include "scheduler.h"
+#include "stats.h"
 
 struct dest_mod {
 	struct dest *dst;
@@ -678,6 +679,7 @@ static void reap_service(struct director *d, struct service *svc)
 			continue;
 		}
 		svc->draining[i] = svc->draining[--svc->ndraining];
+		stats_dest_gone(svc, dst);
 		dest_free(d, dst);
 	}
 	pthread_mutex_unlock(&svc->lock);

@@ -149,6 +149,40 @@ unsigned int ctrack_overdue(struct ctrack *t, uint64_t now,
 	return n;
 }
 
+void ctrack_foreach(const struct ctrack *t, ctrack_each_fn fn, void *ctx)
+{
+	const struct ct_entry *e;
+	uint32_t i;
+
+	for (i = 0; i < t->nbucket; i++)
+		for (e = t->bucket[i]; e; e = e->next)
+			fn(ctx, &e->ev, e->mark, e->expires);
+}
+
+const char *ctrack_state_name(uint8_t l4proto, uint8_t state)
+{
+	static const char *const tcp[] = {
+		[TCP_CONNTRACK_NONE] = "NONE",
+		[TCP_CONNTRACK_SYN_SENT] = "SYN_SENT",
+		[TCP_CONNTRACK_SYN_RECV] = "SYN_RECV",
+		[TCP_CONNTRACK_ESTABLISHED] = "ESTABLISHED",
+		[TCP_CONNTRACK_FIN_WAIT] = "FIN_WAIT",
+		[TCP_CONNTRACK_CLOSE_WAIT] = "CLOSE_WAIT",
+		[TCP_CONNTRACK_LAST_ACK] = "LAST_ACK",
+		[TCP_CONNTRACK_TIME_WAIT] = "TIME_WAIT",
+		[TCP_CONNTRACK_CLOSE] = "CLOSE",
+		[TCP_CONNTRACK_SYN_SENT2] = "SYN_SENT",
+	};
+
+	if (l4proto == IPPROTO_UDP)
+		return "UDP";
+	if (l4proto == IPPROTO_SCTP)
+		return state == SCTP_CONNTRACK_ESTABLISHED ? "ESTABLISHED" : "SCTP";
+	if (state < sizeof(tcp) / sizeof(tcp[0]) && tcp[state])
+		return tcp[state];
+	return "NONE";
+}
+
 /* Entries a resync did not see are gone. */
 static void ctrack_sweep(struct ctrack *t)
 {

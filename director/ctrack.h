@@ -82,6 +82,13 @@ void ctrack_fini(struct ctrack *t);
 unsigned int ctrack_overdue(struct ctrack *t, uint64_t now_ns,
 			    struct ct_event *out, unsigned int max);
 
+/* Every tracked connection, with when conntrack may expire it (ns). */
+typedef void (*ctrack_each_fn)(void *ctx, const struct ct_event *ev,
+			       uint32_t mark, uint64_t expires);
+void ctrack_foreach(const struct ctrack *t, ctrack_each_fn fn, void *ctx);
+/* "ESTABLISHED", "FIN_WAIT", ... as ipvsadm -Lc prints; "UDP" for UDP */
+const char *ctrack_state_name(uint8_t l4proto, uint8_t state);
+
 /* The kernel part: subscribe to events, filtered in the kernel by mark. */
 int ctrack_open(struct ctrack *t);
 int ctrack_fd(const struct ctrack *t);

@@ -21,6 +21,7 @@
 #include "persist.h"
 #include "ruleset.h"
 #include "scheduler.h"
+#include "stats.h"
 
 static uint64_t mono_ns(void)
 {
@@ -287,6 +288,8 @@ int director_init(struct director *d, struct nflvs_config *cfg)
 	int ret;
 
 	memset(d, 0, sizeof(*d));
+	d->control.lfd = -1;
+	d->metrics.lfd = -1;
 	pthread_rwlock_init(&d->lock, NULL);
 	d->cfg.director = *c;
 	/* IPVS's defaults: ESTABLISHED 900 s, FIN_WAIT 120 s, UDP 300 s */
@@ -530,8 +533,10 @@ void director_tick(struct director *d)
 	pthread_rwlock_unlock(&d->lock);
 	if (second && ctrack_expire(&d->ct) < 0)
 		log_warn("conntrack: looking up expired connections failed");
-	if (second)
+	if (second) {
+		stats_refresh(d, d->ticks % (10 * STATS_PERIOD_S) == 0);
 		director_reap(d);
+	}
 }
 
 /* ---- per packet --------------------------------------------------------- */

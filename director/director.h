@@ -7,8 +7,10 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "control.h"
 #include "ctrack.h"
 #include "mark.h"
+#include "metrics.h"
 #include "queue.h"
 #include "ruleset.h"
 #include "service.h"
@@ -50,6 +52,8 @@ struct director {
 	unsigned int ticks;
 	uint64_t health_gen;	/* header.health_generation last applied */
 	struct rs_timeouts timeouts;	/* ipvsadm --set */
+	struct control control;
+	struct metrics metrics;
 
 	bool native_queue;
 	bool ruleset_applied;

@@ -115,19 +115,24 @@ static void reload(struct director *d)
 /* Returns when SIGTERM or SIGINT arrives. */
 static void run(struct director *d, int sfd, int tfd)
 {
-	struct pollfd p[3] = {
+	struct pollfd p[3 + CONTROL_CLIENTS + 1 + METRICS_CLIENTS + 1] = {
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = tfd, .events = POLLIN },
 		{ .fd = director_ct_fd(d), .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
 	uint64_t ticks, n = 0;
+	int nc, nm;
 
 	for (;;) {
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+		nc = control_pollfds(d, p + 3, CONTROL_CLIENTS + 1);
+		nm = metrics_pollfds(d, p + 3 + nc, METRICS_CLIENTS + 1);
+		if (poll(p, 3 + nc + nm, -1) < 0 && errno != EINTR)
 			return;
 		if (p[2].revents)
 			director_ct_read(d);
+		control_handle(d, p + 3, nc);
+		metrics_handle(d, p + 3 + nc, nm);
 		if (p[1].revents && read(tfd, &ticks, sizeof(ticks)) > 0) {
 			health_poll(d);
 			if ((n += ticks) >= TICKS_PER_WORK) {
@@ -151,7 +156,7 @@ int main(int argc, char **argv)
 	const char *path = DEFAULT_CONFIG;
 	struct nflvs_config cfg;
 	struct director d;
-	int opt, test = 0, verbose = 0, sfd, tfd, ret = 1, level;
+	int opt, test = 0, verbose = 0, sfd, tfd, ret, level;
 
 	while ((opt = getopt(argc, argv, "f:tvh")) != -1) {
 		switch (opt) {
@@ -193,14 +198,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("starting: config %s", path);
-	if (director_init(&d, &cfg) == 0 && director_start(&d) == 0) {
+	ret = director_init(&d, &cfg);
+	if (!ret)
+		ret = director_start(&d);
+	if (!ret && (ret = control_open(&d)) < 0)
+		log_err("control socket %s: %s", d.cfg.director.control,
+			strerror(-ret));
+	if (!ret && (ret = metrics_open(&d)) < 0)
+		log_err("metrics %s: %s", d.cfg.director.metrics, strerror(-ret));
+	if (!ret) {
 		log_info("started");
 		run(&d, sfd, tfd);
-		ret = 0;
 	}
+	metrics_close(&d);
+	control_close(&d);
 	director_stop(&d);
 	director_free(&d);
 	log_info("stopped");
 	log_close();
-	return ret;
+	return ret ? 1 : 0;
 }

@@ -167,19 +167,27 @@ static void wrr_del_dest(struct service *svc, struct dest *d, int pos)
 	wrr_changed(svc);
 }
 
+/*
+ * The kernel recomputes (and restarts from the head) when a destination is
+ * edited, not when a threshold sets or clears its overload flag: when the
+ * weight is what it was, only the tree learns of the flag.
+ */
 static void wrr_upd_dest(struct service *svc, struct dest *d)
 {
 	struct wrr_data *m = svc->sched_data;
 	unsigned int i = d->sched_pos;
+	bool weight_changed = true;
 
 	if (!m->size) {
 		wrr_rebuild(svc);
 	} else {
+		weight_changed = m->max[i + m->size] != dest_weight(d);
 		wrr_leaf(m, i, d);
 		for (i = (i + m->size) / 2; i >= 1; i /= 2)
 			wrr_pull(m, i);
 	}
-	wrr_changed(svc);
+	if (weight_changed)
+		wrr_changed(svc);
 }
 
 /* The first position >= @from whose fitting weight is >= @cw, or -1. */

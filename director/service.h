@@ -19,6 +19,16 @@ struct persist_table;
 struct sched_ops;
 struct service;
 
+/* Counters as ipvsadm --stats shows them, and their estimated rates. */
+struct stats {
+	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
+};
+
+struct rates {
+	struct stats last;		/* the previous sample */
+	uint64_t cps, inpps, outpps, inbps, outbps;	/* per second, << 10 */
+};
+
 /* dest->flags */
 #define DEST_F_OVERLOAD		0x01	/* over its upper threshold */
 #define DEST_F_DOWN		0x02	/* failed its health check: removed */
@@ -45,6 +55,9 @@ struct dest {
 	uint32_t id;			/* stable id (shm) */
 	int shm_slot;
 	uint64_t conns;			/* connections scheduled to it */
+	struct stats kstats;		/* packets and bytes, nft counters */
+	struct stats zero;		/* what -Z set aside */
+	struct rates rates;
 	int sched_pos;			/* scheduler's private index */
 	uint64_t add_seq;		/* larger = added later = earlier in list */
 	uint32_t cfg_index;		/* position in its service's config */
@@ -86,6 +99,9 @@ struct service {
 	pthread_mutex_t lock;		/* scheduling state and dests */
 	uint64_t conns;
 	uint64_t noavail;		/* no destination available */
+	struct stats gone;		/* of real servers freed since */
+	struct stats zero;		/* what -Z set aside */
+	struct rates rates;
 };
 
 /* Eligible for new connections: weight > 0, not overloaded, not down. */

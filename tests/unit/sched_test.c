@@ -203,3 +203,22 @@ Test(sched, wrr_down_dest_leaves_the_cycle)
 	expect_seq(&f, "2121");
 	fx_fini(&f);
 }
+
+Test(sched, wrr_overload_flip_keeps_the_position)
+{
+	static const int w[] = { 1, 1, 1 };	/* list 3 2 1 */
+	struct fixture f;
+
+	fx_init(&f, "wrr", 3, w);
+	expect_seq(&f, "3");
+	/* a threshold trips on dest 1, as service_conns_changed reports it */
+	f.d[0].flags |= DEST_F_OVERLOAD;
+	service_upd_dest(&f.svc, &f.d[0]);
+	/* IPVS does not restart wrr on overload: on from 3, skipping 1 */
+	expect_seq(&f, "232");
+	/* an edit of the weight does restart from the head (else: 1) */
+	f.d[0].flags = 0;
+	f.d[0].weight = 2;
+	service_upd_dest(&f.svc, &f.d[0]);
+	expect_seq(&f, "3");
+}
