@@ -23,9 +23,13 @@
 
 #define EXEC_VARS	6
 
+/* Without pidfds (kernels before 5.3, valgrind): poll with waitpid. */
+#define EXEC_POLL_NS	5000000ull
+
 struct exec_probe {
 	struct target *t;
 	struct watch w;			/* the child's pidfd */
+	struct timer poll;		/* or this, if there is none */
 	pid_t pid;
 	char var[EXEC_VARS][96];	/* NFLVS_* for the environment */
 	char *vars[EXEC_VARS + 1];
@@ -131,10 +135,18 @@ void check_exec_reap_all(struct checker *c)
 
 /* ---- the probe ------------------------------------------------------------ */
 
+static void exec_finish(struct exec_probe *p, int st)
+{
+	struct probe_result r;
+
+	p->pid = 0;
+	check_exec_eval(st, &r);
+	checker_done(p->t, &r);
+}
+
 static void exec_event(struct watch *w, uint32_t events)
 {
 	struct exec_probe *p = container_of(w, struct exec_probe, w);
-	struct probe_result r;
 	int st, fd = w->fd;
 
 	(void)events;
@@ -142,9 +154,19 @@ static void exec_event(struct watch *w, uint32_t events)
 		return;
 	evloop_watch_del(&p->t->c->loop, w);
 	close(fd);
-	p->pid = 0;
-	check_exec_eval(st, &r);
-	checker_done(p->t, &r);
+	exec_finish(p, st);
+}
+
+static void exec_poll(struct timer *tm)
+{
+	struct exec_probe *p = container_of(tm, struct exec_probe, poll);
+	struct checker *c = p->t->c;
+	int st;
+
+	if (waitpid(p->pid, &st, WNOHANG) > 0)
+		exec_finish(p, st);
+	else
+		evloop_timer_set(&c->loop, tm, evloop_clock() + EXEC_POLL_NS);
 }
 
 static void exec_vars(struct exec_probe *p, const struct target *t)
@@ -184,6 +206,7 @@ static int exec_init(struct target *t)
 	p->t = t;
 	p->w.fd = -1;
 	p->w.fn = exec_event;
+	p->poll.fn = exec_poll;
 	t->probe = p;
 	return 0;
 }
@@ -252,20 +275,23 @@ static void exec_start(struct target *t)
 		checker_done(t, &r);
 		return;
 	}
+	p->pid = pid;
 	fd = pidfd_open_(pid);
-	err = fd < 0 ? errno : -evloop_watch_add(&t->c->loop, &p->w, fd,
-						 EPOLLIN);
+	if (fd < 0) {
+		evloop_timer_set(&t->c->loop, &p->poll,
+				 evloop_clock() + EXEC_POLL_NS);
+		return;
+	}
+	err = evloop_watch_add(&t->c->loop, &p->w, fd, EPOLLIN);
 	if (err) {
 		/* cannot watch it: do not let it run unwatched */
 		kill(-pid, SIGKILL);
 		waitpid(pid, &st, 0);
-		if (fd >= 0)
-			close(fd);
-		probe_fail(&r, "pidfd: %s", strerror(err));
+		close(fd);
+		p->pid = 0;
+		probe_fail(&r, "epoll: %s", strerror(-err));
 		checker_done(t, &r);
-		return;
 	}
-	p->pid = pid;
 }
 
 static void exec_abort(struct target *t)
@@ -276,8 +302,14 @@ static void exec_abort(struct target *t)
 	if (!p->pid)
 		return;
 	kill(-p->pid, SIGKILL);
-	evloop_watch_del(&t->c->loop, &p->w);
-	exec_bury(t->c, p->pid, fd);
+	if (fd >= 0) {
+		evloop_watch_del(&t->c->loop, &p->w);
+		exec_bury(t->c, p->pid, fd);
+	} else {
+		/* no pidfd to wait on: SIGKILL is prompt */
+		evloop_timer_del(&t->c->loop, &p->poll);
+		waitpid(p->pid, NULL, 0);
+	}
 	p->pid = 0;
 }
 

@@ -21,7 +21,7 @@ void check_http_multi_free(struct checker *c);
 
 /* Looks for a substring in a body that arrives in pieces. */
 struct http_match {
-	const char *needle;
+	char *needle;			/* a copy */
 	size_t nlen;
 	char *buf;		/* the end of what came so far */
 	size_t nbuf;

@@ -356,7 +356,7 @@ static int key_cmp(const void *a, const void *b)
 	const struct target *x = *(struct target *const *)a;
 	const struct target *y = *(struct target *const *)b;
 
-	return memcmp(&x->key, &y->key, sizeof(x->key));
+	return targets_key_cmp(&x->key, &y->key);
 }
 
 static int id_cmp(const void *a, const void *b)

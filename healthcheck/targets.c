@@ -31,6 +31,32 @@ bool targets_key_eq(const struct target_key *a, const struct target_key *b)
 	       a->port == b->port;
 }
 
+#define CMP(x, y) do { if ((x) != (y)) return (x) < (y) ? -1 : 1; } while (0)
+
+static int addr_cmp(const struct nflvs_addr *a, const struct nflvs_addr *b)
+{
+	CMP(a->family, b->family);
+	return memcmp(a->b, b->b, addr_len(a));
+}
+
+int targets_key_cmp(const struct target_key *a, const struct target_key *b)
+{
+	int d;
+
+	CMP(a->svc_family, b->svc_family);
+	CMP(a->svc_protocol, b->svc_protocol);
+	CMP(a->svc_port, b->svc_port);
+	CMP(a->fwmark, b->fwmark);
+	d = addr_cmp(&a->vip, &b->vip);
+	if (d)
+		return d;
+	d = addr_cmp(&a->addr, &b->addr);
+	if (d)
+		return d;
+	CMP(a->port, b->port);
+	return 0;
+}
+
 static bool svc_matches(const struct cfg_service *s,
 			const struct target_key *k)
 {

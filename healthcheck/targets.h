@@ -60,6 +60,8 @@ const struct cfg_check *targets_find_check(const struct nflvs_config *cfg,
 					   uint32_t rs_index);
 
 bool targets_key_eq(const struct target_key *a, const struct target_key *b);
+/* A total order of keys (field by field, never padding), for sorting. */
+int targets_key_cmp(const struct target_key *a, const struct target_key *b);
 
 /*
  * "real server 10.0.2.11:8080 of service web (TCP 10.0.1.100:80)", as the

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "hc_fixture.h"
 
@@ -250,5 +251,71 @@ Test(hc_checker, reload_keeps_state_and_applies_new_checks)
 	checker_reload(&c, &cfg);
 	cr_expect_eq(c.nt, 0);
 	cr_expect_eq(health("127.0.0.1", port).state, NFLVS_RS_UNKNOWN);
+	close(fd);
+}
+
+/* A child that answers every connection with one fixed HTTP response. */
+static pid_t http_server(int fd, const char *status, const char *body)
+{
+	char resp[256];
+	pid_t pid;
+	int n;
+
+	n = snprintf(resp, sizeof(resp),
+		     "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		     status, strlen(body), body);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid)
+		return pid;
+	for (;;) {
+		char req[1024];
+		int s = accept(fd, NULL, NULL);
+
+		if (s < 0)
+			continue;
+		if (read(s, req, sizeof(req)) > 0 && write(s, resp, n) < 0)
+			_exit(1);
+		close(s);
+	}
+}
+
+Test(hc_checker, http_through_the_loop_and_a_reload)
+{
+	struct nflvs_config cfg;
+	char conf[512];
+	hc_record_t h;
+	uint16_t port;
+	int fd = listen_any(&port);
+	pid_t srv = http_server(fd, "200 OK", "all is ok\n");
+	uint64_t before;
+
+	snprintf(conf, sizeof(conf),
+		 "services = ( { vip = \"10.0.1.100\"; port = 80;\n"
+		 "  check = { type = \"http\"; path = \"/health\"; expect = \"is ok\";\n"
+		 "            interval = 0.05; rise = 1; fall = 1; };\n"
+		 "  real_servers = ( { address = \"127.0.0.1\"; port = %u; } ); } );\n",
+		 port);
+	start(conf);
+	cr_assert(fix_run_until(&c, 5000, STATE_IS("127.0.0.1", port, NFLVS_RS_UP)),
+		  "%s", health("127.0.0.1", port).last_error);
+
+	/* the running probe outlives the config it was made from */
+	fix_config(&f, &cfg);
+	checker_reload(&c, &cfg);
+	before = health("127.0.0.1", port).checks_ok;
+	cr_assert(fix_run_until(&c, 5000,
+				health("127.0.0.1", port).checks_ok >= before + 3));
+	h = health("127.0.0.1", port);
+	cr_expect_eq(h.state, NFLVS_RS_UP);
+	cr_expect_eq(h.checks_failed, 0, "%s", h.last_error);
+
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	srv = http_server(fd, "503 Service Unavailable", "");
+	cr_assert(fix_run_until(&c, 5000, STATE_IS("127.0.0.1", port, NFLVS_RS_DOWN)));
+	cr_expect_str_eq(health("127.0.0.1", port).last_error, "HTTP 503");
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
 	close(fd);
 }
