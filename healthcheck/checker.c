@@ -331,7 +331,10 @@ static void checker_clear_unchecked(struct checker *c,
 static bool target_carry(struct target *t, const struct target_desc *d,
 			 bool new_segment)
 {
-	bool same = t->ops && checker_check_same(t->check, d->check);
+	/* what a probe was built from: the check, the addresses, the name */
+	bool same = t->ops && checker_check_same(t->check, d->check) &&
+		    targets_key_eq(&t->key, &d->key) &&
+		    !strcmp(t->svc_name, d->svc_name);
 
 	target_describe(t, d);
 	if (!same) {

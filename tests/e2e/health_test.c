@@ -410,3 +410,52 @@ Test(health, config_test_option)
 			     "{ build/nflvs-healthcheck -t -f %s 2>&1; }", lab.conf), 0);
 	cr_expect(strstr(out, "configuration OK"), "%s", out);
 }
+
+static unsigned int uid_of(pid_t pid)
+{
+	char out[64];
+
+	if (lab_cap(&lab, out, sizeof(out), "awk '/^Uid:/ { print $2 }' /proc/%d/status",
+		    (int)pid) != 0)
+		return ~0u;
+	return (unsigned int)strtoul(out, NULL, 10);
+}
+
+Test(health, drops_to_director_user_after_attaching)
+{
+	pid_t pid;
+
+	lab_write_conf(&lab, SVC_HEAD("{ type = \"tcp\"; " FAST " }") RS3);
+	/* lab_write_conf writes the director group: add the user to it */
+	cr_assert_eq(lab_sh(&lab, "sed -i 's/^  table = \"nflvs\";/&\\n  user = \"nobody\";/' %s",
+			    lab.conf), 0);
+	cr_assert_eq(lab_director_start(&lab), 0);
+	pid = lab_checker_start(&lab, NULL);
+	cr_assert_gt(pid, 0);
+	expect_state("10.0.2.11", NFLVS_RS_UP, 5000, NULL);
+	cr_expect(strstr(lab_log(&lab, "checker"), "running as user nobody"), "%s",
+		  lab_log(&lab, "checker"));
+	cr_expect_eq(uid_of(pid), 65534u);
+	/* it cannot open a new root-owned segment: it says so and exits */
+	cr_assert_eq(lab_director_stop(&lab, SIGTERM), 0);
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_expect_eq(lab_wait_exit(&lab, pid, 5000), 1, "%s", lab_log(&lab, "checker"));
+	cr_expect(strstr(lab_log(&lab, "checker"), "restarts the checker as root"),
+		  "%s", lab_log(&lab, "checker"));
+}
+
+Test(health, sigterm_exits_zero_and_clears_checker_pid)
+{
+	struct shm_map m;
+	char err[128];
+	pid_t pid;
+
+	start_both(SVC_HEAD("{ type = \"tcp\"; " FAST " }") RS3);
+	pid = lab_pid(&lab, "checker");
+	expect_state("10.0.2.11", NFLVS_RS_UP, 5000, NULL);
+	cr_assert_eq(shm_attach(&m, lab.shm, false, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(m.hdr->checker_pid, (uint32_t)pid);
+	cr_expect_eq(lab_stop(&lab, pid, SIGTERM, 3000), 0);
+	cr_expect_eq(m.hdr->checker_pid, 0);
+	shm_close(&m);
+}
