@@ -209,6 +209,18 @@ static void put(const char *name, const char *text, int mode)
 	chmod(path, mode);
 }
 
+static int wait_weight(const char *addr, int weight, int ms, lab_health_t *h)
+{
+	long end = now_ms() + ms;
+
+	do {
+		if (lab_health(&lab, addr, 8080, h) == 0 && h->weight == weight)
+			return 0;
+		usleep(5000);
+	} while (now_ms() < end);
+	return -1;
+}
+
 Test(health, exec_exit_code_sets_the_weight)
 {
 	char script[512], conf[1024], out[256];
@@ -231,15 +243,8 @@ Test(health, exec_exit_code_sets_the_weight)
 	cr_expect_str_eq(out, "10.0.2.11 8080 " LAB_VIP4 " 80\n");
 
 	put("code", "12\n", 0644);
-	cr_assert_eq(lab_wait_sh(&lab, 3000, "true"), 0);
-	{
-		long end = now_ms() + 3000;
-
-		do {
-			lab_health(&lab, "10.0.2.11", 8080, &h);
-		} while (h.weight != 10 && now_ms() < end && !usleep(5000));
-	}
-	cr_expect_eq(h.weight, 10, "exit 12 = weight 10");
+	cr_expect_eq(wait_weight("10.0.2.11", 10, 3000, &h), 0,
+		     "exit 12 = weight 10, got %d", h.weight);
 	cr_expect_eq(h.state, NFLVS_RS_UP);
 
 	put("code", "1\n", 0644);
