@@ -169,7 +169,8 @@ Test(health, https_verifies_certificates_unless_told_not_to)
 	start_both(SVC_HEAD("{ type = \"https\"; " FAST " }")
 		   "  real_servers = (\n"
 		   "    { address = \"10.0.2.11\"; port = 8443; },\n"
-		   "    { address = \"10.0.2.12\"; port = 8443; check = { verify_tls = false; }; },\n"
+		   "    { address = \"10.0.2.12\"; port = 8443;\n"
+		   "      check = { verify_tls = false; host = \"nflvs-test\"; }; },\n"
 		   "    { address = \"10.0.2.13\"; port = 8080; check = { verify_tls = false; }; } ); } );\n");
 	cr_assert_eq(lab_wait_health(&lab, "10.0.2.11", 8443, NFLVS_RS_DOWN, 5000, &h), 0,
 		     "%s\n%s", h.last_error, lab_log(&lab, "checker"));
@@ -180,6 +181,31 @@ Test(health, https_verifies_certificates_unless_told_not_to)
 	/* https to a plain HTTP port */
 	expect_state("10.0.2.13", NFLVS_RS_DOWN, 5000, &h);
 	cr_expect(!strncmp(h.last_error, "TLS: ", 5), "%s", h.last_error);
+}
+
+Test(health, ipv6_and_a_host_name)
+{
+	lab_health_t h;
+
+	lab_write_conf(&lab,
+		"services = ( { vip = \"" LAB_VIP6 "\"; port = 80; scheduler = \"rr\";\n"
+		"  check = { type = \"http\"; " FAST " };\n"
+		"  real_servers = (\n"
+		"    { address = \"fd00:2::11\"; port = 8080; },\n"
+		"    { address = \"fd00:2::12\"; port = 8080;\n"
+		"      check = { host = \"www.example.org\"; expect = \"rs2\"; }; },\n"
+		"    { address = \"fd00:2::13\"; port = 8080; check = { type = \"tcp\"; }; } ); } );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_gt(lab_checker_start(&lab, NULL), 0);
+	cr_assert_eq(lab_wait_health(&lab, "fd00:2::11", 8080, NFLVS_RS_UP, 5000, &h), 0,
+		     "%s", h.last_error);
+	cr_assert_eq(lab_wait_health(&lab, "fd00:2::12", 8080, NFLVS_RS_UP, 5000, &h), 0,
+		     "%s", h.last_error);
+	cr_assert_eq(lab_wait_health(&lab, "fd00:2::13", 8080, NFLVS_RS_UP, 5000, &h), 0,
+		     "%s", h.last_error);
+	kill_rs("rs1");
+	cr_assert_eq(lab_wait_health(&lab, "fd00:2::11", 8080, NFLVS_RS_DOWN, 2000, &h), 0);
+	cr_expect_str_eq(h.last_error, "connect: Connection refused");
 }
 
 Test(health, tcp_up_down_up)
