@@ -465,3 +465,104 @@ int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
 	shm_close(&m);
 	return ret;
 }
+
+/* ---- the health checker --------------------------------------------------- */
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "shm.h"
+
+#define CHECKER "build/nflvs-healthcheck"
+
+pid_t lab_checker_start(struct lab *l, const char *args)
+{
+	long deadline = now_ms() + 10000;
+	size_t seen = strlen(lab_log(l, "checker"));
+	pid_t pid;
+
+	pid = lab_spawn(l, "dir", "checker", "exec " CHECKER " -v -f %s %s",
+			l->conf, args ? args : "");
+	if (pid < 0)
+		return -1;
+	while (now_ms() < deadline) {
+		const char *log = lab_log(l, "checker");
+
+		if (strlen(log) > seen && strstr(log + seen, ": started"))
+			return pid;
+		if (lab_wait_exit(l, pid, 10) >= 0)
+			break;
+	}
+	cr_log_error("checker did not start:\n%s", lab_log(l, "checker"));
+	return -1;
+}
+
+int lab_health(struct lab *l, const char *addr, int port, lab_health_t *h)
+{
+	struct nflvs_addr a;
+	struct shm_map m;
+	char err[128];
+	uint32_t i;
+	int ret = -1;
+
+	if (addr_parse(addr, &a) < 0 ||
+	    shm_attach(&m, l->shm, false, err, sizeof(err)) < 0)
+		return -1;
+	for (i = 0; i < m.hdr->max_rs && ret < 0; i++) {
+		struct nflvs_shm_rs *r = &m.rs[i], snap;
+
+		if (!__atomic_load_n(&r->id, __ATOMIC_RELAXED) ||
+		    nflvs_seq_read(&r->seq, &snap.id, &r->id,
+				   offsetof(struct nflvs_shm_rs, hseq) -
+				   offsetof(struct nflvs_shm_rs, id)))
+			continue;
+		if (!snap.id || snap.dir.family != a.family ||
+		    snap.dir.port != port ||
+		    memcmp(snap.dir.addr, a.b, addr_len(&a)))
+			continue;
+		if (nflvs_seq_read(&r->hseq, h, &r->health, sizeof(*h)) == 0)
+			ret = 0;
+	}
+	shm_close(&m);
+	return ret;
+}
+
+int lab_wait_health(struct lab *l, const char *addr, int port,
+		    uint32_t state, int ms, lab_health_t *h)
+{
+	long deadline = now_ms() + ms;
+	lab_health_t tmp;
+
+	if (!h)
+		h = &tmp;
+	memset(h, 0, sizeof(*h));
+	do {
+		if (lab_health(l, addr, port, h) == 0 && h->state == state)
+			return 0;
+		usleep(2000);
+	} while (now_ms() < deadline);
+	return -1;
+}
+
+uint64_t lab_shm_director_start(struct lab *l)
+{
+	struct shm_map m;
+	char err[128];
+	uint64_t t;
+
+	if (shm_attach(&m, l->shm, false, err, sizeof(err)) < 0)
+		return 0;
+	t = m.hdr->director_start;
+	shm_close(&m);
+	return t;
+}
+
+pid_t lab_pid(struct lab *l, const char *name)
+{
+	int i;
+
+	for (i = l->nproc - 1; i >= 0; i--)
+		if (l->proc[i].pid > 0 && !strcmp(l->proc[i].name, name))
+			return l->proc[i].pid;
+	return -1;
+}

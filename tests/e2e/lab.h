@@ -95,6 +95,31 @@ int lab_count(struct lab *l, const char *role, struct lab_tally *t,
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int lab_tally_of(const struct lab_tally *t, const char *name);
 
+
+/* ---- the health checker (tests/e2e/health_test.c) ---------------------- */
+
+#include <stdint.h>
+
+#include <nflvs/shm.h>
+
+/* The health half of a real-server record, as the checker published it. */
+typedef __typeof__(((struct nflvs_shm_rs *)0)->health) lab_health_t;
+
+/* Start build/nflvs-healthcheck in the director's namespace (log
+ * "checker"), with extra @args, and wait until it runs; returns its pid. */
+pid_t lab_checker_start(struct lab *l, const char *args);
+/* Read the health of real server @addr:@port from the lab's segment:
+ * 0, or -1 if there is no segment or no such real server. */
+int lab_health(struct lab *l, const char *addr, int port, lab_health_t *h);
+/* Poll (every 2 ms) until that real server's state is @state; 0 or -1
+ * after @ms.  @h (may be NULL) gets the last health read. */
+int lab_wait_health(struct lab *l, const char *addr, int port,
+		    uint32_t state, int ms, lab_health_t *h);
+/* header.director_start of the segment there now, 0 if none. */
+uint64_t lab_shm_director_start(struct lab *l);
+/* The pid of the newest process spawned as @name that still runs. */
+pid_t lab_pid(struct lab *l, const char *name);
+
 #endif
 
 /* The director's record of real server @addr:@port (its dir half). */
