@@ -439,8 +439,15 @@ void adm_format_service(FILE *f, const struct adm_svc *s, unsigned int fmt,
 	else
 		service_line(f, &s->svc, name, fmt);
 	fputc('\n', f);
+	/*
+	 * The list is newest first (IPVS order), and adding puts each at the
+	 * head: saved oldest first, -R rebuilds the same list.
+	 */
 	for (i = 0; i < s->ndests; i++)
-		dest_line(f, &s->svc, &s->dests[i], name, fmt, n);
+		dest_line(f, &s->svc,
+			  &s->dests[(fmt & ADM_FMT_RULE) && !(fmt & ADM_FMT_SORT) ?
+				   s->ndests - 1 - i : i],
+			  name, fmt, n);
 }
 
 void adm_format_list(FILE *f, const struct nflvs_ctl_info *info,

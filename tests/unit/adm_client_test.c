@@ -217,8 +217,11 @@ static int fk_dest(const struct nflvs_ctl_hdr *h, const uint8_t *buf,
 		return -EEXIST;
 	if (h->type != NFLVS_CTL_ADD_DEST && i < 0)
 		return -ENOENT;
-	if (h->type == NFLVS_CTL_ADD_DEST)
-		f->dest[f->ndest++] = d;
+	if (h->type == NFLVS_CTL_ADD_DEST) {
+		/* at the head, as IPVS and the director add them */
+		memmove(f->dest + 1, f->dest, f->ndest++ * sizeof(f->dest[0]));
+		f->dest[0] = d;
+	}
 	else if (h->type == NFLVS_CTL_EDIT_DEST)
 		f->dest[i] = d;
 	else
@@ -688,10 +691,11 @@ static const char want_ln[] =
 	"UDP  10.0.2.15:53 rr persistent 300\n"
 	"  -> 10.0.2.18:53                 Route   2      0          0         \n";
 
+/* the fake's list is 16 then 17 (newest first): saved oldest first */
 static const char want_save[] =
 	"-A -t 10.0.2.15:80 -s wlc\n"
-	"-a -t 10.0.2.15:80 -r 10.0.2.16:80 -m -w 1\n"
 	"-a -t 10.0.2.15:80 -r 10.0.2.17:80 -m -w 1\n"
+	"-a -t 10.0.2.15:80 -r 10.0.2.16:80 -m -w 1\n"
 	"-A -u 10.0.2.15:53 -s rr -p 300\n"
 	"-a -u 10.0.2.15:53 -r 10.0.2.18:53 -g -w 2\n";
 

@@ -173,35 +173,35 @@ static const char want_tun_info[] =
 
 static const char want_save[] =
 	"-A -t 10.0.2.15:80 -s wlc\n"
-	"-a -t 10.0.2.15:80 -r 10.0.2.16:80 -m -w 1\n"
 	"-a -t 10.0.2.15:80 -r 10.0.2.17:8080 -m -w 2\n"
+	"-a -t 10.0.2.15:80 -r 10.0.2.16:80 -m -w 1\n"
 	"-A -t 10.0.2.20:443 -s sh -p 600 -M 255.255.255.0 -b sh-fallback,sh-port\n"
-	"-a -t 10.0.2.20:443 -r 10.0.3.1:443 -g -w 100\n"
-	"-a -t 10.0.2.20:443 -r 10.0.3.2:443 -i -w 0 --tun-type gue --tun-port 6080 --tun-csum\n"
 	"-a -t 10.0.2.20:443 -r 127.0.0.1:443 -g -w 1\n"
+	"-a -t 10.0.2.20:443 -r 10.0.3.2:443 -i -w 0 --tun-type gue --tun-port 6080 --tun-csum\n"
+	"-a -t 10.0.2.20:443 -r 10.0.3.1:443 -g -w 100\n"
 	"-A -u [2001:db8::53]:53 -s rr -p 300 -M 64 -o\n"
 	"-a -u [2001:db8::53]:53 -r [2001:db8::a]:5353 -m -w 1\n"
 	"-A -f 7 -s wrr\n"
 	"-a -f 7 -r 10.0.4.1:0 -g -w 3\n"
 	"-A -f 8 -6 -s mh -b mh-port\n"
-	"-a -f 8 -6 -r [2001:db8::b]:0 -i -w 1 --tun-type gre --tun-csum\n"
-	"-a -f 8 -6 -r [2001:db8::c]:0 -i -w 1 --tun-type ipip\n";
+	"-a -f 8 -6 -r [2001:db8::c]:0 -i -w 1 --tun-type ipip\n"
+	"-a -f 8 -6 -r [2001:db8::b]:0 -i -w 1 --tun-type gre --tun-csum\n";
 
 static const char want_save_names[] =
 	"-A -t www.example.com:http -s wlc\n"
-	"-a -t www.example.com:http -r a-very-long-real-server-name.example.com:http -m -w 1\n"
 	"-a -t www.example.com:http -r 10.0.2.17:8080 -m -w 2\n"
+	"-a -t www.example.com:http -r a-very-long-real-server-name.example.com:http -m -w 1\n"
 	"-A -t a-long-virtual-service-name.example.org:https -s sh -p 600 -M 255.255.255.0 -b sh-fallback,sh-port\n"
-	"-a -t a-long-virtual-service-name.example.org:https -r 10.0.3.1:https -g -w 100\n"
-	"-a -t a-long-virtual-service-name.example.org:https -r 10.0.3.2:https -i -w 0 --tun-type gue --tun-port 6080 --tun-csum\n"
 	"-a -t a-long-virtual-service-name.example.org:https -r 127.0.0.1:https -g -w 1\n"
+	"-a -t a-long-virtual-service-name.example.org:https -r 10.0.3.2:https -i -w 0 --tun-type gue --tun-port 6080 --tun-csum\n"
+	"-a -t a-long-virtual-service-name.example.org:https -r 10.0.3.1:https -g -w 100\n"
 	"-A -u [ns.example]:domain -s rr -p 300 -M 64 -o\n"
 	"-a -u [ns.example]:domain -r [2001:db8::a]:5353 -m -w 1\n"
 	"-A -f 7 -s wrr\n"
 	"-a -f 7 -r 10.0.4.1:0 -g -w 3\n"
 	"-A -f 8 -6 -s mh -b mh-port\n"
-	"-a -f 8 -6 -r [2001:db8::b]:0 -i -w 1 --tun-type gre --tun-csum\n"
-	"-a -f 8 -6 -r [2001:db8::c]:0 -i -w 1 --tun-type ipip\n";
+	"-a -f 8 -6 -r [2001:db8::c]:0 -i -w 1 --tun-type ipip\n"
+	"-a -f 8 -6 -r [2001:db8::b]:0 -i -w 1 --tun-type gre --tun-csum\n";
 
 static const char want_conns[] =
 	"IPVS connection entries\n"
@@ -691,8 +691,8 @@ Test(adm_format, markers)
 	adm_format_list(f, NULL, &l, ADM_FMT_NUMERIC | ADM_FMT_RULE, NULL);
 	cr_expect_str_eq(out_close(f),
 		"-A -t 10.0.0.1:80 -s rr\n"
-		"-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 5\n"
-		"-a -t 10.0.0.1:80 -r 10.0.1.1:81 -m -w 5\n");
+		"-a -t 10.0.0.1:80 -r 10.0.1.1:81 -m -w 5\n"
+		"-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 5\n");
 }
 
 /* --sort ------------------------------------------------------------------- */
@@ -717,7 +717,8 @@ Test(adm_format, sort_as_ipvsadm)
 	s[3].ndests = 3;
 	adm_list_sort(&l);
 	f = out_open();
-	adm_format_list(f, NULL, &l, ADM_FMT_NUMERIC | ADM_FMT_RULE, NULL);
+	adm_format_list(f, NULL, &l, ADM_FMT_NUMERIC | ADM_FMT_RULE | ADM_FMT_SORT,
+			NULL);
 	cr_expect_str_eq(out_close(f),
 		"-A -t 10.0.0.2:80 -s rr\n"
 		"-a -t 10.0.0.2:80 -r 10.0.1.9:79 -m -w 1\n"

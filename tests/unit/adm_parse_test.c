@@ -807,7 +807,9 @@ Test(adm_parse, save_then_restore_gives_the_same_structs)
 		};
 		memcpy(want.addr, saved[si].svc.addr, 16);
 		expect_same_svc(&cmd.svc, &want);
-		expect_same_dest(&cmd.dest, &saved[si].dests[di++]);
+		/* saved oldest first: the reverse of the (IPVS) list order */
+		expect_same_dest(&cmd.dest,
+				 &saved[si].dests[saved[si].ndests - 1 - di++]);
 	}
 	cr_expect_eq(si, 3);
 	cr_expect_eq(n, 10);

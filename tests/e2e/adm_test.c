@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* nflvsadm against a running director: ipvsadm's commands and listings. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "shm.h"
+
+static struct lab lab;
+
+static void setup(void)
+{
+	lab_init(&lab);
+	cr_assert_eq(lab_nat_topology(&lab, 3), 0, "topology");
+	cr_assert_eq(lab_serve(&lab, "rs1", "--tcp 80"), 0);
+	cr_assert_eq(lab_serve(&lab, "rs2", "--tcp 80"), 0);
+	cr_assert_eq(lab_serve(&lab, "rs3", "--tcp 80"), 0);
+}
+
+static void teardown(void)
+{
+	lab_cleanup(&lab);
+}
+
+TestSuite(adm, .init = setup, .fini = teardown, .timeout = 120);
+
+static char out[16384];
+
+/* nflvsadm ARGS: its exit status, its stdout (and stderr) in out */
+static int adm(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int adm(const char *fmt, ...)
+{
+	char args[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	/* in a shell of its own: lab_cap sends the outer stderr to its log */
+	return lab_cap(&lab, out, sizeof(out),
+		       "sh -c 'build/nflvsadm --socket %s/director.sock %s 2>&1'",
+		       lab.dir, args);
+}
+
+static const char header[] =
+	"IP Virtual Server version 1.2.1 (size=4096)\n"
+	"Prot LocalAddress:Port Scheduler Flags\n"
+	"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n";
+
+Test(adm, build_a_service_and_list_it)
+{
+	struct lab_tally t;
+	char want[1024];
+
+	lab_write_conf(&lab, "");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(adm("-A -t " LAB_VIP4 ":80 -s wrr"), 0, "%s", out);
+	cr_assert_eq(adm("-a -t " LAB_VIP4 ":80 -r 10.0.2.11:80 -m"), 0, "%s", out);
+	cr_assert_eq(adm("-a -t " LAB_VIP4 ":80 -r 10.0.2.12:80 -m -w 1"), 0, "%s", out);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 4"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 2);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 2);
+	/* the counts are inactive: the connections closed */
+	cr_assert_eq(lab_wait_counts(&lab, "10.0.2.11", 80, 0, 2, 3000), 0);
+	cr_assert_eq(adm("-Ln"), 0);
+	snprintf(want, sizeof(want), "%s"
+		 "TCP  10.0.1.100:80 wrr\n"
+		 "  -> 10.0.2.12:80                 Masq    1      0          2         \n"
+		 "  -> 10.0.2.11:80                 Masq    1      0          2         \n",
+		 header);
+	cr_expect_str_eq(out, want);
+	/* --stats: 4 connections, packets both ways (counters read each second) */
+	cr_assert_eq(lab_wait_sh(&lab, 3000, "build/nflvsadm --socket %s/director.sock -Ln --stats | "
+				 "grep -q '^TCP  10.0.1.100:80 *4 '", lab.dir), 0);
+	cr_assert_eq(adm("-Ln --stats"), 0);
+	cr_expect(strstr(out, "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n"), "%s", out);
+	cr_expect_eq(adm("-Lnc"), 0);
+	cr_expect(strstr(out, "IPVS connection entries\n"), "%s", out);
+	cr_expect(strstr(out, "10.0.1.100:80      10.0.2.11:80"), "%s", out);
+}
+
+Test(adm, edit_weight_and_delete)
+{
+	struct lab_tally t;
+
+	lab_write_conf(&lab,
+		"services = ( { vip = \"" LAB_VIP4 "\"; port = 80; scheduler = \"wrr\";\n"
+		"  real_servers = ( { address = \"10.0.2.11\"; port = 80; },\n"
+		"                   { address = \"10.0.2.12\"; port = 80; } ); } );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(adm("-e -t " LAB_VIP4 ":80 -r 10.0.2.11:80 -m -w 3"), 0, "%s", out);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 8"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 6);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 2);
+	cr_assert_eq(adm("-d -t " LAB_VIP4 ":80 -r 10.0.2.11:80"), 0, "%s", out);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 4"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 4);
+	/* ipvsadm's errors and exit codes */
+	cr_expect_eq(adm("-d -t " LAB_VIP4 ":80 -r 10.0.2.11:80"), 255);
+	cr_expect(strstr(out, "No such destination"), "%s", out);
+	cr_expect_eq(adm("-a -t " LAB_VIP4 ":80 -r 10.0.2.12:80 -m"), 255);
+	cr_expect(strstr(out, "Destination already exists"), "%s", out);
+	cr_expect_eq(adm("-a -t 10.9.9.9:80 -r 10.0.2.12:80 -m"), 255);
+	cr_expect(strstr(out, "Service not defined"), "%s", out);
+	cr_expect_eq(adm("-A -t " LAB_VIP4 ":80 -s rr"), 255);
+	cr_expect(strstr(out, "Service already exists"), "%s", out);
+	cr_expect_eq(adm("-A -t " LAB_VIP4 ":81 -s nosuch"), 255);
+	cr_expect(strstr(out, "Scheduler or persistence engine not found"), "%s", out);
+}
+
+Test(adm, save_clear_restore)
+{
+	static char saved[sizeof(out)], listed[sizeof(out)];
+	struct lab_tally t;
+
+	lab_write_conf(&lab,
+		"services = ( { vip = \"" LAB_VIP4 "\"; port = 80; scheduler = \"rr\"; persistence = 60;\n"
+		"  real_servers = ( { address = \"10.0.2.11\"; port = 80; weight = 2; },\n"
+		"                   { address = \"10.0.2.12\"; port = 80; },\n"
+		"                   { address = \"10.0.2.13\"; port = 80; weight = 0; } ); },\n"
+		"  { vip = \"" LAB_VIP6 "\"; port = 53; protocol = \"udp\"; scheduler = \"sh\";\n"
+		"    scheduler_flags = [ \"sh-port\" ];\n"
+		"    real_servers = ( { address = \"fd00:2::11\"; port = 53; } ); } );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(adm("-Ln"), 0);
+	snprintf(listed, sizeof(listed), "%s", out);
+	cr_assert_eq(adm("-S -n"), 0);
+	snprintf(saved, sizeof(saved), "%s", out);
+	cr_expect(strstr(saved, "-A -t 10.0.1.100:80 -s rr -p 60\n"), "%s", saved);
+	cr_assert_eq(adm("-C"), 0);
+	cr_assert_eq(adm("-Ln"), 0);
+	cr_expect_str_eq(out, header, "cleared");
+	lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 1 --timeout-ms 300");
+	cr_expect_eq(t.errors, 1, "no service after -C");
+	cr_assert_eq(lab_sh(&lab, "printf '%%s' '%s' | build/nflvsadm --socket %s/director.sock -R",
+			    saved, lab.dir), 0);
+	cr_assert_eq(adm("-Ln"), 0);
+	cr_expect_str_eq(out, listed, "-S | -R gives back the same listing");
+	cr_assert_eq(adm("-S -n"), 0);
+	cr_expect_str_eq(out, saved);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 2"), 0);
+}
+
+Test(adm, timeouts_zero_reload_and_markers)
+{
+	lab_write_conf(&lab,
+		"services = ( { name = \"web\"; vip = \"" LAB_VIP4 "\"; port = 80; scheduler = \"rr\";\n"
+		"  real_servers = ( { address = \"10.0.2.11\"; port = 80; },\n"
+		"                   { address = \"10.0.2.12\"; port = 80; } ); } );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(adm("-L --timeout"), 0);
+	cr_expect_str_eq(out, "Timeout (tcp tcpfin udp): 900 120 300\n");
+	cr_assert_eq(adm("--set 600 0 200"), 0, "%s", out);
+	cr_assert_eq(adm("-L --timeout"), 0);
+	cr_expect_str_eq(out, "Timeout (tcp tcpfin udp): 600 120 200\n");
+	/* new connections get it: conntrack counts down from 600 */
+	lab_spawn(&lab, "cl", "hold", "exec build/tests/nflvs-testnet hold " LAB_VIP4 " 80");
+	cr_expect_eq(lab_wait_sh(&lab, 5000, "ip netns exec %s conntrack -L -p tcp 2>/dev/null | "
+				 "grep ESTABLISHED | grep -q ' 5[0-9][0-9] ESTABLISHED'",
+				 lab_ns(&lab, "dir")), 0, "no ESTABLISHED entry with a 600 s timeout");
+	/* a server the checker reports down is marked */
+	cr_assert_eq(lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_DOWN, -1, "HTTP 503"), 0);
+	cr_expect_eq(lab_wait_sh(&lab, 3000, "build/nflvsadm --socket %s/director.sock -Ln | "
+				 "grep '10.0.2.12:80' | grep -q 'down: HTTP 503'", lab.dir), 0);
+	cr_assert_eq(adm("-Ln --json"), 0);
+	cr_expect(strstr(out, "\"last_error\""), "%s", out);
+	/* --reload of a bad file: FILE:LINE errors, exit 1, nothing changes */
+	lab_write_conf(&lab, "services = ( { vip = \"10.0.1.999\"; port = 80; } );\n");
+	cr_expect_eq(adm("--reload"), 1);
+	cr_expect(strstr(out, "nflvs.conf:6: vip: invalid IP address \"10.0.1.999\""), "%s", out);
+	cr_assert_eq(adm("-Ln"), 0);
+	cr_expect(strstr(out, "TCP  10.0.1.100:80 rr"), "%s", out);
+}
+
+Test(adm, no_director)
+{
+	lab_write_conf(&lab, "");
+	cr_expect_eq(adm("-Ln"), 2);
+	cr_expect(strstr(out, "is nflvs-director running?"), "%s", out);
+}
+
+Test(adm, prometheus_metrics)
+{
+	struct lab_tally t;
+
+	cr_assert_eq(lab_sh(&lab, "printf '%%s\\n' 'director = { table = \"nflvs\"; shm = \"%s\";' "
+			    "'control = \"%s/director.sock\"; metrics = \"127.0.0.1:9100\"; };' "
+			    "'services = ( { name = \"web\"; vip = \"" LAB_VIP4 "\"; port = 80; scheduler = \"rr\";' "
+			    "'real_servers = ( { address = \"10.0.2.11\"; port = 80; } ); } );' > %s",
+			    lab.shm, lab.dir, lab.conf), 0);
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 3"), 0);
+	cr_assert_eq(lab_wait_sh(&lab, 3000,
+		"ip netns exec %s bash -c 'exec 3<>/dev/tcp/127.0.0.1/9100; "
+		"printf \"GET /metrics HTTP/1.0\\r\\n\\r\\n\" >&3; cat <&3' > %s/metrics && "
+		"grep -q '^nflvs_real_server_connections_total{service=\"web\",vip=\"10.0.1.100\",port=\"80\",protocol=\"tcp\",fwmark=\"0\",server=\"10.0.2.11\",server_port=\"80\"} 3$' %s/metrics && "
+		"grep -q '^nflvs_real_server_packets_total{.*direction=\"in\"} [1-9]' %s/metrics",
+		lab_ns(&lab, "dir"), lab.dir, lab.dir, lab.dir), 0,
+		"%s", lab_log(&lab, "director"));
+	cr_expect_eq(lab_sh(&lab, "grep -q '^# TYPE nflvs_real_server_up gauge$' %s/metrics", lab.dir), 0);
+}
