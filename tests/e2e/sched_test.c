@@ -269,3 +269,55 @@ Test(sched, one_packet_schedules_every_datagram)
 		lab_ns(&lab, "dir"));
 	cr_expect_eq(atoi(out), 0, "one-packet datagrams left conntrack entries");
 }
+
+/*
+ * wlc steers new connections away from the server holding long-lived
+ * ones: rs1 gets four held connections while rs2 is quiesced; with both at
+ * weight 1 again, new connections all go to rs2 until its overhead
+ * (inactive ones count 1, active 256) catches up.
+ */
+Test(sched, wlc_avoids_the_busy_server)
+{
+	struct lab_tally t;
+	int i;
+
+	lab_write_conf(&lab,
+		"services = ( { vip = \"" LAB_VIP4 "\"; port = 80; scheduler = \"wlc\";\n"
+		"  real_servers = ( { address = \"10.0.2.11\"; port = 80; },\n"
+		"                   { address = \"10.0.2.12\"; port = 80; weight = 0; } ); } );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	for (i = 0; i < 4; i++)
+		hold(i);
+	cr_assert_eq(lab_wait_counts(&lab, "10.0.2.11", 80, 4, -1, 3000), 0);
+	cr_assert_eq(lab_sh(&lab, "build/nflvsadm --socket %s/director.sock -e -t " LAB_VIP4
+			    ":80 -r 10.0.2.12:80 -m -w 1", lab.dir), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 20"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 20, "rs1 holds 4 active: overhead 1024");
+	/* rr, for contrast, would have split them */
+}
+
+/* sh: one client, one server; another client address may differ */
+Test(sched, sh_keeps_a_client_on_one_server)
+{
+	struct lab_tally t;
+	char first[32];
+	int i, moved = 0;
+
+	for (i = 3; i < 11; i++)
+		lab_sh(&lab, "ip -n %s addr add 10.0.1.%d/24 dev eth0", lab_ns(&lab, "cl"), i);
+	lab_write_conf(&lab, SVC("sh", ""));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 12 --src 10.0.1.2"), 0);
+	cr_assert_not_null(single_server(&t), "sh moved one client between servers");
+	snprintf(first, sizeof(first), "%s", t.name[0]);
+	/* other clients hash elsewhere, each staying put too */
+	for (i = 3; i < 11; i++) {
+		char src[32];
+
+		snprintf(src, sizeof(src), "10.0.1.%d", i);
+		cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 3 --src %s", src), 0);
+		cr_assert_not_null(single_server(&t), "%s moved", src);
+		moved += strcmp(t.name[0], first) != 0;
+	}
+	cr_expect_gt(moved, 0, "nine clients all hashed to %s", first);
+}
