@@ -234,3 +234,15 @@ uint64_t shm_generation(const struct shm_map *m)
 {
 	return __atomic_load_n(&m->hdr->generation, __ATOMIC_ACQUIRE);
 }
+
+int shm_set_group(const struct shm_map *m, gid_t gid)
+{
+	int fd = shm_open(m->name, O_RDWR | O_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fchown(fd, (uid_t)-1, gid) < 0 || fchmod(fd, 0660) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}

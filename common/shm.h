@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <nflvs/shm.h>
 #include <nflvs/seqlock.h>
@@ -36,6 +37,12 @@ int shm_create(struct shm_map *m, const char *name, unsigned int max_services,
  */
 int shm_attach(struct shm_map *m, const char *name, bool writable,
 	       char *err, size_t errlen);
+
+/*
+ * Director: give the segment to @gid (mode 0660), so that a checker running
+ * as director.user can attach to it, also after the director restarts.
+ */
+int shm_set_group(const struct shm_map *m, gid_t gid);
 
 /* Unmap; the owner also flags the header CLOSED and unlinks the name. */
 void shm_close(struct shm_map *m);

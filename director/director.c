@@ -5,6 +5,7 @@
  * memory that shows it.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,6 +310,14 @@ int director_init(struct director *d, struct nflvs_config *cfg)
 	}
 	snprintf(d->shm.hdr->config_path, sizeof(d->shm.hdr->config_path),
 		 "%s", cfg->path);
+	if (c->user[0]) {
+		/* the checker runs as this user: let its group write health */
+		struct passwd *pw = getpwnam(c->user);
+
+		if (!pw || shm_set_group(&d->shm, pw->pw_gid) < 0)
+			log_warn("shared memory %s: cannot give it to user %s's group",
+				 c->shm, c->user);
+	}
 	ret = director_apply(d, cfg, err, sizeof(err));
 	if (ret)
 		log_err("%s", err);
