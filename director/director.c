@@ -151,7 +151,9 @@ void director_shm_dest(struct director *d, const struct dest *dst)
 	memcpy(dir.addr, dst->addr.b, sizeof(dir.addr));
 	dir.weight = dst->conf_weight;
 	dir.mark = dst->mark;
-	dir.flags = dst->flags & DEST_F_OVERLOAD ? NFLVS_RS_F_OVERLOAD : 0;
+	dir.flags = (dst->flags & DEST_F_OVERLOAD ? NFLVS_RS_F_OVERLOAD : 0) |
+		    (dst->flags & DEST_F_DOWN ? NFLVS_RS_F_DOWN : 0);
+	dir.eff_weight = dest_weight(dst);
 	dir.u_threshold = dst->u_threshold;
 	dir.l_threshold = dst->l_threshold;
 	dir.config_index = dst->cfg_index;

@@ -121,6 +121,9 @@ void health_apply_dest(struct director *d, struct service *svc,
 		dst->flags = flags;
 		service_upd_dest(svc, dst);
 		health_quorum(svc);
+		/* at once, not at the next tick: tools see when it applied */
+		if (dst->shm_slot >= 0)
+			director_shm_dest(d, dst);
 		pthread_mutex_unlock(&svc->lock);
 	}
 	if (h.health.state != dst->hstate) {

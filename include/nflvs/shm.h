@@ -63,6 +63,7 @@ enum nflvs_shm_state {
 /* dir.flags of a real server */
 #define NFLVS_RS_F_OVERLOAD	0x01	/* over upper_threshold */
 #define NFLVS_RS_F_DRAINING	0x02	/* removed by config, draining */
+#define NFLVS_RS_F_DOWN		0x04	/* not scheduled: the checker says down */
 
 /* dir.flags of a service */
 #define NFLVS_SVC_F_PERSISTENT	0x01
@@ -133,7 +134,9 @@ struct nflvs_shm_rs {
 		uint32_t persistconns;
 		uint32_t pad0;
 		uint64_t conns;		/* connections scheduled */
-		uint64_t pad[4];
+		int32_t eff_weight;	/* what the scheduler uses now */
+		uint32_t pad1;
+		uint64_t pad[3];
 	} dir;
 
 	uint32_t hseq;			/* seqlock of the health half */

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lab.h"
@@ -207,4 +208,86 @@ Test(failover, notify_scripts_run_on_transitions)
 	lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_UP, -1, NULL);
 	cr_expect_eq(lab_wait_sh(&lab, 3000, "grep -qx 'up 10.0.2.12:80 10.0.1.100:80' %s/notified", lab.dir), 0);
 	cr_expect_eq(lab_sh(&lab, "test $(wc -l < %s/notified) -eq 2", lab.dir), 0, "once each");
+}
+
+static long long realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool rs_flag(const char *addr, uint32_t flag)
+{
+	struct nflvs_shm_rs r;
+
+	return lab_rs_record(&lab, addr, 80, &r) == 0 && (r.dir.flags & flag);
+}
+
+/*
+ * With the real checker, under steady load: kill a real server's HTTP
+ * process.  Requests fail only until the director has removed it (which
+ * the test sees in the shared memory); after that none fails and none
+ * goes to it.  Restarted, it rejoins after `rise` checks.
+ */
+Test(failover, under_load_with_the_checker)
+{
+	long long t_kill, t_obs, ms;
+	int after_ok = 0, after_fail = 0, before_fail = 0, to_rs2 = 0, n = 0;
+	char name[32], line[128];
+	struct lab_tally t;
+	FILE *f;
+	pid_t load;
+
+	lab_write_conf(&lab,
+		"services = ( { name = \"web\"; vip = \"" LAB_VIP4 "\"; port = 80; scheduler = \"rr\";\n"
+		"  check = { type = \"http\"; path = \"/\"; interval = 0.2; timeout = 0.15; rise = 2; fall = 2; };\n"
+		"  real_servers = ( { address = \"10.0.2.11\"; port = 80; },\n"
+		"                   { address = \"10.0.2.12\"; port = 80; },\n"
+		"                   { address = \"10.0.2.13\"; port = 80; } ); } );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_gt(lab_checker_start(&lab, NULL), 0);
+	cr_assert_eq(lab_wait_health(&lab, "10.0.2.12", 80, NFLVS_RS_UP, 5000, NULL), 0);
+	load = lab_spawn(&lab, "cl", "load", "exec build/tests/nflvs-testnet count --tcp --http "
+			 LAB_VIP4 " 80 -n 3000 --log --timeout-ms 1000");
+	cr_assert_gt(load, 0);
+	cr_assert_eq(lab_wait_sh(&lab, 5000, "test $(wc -l < %s/load.log) -gt 200", lab.dir), 0);
+	t_kill = realtime_ms();
+	lab_stop(&lab, lab_pid(&lab, "rs2"), SIGKILL, 2000);
+	for (ms = 0; ms < 5000 && !rs_flag("10.0.2.12", NFLVS_RS_F_DOWN); ms += 5)
+		usleep(5000);
+	t_obs = realtime_ms();
+	cr_assert(rs_flag("10.0.2.12", NFLVS_RS_F_DOWN), "never removed");
+	cr_assert_geq(lab_wait_exit(&lab, load, 30000), 0, "load did not finish");
+	f = fopen(strcat(strcpy(line, lab.dir), "/load.log"), "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		long long at;
+
+		if (sscanf(line, "%lld %31s", &at, name) != 2)
+			continue;	/* the tally at the end */
+		n++;
+		if (at >= t_obs && strcmp(name, "-"))
+			after_ok++;
+		else if (at >= t_obs)
+			after_fail++;
+		else if (!strcmp(name, "-"))
+			before_fail++;
+		if (at >= t_kill && !strcmp(name, "rs2"))
+			to_rs2++;
+	}
+	fclose(f);
+	cr_log_info("failover: %d requests, %d failed before removal (%lld ms after the kill), "
+		    "%d after", n, before_fail, t_obs - t_kill, after_fail);
+	cr_expect_eq(after_fail, 0, "requests failed after the removal");
+	cr_expect_gt(after_ok, 100, "the load went on");
+	cr_expect_eq(to_rs2, 0, "a request after the kill was answered by rs2?");
+	/* back: rejoins after rise successful checks */
+	cr_assert_eq(lab_serve(&lab, "rs2", "--tcp 80"), 0);
+	for (ms = 0; ms < 5000 && rs_flag("10.0.2.12", NFLVS_RS_F_DOWN); ms += 20)
+		usleep(20000);
+	cr_assert(!rs_flag("10.0.2.12", NFLVS_RS_F_DOWN), "never came back");
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 6"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 2);
 }

@@ -120,7 +120,6 @@ uint64_t lab_shm_director_start(struct lab *l);
 /* The pid of the newest process spawned as @name that still runs. */
 pid_t lab_pid(struct lab *l, const char *name);
 
-#endif
 
 /* The director's record of real server @addr:@port (its dir half). */
 struct nflvs_shm_rs;
@@ -137,3 +136,5 @@ int lab_rs_persist(struct lab *l, const char *name);
  */
 int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
 		   int weight, const char *error);
+
+#endif

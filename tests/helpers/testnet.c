@@ -47,7 +47,9 @@
  *	sent to (so answers stay right with a VIP on lo, in DR or tunnel mode).
  *
  * count (--tcp|--udp) ADDR PORT -n N [--seq] [--http] [--timeout-ms T]
- *       [--concurrency C] [--src ADDR] [--sport PORT]
+ *       [--concurrency C] [--src ADDR] [--sport PORT] [--log]
+ *     --log: one line per exchange, when it started (CLOCK_REALTIME in ms)
+ *     and who answered: "1764131234567 rs2" or "1764131234567 -" (failed)
  *	N exchanges, each on a new socket (so from a new source port): send
  *	"hello\n" (--http, TCP only: "GET / HTTP/1.1", Connection: close),
  *	read the name answered, close.  At most C (default 1) at a time, so by
@@ -153,6 +155,14 @@ static void signals_setup(void)
 	sigprocmask(SIG_BLOCK, &block, &wait_mask);
 	sigdelset(&wait_mask, SIGTERM);
 	sigdelset(&wait_mask, SIGINT);
+}
+
+static int64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t now_ms(void)
@@ -1127,7 +1137,8 @@ struct client {
 	int64_t end_ms;			/* when to stop; 0: never */
 	uint64_t started, ok, errors;
 	struct err_tally tally;
-	void (*done)(void *ctx, const char *name);	/* name NULL: failed */
+	/* name NULL: failed; started: when it began (now_ms() clock) */
+	void (*done)(void *ctx, const char *name, int64_t started);
 	void *ctx;
 	int epfd;
 	struct slot *slots;
@@ -1233,7 +1244,7 @@ static void client_finish(struct client *cl, struct slot *s, const char *name,
 		tally_add(&cl->tally, err);
 	}
 	if (cl->done)
-		cl->done(cl->ctx, name);
+		cl->done(cl->ctx, name, s->deadline - cl->timeout_ms);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -1442,7 +1453,7 @@ static void client_free(struct client *cl)
 
 enum { OPT_TCP = 256, OPT_UDP, OPT_SEQ, OPT_HTTP, OPT_TIMEOUT, OPT_CONC,
        OPT_SRC, OPT_DURATION, OPT_INTERVAL, OPT_COUNT, OPT_READY, OPT_BYTES,
-       OPT_SECONDS, OPT_SPORT };
+       OPT_SECONDS, OPT_SPORT, OPT_LOG };
 
 /* The options count and load share: 1 taken, 0 not one of them, -1 bad. */
 static int client_option(struct client *cl, int opt, const char *arg)
@@ -1508,17 +1519,22 @@ struct tally_entry {
 
 struct count_result {
 	bool seq;
+	bool log;		/* "REALTIME_MS NAME|-" per exchange */
+	int64_t rt_offset;	/* CLOCK_REALTIME - now_ms() clock, ms */
 	struct tally_entry *v;
 	size_t n, cap;
 };
 
-static void count_done(void *ctx, const char *name)
+static void count_done(void *ctx, const char *name, int64_t started)
 {
 	struct count_result *res = ctx;
 	size_t i;
 
 	if (res->seq)
 		puts(name ? name : "-");
+	if (res->log)
+		printf("%lld %s\n", (long long)(started + res->rt_offset),
+		       name ? name : "-");
 	if (!name)
 		return;
 	for (i = 0; i < res->n; i++) {
@@ -1551,6 +1567,7 @@ static int count_main(int argc, char *argv[])
 		{ "tcp", no_argument, NULL, OPT_TCP },
 		{ "udp", no_argument, NULL, OPT_UDP },
 		{ "seq", no_argument, NULL, OPT_SEQ },
+		{ "log", no_argument, NULL, OPT_LOG },
 		{ "http", no_argument, NULL, OPT_HTTP },
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
 		{ "concurrency", required_argument, NULL, OPT_CONC },
@@ -1579,6 +1596,8 @@ static int count_main(int argc, char *argv[])
 			cl.type = c == OPT_TCP ? SOCK_STREAM : SOCK_DGRAM;
 		else if (c == OPT_SEQ)
 			res.seq = true;
+		else if (c == OPT_LOG)
+			res.log = true;
 		else if (c != 'n' || opt_uint("count", "-n", optarg, 1,
 						UINT32_MAX, &n) < 0)
 			return usage("count");
@@ -1592,6 +1611,7 @@ static int count_main(int argc, char *argv[])
 	cl.limit = n;
 	cl.done = count_done;
 	cl.ctx = &res;
+	res.rt_offset = realtime_ms() - now_ms();
 	signals_setup();
 	if (client_run(&cl) < 0) {
 		perror("count");
@@ -2091,7 +2111,7 @@ static const struct command {
 	const char *synopsis;
 } commands[] = {
 	{ "serve", serve_main, "serve --name NAME [--tcp [ADDR:]PORT]... [--udp [ADDR:]PORT]... [--pidfile F] [--ready-file F]" },
-	{ "count", count_main, "count (--tcp|--udp) ADDR PORT -n N [--seq] [--http] [--timeout-ms T] [--concurrency C] [--src ADDR] [--sport PORT]" },
+	{ "count", count_main, "count (--tcp|--udp) ADDR PORT -n N [--seq] [--http] [--timeout-ms T] [--concurrency C] [--src ADDR] [--sport PORT] [--log]" },
 	{ "hold", hold_main, "hold ADDR PORT [--interval-ms I] [--timeout-ms T] [--count K] [--ready-file F]" },
 	{ "load", load_main, "load ADDR PORT --duration S [--concurrency C] [--http] [--timeout-ms T] [--src ADDR]" },
 	{ "upload", upload_main, "upload ADDR PORT --bytes N [--timeout-ms T]" },
