@@ -497,11 +497,13 @@ Test(sched_lblcr, matches_the_kernel)
 }
 
 /*
- * A set of every server used once in a while, between bursts of count
- * changes long enough to wrap the queue's log: it must catch up by a
- * rebuild, and in between by replaying.
+ * One set of every server: in constant use with a few count changes
+ * between decisions, as with the director's accounting, it keeps a heap
+ * that replays them; then used once in a while, between bursts of changes
+ * long enough to wrap the queue's log, it is scanned, and its heap
+ * rebuilt when it is busy again.
  */
-Test(sched_lblcr, big_set_catches_up_after_the_log_wraps)
+Test(sched_lblcr, big_set_busy_then_idle)
 {
 	struct run *t = malloc(sizeof(*t));
 	unsigned int k, j;
@@ -520,6 +522,23 @@ Test(sched_lblcr, big_set_catches_up_after_the_log_wraps)
 		service_conns_changed(&t->svc, &t->d[k % t->n]);
 	}
 	cr_assert_gt(t->ref.max_set, 100, "set of %d", t->ref.max_set);
+	for (k = 0; k < 20000; k++) {
+		struct dest *d = &t->d[rnd(t) % t->n];
+
+		decide(t, 0, k);
+		/* a connection ends, another is established */
+		if (d->activeconns)
+			d->activeconns--;
+		else if (d->inactconns)
+			d->inactconns--;
+		service_conns_changed(&t->svc, d);
+		d = &t->d[rnd(t) % t->n];
+		if (d->inactconns) {
+			d->inactconns--;
+			d->activeconns++;
+			service_conns_changed(&t->svc, d);
+		}
+	}
 	for (k = 0; k < 60; k++) {
 		unsigned int burst = k % 3 == 0 ? 12000 : rnd(t) % 300;
 		unsigned int first = rnd(t) % (t->n - 4);
