@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Indexed 4-ary heap of destinations, shared by lc, wlc, sed, nq, fo and
- * ovf.  A decision is O(1); a count or weight change is one O(log n)
- * sift.  Entries carry a copy of their key so that sifting compares
- * within the array and touches a destination only to store its index.
+ * ovf, and by lblc and lblcr through sched_wlcq.h.  A decision is O(1); a
+ * count or weight change is one O(log n) sift.  Entries carry a copy of
+ * their key so that sifting compares within the array and touches a
+ * destination, if at all, only to store its index.
  */
 #include <stdlib.h>
 
@@ -33,22 +34,29 @@ static inline void heap_put(struct sched_heap *h, unsigned int i,
 			    const struct sched_heap_ent *x)
 {
 	h->e[i] = *x;
-	x->d->sched_pos = i;
+	if (h->pos)
+		h->pos[x->id] = i;
+	else
+		x->d->sched_pos = i;
 }
 
-static void heap_up(struct sched_heap *h, unsigned int i)
+/*
+ * The sifts place @x, which goes at @i, rather than read it from e[i]: a
+ * caller that has just changed a key in e[i] would otherwise stall on
+ * reading a whole entry over its narrower stores.
+ */
+static void heap_up(struct sched_heap *h, unsigned int i,
+		    const struct sched_heap_ent *x)
 {
-	struct sched_heap_ent x = h->e[i];
-
 	while (i > 0) {
 		unsigned int p = (i - 1) / HEAP_D;
 
-		if (!ent_before(&x, &h->e[p]))
+		if (!ent_before(x, &h->e[p]))
 			break;
 		heap_put(h, i, &h->e[p]);
 		i = p;
 	}
-	heap_put(h, i, &x);
+	heap_put(h, i, x);
 }
 
 static inline unsigned int ent_min(const struct sched_heap *h,
@@ -73,41 +81,59 @@ static inline unsigned int heap_child(const struct sched_heap *h,
 	return m;
 }
 
-static void heap_down(struct sched_heap *h, unsigned int i)
+static void heap_down(struct sched_heap *h, unsigned int i,
+		      const struct sched_heap_ent *x)
 {
-	struct sched_heap_ent x = h->e[i];
 	unsigned int c;
 
 	while (HEAP_D * i + 1 < h->n) {
 		c = heap_child(h, i);
-		if (!ent_before(&h->e[c], &x))
+		if (!ent_before(&h->e[c], x))
 			break;
 		heap_put(h, i, &h->e[c]);
 		i = c;
 	}
-	heap_put(h, i, &x);
+	heap_put(h, i, x);
 }
 
-static void heap_fix(struct sched_heap *h, unsigned int i)
+/* Place @x, which replaces whatever is at @i. */
+static void heap_fix(struct sched_heap *h, unsigned int i,
+		     const struct sched_heap_ent *x)
 {
-	if (i > 0 && ent_before(&h->e[i], &h->e[(i - 1) / HEAP_D]))
-		heap_up(h, i);
+	if (i > 0 && ent_before(x, &h->e[(i - 1) / HEAP_D]))
+		heap_up(h, i, x);
 	else
-		heap_down(h, i);
+		heap_down(h, i, x);
 }
 
-static void heap_remove(struct sched_heap *h, unsigned int i)
+/*
+ * Place @x, the entry at @i with a new key: one way only, since a key
+ * that went down is still before its children, and one that went up
+ * still after its parent.
+ */
+static void heap_move(struct sched_heap *h, unsigned int i,
+		      const struct sched_heap_ent *x)
 {
-	struct dest *d = h->e[i].d;
-
-	if (i != --h->n) {
-		h->e[i] = h->e[h->n];
-		heap_fix(h, i);
-	}
-	d->sched_pos = -1;
+	if (ent_before(x, &h->e[i]))
+		heap_up(h, i, x);
+	else
+		heap_down(h, i, x);
 }
 
-static int heap_reserve(struct sched_heap *h, unsigned int want)
+void sched_heap_remove(struct sched_heap *h, unsigned int i)
+{
+	if (h->pos)
+		h->pos[h->e[i].id] = -1;
+	else
+		h->e[i].d->sched_pos = -1;
+	if (i != --h->n) {
+		struct sched_heap_ent last = h->e[h->n];
+
+		heap_fix(h, i, &last);
+	}
+}
+
+int sched_heap_reserve(struct sched_heap *h, unsigned int want)
 {
 	struct sched_heap_ent *e;
 	unsigned int cap = h->cap;
@@ -133,10 +159,9 @@ void sched_heap_sync(struct service *svc, struct dest *d)
 
 	if (i >= 0) {
 		if (!member) {
-			heap_remove(h, i);
+			sched_heap_remove(h, i);
 		} else if (h->e[i].num != x.num || h->e[i].den != x.den) {
-			h->e[i] = x;
-			heap_fix(h, i);
+			heap_move(h, i, &x);
 		}
 		return;
 	}
@@ -144,10 +169,35 @@ void sched_heap_sync(struct service *svc, struct dest *d)
 	 * Out of memory: @d stays out of the set, as if unavailable, until
 	 * its next change brings it here again.
 	 */
-	if (!member || heap_reserve(h, h->n + 1))
+	if (!member || sched_heap_reserve(h, h->n + 1))
 		return;
-	h->e[h->n] = x;
-	heap_up(h, h->n++);
+	heap_up(h, h->n++, &x);
+}
+
+void sched_heap_set(struct sched_heap *h, const struct sched_heap_ent *x)
+{
+	int i = h->pos[x->id];
+
+	if (i < 0) {
+		if (x->den && h->n < h->cap)
+			heap_up(h, h->n++, x);
+	} else if (!x->den) {
+		sched_heap_remove(h, i);
+	} else {
+		sched_heap_rekey(h, i, x->num, x->den);
+	}
+}
+
+void sched_heap_rekey(struct sched_heap *h, unsigned int i, uint32_t num,
+		      uint32_t den)
+{
+	struct sched_heap_ent x = h->e[i];
+
+	if (x.num == num && x.den == den)
+		return;
+	x.num = num;
+	x.den = den;
+	heap_move(h, i, &x);
 }
 
 void sched_heap_add(struct service *svc, struct dest *d)
@@ -163,7 +213,7 @@ void sched_heap_del(struct service *svc, struct dest *d, int pos)
 
 	(void)pos;
 	if (d->sched_pos >= 0)
-		heap_remove(h, d->sched_pos);
+		sched_heap_remove(h, d->sched_pos);
 }
 
 struct dest *sched_heap_schedule(struct service *svc,
@@ -181,7 +231,7 @@ int sched_heap_attach(struct service *svc, sched_heap_key_fn key)
 	struct sched_heap *h = calloc(1, sizeof(*h));
 	unsigned int i;
 
-	if (!h || heap_reserve(h, svc->ndests)) {
+	if (!h || sched_heap_reserve(h, svc->ndests)) {
 		free(h);
 		return -1;
 	}

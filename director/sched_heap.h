@@ -17,6 +17,12 @@
  * The set is kept in step by the sched_ops callbacks below, which a
  * scheduler plugs in as they are; dest->sched_pos is the index of the
  * destination's entry, -1 when it is not a member.
+ *
+ * A scheduler can also keep heaps of its own (lblc and lblcr do, through
+ * sched_wlcq.h, and lblcr one per destination set): entries are then named
+ * by a small integer id, their index is kept in pos[id] (-1 when out of the
+ * heap), and the owner moves them with sched_heap_set() instead of a key
+ * function.
  */
 
 #include <stdbool.h>
@@ -29,15 +35,22 @@ typedef bool (*sched_heap_key_fn)(const struct dest *d, uint32_t *num,
 				  uint32_t *den);
 
 struct sched_heap_ent {
-	uint64_t seq;		/* dest->add_seq: larger goes first on ties */
+	uint64_t seq;		/* larger goes first on ties: dest->add_seq */
 	uint32_t num, den;
-	struct dest *d;
+	union {
+		struct dest *d;		/* index in d->sched_pos */
+		struct {
+			uint32_t id;	/* index in pos[id] */
+			uint32_t val;	/* the owner's, e.g. a slot number */
+		};
+	};
 };
 
 struct sched_heap {
 	sched_heap_key_fn key;
 	struct sched_heap_ent *e;
 	unsigned int n, cap;
+	int *pos;		/* by id; NULL: by d->sched_pos */
 };
 
 /*
@@ -54,5 +67,20 @@ void sched_heap_del(struct service *svc, struct dest *d, int pos);
 /* The top, or NULL if no destination is a member. */
 struct dest *sched_heap_schedule(struct service *svc,
 				 const struct pkt_info *pi, uint64_t now_ns);
+
+/*
+ * Heaps by id.  Room for @n entries; 0, or -1 without memory (the heap is
+ * left as it was).
+ */
+int sched_heap_reserve(struct sched_heap *h, unsigned int n);
+/*
+ * Entry @x->id to its key: inserted, moved, or removed when x->den is 0.
+ * Inserting needs room: sched_heap_reserve() first.
+ */
+void sched_heap_set(struct sched_heap *h, const struct sched_heap_ent *x);
+/* Entry @i to key @num / @den (den > 0). */
+void sched_heap_rekey(struct sched_heap *h, unsigned int i, uint32_t num,
+		      uint32_t den);
+void sched_heap_remove(struct sched_heap *h, unsigned int i);
 
 #endif

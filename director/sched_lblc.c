@@ -10,8 +10,9 @@
  * (sched_loctab.h) from the gc callback.
  *
  * The kernel scans the list for both the overload test and the wlc pick;
- * here both are O(1) from a queue kept in order by the callbacks
- * (sched_wlcq.h), so a decision is one hash lookup.
+ * here the overload test is O(1) from a count kept by the callbacks and
+ * the pick reads a heap that catches up with the changes since it was last
+ * read (sched_wlcq.h), so a decision is one hash lookup and a few sifts.
  */
 #include <stdlib.h>
 
@@ -44,7 +45,12 @@ static int lblc_init(struct service *svc)
 		free(l);
 		return -1;
 	}
-	wlcq_init(&l->q, svc);
+	if (wlcq_init(&l->q, svc) < 0) {
+		wlcq_free(&l->q);
+		loctab_destroy(&l->tab);
+		free(l);
+		return -1;
+	}
 	svc->sched_data = l;
 	return 0;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The weighted least-connection queue of lblc and lblcr (sched_wlcq.h): an
- * indexed binary heap, so a pick is O(1) and a count or weight change is
- * O(log n), where the kernel scans the whole list on every pick.
+ * The servers' side of lblc and lblcr (sched_wlcq.h): slots with their
+ * keys, the light count, the log of lowered keys, and a sched_heap of the
+ * available slots brought up to date from the log when asked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,108 +16,57 @@ static bool wlcq_light(const struct dest *d)
 }
 
 /*
- * @a goes before @b: lower overhead / weight, or the same and earlier in
- * the list (added later), which is the one the kernel's scan keeps.
- */
-static bool wlcq_before(const struct dest *a, const struct dest *b)
-{
-	uint64_t l = (uint64_t)dest_overhead(a) * (uint32_t)b->weight;
-	uint64_t r = (uint64_t)dest_overhead(b) * (uint32_t)a->weight;
-
-	if (l != r)
-		return l < r;
-	return a->add_seq > b->add_seq;
-}
-
-/*
- * heap[] holds record numbers, not destinations, so that sifting never
- * reads dest->sched_pos: only the entry points (update, del) do, and they
- * check it.
- */
-static bool wlcq_rec_before(const struct wlcq *q, unsigned int a,
-			    unsigned int b)
-{
-	return wlcq_before(q->rec[a].d, q->rec[b].d);
-}
-
-static void wlcq_place(struct wlcq *q, unsigned int i, unsigned int r)
-{
-	q->heap[i] = r;
-	q->rec[r].heap = i;
-}
-
-static void wlcq_sift_up(struct wlcq *q, unsigned int i)
-{
-	unsigned int r = q->heap[i];
-
-	while (i > 0) {
-		unsigned int p = (i - 1) / 2;
-
-		if (!wlcq_rec_before(q, r, q->heap[p]))
-			break;
-		wlcq_place(q, i, q->heap[p]);
-		i = p;
-	}
-	wlcq_place(q, i, r);
-}
-
-static void wlcq_sift_down(struct wlcq *q, unsigned int i)
-{
-	unsigned int r = q->heap[i], c;
-
-	while ((c = 2 * i + 1) < q->nheap) {
-		if (c + 1 < q->nheap &&
-		    wlcq_rec_before(q, q->heap[c + 1], q->heap[c]))
-			c++;
-		if (!wlcq_rec_before(q, q->heap[c], r))
-			break;
-		wlcq_place(q, i, q->heap[c]);
-		i = c;
-	}
-	wlcq_place(q, i, r);
-}
-
-static void wlcq_resift(struct wlcq *q, unsigned int r)
-{
-	wlcq_sift_up(q, q->rec[r].heap);
-	wlcq_sift_down(q, q->rec[r].heap);
-}
-
-static void wlcq_heap_del(struct wlcq *q, unsigned int r)
-{
-	unsigned int i = q->rec[r].heap, last = q->heap[--q->nheap];
-
-	q->rec[r].heap = -1;
-	if (i == q->nheap)
-		return;
-	wlcq_place(q, i, last);
-	wlcq_resift(q, last);
-}
-
-/*
- * Out of memory, or a record lost: from now on answer by scanning, as the
- * kernel does.
+ * Out of memory, or a destination in the list without a slot: from now on
+ * answer by scanning, as the kernel does.  The slots stay, for lblcr's
+ * sets.
  */
 static void wlcq_break(struct wlcq *q)
 {
-	free(q->rec);
-	free(q->heap);
-	q->rec = NULL;
-	q->heap = NULL;
-	q->nrec = q->nheap = q->cap = q->nlight = 0;
 	q->broken = true;
 }
 
-/*
- * @d's record, or NULL if dest->sched_pos no longer points to it (another
- * scheduler's done_service, run after our init_service, may reset it).
- */
-static struct wlcq_rec *wlcq_rec_of(const struct wlcq *q, const struct dest *d)
+static void wlcq_log(struct wlcq *q, unsigned int s)
 {
-	if (d->sched_pos < 0 || (unsigned int)d->sched_pos >= q->nrec ||
-	    q->rec[d->sched_pos].d != d)
-		return NULL;
-	return &q->rec[d->sched_pos];
+	q->log[q->logseq++ & (WLCQ_LOG_SIZE - 1)] = s;
+}
+
+/* Slot @s's heap entry to its real key: in, moved or out. */
+static void wlcq_sync_slot(struct wlcq *q, unsigned int s)
+{
+	const struct wlcq_rec *r = &q->rec[s];
+	struct sched_heap_ent x = {
+		.num = r->num,
+		.den = r->den,
+		.id = s,
+		.val = s,
+	};
+
+	/* the tie-break is needed only for an entry going in */
+	if (x.den && q->hpos[s] < 0)
+		x.seq = r->d->add_seq;
+	sched_heap_set(&q->heap, &x);
+}
+
+/*
+ * Catch the heap up with the keys lowered since it was last asked, or
+ * rebuild it when that is no more work or the log has wrapped.
+ */
+static void wlcq_sync(struct wlcq *q)
+{
+	uint64_t lag = q->logseq - q->synced;
+	unsigned int s;
+
+	if (lag > WLCQ_LOG_SIZE || lag > q->nrec) {
+		q->heap.n = 0;
+		for (s = 0; s < q->nrec; s++)
+			q->hpos[s] = -1;
+		for (s = 0; s < q->nrec; s++)
+			wlcq_sync_slot(q, s);
+	} else {
+		while (q->synced != q->logseq)
+			wlcq_sync_slot(q, wlcq_logged(q, ++q->synced));
+	}
+	q->synced = q->logseq;
 }
 
 int wlcq_init(struct wlcq *q, const struct service *svc)
@@ -125,6 +74,9 @@ int wlcq_init(struct wlcq *q, const struct service *svc)
 	unsigned int i;
 
 	memset(q, 0, sizeof(*q));
+	q->log = malloc(WLCQ_LOG_SIZE * sizeof(*q->log));
+	if (!q->log)
+		return -1;
 	for (i = 0; i < svc->ndests; i++)
 		wlcq_add(q, svc->dests[i]);
 	return 0;
@@ -133,98 +85,155 @@ int wlcq_init(struct wlcq *q, const struct service *svc)
 void wlcq_free(struct wlcq *q)
 {
 	free(q->rec);
-	free(q->heap);
+	free(q->light);
+	free(q->hpos);
+	free(q->heap.e);
+	free(q->log);
 	memset(q, 0, sizeof(*q));
+}
+
+/* Room for one more slot; -1 without memory. */
+static int wlcq_grow(struct wlcq *q)
+{
+	unsigned int cap = q->cap ? q->cap * 2 : 64;
+	struct wlcq_rec *rec;
+	uint64_t *light;
+	int *hpos;
+
+	if (q->nrec < q->cap)
+		return 0;
+	rec = realloc(q->rec, cap * sizeof(*rec));
+	if (!rec)
+		return -1;
+	q->rec = rec;
+	light = realloc(q->light, cap / 64 * sizeof(*light));
+	if (!light)
+		return -1;
+	memset(light + q->cap / 64, 0, (cap - q->cap) / 64 * sizeof(*light));
+	q->light = light;
+	hpos = realloc(q->hpos, cap * sizeof(*hpos));
+	if (!hpos)
+		return -1;
+	q->hpos = q->heap.pos = hpos;
+	if (sched_heap_reserve(&q->heap, cap))
+		return -1;
+	q->cap = cap;
+	return 0;
+}
+
+static bool wlcq_is_light(const struct wlcq *q, unsigned int s)
+{
+	return q->light[s / 64] >> (s % 64) & 1;
 }
 
 void wlcq_add(struct wlcq *q, struct dest *d)
 {
-	if (q->broken)
-		return;
-	if (q->nrec == q->cap) {
-		unsigned int cap = q->cap ? q->cap * 2 : 16;
-		struct wlcq_rec *rec = realloc(q->rec, cap * sizeof(*rec));
-		unsigned int *heap;
+	unsigned int s = q->nrec;
 
-		if (!rec) {
-			wlcq_break(q);
-			return;
-		}
-		q->rec = rec;
-		heap = realloc(q->heap, cap * sizeof(*heap));
-		if (!heap) {
-			wlcq_break(q);
-			return;
-		}
-		q->heap = heap;
-		q->cap = cap;
+	if (q->nfree) {
+		/* deletions are rare: a search beats keeping a free list */
+		for (s = 0; q->rec[s].d; s++)
+			;
+		q->nfree--;
+	} else if (wlcq_grow(q)) {
+		wlcq_break(q);
+		return;
+	} else {
+		q->nrec++;
 	}
-	q->rec[q->nrec].d = d;
-	q->rec[q->nrec].heap = -1;
-	q->rec[q->nrec].light = false;
-	d->sched_pos = q->nrec++;
+	q->rec[s].d = d;
+	q->rec[s].num = q->rec[s].den = 0;
+	q->hpos[s] = -1;
+	d->sched_pos = s;
 	wlcq_update(q, d);
 }
 
 void wlcq_del(struct wlcq *q, struct dest *d)
 {
-	unsigned int i = d->sched_pos;
+	int s = wlcq_slot(q, d);
 
-	if (q->broken)
+	if (s < 0)
 		return;
-	if (!wlcq_rec_of(q, d)) {
-		wlcq_break(q);
-		return;
-	}
-	if (q->rec[i].heap >= 0)
-		wlcq_heap_del(q, i);
-	if (q->rec[i].light)
+	if (q->hpos[s] >= 0)
+		sched_heap_remove(&q->heap, q->hpos[s]);
+	if (wlcq_is_light(q, s)) {
+		q->light[s / 64] &= ~(1ull << (s % 64));
 		q->nlight--;
-	if (i == --q->nrec)
-		return;
-	/* the last record fills the hole */
-	q->rec[i] = q->rec[q->nrec];
-	q->rec[i].d->sched_pos = i;
-	if (q->rec[i].heap >= 0)
-		q->heap[q->rec[i].heap] = i;
+	}
+	q->rec[s].d = NULL;
+	q->rec[s].num = q->rec[s].den = 0;
+	q->nfree++;
+}
+
+int wlcq_slot(struct wlcq *q, struct dest *d)
+{
+	int s = d->sched_pos;
+
+	if (s >= 0 && (unsigned int)s < q->nrec && q->rec[s].d == d)
+		return s;
+	for (s = 0; (unsigned int)s < q->nrec; s++)
+		if (q->rec[s].d == d) {
+			d->sched_pos = s;
+			return s;
+		}
+	return -1;
 }
 
 void wlcq_update(struct wlcq *q, struct dest *d)
 {
+	int s = wlcq_slot(q, d);
 	struct wlcq_rec *r;
-	bool light, avail;
+	uint32_t num, den;
+	bool light;
 
-	if (q->broken)
-		return;
-	r = wlcq_rec_of(q, d);
-	if (!r) {
+	if (s < 0) {
 		wlcq_break(q);
 		return;
 	}
 	light = wlcq_light(d);
-	if (light != r->light) {
-		r->light = light;
+	if (light != wlcq_is_light(q, s)) {
+		q->light[s / 64] ^= 1ull << (s % 64);
 		if (light)
 			q->nlight++;
 		else
 			q->nlight--;
 	}
-	avail = dest_available(d);
-	if (avail && r->heap < 0) {
-		wlcq_place(q, q->nheap++, r - q->rec);
-		wlcq_sift_up(q, r->heap);
-	} else if (!avail && r->heap >= 0) {
-		wlcq_heap_del(q, r - q->rec);
-	} else if (avail) {
-		wlcq_resift(q, r - q->rec);
-	}
+	r = &q->rec[s];
+	num = dest_overhead(d);
+	den = dest_available(d) ? (uint32_t)d->weight : 0;
+	/* a key that went up waits until it reaches a top: wlcq_top() */
+	if (den && (!r->den ||
+		    (uint64_t)num * r->den < (uint64_t)r->num * den))
+		wlcq_log(q, s);
+	r->num = num;
+	r->den = den;
 }
 
-struct dest *wlcq_min(const struct wlcq *q, const struct service *svc)
+int wlcq_top(const struct wlcq *q, struct sched_heap *h)
 {
+	const struct wlcq_rec *r;
+
+	while (h->n) {
+		r = &q->rec[h->e[0].val];
+		if (h->e[0].num == r->num && h->e[0].den == r->den)
+			return h->e[0].val;
+		if (r->den)
+			sched_heap_rekey(h, 0, r->num, r->den);
+		else
+			sched_heap_remove(h, 0);
+	}
+	return -1;
+}
+
+struct dest *wlcq_min(struct wlcq *q, const struct service *svc)
+{
+	int s;
+
 	if (q->broken)
 		return wlcq_scan_min(svc);
-	return q->nheap ? q->rec[q->heap[0]].d : NULL;
+	wlcq_sync(q);
+	s = wlcq_top(q, &q->heap);
+	return s < 0 ? NULL : q->rec[s].d;
 }
 
 bool wlcq_overloaded(const struct wlcq *q, const struct service *svc,

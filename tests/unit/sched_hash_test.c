@@ -846,6 +846,44 @@ Test(sched_hash, wlcq_matches_the_kernel_scan)
 	fx_fini(&f);
 }
 
+/*
+ * The heap catches up from a log of lowered keys when asked: a few servers
+ * lose their connections, then so many changes elsewhere that the log
+ * wraps before the next question, or not quite.
+ */
+Test(sched_hash, wlcq_catches_up_after_the_log_wraps)
+{
+	static const unsigned int burst[] = { 20000, 300, 2 * WLCQ_LOG_SIZE,
+					      WLCQ_LOG_SIZE - 5, 0, 9000 };
+	unsigned int k, j, first;
+	struct wlcq q;
+	uint64_t s = 99;
+	struct fx f;
+
+	fx_init(&f, "rr", 0, 100, NULL);
+	cr_assert_eq(wlcq_init(&q, &f.svc), 0);
+	for (k = 0; k < 60; k++) {
+		first = prng(&s) % (f.n - 3);
+		for (j = first; j < first + 3; j++) {
+			f.d[j].activeconns = f.d[j].inactconns = 0;
+			wlcq_update(&q, &f.d[j]);
+		}
+		for (j = 0; j < burst[k % 6]; j++) {
+			int i = prng(&s) % f.n;
+
+			if (i >= (int)first && i < (int)first + 3)
+				continue;
+			f.d[i].activeconns = 1 + prng(&s) % 7;
+			f.d[i].inactconns = prng(&s) % 300;
+			wlcq_update(&q, &f.d[i]);
+		}
+		cr_assert_eq(wlcq_min(&q, &f.svc), wlcq_scan_min(&f.svc),
+			     "round %u", k);
+	}
+	wlcq_free(&q);
+	fx_fini(&f);
+}
+
 /* ---- the address table of lblc/lblcr -------------------------------- */
 
 static unsigned int loc_freed;
