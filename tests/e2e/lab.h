@@ -112,3 +112,17 @@ int lab_rs_persist(struct lab *l, const char *name);
  */
 int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
 		   int weight, const char *error);
+
+/*
+ * build/tests/nflvs-decap in @role (see tests/helpers/decap.c): ARGS as
+ * its command line ("--type gre", "encap --type ipip --to ..."), with
+ * --ready-file and --stats-file @name.{ready,stats} in the lab directory
+ * added; output to @name.log.  Returns the pid once it is ready, or -1.
+ */
+pid_t lab_decap(struct lab *l, const char *role, const char *name,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The value of @key ("decapsulated", "bad", "sent", ...) in @name.stats. */
+long long lab_stat(struct lab *l, const char *name, const char *key);
+/* Poll until @key in @name.stats is at least @min; its value, or -1. */
+long long lab_wait_stat(struct lab *l, const char *name, const char *key,
+			long long min, int ms);
