@@ -20,52 +20,25 @@
 
 #include "lab.h"
 
-#define CL4	"10.0.3.1"
-#define CL6	"fd00:3::1"
-#define RS4	"10.0.3.2"
-#define RS6	"fd00:3::2"
+#define CL4	LAB_PAIR_CL4
+#define CL6	LAB_PAIR_CL6
+#define RS4	LAB_PAIR_RS4
+#define RS6	LAB_PAIR_RS6
 #define DECAP	"build/tests/nflvs-decap"
 
 static struct lab lab;
 
 static void setup(void)
 {
-	const char *cl, *rs;
-
 	lab_init(&lab);
-	cr_assert_eq(lab_ns_add(&lab, "cl"), 0);
-	cr_assert_eq(lab_ns_add(&lab, "rs"), 0);
-	cl = lab_ns(&lab, "cl");
-	rs = lab_ns(&lab, "rs");
 	/*
-	 * rp_filter is inherited from the host: the real server needs 0 (see
-	 * decap.c), the client too, as its answers come from a VIP it routes
-	 * into encap0.
+	 * rp_filter 0: the real server needs it (see decap.c), the client
+	 * too, as its answers come from a VIP it routes into encap0.
 	 */
-	cr_assert_eq(lab_sh(&lab,
-		"for n in %s %s; do ip netns exec $n sysctl -qw "
-		"net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 "
-		"net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 "
-		"|| exit 1; done && "
-		"ip -n %s link add eth0 type veth peer name eth0 netns %s && "
-		"ip -n %s addr add " CL4 "/24 dev eth0 && "
-		"ip -n %s addr add " CL6 "/64 dev eth0 nodad && "
-		"ip -n %s link set eth0 up && "
-		"ip -n %s addr add " RS4 "/24 dev eth0 && "
-		"ip -n %s addr add " RS6 "/64 dev eth0 nodad && "
-		"ip -n %s link set eth0 up && "
-		"ip -n %s addr add " LAB_VIP4 "/32 dev lo && "
-		"ip -n %s addr add " LAB_VIP6 "/128 dev lo",
-		cl, rs, cl, rs, cl, cl, cl, rs, rs, rs, rs, rs), 0, "topology");
-	/*
-	 * rs answers from a VIP on lo, so Neighbor Discovery takes eth0's
-	 * link-local address as its source: without one (it comes up to a
-	 * second after the link) the first IPv6 answer waits.
-	 */
-	cr_assert_eq(lab_wait_sh(&lab, 5000,
-		"ip -n %s -6 addr show dev eth0 scope link | grep -q fe80 && "
-		"ip -n %s -6 addr show dev eth0 scope link | grep -q fe80",
-		cl, rs), 0, "link-local addresses");
+	cr_assert_eq(lab_pair_topology(&lab), 0, "topology");
+	cr_assert_eq(lab_sh(&lab, "ip -n %s addr add " LAB_VIP4 "/32 dev lo && "
+			    "ip -n %s addr add " LAB_VIP6 "/128 dev lo",
+			    lab_ns(&lab, "rs"), lab_ns(&lab, "rs")), 0);
 	cr_assert_eq(lab_serve(&lab, "rs", "--tcp 80 --udp 53"), 0);
 }
 

@@ -530,3 +530,31 @@ long long lab_wait_stat(struct lab *l, const char *name, const char *key,
 	} while (now_ms() < deadline);
 	return -1;
 }
+
+int lab_pair_topology(struct lab *l)
+{
+	const char *cl, *rs;
+
+	if (lab_ns_add(l, "cl") || lab_ns_add(l, "rs"))
+		return -1;
+	cl = lab_ns(l, "cl");
+	rs = lab_ns(l, "rs");
+	if (lab_sh(l,
+		   "for n in %s %s; do ip netns exec $n sysctl -qw "
+		   "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 "
+		   "net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 "
+		   "|| exit 1; done && "
+		   "ip -n %s link add eth0 type veth peer name eth0 netns %s && "
+		   "ip -n %s addr add " LAB_PAIR_CL4 "/24 dev eth0 && "
+		   "ip -n %s addr add " LAB_PAIR_CL6 "/64 dev eth0 nodad && "
+		   "ip -n %s link set eth0 up && "
+		   "ip -n %s addr add " LAB_PAIR_RS4 "/24 dev eth0 && "
+		   "ip -n %s addr add " LAB_PAIR_RS6 "/64 dev eth0 nodad && "
+		   "ip -n %s link set eth0 up",
+		   cl, rs, cl, rs, cl, cl, cl, rs, rs, rs))
+		return -1;
+	return lab_wait_sh(l, 5000,
+			   "ip -n %s -6 addr show dev eth0 scope link | grep -q fe80 && "
+			   "ip -n %s -6 addr show dev eth0 scope link | grep -q fe80",
+			   cl, rs);
+}

@@ -126,3 +126,20 @@ long long lab_stat(struct lab *l, const char *name, const char *key);
 /* Poll until @key in @name.stats is at least @min; its value, or -1. */
 long long lab_wait_stat(struct lab *l, const char *name, const char *key,
 			long long min, int ms);
+
+/*
+ * Two namespaces on one veth, for the real-server tests (no director):
+ *
+ *   cl eth0 10.0.3.1/24 fd00:3::1/64  ---  rs eth0 10.0.3.2/24 fd00:3::2/64
+ *
+ * rp_filter 0 (it is inherited from the host) and no DAD in both.  Returns
+ * once both have their link-local addresses: a real server answering from
+ * a VIP on lo takes eth0's as the source of its Neighbor Solicitations,
+ * and without one (up to a second after the link comes up) its first IPv6
+ * answers wait.
+ */
+#define LAB_PAIR_CL4	"10.0.3.1"
+#define LAB_PAIR_CL6	"fd00:3::1"
+#define LAB_PAIR_RS4	"10.0.3.2"
+#define LAB_PAIR_RS6	"fd00:3::2"
+int lab_pair_topology(struct lab *l);
