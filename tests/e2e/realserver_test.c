@@ -43,22 +43,12 @@ static char out[8192], err[8192];
 
 static int realserver(const char *args)
 {
-	char path[256];
-	FILE *f;
-	size_t n;
 	int st;
 
-	snprintf(path, sizeof(path), "%s/rs.err", lab.dir);
 	st = lab_cap(&lab, out, sizeof(out), "{ ip netns exec %s env "
-		     "NFLVS_REALSERVER_STATE=%s/run " RS " %s 2>%s; }",
-		     lab_ns(&lab, "rs"), lab.dir, args, path);
-	err[0] = '\0';
-	f = fopen(path, "r");
-	if (f) {
-		n = fread(err, 1, sizeof(err) - 1, f);
-		err[n] = '\0';
-		fclose(f);
-	}
+		     "NFLVS_REALSERVER_STATE=%s/run " RS " %s 2>%s/rs-err.log; }",
+		     lab_ns(&lab, "rs"), lab.dir, args, lab.dir);
+	snprintf(err, sizeof(err), "%s", lab_log(&lab, "rs-err"));
 	return st;
 }
 

@@ -273,6 +273,52 @@ static int64_t stats_sleep(const struct stats_file *sf, const char *line)
 	return left < 0 ? 0 : left;
 }
 
+/*
+ * What decap and encap share: the descriptors to wait on, what to do when
+ * one is readable, the counter line, and the ready and stats files.
+ */
+struct runner {
+	const char *who;		/* for messages */
+	const char *ready;		/* --ready-file */
+	struct stats_file sf;		/* --stats-file */
+	struct pollfd pfd[MAX_SOCKS];
+	nfds_t nfds;
+	void *ctx;
+	void (*drain)(void *ctx, nfds_t i);
+	void (*line)(const void *ctx, char *buf, size_t len);
+};
+
+/*
+ * Write the stats, create the ready file, then serve the descriptors until
+ * a stop signal; the last counters go to the stats file and to stdout.
+ */
+static int runner_run(struct runner *r)
+{
+	char line[160];
+	int err;
+	nfds_t i;
+
+	r->line(r->ctx, line, sizeof(line));
+	stats_update(&r->sf, line, true);
+	if (r->ready && (err = file_touch(r->ready)) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", r->who, r->ready, strerror(-err));
+		return 1;
+	}
+	for (err = 0; !stop_requested && !err; ) {
+		err = wait_fds(r->pfd, r->nfds, stats_sleep(&r->sf, line));
+		if (err < 0)
+			fprintf(stderr, "%s: ppoll: %s\n", r->who, strerror(-err));
+		for (i = 0; !err && i < r->nfds; i++)
+			if (r->pfd[i].revents)
+				r->drain(r->ctx, i);
+		r->line(r->ctx, line, sizeof(line));
+		stats_update(&r->sf, line, !!err);
+	}
+	stats_update(&r->sf, line, true);
+	fputs(line, stdout);
+	return err ? 1 : 0;
+}
+
 /* Arguments ------------------------------------------------------------- */
 
 static int parse_uint(const char *s, unsigned long long min,
@@ -699,18 +745,19 @@ struct decap {
 	enum tun_type type;
 	uint16_t port;
 	const char *dev;
-	const char *ready;
 	int tun_fd;
 	struct dsock socks[MAX_SOCKS];
 	size_t nsocks;
 	struct decap_stats st;
-	struct stats_file sf;
+	struct runner run;
 	int last_write_err;	/* said once per errno */
 	uint8_t buf[PKT_MAX + 1];
 };
 
-static void decap_line(const struct decap *d, char *buf, size_t len)
+static void decap_line(const void *ctx, char *buf, size_t len)
 {
+	const struct decap *d = ctx;
+
 	snprintf(buf, len, "received %llu decapsulated %llu bad %llu errors %llu\n",
 		 d->st.received, d->st.decapsulated, d->st.bad, d->st.errors);
 }
@@ -858,29 +905,11 @@ static void decap_drain(struct decap *d, const struct dsock *s)
 	}
 }
 
-static int decap_loop(struct decap *d)
+static void decap_readable(void *ctx, nfds_t i)
 {
-	struct pollfd pfd[MAX_SOCKS];
-	char line[160];
-	size_t i;
-	int err;
+	struct decap *d = ctx;
 
-	for (i = 0; i < d->nsocks; i++)
-		pfd[i] = (struct pollfd){ .fd = d->socks[i].fd, .events = POLLIN };
-	while (!stop_requested) {
-		decap_line(d, line, sizeof(line));
-		err = wait_fds(pfd, d->nsocks, stats_sleep(&d->sf, line));
-		if (err < 0) {
-			fprintf(stderr, PROG ": ppoll: %s\n", strerror(-err));
-			return -1;
-		}
-		for (i = 0; i < d->nsocks; i++)
-			if (pfd[i].revents)
-				decap_drain(d, &d->socks[i]);
-		decap_line(d, line, sizeof(line));
-		stats_update(&d->sf, line, false);
-	}
-	return 0;
+	decap_drain(d, &d->socks[i]);
 }
 
 static int decap_parse_args(struct decap *d, int argc, char *argv[])
@@ -905,9 +934,9 @@ static int decap_parse_args(struct decap *d, int argc, char *argv[])
 		else if (c == 'd')
 			err = opt_dev(PROG, optarg), d->dev = optarg;
 		else if (c == 'R')
-			d->ready = optarg;
+			d->run.ready = optarg;
 		else if (c == 'S')
-			d->sf.path = optarg;
+			d->run.sf.path = optarg;
 		else
 			err = -1;
 		if (err)
@@ -930,33 +959,30 @@ static int decap_parse_args(struct decap *d, int argc, char *argv[])
 static int decap_main(int argc, char *argv[])
 {
 	static struct decap d;	/* 64 KiB of buffer: not on the stack */
-	char line[160];
-	int ret = 0;
+	size_t i;
+	int ret;
 
 	d.dev = "decap0";
 	d.tun_fd = -1;
 	if (decap_parse_args(&d, argc, argv) < 0)
 		return usage("decap");
 	/* a ready file left from an earlier run must not fool the caller */
-	if (d.ready)
-		unlink(d.ready);
+	if (d.run.ready)
+		unlink(d.run.ready);
 	signals_setup();
 	if (decap_open(&d) < 0) {
 		decap_close(&d);
 		return 1;
 	}
-	decap_line(&d, line, sizeof(line));
-	stats_update(&d.sf, line, true);
-	if (d.ready && (ret = file_touch(d.ready)) < 0) {
-		fprintf(stderr, PROG ": %s: %s\n", d.ready, strerror(-ret));
-		decap_close(&d);
-		return 1;
-	}
-	ret = decap_loop(&d) < 0 ? 1 : 0;
+	for (i = 0; i < d.nsocks; i++)
+		d.run.pfd[i] = (struct pollfd){ .fd = d.socks[i].fd, .events = POLLIN };
+	d.run.nfds = d.nsocks;
+	d.run.who = PROG;
+	d.run.ctx = &d;
+	d.run.drain = decap_readable;
+	d.run.line = decap_line;
+	ret = runner_run(&d.run);
 	decap_close(&d);
-	decap_line(&d, line, sizeof(line));
-	stats_update(&d.sf, line, true);
-	fputs(line, stdout);
 	return ret;
 }
 
@@ -1096,7 +1122,6 @@ struct encap {
 	bool have_from;
 	int mtu;
 	const char *dev;
-	const char *ready;
 	int tun_fd;
 	int out_fd[2];		/* ipip: for inner IPv4, IPv6; else [0] */
 	struct sockaddr_storage dst;
@@ -1104,12 +1129,14 @@ struct encap {
 	uint32_t seq;
 	int last_send_err;
 	struct encap_stats st;
-	struct stats_file sf;
+	struct runner run;
 	uint8_t buf[HEADROOM + PKT_MAX + 1];
 };
 
-static void encap_line(const struct encap *e, char *buf, size_t len)
+static void encap_line(const void *ctx, char *buf, size_t len)
 {
+	const struct encap *e = ctx;
+
 	snprintf(buf, len, "read %llu sent %llu skipped %llu errors %llu\n",
 		 e->st.read, e->st.sent, e->st.skipped, e->st.errors);
 }
@@ -1240,13 +1267,15 @@ static void encap_packet(struct encap *e, uint8_t *p, size_t len)
 	e->last_send_err = errno;
 }
 
-static void encap_drain(struct encap *e)
+static void encap_drain(void *ctx, nfds_t i)
 {
+	struct encap *e = ctx;
 	uint8_t *p = e->buf + HEADROOM;
 	ssize_t n;
-	int i;
+	int k;
 
-	for (i = 0; i < BATCH; i++) {
+	(void)i;	/* the TUN device is the only one */
+	for (k = 0; k < BATCH; k++) {
 		n = read(e->tun_fd, p, PKT_MAX);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -1256,27 +1285,6 @@ static void encap_drain(struct encap *e)
 		}
 		encap_packet(e, p, (size_t)n);
 	}
-}
-
-static int encap_loop(struct encap *e)
-{
-	struct pollfd pfd = { .fd = e->tun_fd, .events = POLLIN };
-	char line[160];
-	int err;
-
-	while (!stop_requested) {
-		encap_line(e, line, sizeof(line));
-		err = wait_fds(&pfd, 1, stats_sleep(&e->sf, line));
-		if (err < 0) {
-			fprintf(stderr, PROG " encap: ppoll: %s\n", strerror(-err));
-			return -1;
-		}
-		if (pfd.revents)
-			encap_drain(e);
-		encap_line(e, line, sizeof(line));
-		stats_update(&e->sf, line, false);
-	}
-	return 0;
 }
 
 enum {
@@ -1317,10 +1325,10 @@ static int encap_option(struct encap *e, int c, const char *arg)
 		e->o.keyval = (uint32_t)v;
 		return 0;
 	case OPT_READY:
-		e->ready = arg;
+		e->run.ready = arg;
 		return 0;
 	case OPT_STATS:
-		e->sf.path = arg;
+		e->run.sf.path = arg;
 		return 0;
 	}
 	return -1;
@@ -1403,7 +1411,6 @@ static int encap_parse_args(struct encap *e, int argc, char *argv[])
 static int encap_main(int argc, char *argv[])
 {
 	static struct encap e;	/* 64 KiB of buffer: not on the stack */
-	char line[160];
 	int ret;
 
 	e.dev = "encap0";
@@ -1411,25 +1418,21 @@ static int encap_main(int argc, char *argv[])
 	e.tun_fd = e.out_fd[0] = e.out_fd[1] = -1;
 	if (encap_parse_args(&e, argc, argv) < 0)
 		return usage("encap");
-	if (e.ready)
-		unlink(e.ready);
+	if (e.run.ready)
+		unlink(e.run.ready);
 	signals_setup();
 	if (encap_open(&e) < 0) {
 		encap_close(&e);
 		return 1;
 	}
-	encap_line(&e, line, sizeof(line));
-	stats_update(&e.sf, line, true);
-	if (e.ready && (ret = file_touch(e.ready)) < 0) {
-		fprintf(stderr, PROG " encap: %s: %s\n", e.ready, strerror(-ret));
-		encap_close(&e);
-		return 1;
-	}
-	ret = encap_loop(&e) < 0 ? 1 : 0;
+	e.run.pfd[0] = (struct pollfd){ .fd = e.tun_fd, .events = POLLIN };
+	e.run.nfds = 1;
+	e.run.who = PROG " encap";
+	e.run.ctx = &e;
+	e.run.drain = encap_drain;
+	e.run.line = encap_line;
+	ret = runner_run(&e.run);
 	encap_close(&e);
-	encap_line(&e, line, sizeof(line));
-	stats_update(&e.sf, line, true);
-	fputs(line, stdout);
 	return ret;
 }
 
