@@ -794,15 +794,14 @@ static int decap_socket(struct decap *d, int family, int proto)
 
 	if (d->type == TUN_GUE)
 		fd = gue_socket(family, d->port);
-	else
-		fd = socket(family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
-	if (fd < 0 && errno == EAFNOSUPPORT && family == AF_INET6 &&
-	    d->type != TUN_GUE) {
+	else if ((fd = socket(family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			      proto)) < 0)
+		fd = -errno;
+	if (fd == -EAFNOSUPPORT && family == AF_INET6) {
 		fprintf(stderr, PROG ": warning: no IPv6 in this kernel\n");
 		return 0;
 	}
 	if (fd < 0) {
-		fd = d->type == TUN_GUE ? fd : -errno;
 		fprintf(stderr, PROG ": %s socket, protocol %d: %s\n",
 			family == AF_INET6 ? "IPv6" : "IPv4", proto, strerror(-fd));
 		return -1;
