@@ -54,7 +54,7 @@ PROGS := $(BUILD)/nflvs-director
 PROGS += $(if $(wildcard director/nflvsadm.c),$(BUILD)/nflvsadm)
 PROGS += $(if $(wildcard healthcheck/main.c),$(BUILD)/nflvs-healthcheck)
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
-	      $(BUILD)/tests/sched-bench
+	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
 
 all: $(PROGS)
 
@@ -91,6 +91,11 @@ $(BUILD)/tests/e2e: $(call obj,$(E2E_SRC)) $(COMMON_OBJ)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 $(BUILD)/tests/nflvs-testnet: $(call obj,tests/helpers/testnet.c) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/nflvs-decap: $(call obj,tests/helpers/decap.c) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -566,3 +566,96 @@ pid_t lab_pid(struct lab *l, const char *name)
 			return l->proc[i].pid;
 	return -1;
 }
+
+pid_t lab_decap(struct lab *l, const char *role, const char *name,
+		const char *fmt, ...)
+{
+	char args[2048], ready[256];
+	long deadline = now_ms() + 5000;
+	struct stat st;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	vfmt(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(ready, sizeof(ready), "%s/%s.ready", l->dir, name);
+	unlink(ready);
+	pid = lab_spawn(l, role, name, "exec build/tests/nflvs-decap %s "
+			"--ready-file %s --stats-file %s/%s.stats", args, ready,
+			l->dir, name);
+	if (pid < 0)
+		return -1;
+	while (now_ms() < deadline) {
+		if (stat(ready, &st) == 0)
+			return pid;
+		if (lab_wait_exit(l, pid, 10) >= 0)
+			break;
+	}
+	cr_log_error("nflvs-decap %s did not start:\n%s", args, lab_log(l, name));
+	return -1;
+}
+
+long long lab_stat(struct lab *l, const char *name, const char *key)
+{
+	char path[256], line[256], word[64];
+	long long v = -1, n;
+	const char *p;
+	int used;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.stats", l->dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f))
+		for (p = line; sscanf(p, "%63s %lld%n", word, &n, &used) == 2;
+		     p += used)
+			if (!strcmp(word, key))
+				v = n;
+	fclose(f);
+	return v;
+}
+
+long long lab_wait_stat(struct lab *l, const char *name, const char *key,
+			long long min, int ms)
+{
+	long deadline = now_ms() + ms;
+	long long v;
+
+	do {
+		v = lab_stat(l, name, key);
+		if (v >= min)
+			return v;
+		usleep(20000);
+	} while (now_ms() < deadline);
+	return -1;
+}
+
+int lab_pair_topology(struct lab *l)
+{
+	const char *cl, *rs;
+
+	if (lab_ns_add(l, "cl") || lab_ns_add(l, "rs"))
+		return -1;
+	cl = lab_ns(l, "cl");
+	rs = lab_ns(l, "rs");
+	if (lab_sh(l,
+		   "for n in %s %s; do ip netns exec $n sysctl -qw "
+		   "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 "
+		   "net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 "
+		   "|| exit 1; done && "
+		   "ip -n %s link add eth0 type veth peer name eth0 netns %s && "
+		   "ip -n %s addr add " LAB_PAIR_CL4 "/24 dev eth0 && "
+		   "ip -n %s addr add " LAB_PAIR_CL6 "/64 dev eth0 nodad && "
+		   "ip -n %s link set eth0 up && "
+		   "ip -n %s addr add " LAB_PAIR_RS4 "/24 dev eth0 && "
+		   "ip -n %s addr add " LAB_PAIR_RS6 "/64 dev eth0 nodad && "
+		   "ip -n %s link set eth0 up",
+		   cl, rs, cl, rs, cl, cl, cl, rs, rs, rs))
+		return -1;
+	return lab_wait_sh(l, 5000,
+			   "ip -n %s -6 addr show dev eth0 scope link | grep -q fe80 && "
+			   "ip -n %s -6 addr show dev eth0 scope link | grep -q fe80",
+			   cl, rs);
+}

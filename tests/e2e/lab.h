@@ -137,4 +137,35 @@ int lab_rs_persist(struct lab *l, const char *name);
 int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
 		   int weight, const char *error);
 
+/*
+ * build/tests/nflvs-decap in @role (see tests/helpers/decap.c): ARGS as
+ * its command line ("--type gre", "encap --type ipip --to ..."), with
+ * --ready-file and --stats-file @name.{ready,stats} in the lab directory
+ * added; output to @name.log.  Returns the pid once it is ready, or -1.
+ */
+pid_t lab_decap(struct lab *l, const char *role, const char *name,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The value of @key ("decapsulated", "bad", "sent", ...) in @name.stats. */
+long long lab_stat(struct lab *l, const char *name, const char *key);
+/* Poll until @key in @name.stats is at least @min; its value, or -1. */
+long long lab_wait_stat(struct lab *l, const char *name, const char *key,
+			long long min, int ms);
+
+/*
+ * Two namespaces on one veth, for the real-server tests (no director):
+ *
+ *   cl eth0 10.0.3.1/24 fd00:3::1/64  ---  rs eth0 10.0.3.2/24 fd00:3::2/64
+ *
+ * rp_filter 0 (it is inherited from the host) and no DAD in both.  Returns
+ * once both have their link-local addresses: a real server answering from
+ * a VIP on lo takes eth0's as the source of its Neighbor Solicitations,
+ * and without one (up to a second after the link comes up) its first IPv6
+ * answers wait.
+ */
+#define LAB_PAIR_CL4	"10.0.3.1"
+#define LAB_PAIR_CL6	"fd00:3::1"
+#define LAB_PAIR_RS4	"10.0.3.2"
+#define LAB_PAIR_RS6	"fd00:3::2"
+int lab_pair_topology(struct lab *l);
+
 #endif
