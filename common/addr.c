@@ -132,3 +132,24 @@ const char *proto_name(int proto)
 		return "?";
 	}
 }
+
+void addr_sockaddr(const struct nflvs_addr *a, uint16_t port,
+		   struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = a->v6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr = a->v4;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+	}
+}

@@ -3,6 +3,7 @@
 #define NFLVS_ADDR_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,10 @@ const char *addr_port_str(const struct nflvs_addr *a, uint16_t port,
 bool addr_eq(const struct nflvs_addr *a, const struct nflvs_addr *b);
 size_t addr_len(const struct nflvs_addr *a);
 void addr_mask(struct nflvs_addr *a, unsigned int prefix);
+/* @a and @port (host order) as a socket address. */
+struct sockaddr_storage;
+void addr_sockaddr(const struct nflvs_addr *a, uint16_t port,
+		   struct sockaddr_storage *ss, socklen_t *len);
 int proto_parse(const char *s);
 const char *proto_name(int proto);
 

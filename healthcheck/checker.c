@@ -180,22 +180,7 @@ static void target_address(struct target *t)
 
 	t->probe_port = t->check->connect_port ? t->check->connect_port
 					       : t->key.port;
-	memset(&t->sa, 0, sizeof(t->sa));
-	if (a->family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&t->sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(t->probe_port);
-		s6->sin6_addr = a->v6;
-		t->salen = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&t->sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(t->probe_port);
-		s4->sin_addr = a->v4;
-		t->salen = sizeof(*s4);
-	}
+	addr_sockaddr(a, t->probe_port, &t->sa, &t->salen);
 }
 
 static void target_describe(struct target *t, const struct target_desc *d)

@@ -393,27 +393,6 @@ static int opt_dev(const char *cmd, const char *arg)
 	return -1;
 }
 
-static void sockaddr_set(struct sockaddr_storage *ss, socklen_t *len,
-			 const struct nflvs_addr *a, uint16_t port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = a->v6;
-		s6->sin6_port = htons(port);
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_addr = a->v4;
-		s4->sin_port = htons(port);
-		*len = sizeof(*s4);
-	}
-}
-
 /* Checksums -------------------------------------------------------------- */
 
 /* One's complement sum of @len bytes as big-endian 16-bit words. */
@@ -776,7 +755,7 @@ static int gue_socket(int family, uint16_t port)
 	    (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
 	     setsockopt(fd, IPPROTO_UDP, UDP_NO_CHECK6_RX, &one, sizeof(one)) < 0))
 		err = -errno;
-	sockaddr_set(&ss, &len, &any, port);
+	addr_sockaddr(&any, port, &ss, &len);
 	if (!err && bind(fd, (struct sockaddr *)&ss, len) < 0)
 		err = -errno;
 	if (err) {
@@ -1150,7 +1129,7 @@ static int route_source(const struct nflvs_addr *to, struct nflvs_addr *src)
 	fd = socket(to->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	sockaddr_set(&ss, &len, to, 9);
+	addr_sockaddr(to, 9, &ss, &len);
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		err = -errno;
@@ -1178,7 +1157,7 @@ static int raw_sender(const struct nflvs_addr *src, int proto)
 	fd = socket(src->family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
 	if (fd < 0)
 		return -errno;
-	sockaddr_set(&ss, &len, src, 0);
+	addr_sockaddr(src, 0, &ss, &len);
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, len) < 0)
 		err = -errno;
@@ -1211,7 +1190,7 @@ static int encap_open(struct encap *e)
 		fprintf(stderr, PROG " encap: raw socket: %s\n", strerror(-err));
 		return -1;
 	}
-	sockaddr_set(&e->dst, &e->dst_len, &e->to, 0);
+	addr_sockaddr(&e->to, 0, &e->dst, &e->dst_len);
 	e->tun_fd = tun_create(e->dev, e->mtu);
 	if (e->tun_fd < 0) {
 		fprintf(stderr, PROG " encap: TUN device %s: %s\n", e->dev,
@@ -1529,10 +1508,10 @@ static int send_main(int argc, char *argv[])
 		    a.port ? 0 : (int)a.proto);
 	if (fd < 0)
 		err = -errno;
-	sockaddr_set(&ss, &sl, &a.from, 0);
+	addr_sockaddr(&a.from, 0, &ss, &sl);
 	if (!err && a.from.family && bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		err = -errno;
-	sockaddr_set(&ss, &sl, &a.to, (uint16_t)a.port);
+	addr_sockaddr(&a.to, (uint16_t)a.port, &ss, &sl);
 	if (!err && sendto(fd, payload, len, 0, (struct sockaddr *)&ss, sl) < 0)
 		err = -errno;
 	if (fd >= 0)
