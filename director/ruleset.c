@@ -32,6 +32,7 @@
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <linux/netfilter_ipv4.h>
 
+#include "config.h"
 #include "ruleset.h"
 
 /* nftables' datatype ids (nftables include/datatype.h) */
@@ -43,6 +44,7 @@
 #define TYPE_BITS		6
 #define CONCAT2(a, b)		(((a) << TYPE_BITS) | (b))
 #define CONCAT3(a, b, c)	(CONCAT2(CONCAT2(a, b), c))
+#define CONCAT4(a, b, c, d)	(CONCAT2(CONCAT3(a, b, c), d))
 #define BYTEORDER_HOST		1
 
 #define XT_ALIGNED_NFQ	8	/* XT_ALIGN(sizeof(struct xt_NFQ_info_v3)) */
@@ -146,9 +148,11 @@ struct set_spec {
 	uint32_t id;
 	uint32_t flags;
 	uint32_t obj_type;		/* NFT_SET_OBJECT maps */
+	uint32_t size;			/* dynamic sets: how many elements */
 	uint32_t key_type, key_len;
 	uint32_t data_type, data_len;
 	bool key_host_order;
+	bool data_host_order;
 	const char *comment;
 };
 
@@ -170,6 +174,8 @@ static struct nftnl_set *set_new(const struct ruleset *rs, int family,
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, sp->flags);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sp->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sp->key_len);
+	if (sp->size)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, sp->size);
 	if (sp->flags & NFT_SET_OBJECT)
 		nftnl_set_set_u32(s, NFTNL_SET_OBJ_TYPE, sp->obj_type);
 	else if (sp->flags & NFT_SET_MAP) {
@@ -184,6 +190,9 @@ static struct nftnl_set *set_new(const struct ruleset *rs, int family,
 	/* lets `nft list` print host-order keys (marks) correctly */
 	if (sp->key_host_order)
 		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
+				    BYTEORDER_HOST);
+	if (sp->data_host_order)
+		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER,
 				    BYTEORDER_HOST);
 	if (sp->comment)
 		put_udata_comment(u, NFTNL_UDATA_SET_COMMENT, sp->comment);
@@ -214,10 +223,10 @@ static void msg_set(struct rs_ctx *c, int family, const struct set_spec *sp)
 	nftnl_set_free(s);
 }
 
-/* One element message: key (and data for maps), added or deleted. */
-static void msg_elem(struct rs_ctx *c, int family, const struct set_spec *sp,
-		     const void *key, size_t klen, const void *data,
-		     size_t dlen, bool del)
+/* One element message: key (and data for maps, timeout for flows). */
+static void msg_elem_t(struct rs_ctx *c, int family, const struct set_spec *sp,
+		       const void *key, size_t klen, const void *data,
+		       size_t dlen, bool del, uint64_t timeout_ms)
 {
 	struct nftnl_set *s = set_new(c->rs, family, sp);
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
@@ -234,6 +243,8 @@ static void msg_elem(struct rs_ctx *c, int family, const struct set_spec *sp,
 		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_OBJREF, data);
 	else if (data)
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, dlen);
+	if (timeout_ms && !del)
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 	nftnl_set_elem_add(s, e);
 	nlh = nft_batch_msg(c->b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
 			    family, del ? 0 : NLM_F_CREATE);
@@ -243,6 +254,13 @@ static void msg_elem(struct rs_ctx *c, int family, const struct set_spec *sp,
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nft_batch_next(c->b);
 	nftnl_set_free(s);
+}
+
+static void msg_elem(struct rs_ctx *c, int family, const struct set_spec *sp,
+		     const void *key, size_t klen, const void *data,
+		     size_t dlen, bool del)
+{
+	msg_elem_t(c, family, sp, key, klen, data, dlen, del, 0);
 }
 
 /* ---- expressions ------------------------------------------------------ */
@@ -343,6 +361,12 @@ static struct nftnl_expr *ex_lookup(uint32_t sreg, const char *set,
 	if (dreg >= 0)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
 	return e;
+}
+
+static struct nftnl_expr *ex_verdict(int verdict)
+{
+	return EX("immediate", { NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT },
+		  { NFTNL_EXPR_IMM_VERDICT, verdict });
 }
 
 static struct nftnl_expr *ex_counter(void)
@@ -1073,6 +1097,254 @@ static void build_onepacket_chains(struct rs_ctx *c, uint8_t af)
 	rule_op_rewrite(c, af, true);
 }
 
+/* ---- DR and TUN: untracked services and the DR flow maps ------------------ */
+
+/*
+ * DR and TUN services are not tracked by conntrack (a director sees one
+ * direction only).  In the tables with the queue rules:
+ *
+ *   raw_lvs  raw         vip . proto . port @drN / @tunN: notrack
+ *   lvs      mangle - 1  a DR flow's FIN or RST -> the director (accounting)
+ *                        closing flow: mark from @dr_closingN, renewed
+ *                        TCP flow: mark from @dr_tcpN, renewed
+ *                        UDP flow: mark from @dr_udpN, renewed
+ *                        otherwise a DR packet -> the director (new flow)
+ *                        and every TUN packet -> the director (it sends it
+ *                        encapsulated itself)
+ *
+ * The mark then routes the packet: ip rule fwmark M lookup T, with
+ * "default via RS dev IF onlink" in T (director/route.c).
+ */
+enum lvskind { LVS_DR, LVS_TUN, LVS_KINDS };
+
+static const struct set_spec lvsset[LVS_KINDS][2] = {
+	[LVS_DR] = {
+		{ .name = "dr4", .id = 50, .key_len = 12,
+		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+		  .comment = "direct-routing services: vip . protocol . port" },
+		{ .name = "dr6", .id = 51, .key_len = 24,
+		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+		  .comment = "direct-routing services: vip . protocol . port" },
+	},
+	[LVS_TUN] = {
+		{ .name = "tun4", .id = 52, .key_len = 12,
+		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+		  .comment = "tunneling services: vip . protocol . port" },
+		{ .name = "tun6", .id = 53, .key_len = 24,
+		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+		  .comment = "tunneling services: vip . protocol . port" },
+	},
+};
+
+#define FLOWMAP(nm, i, kt, kl, text) \
+	{ .name = nm, .id = i, .key_type = kt, .key_len = kl, \
+	  .flags = NFT_SET_MAP | NFT_SET_TIMEOUT | NFT_SET_EVAL, \
+	  .data_type = TYPE_MARK, .data_len = 4, .data_host_order = true, \
+	  .size = 1 << 20, .comment = text }
+#define FLOW4	CONCAT4(TYPE_IPADDR, TYPE_INET_SERVICE, TYPE_IPADDR, TYPE_INET_SERVICE)
+#define FLOW6	CONCAT4(TYPE_IP6ADDR, TYPE_INET_SERVICE, TYPE_IP6ADDR, TYPE_INET_SERVICE)
+
+static const struct set_spec flowmap[RS_FLOWMAPS][2] = {
+	[RS_FLOWS_TCP] = {
+		FLOWMAP("dr_tcp4", 54, FLOW4, 16, "DR TCP flows: client . port . vip . port -> mark"),
+		FLOWMAP("dr_tcp6", 55, FLOW6, 40, "DR TCP flows: client . port . vip . port -> mark"),
+	},
+	[RS_FLOWS_UDP] = {
+		FLOWMAP("dr_udp4", 56, FLOW4, 16, "DR UDP flows: client . port . vip . port -> mark"),
+		FLOWMAP("dr_udp6", 57, FLOW6, 40, "DR UDP flows: client . port . vip . port -> mark"),
+	},
+	[RS_FLOWS_CLOSING] = {
+		FLOWMAP("dr_closing4", 58, FLOW4, 16, "DR TCP flows after FIN or RST -> mark"),
+		FLOWMAP("dr_closing6", 59, FLOW6, 40, "DR TCP flows after FIN or RST -> mark"),
+	},
+};
+
+/* client . port . vip . port into REG32_00..; the data register after it */
+static uint32_t add_flow_key(struct nftnl_rule *r, uint8_t af)
+{
+	bool v4 = af == AF_INET;
+
+	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8,
+			       v4 ? 4 : 16, NFT_REG32_00));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
+			       v4 ? NFT_REG32_01 : NFT_REG32_04));
+	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
+			       v4 ? 4 : 16, v4 ? NFT_REG32_02 : NFT_REG32_05));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+			       v4 ? NFT_REG32_03 : NFT_REG32_09));
+	/* the key takes 16 (40) bytes: nft's choice for v4, past it for v6 */
+	return v4 ? NFT_REG_2 : NFT_REG32_12;
+}
+
+static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto)
+{
+	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
+	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &proto, 1));
+}
+
+static struct nftnl_rule *lvs_rule(const struct ruleset *rs, uint8_t af)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r && rs->native_queue)
+		add_nfproto(r, af);
+	return r;
+}
+
+/* tcp flags & (fin | rst) != 0 <flow> @dr_tcpN counter queue */
+static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = lvs_rule(c->rs, af);
+	uint8_t finrst = 0x01 | 0x04, zero = 0;
+	struct nftnl_expr *e;
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_l4proto_is(r, IPPROTO_TCP);
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1));
+	e = EX("bitwise", { NFTNL_EXPR_BITWISE_SREG, NFT_REG_1 },
+	       { NFTNL_EXPR_BITWISE_DREG, NFT_REG_1 },
+	       { NFTNL_EXPR_BITWISE_LEN, 1 });
+	if (e) {
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &finrst, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+	}
+	add_expr(r, e);
+	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, 1));
+	add_flow_key(r, af);
+	add_expr(r, ex_lookup(NFT_REG32_00,
+			      flowmap[RS_FLOWS_TCP][fam_index(af)].name, 0, -1));
+	add_expr(r, ex_counter());
+	add_expr(r, ex_queue(c->rs));
+	msg_rule(c, qfamily(c->rs, af), "lvs", r,
+		 "a DR connection's FIN or RST: the director counts it as ending");
+}
+
+/* meta mark set <flow> map @M update @M { <flow> timeout T : meta mark } accept */
+static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
+{
+	const struct set_spec *sp = &flowmap[m][fam_index(af)];
+	struct nftnl_rule *r = lvs_rule(c->rs, af);
+	const struct rs_timeouts *t = &c->rs->timeouts;
+	uint64_t timeout = m == RS_FLOWS_TCP ? t->tcp :
+			   m == RS_FLOWS_UDP ? t->udp : t->tcpfin;
+	struct nftnl_expr *e;
+	uint32_t dreg;
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_l4proto_is(r, m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP);
+	add_flow_key(r, af);
+	add_expr(r, ex_lookup(NFT_REG32_00, sp->name, 0, NFT_REG_1));
+	add_expr(r, EX("meta", { NFTNL_EXPR_META_KEY, NFT_META_MARK },
+		       { NFTNL_EXPR_META_SREG, NFT_REG_1 }));
+	dreg = add_flow_key(r, af);
+	add_expr(r, ex_meta(NFT_META_MARK, dreg));
+	e = EX("dynset", { NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00 },
+	       { NFTNL_EXPR_DYNSET_SREG_DATA, dreg },
+	       { NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE });
+	if (e) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, timeout * 1000);
+		nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, sp->name);
+	}
+	add_expr(r, e);
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_rule(c, qfamily(c->rs, af), "lvs", r,
+		 m == RS_FLOWS_CLOSING ? "a closing DR connection: to its real server" :
+		 m == RS_FLOWS_TCP ? "an established DR connection: to its real server"
+				   : "a DR UDP flow: to its real server");
+}
+
+/* [ct state untracked] vip . proto . port @drN|@tunN: queue or notrack */
+static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
+			     bool raw)
+{
+	struct nftnl_rule *r = lvs_rule(c->rs, af);
+	bool v4 = af == AF_INET;
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	if (!raw)
+		add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
+	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
+			       v4 ? 4 : 16, NFT_REG32_00));
+	add_expr(r, ex_meta(NFT_META_L4PROTO, v4 ? NFT_REG32_01 : NFT_REG32_04));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+			       v4 ? NFT_REG32_02 : NFT_REG32_05));
+	add_expr(r, ex_lookup(NFT_REG32_00, lvsset[k][fam_index(af)].name, 0, -1));
+	if (raw) {
+		add_expr(r, nftnl_expr_alloc("notrack"));
+	} else {
+		add_expr(r, ex_counter());
+		add_expr(r, ex_queue(c->rs));
+	}
+	msg_rule(c, qfamily(c->rs, af), raw ? "raw_lvs" : "lvs", r,
+		 raw ? (k == LVS_DR ? "direct-routing services: no conntrack state"
+				    : "tunneling services: no conntrack state")
+		     : (k == LVS_DR ? "a new DR connection: scheduled by nflvs-director"
+				    : "every packet of a TUN service: encapsulated by nflvs-director"));
+}
+
+static void build_lvs_sets(struct rs_ctx *c, uint8_t af)
+{
+	int k;
+
+	for (k = 0; k < LVS_KINDS; k++)
+		msg_set(c, qfamily(c->rs, af), &lvsset[k][fam_index(af)]);
+	for (k = 0; k < RS_FLOWMAPS; k++)
+		msg_set(c, qfamily(c->rs, af), &flowmap[k][fam_index(af)]);
+}
+
+static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
+{
+	rule_lvs_fin(c, af);
+	rule_lvs_flow(c, af, RS_FLOWS_CLOSING);
+	rule_lvs_flow(c, af, RS_FLOWS_TCP);
+	rule_lvs_flow(c, af, RS_FLOWS_UDP);
+	rule_lvs_service(c, af, LVS_DR, false);
+	rule_lvs_service(c, af, LVS_TUN, false);
+}
+
+static void build_lvs_chains(struct rs_ctx *c, uint8_t af)
+{
+	int fam = qfamily(c->rs, af);
+
+	if (!c->rs->native_queue || af == AF_INET) {
+		msg_chain(c, fam, "raw_lvs", "filter", NF_INET_PRE_ROUTING,
+			  NF_IP_PRI_RAW);
+		msg_chain(c, fam, "lvs", "filter", NF_INET_PRE_ROUTING,
+			  NF_IP_PRI_MANGLE - 1);
+	}
+	rule_lvs_service(c, af, LVS_DR, true);
+	rule_lvs_service(c, af, LVS_TUN, true);
+	build_lvs_rules(c, af);
+}
+
+int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
+		       const struct rs_flow *f, bool del)
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	int fi = fam_index(f->saddr.family);
+	size_t alen = fi ? 16 : 4;
+	uint16_t sport = htons(f->sport), dport = htons(f->dport);
+	uint8_t key[40] = { 0 };
+
+	/* client . port . vip . port, the ports padded to 4 bytes */
+	memcpy(key, f->saddr.b, alen);
+	memcpy(key + alen, &sport, 2);
+	memcpy(key + alen + 4, f->daddr.b, alen);
+	memcpy(key + 2 * alen + 4, &dport, 2);
+	msg_elem_t(&c, qfamily(rs, f->saddr.family), &flowmap[f->map][fi], key,
+		   2 * alen + 8, del ? NULL : &f->mark, 4, del, f->timeout_ms);
+	return c.err;
+}
+
 /* create-then-delete: removes a table if it exists, never fails if not */
 static void msg_table_flush_out(struct rs_ctx *c, int family)
 {
@@ -1089,6 +1361,7 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af)
 	for (k = 0; k < Q_KINDS; k++)
 		msg_set(c, fam, &qset[k][fam_index(af)]);
 	build_onepacket_sets(c, af);
+	build_lvs_sets(c, af);
 	if (!rs->native_queue || af == AF_INET)
 		msg_chain(c, fam, "queue_new", "filter", NF_INET_PRE_ROUTING,
 			  NF_IP_PRI_MANGLE);
@@ -1097,6 +1370,7 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af)
 		rule_queue_new(c, af, k);
 	rule_op_queue(c, af);
 	build_onepacket_chains(c, af);
+	build_lvs_chains(c, af);
 }
 
 int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
@@ -1147,6 +1421,8 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 		c.err = ruleset_build_service(b, rs, &rs->svc[i], false);
 	for (i = 0; i < rs->nnat && !c.err; i++)
 		c.err = ruleset_build_nat(b, rs, &rs->nat[i], false);
+	for (i = 0; i < rs->nflows && !c.err; i++)
+		c.err = ruleset_build_flow(b, rs, &rs->flows[i], false);
 	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
 }
 
@@ -1171,6 +1447,15 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 	uint8_t key[24] = { 0 };
 	enum qkind k;
 
+	if (s->fwd == FWD_DR || s->fwd == FWD_TUN) {
+		memcpy(key, s->vip.b, alen);
+		key[alen] = s->protocol;
+		memcpy(key + alen + 4, &port, 2);
+		msg_elem(&c, qfamily(rs, s->vip.family),
+			 &lvsset[s->fwd == FWD_DR ? LVS_DR : LVS_TUN][f],
+			 key, alen + 8, NULL, 0, del);
+		return c.err;
+	}
 	if (s->one_packet) {
 		memcpy(key, s->vip.b, alen);
 		key[alen] = s->protocol;
@@ -1311,6 +1596,7 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	struct nlmsghdr *nlh;
 	int p, f;
 
+
 	/* the policies are in use by mark_new's rules: those go first */
 	if (!r)
 		return -ENOMEM;
@@ -1328,6 +1614,26 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	for (p = 0; p < 2; p++)
 		for (f = 0; f < 2; f++)
 			rule_timeout(&c, p, f);
+	/* the DR flow maps' renewals carry the timeouts too */
+	for (f = 0; f < 2; f++) {
+		uint8_t af = f ? AF_INET6 : AF_INET;
+
+		if (f && rs->native_queue)
+			break;	/* one inet chain holds both families */
+		r = nftnl_rule_alloc();
+		if (!r)
+			return -ENOMEM;
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rs->table);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "lvs");
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, qfamily(rs, af));
+		nlh = nft_batch_msg(b, NFT_MSG_DELRULE, qfamily(rs, af), 0);
+		if (nlh)
+			nftnl_rule_nlmsg_build_payload(nlh, r);
+		nft_batch_next(b);
+		nftnl_rule_free(r);
+	}
+	build_lvs_rules(&c, AF_INET);
+	build_lvs_rules(&c, AF_INET6);
 	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
 }
 
@@ -1390,5 +1696,153 @@ out:
 	nftnl_obj_free(o);
 	if (nl)
 		mnl_socket_close(nl);
+	return ret;
+}
+
+/* ---- reading sets back ------------------------------------------------------ */
+
+typedef void (*elem_fn)(void *ctx, struct nftnl_set_elem *e);
+
+struct dump_ctx {
+	elem_fn fn;
+	void *ctx;
+};
+
+static int dump_elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *x = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it = NULL;
+	struct nftnl_set_elem *e;
+
+	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
+		it = nftnl_set_elems_iter_create(s);
+	while (it && (e = nftnl_set_elems_iter_next(it)))
+		x->fn(x->ctx, e);
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/* Every element of set @name in @table of @nfproto; none if it is not there. */
+static int dump_set(const char *table, int nfproto, const char *name,
+		    elem_fn fn, void *ctx)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct dump_ctx x = { fn, ctx };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = time(NULL), portid;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	int n = 0, ret = 0;
+
+	if (!nl || !s || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nfproto,
+				    NLM_F_DUMP | NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		n = mnl_cb_run(buf, n, seq, portid, dump_elem_cb, &x);
+		if (n <= MNL_CB_STOP)
+			break;
+	}
+	/* no such table or set: nothing to read (a first start) */
+	if (n < 0 && errno != ENOENT)
+		ret = -errno;
+out:
+	nftnl_set_free(s);
+	if (nl)
+		mnl_socket_close(nl);
+	return ret;
+}
+
+struct flows_ctx {
+	ruleset_flow_fn fn;
+	void *ctx;
+	uint8_t family;
+	enum rs_flowmap map;
+};
+
+static void flow_elem(void *ctx, struct nftnl_set_elem *e)
+{
+	struct flows_ctx *x = ctx;
+	size_t alen = x->family == AF_INET ? 4 : 16;
+	struct rs_flow f = { .map = x->map };
+	uint32_t klen = 0, dlen = 0;
+	const uint8_t *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+	const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
+	uint16_t port;
+
+	if (!k || klen != 2 * alen + 8 || !d || dlen != 4)
+		return;
+	f.saddr.family = f.daddr.family = x->family;
+	memcpy(f.saddr.b, k, alen);
+	memcpy(&port, k + alen, 2);
+	f.sport = ntohs(port);
+	memcpy(f.daddr.b, k + alen + 4, alen);
+	memcpy(&port, k + 2 * alen + 4, 2);
+	f.dport = ntohs(port);
+	memcpy(&f.mark, d, 4);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		f.timeout_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	x->fn(x->ctx, &f);
+}
+
+int ruleset_read_flows(const struct ruleset *rs, uint8_t family,
+		       ruleset_flow_fn fn, void *ctx)
+{
+	struct flows_ctx x = { .fn = fn, .ctx = ctx, .family = family };
+	int ret = 0;
+
+	for (x.map = 0; x.map < RS_FLOWMAPS && !ret; x.map++)
+		ret = dump_set(rs->table, qfamily(rs, family),
+			       flowmap[x.map][fam_index(family)].name,
+			       flow_elem, &x);
+	return ret;
+}
+
+struct marks_ctx {
+	ruleset_mark_fn fn;
+	void *ctx;
+	uint8_t family;
+};
+
+static void mark_elem(void *ctx, struct nftnl_set_elem *e)
+{
+	struct marks_ctx *x = ctx;
+	size_t alen = x->family == AF_INET ? 4 : 16;
+	uint32_t klen = 0, dlen = 0, mark;
+	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+	const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
+	struct nflvs_addr a = { .family = x->family };
+
+	if (!k || klen != 4 || !d || dlen < alen)
+		return;
+	memcpy(&mark, k, 4);
+	memcpy(a.b, d, alen);
+	x->fn(x->ctx, mark, &a);
+}
+
+int ruleset_read_marks(const char *table, ruleset_mark_fn fn, void *ctx)
+{
+	struct marks_ctx x = { .fn = fn, .ctx = ctx };
+	int p, f, ret = 0;
+
+	for (p = 0; p < 2 && !ret; p++)
+		for (f = 0; f < 2 && !ret; f++) {
+			x.family = f ? AF_INET6 : AF_INET;
+			ret = dump_set(table, NFPROTO_INET, natmap[p][f].name,
+				       mark_elem, &x);
+		}
 	return ret;
 }

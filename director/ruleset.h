@@ -34,7 +34,28 @@ struct rs_service {
 	uint16_t port;
 	uint32_t fwmark;
 	bool one_packet;		/* UDP: every datagram scheduled */
+	uint8_t fwd;			/* enum fwd_method: NAT, DR or TUN */
 	struct nflvs_addr vip;
+};
+
+/*
+ * A DR flow in the kernel's flow maps: client . port . vip . port ->
+ * mark, with a timeout each packet renews (TCP, UDP), or the shorter one
+ * of a TCP flow that is closing.
+ */
+enum rs_flowmap {
+	RS_FLOWS_TCP,
+	RS_FLOWS_UDP,
+	RS_FLOWS_CLOSING,
+	RS_FLOWMAPS,
+};
+
+struct rs_flow {
+	struct nflvs_addr saddr, daddr;
+	uint16_t sport, dport;		/* host order */
+	uint32_t mark;			/* the packet mark to set */
+	enum rs_flowmap map;
+	uint64_t timeout_ms;		/* adds: its timeout; dumps: time left */
 };
 
 /*
@@ -75,6 +96,8 @@ struct ruleset {
 	unsigned int nsvc;
 	const struct rs_nat *nat;
 	unsigned int nnat;
+	const struct rs_flow *flows;	/* DR flows to put back (a restart) */
+	unsigned int nflows;
 };
 
 /* Replace every table of ours with the one @rs describes. */
@@ -88,6 +111,18 @@ int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
 		      const struct rs_nat *n, bool del);
 /* Replace the conntrack timeout policies of new connections. */
 int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs);
+
+/* Add or delete a DR flow element. */
+int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
+		       const struct rs_flow *f, bool del);
+/* Every DR flow element of the table of @family now (for a restart). */
+typedef void (*ruleset_flow_fn)(void *ctx, const struct rs_flow *f);
+int ruleset_read_flows(const struct ruleset *rs, uint8_t family,
+		       ruleset_flow_fn fn, void *ctx);
+/* Which real server each mark of the table stands for (a restart). */
+typedef void (*ruleset_mark_fn)(void *ctx, uint32_t mark,
+				const struct nflvs_addr *addr);
+int ruleset_read_marks(const char *table, ruleset_mark_fn fn, void *ctx);
 
 /*
  * Per real server packet and byte counters (named counters rsN_in and

@@ -18,6 +18,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
 
+#include "config.h"
 #include "ruleset.h"
 
 static struct rs_service svc[2];
@@ -198,8 +199,9 @@ Test(ruleset, native_queue_lives_in_the_inet_table)
 	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
-	/* queue_new, raw_onepacket, onepacket(_out), mark_new, nat_pre, stats */
-	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 7);
+	/* queue_new, raw_onepacket, onepacket(_out), raw_lvs, lvs, mark_new,
+	 * nat_pre, stats */
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 9);
 	nft_batch_free(&b);
 }
 
@@ -441,5 +443,57 @@ Test(ruleset, timeouts_replace_policies_atomically)
 	cr_expect_eq(count(&b, NFT_MSG_DELOBJ, NFPROTO_INET), 4);
 	cr_expect_eq(count(&b, NFT_MSG_NEWOBJ, NFPROTO_INET), 4);
 	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, NFPROTO_INET), 5);
+	nft_batch_free(&b);
+}
+
+/* DR and TUN services in their own sets; a DR flow element with its
+ * timeout: client . port . vip . port -> mark. */
+Test(ruleset, dr_and_tun_elements)
+{
+	struct ruleset rs = make_rs(false);
+	struct nft_batch b;
+	struct elem_facts f;
+	struct rs_flow fl = { .sport = 40000, .dport = 80, .mark = 0x00030007,
+			      .map = RS_FLOWS_TCP, .timeout_ms = 900000 };
+	static const uint8_t svc4[12] = { 10, 0, 1, 100, IPPROTO_TCP, 0, 0, 0, 0, 80, 0, 0 };
+	static const uint8_t flow4[16] = { 10, 0, 1, 2, 0x9c, 0x40, 0, 0,
+					   10, 0, 1, 100, 0, 80, 0, 0 };
+	const struct nlmsghdr *nlh;
+	uint32_t mark;
+
+	svc[0].fwd = FWD_DR;
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_service(&b, &rs, &svc[0], false), 0);
+	cr_expect_eq(count(&b, NFT_MSG_NEWSETELEM, -1), 1, "the dr set only");
+	find_elem(&b, "dr4", &f);
+	cr_expect_arr_eq(f.key, svc4, 12);
+	nft_batch_free(&b);
+	svc[0].fwd = FWD_TUN;
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_service(&b, &rs, &svc[0], false), 0);
+	find_elem(&b, "tun4", &f);
+	nft_batch_free(&b);
+	svc[0].fwd = FWD_NAT;
+
+	addr_parse("10.0.1.2", &fl.saddr);
+	addr_parse("10.0.1.100", &fl.daddr);
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_flow(&b, &rs, &fl, false), 0);
+	nlh = nft_batch_first(&b);
+	cr_expect_eq(msg_family(nlh), NFPROTO_IPV4);
+	find_elem(&b, "dr_tcp4", &f);
+	cr_assert_eq(f.klen, 16);
+	cr_expect_arr_eq(f.key, flow4, 16);
+	cr_assert_eq(f.dlen, 4);
+	memcpy(&mark, f.data, 4);
+	cr_expect_eq(mark, 0x00030007, "the whole packet mark, host order");
+	nft_batch_free(&b);
+
+	fl.map = RS_FLOWS_CLOSING;
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_flow(&b, &rs, &fl, true), 0);
+	cr_expect_eq(count(&b, NFT_MSG_DELSETELEM, -1), 1);
+	find_elem(&b, "dr_closing4", &f);
+	cr_expect_eq(f.dlen, 0);
 	nft_batch_free(&b);
 }
