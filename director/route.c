@@ -382,7 +382,15 @@ struct ours {
 	struct { struct nflvs_addr gw; int oif; uint32_t table; } route[256];
 	unsigned int nroute;
 	uint8_t family;
+	uint32_t table_lo, table_hi, pref;	/* this director's */
+	route_keep_fn keep;
+	void *ctx;
 };
+
+static bool ours_table(const struct ours *o, uint32_t table)
+{
+	return table >= o->table_lo && table <= o->table_hi;
+}
 
 static int ours_rule_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -393,6 +401,12 @@ static int ours_rule_cb(const struct nlmsghdr *nlh, void *data)
 
 	rule_parse(nlh, &rs);
 	if (rs.protocol != RTPROT_NFLVS || o->nrule == 256)
+		return MNL_CB_OK;
+	/* another director's (other tables, another preference): not ours */
+	if (rs.table == RT_TABLE_LOCAL ? rs.pref != o->pref + 1 :
+	    !ours_table(o, rs.table) || rs.pref != o->pref)
+		return MNL_CB_OK;
+	if (o->keep && o->keep(o->ctx, rs.table))
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*fr), rule_attr_cb, tb);
 	rs.mark = tb[FRA_FWMARK] ? mnl_attr_get_u32(tb[FRA_FWMARK]) : 0;
@@ -406,23 +420,27 @@ static int ours_route_cb(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[RTA_MAX + 1] = { NULL };
 	struct ours *o = data;
+	uint32_t table;
 
 	if (rm->rtm_protocol != RTPROT_NFLVS || o->nroute == 256)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rm), route_attr_cb, tb);
-	if (!tb[RTA_GATEWAY] || !tb[RTA_OIF])
+	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rm->rtm_table;
+	if (!tb[RTA_GATEWAY] || !tb[RTA_OIF] || !ours_table(o, table) ||
+	    (o->keep && o->keep(o->ctx, table)))
 		return MNL_CB_OK;
 	o->route[o->nroute].gw.family = o->family;
 	memcpy(o->route[o->nroute].gw.b, mnl_attr_get_payload(tb[RTA_GATEWAY]),
 	       mnl_attr_get_payload_len(tb[RTA_GATEWAY]) > 16 ? 16 :
 	       mnl_attr_get_payload_len(tb[RTA_GATEWAY]));
 	o->route[o->nroute].oif = mnl_attr_get_u32(tb[RTA_OIF]);
-	o->route[o->nroute++].table = tb[RTA_TABLE] ?
-		mnl_attr_get_u32(tb[RTA_TABLE]) : rm->rtm_table;
+	o->route[o->nroute++].table = table;
 	return MNL_CB_OK;
 }
 
-int route_cleanup(uint8_t family, unsigned int *removed)
+int route_cleanup(uint8_t family, uint32_t table_lo, uint32_t table_hi,
+		  uint32_t pref, route_keep_fn keep, void *ctx,
+		  unsigned int *removed)
 {
 	struct ours *o = calloc(1, sizeof(*o));
 	unsigned int i;
@@ -432,6 +450,11 @@ int route_cleanup(uint8_t family, unsigned int *removed)
 	if (!o)
 		return -ENOMEM;
 	o->family = family;
+	o->table_lo = table_lo;
+	o->table_hi = table_hi;
+	o->pref = pref;
+	o->keep = keep;
+	o->ctx = ctx;
 	ret = rt_dump(family, RTM_GETRULE, ours_rule_cb, o);
 	if (!ret)
 		ret = rt_dump(family, RTM_GETROUTE, ours_route_cb, o);

@@ -48,9 +48,15 @@ int route_table_used(uint8_t family, uint32_t table);
 int route_local_pref(uint8_t family, uint32_t *pref);
 int route_local_move(uint8_t family, uint32_t from, uint32_t to);
 /*
- * Remove every rule and route a director made (protocol RTPROT_NFLVS),
- * moving the local table's rule back to 0 first: what a crash left.
+ * Remove the rules and routes a director with these tables and this rule
+ * preference made (protocol RTPROT_NFLVS), moving the local table's rule
+ * back to 0 from @pref + 1: what a crash left.  Those of tables @keep
+ * says (RT_TABLE_LOCAL for the local table's rule) stay, and so do
+ * another director's, with other tables or another preference.
  */
-int route_cleanup(uint8_t family, unsigned int *removed);
+typedef bool (*route_keep_fn)(void *ctx, uint32_t table);
+int route_cleanup(uint8_t family, uint32_t table_lo, uint32_t table_hi,
+		  uint32_t pref, route_keep_fn keep, void *ctx,
+		  unsigned int *removed);
 
 #endif
