@@ -936,6 +936,10 @@ static const struct key director_keys[] = {
 	  .lo = 1, .hi = 64 },
 	{ KEY("mark_mask", key_mark_mask),
 	  FIELD(struct cfg_director, mark_mask) },
+	{ KEY("route_table", key_int), FIELD(struct cfg_director, route_table),
+	  .lo = 1, .hi = 0x7fff0000 },
+	{ KEY("route_pref", key_int), FIELD(struct cfg_director, route_pref),
+	  .lo = 1, .hi = 32000 },
 	{ KEY("control", key_strbuf), FIELD(struct cfg_director, control),
 	  .ok = sock_path_ok, .what = "invalid socket path",
 	  .hint = "(expected an absolute path shorter than 108 bytes)" },
@@ -1648,6 +1652,8 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 	d->queue = 0;
 	d->queues = 1;
 	d->mark_mask = 0x00ff0000;
+	d->route_table = 2000;
+	d->route_pref = 10;
 	snprintf(d->control, sizeof(d->control), "/run/nflvs/director.sock");
 	snprintf(d->shm, sizeof(d->shm), "/nflvs");
 	d->syslog = false;
@@ -1893,6 +1899,11 @@ int sched_flag_parse(const char *s)
 int check_type_parse(const char *s)
 {
 	return enum_parse(check_names, s);
+}
+
+const char *tun_name(enum tun_type t)
+{
+	return (unsigned int)t <= TUN_GRE ? tun_names[t] : "?";
 }
 
 const char *check_type_name(enum check_type t)

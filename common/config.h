@@ -130,6 +130,8 @@ struct cfg_director {
 	int queue;			/* default 0 */
 	int queues;			/* default 1 */
 	uint32_t mark_mask;		/* default 0x00ff0000, contiguous */
+	uint32_t route_table;		/* DR: first routing table, default 2000 */
+	uint32_t route_pref;		/* DR: rule preference, default 10 */
 	char control[CFG_PATH_MAX];	/* default /run/nflvs/director.sock */
 	char shm[CFG_NAME_MAX];		/* default "/nflvs" */
 	bool syslog;			/* default false: log to stderr */
@@ -182,5 +184,6 @@ const char *fwd_name(enum fwd_method f);
 int sched_flag_parse(const char *s);
 int check_type_parse(const char *s);
 const char *check_type_name(enum check_type t);
+const char *tun_name(enum tun_type t);
 
 #endif

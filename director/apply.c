@@ -26,6 +26,7 @@
 #include "director.h"
 #include "health.h"
 #include "log.h"
+#include "lvs.h"
 #include "persist.h"
 #include "ruleset.h"
 #include "scheduler.h"
@@ -93,6 +94,7 @@ static struct dest *dest_new(struct director *d, const struct cfg_rs *c,
 
 static void dest_free(struct director *d, struct dest *dst)
 {
+	lvs_dest_down(d, dst);
 	if (dst->svc && dst->svc->persist)
 		persist_forget_dest(dst->svc->persist, dst);
 	d->bymark[dst->mark >> d->marks.shift] = NULL;
@@ -266,11 +268,13 @@ static void plan_free(struct director *d, struct plan *p, bool built)
 	memset(p, 0, sizeof(*p));
 }
 
-static int plan_service(struct director *d, struct svc_plan *sp)
+static int plan_service(struct director *d, struct svc_plan *sp, char *err,
+			size_t errlen)
 {
 	const struct cfg_service *c = sp->c;
 	unsigned int i;
 	size_t j;
+	int ret;
 
 	sp->svc = find_service(d, c);
 	sp->is_new = !sp->svc;
@@ -281,7 +285,9 @@ static int plan_service(struct director *d, struct svc_plan *sp)
 	sp->del = calloc(sp->svc->ndests + 1, sizeof(*sp->del));
 	if (!sp->add || !sp->mod || !sp->del)
 		return -ENOMEM;
-	sp->kind_changed = !sp->is_new && sp->svc->one_packet != c->one_packet;
+	/* a one-packet or forwarding change: other sets, other elements */
+	sp->kind_changed = !sp->is_new && (sp->svc->one_packet != c->one_packet ||
+					   sp->svc->fwd != c->fwd);
 	for (i = 0; i < sp->svc->ndests; i++) {
 		struct dest *dst = sp->svc->dests[i];
 		const struct cfg_rs *rc = find_cfg_rs(c, dst);
@@ -302,17 +308,27 @@ static int plan_service(struct director *d, struct svc_plan *sp)
 		if (!sp->add[sp->nadd])
 			return -ENOSPC;
 		sp->nadd++;
+		ret = lvs_check_dest(d, sp->add[sp->nadd - 1], &c->rs[j], err,
+				     errlen);
+		if (ret)
+			return ret;
 	}
 	if (!sorry_same(sp->svc->sorry, c)) {
 		sp->drop_sorry = sp->svc->sorry != NULL;
 		if (c->has_sorry && !(sp->new_sorry = sorry_new(d, c)))
 			return -ENOSPC;
+		if (sp->new_sorry) {
+			ret = lvs_check_dest(d, sp->new_sorry, &sp->new_sorry->cfg,
+					     err, errlen);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
 
 static int plan_build(struct director *d, const struct nflvs_config *cfg,
-		      struct plan *p)
+		      struct plan *p, char *errmsg, size_t errlen)
 {
 	unsigned int i, j;
 	int err = -ENOMEM;
@@ -324,7 +340,7 @@ static int plan_build(struct director *d, const struct nflvs_config *cfg,
 		goto fail;
 	for (i = 0; i < cfg->nsvc; i++) {
 		p->s[p->ns].c = &cfg->svc[i];
-		err = plan_service(d, &p->s[p->ns++]);
+		err = plan_service(d, &p->s[p->ns++], errmsg, errlen);
 		if (err)
 			goto fail;
 	}
@@ -344,11 +360,12 @@ fail:
 
 /* ---- the kernel --------------------------------------------------------- */
 
-static struct rs_service rs_svc_of(const struct service *svc, bool one_packet)
+static struct rs_service rs_svc_of(const struct service *svc, bool one_packet,
+				   enum fwd_method fwd)
 {
 	return (struct rs_service){ .protocol = svc->protocol,
 		.port = svc->port, .fwmark = svc->fwmark,
-		.one_packet = one_packet, .vip = svc->vip };
+		.one_packet = one_packet, .fwd = fwd, .vip = svc->vip };
 }
 
 static struct rs_nat rs_nat_of(const struct service *svc,
@@ -364,7 +381,7 @@ static struct rs_nat rs_nat_of(const struct service *svc,
 static int batch_service(struct nft_batch *b, const struct ruleset *rs,
 			 const struct service *svc, bool op, bool del)
 {
-	struct rs_service s = rs_svc_of(svc, op);
+	struct rs_service s = rs_svc_of(svc, op, svc->fwd);
 	struct rs_nat n;
 	unsigned int i;
 	int err = ruleset_build_service(b, rs, &s, del);
@@ -423,7 +440,7 @@ static int plan_batch(const struct director *d, const struct plan *p,
 	for (i = 0; !err && i < p->ns; i++) {
 		const struct svc_plan *sp = &p->s[i];
 		bool op = sp->c->one_packet;
-		struct rs_service s = rs_svc_of(sp->svc, op);
+		struct rs_service s = rs_svc_of(sp->svc, op, sp->c->fwd);
 		unsigned int j;
 
 		if (sp->is_new || sp->kind_changed) {
@@ -640,7 +657,7 @@ int director_apply(struct director *d, struct nflvs_config *cfg,
 
 	snprintf(err, errlen, "no room: shared memory or marks (mark_mask allows %u real servers)",
 		 mark_capacity(&d->marks));
-	ret = plan_build(d, cfg, &p);
+	ret = plan_build(d, cfg, &p, err, errlen);
 	if (ret)
 		return ret;
 	ret = plan_kernel(d, &p, err, errlen);
@@ -657,6 +674,8 @@ int director_apply(struct director *d, struct nflvs_config *cfg,
 	}
 	shm_bump_generation(&d->shm);
 	plan_free(d, &p, false);
+	if (d->ruleset_applied)
+		lvs_applied(d);
 	return 0;
 }
 

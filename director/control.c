@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "director.h"
 #include "log.h"
+#include "lvs.h"
 #include "scheduler.h"
 #include "stats.h"
 
@@ -215,15 +216,80 @@ static void conn_out(void *ctx, const struct ct_event *ev, uint32_t mark,
 	x->err = reply_put(x->r, &c, sizeof(c));
 }
 
+/* One DR or TUN connection; @left in seconds. */
+static void lvs_conn_out(struct conns_ctx *x, const struct nflvs_addr *client,
+			 uint16_t cport, const struct nflvs_addr *vip,
+			 uint16_t vport, uint8_t proto, const char *state,
+			 uint64_t left, uint32_t mark)
+{
+	struct director *d = x->d;
+	uint32_t idx = (mark & d->cfg.director.mark_mask) >> d->marks.shift;
+	struct nflvs_ctl_conn c = { 0 };
+	struct dest *dst;
+
+	if (x->err || idx > mark_capacity(&d->marks) || !(dst = d->bymark[idx]))
+		return;
+	c.family = client->family;
+	c.protocol = proto;
+	c.fwd = dst->fwd;
+	snprintf(c.state, sizeof(c.state), "%s", state);
+	c.expires = left;
+	memcpy(c.caddr, client->b, sizeof(c.caddr));
+	memcpy(c.vaddr, vip->b, sizeof(c.vaddr));
+	memcpy(c.daddr, dst->addr.b, sizeof(c.daddr));
+	c.cport = cport;
+	c.vport = vport;
+	c.dport = vport;
+	x->err = reply_put(x->r, &c, sizeof(c));
+}
+
+/* DR: the kernel's flow maps, with the time each element has left. */
+static void dr_conn_out(void *ctx, const struct rs_flow *f)
+{
+	static const char *const state[RS_FLOWMAPS] = {
+		[RS_FLOWS_TCP] = "ESTABLISHED", [RS_FLOWS_UDP] = "UDP",
+		[RS_FLOWS_CLOSING] = "FIN_WAIT",
+	};
+
+	lvs_conn_out(ctx, &f->saddr, f->sport, &f->daddr, f->dport,
+		     f->map == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP,
+		     state[f->map], f->timeout_ms / 1000, f->mark);
+}
+
+/* TUN: our own flows. */
+static void tun_conn_out(void *ctx, const struct flow *f)
+{
+	static const char *const state[] = {
+		[FLOW_SYN] = "SYN_RECV", [FLOW_ESTABLISHED] = "ESTABLISHED",
+		[FLOW_CLOSING] = "FIN_WAIT", [FLOW_UDP] = "UDP",
+	};
+	struct conns_ctx *x = ctx;
+
+	if (f->tun)
+		lvs_conn_out(x, &f->key.saddr, f->key.sport, &f->key.daddr,
+			     f->key.dport, f->key.proto, state[f->state],
+			     f->expires > x->now ? (f->expires - x->now) / 1000000000ull : 0,
+			     f->mark);
+}
+
 static int do_conns(struct director *d, struct reply *r)
 {
 	struct timespec ts;
 	struct conns_ctx x = { .d = d, .r = r };
+	struct ruleset rs;
+	int fam;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	x.now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	pthread_rwlock_rdlock(&d->lock);
 	ctrack_foreach(&d->ct, conn_out, &x);
+	if (d->lvs.dr_services) {
+		director_ruleset_base(d, &rs);
+		for (fam = 0; fam < 2; fam++)
+			ruleset_read_flows(&rs, fam ? AF_INET6 : AF_INET,
+					   dr_conn_out, &x);
+		lvs_foreach(d, tun_conn_out, &x);
+	}
 	pthread_rwlock_unlock(&d->lock);
 	return x.err ? reply_err(r, x.err, "reply too large") : 0;
 }
@@ -343,6 +409,9 @@ static int add_dest(struct cfg_service *s, const struct nflvs_ctl_dest *in)
 	tmp.check = s->check;		/* the service's check, copied below */
 	tmp.file_index = CFG_NOT_IN_FILE;
 	dest_params_from(&tmp, in);
+	/* ipvsadm: the first real server says how the service forwards */
+	if (!s->nrs)
+		s->fwd = tmp.fwd;
 	if (config_rs_dup(&s->rs[s->nrs], &tmp) < 0)
 		return -ENOMEM;
 	s->nrs++;
@@ -426,6 +495,7 @@ static int edit_dest(struct director *d, uint16_t type, const void *req,
 {
 	const struct nflvs_ctl_svc *ks = req;
 	const struct nflvs_ctl_dest *in = (const void *)(ks + 1);
+	struct nflvs_ctl_dest k;
 	struct nflvs_config cfg;
 	const char *why = NULL;
 	struct cfg_service *s;
@@ -444,6 +514,11 @@ static int edit_dest(struct director *d, uint16_t type, const void *req,
 		return r->status = -ESRCH;
 	}
 	s = &cfg.svc[i];
+	/* as ipvsadm: DR and TUN real servers keep the service's port */
+	k = *in;
+	if (k.fwd != NFLVS_CTL_FWD_NAT && !s->fwmark && s->port)
+		k.port = s->port;
+	in = &k;
 	j = cfg_find_rs(s, in);
 	if (type == NFLVS_CTL_ADD_DEST && j >= 0)
 		ret = -EEXIST;

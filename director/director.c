@@ -18,6 +18,7 @@
 #include "director.h"
 #include "health.h"
 #include "log.h"
+#include "lvs.h"
 #include "packet.h"
 #include "persist.h"
 #include "ruleset.h"
@@ -85,10 +86,41 @@ static void check_onepacket_rs(const struct nflvs_config *cfg, size_t si,
 	}
 }
 
+/*
+ * A service forwards with NAT (conntrack) or with DR and TUN (untracked,
+ * the director's own flows), not both; DR and TUN need a vip and a port.
+ */
+static void check_lvs(const struct nflvs_config *cfg,
+		      const struct cfg_service *s, struct cfg_errors *errs)
+{
+	bool nat = s->fwd == FWD_NAT;
+	size_t j;
+
+	for (j = 0; j < s->nrs; j++)
+		if ((s->rs[j].fwd == FWD_NAT) != nat)
+			cfg_err(errs, cfg->path, s->rs[j].line,
+				"forward: \"%s\" real server in a \"%s\" service (a service forwards with nat, or with dr and tun: set the service's forward)",
+				fwd_name(s->rs[j].fwd), fwd_name(s->fwd));
+	if (nat)
+		return;
+	if (s->fwmark)
+		cfg_err(errs, cfg->path, s->line,
+			"forward: \"%s\" is for vip services; firewall-mark services forward with nat",
+			fwd_name(s->fwd));
+	else if (!s->port)
+		cfg_err(errs, cfg->path, s->line,
+			"forward: \"%s\" needs a service port (port 0, any port, forwards with nat)",
+			fwd_name(s->fwd));
+	if (s->protocol == IPPROTO_SCTP)
+		cfg_err(errs, cfg->path, s->line,
+			"forward: \"%s\" supports tcp and udp services, not sctp",
+			fwd_name(s->fwd));
+}
+
 int director_check_config(const struct nflvs_config *cfg,
 			  struct cfg_errors *errs)
 {
-	size_t before = errs->n, i, j;
+	size_t before = errs->n, i;
 
 	for (i = 0; i < cfg->nsvc; i++) {
 		const struct cfg_service *s = &cfg->svc[i];
@@ -106,11 +138,7 @@ int director_check_config(const struct nflvs_config *cfg,
 				"one_packet: only for UDP services with a vip, not firewall-mark services");
 		if (s->one_packet)
 			check_onepacket_rs(cfg, i, errs);
-		for (j = 0; j < s->nrs; j++)
-			if (s->rs[j].fwd != FWD_NAT)
-				cfg_err(errs, cfg->path, s->rs[j].line,
-					"forward: \"%s\" forwarding is not available in this build",
-					fwd_name(s->rs[j].fwd));
+		check_lvs(cfg, s, errs);
 	}
 	return errs->n - before;
 }
@@ -216,6 +244,20 @@ static void pending_expire(struct service *svc, struct dest *dst)
 	service_conns_changed(svc, dst);
 }
 
+void director_count(struct service *svc, struct dest *dst, enum ct_class old,
+		    enum ct_class cls, const struct nflvs_addr *client)
+{
+	if (svc->persist && (old == CT_NONE) != (cls == CT_NONE)) {
+		struct nflvs_addr c = *client;
+
+		addr_mask(&c, svc->netmask);
+		persist_conn(svc->persist, &c, cls == CT_NONE ? -1 : 1);
+	}
+	count_class(dst, old, -1);
+	count_class(dst, cls, +1);
+	service_conns_changed(svc, dst);
+}
+
 /* ctrack: the connection of @ev moved from class @old to @cls. */
 static void director_account(void *ctx, uint32_t mark, enum ct_class old,
 			     enum ct_class cls, const struct ct_event *ev)
@@ -229,17 +271,18 @@ static void director_account(void *ctx, uint32_t mark, enum ct_class old,
 		return;
 	svc = dst->svc;
 	pthread_mutex_lock(&svc->lock);
-	if (svc->persist && (old == CT_NONE) != (cls == CT_NONE)) {
-		struct nflvs_addr client = ev->src;
+	if (old == CT_NONE && cls != CT_NONE && pending_take(dst)) {
+		/* counted when scheduled: only persistence learns of it now */
+		director_count(svc, dst, CT_INACTIVE, cls, &ev->src);
+		if (svc->persist) {
+			struct nflvs_addr c = ev->src;
 
-		addr_mask(&client, svc->netmask);
-		persist_conn(svc->persist, &client, cls == CT_NONE ? -1 : 1);
+			addr_mask(&c, svc->netmask);
+			persist_conn(svc->persist, &c, 1);
+		}
+	} else {
+		director_count(svc, dst, old, cls, &ev->src);
 	}
-	if (old == CT_NONE && cls != CT_NONE && pending_take(dst))
-		old = CT_INACTIVE;
-	count_class(dst, old, -1);
-	count_class(dst, cls, +1);
-	service_conns_changed(svc, dst);
 	pthread_mutex_unlock(&svc->lock);
 }
 
@@ -305,6 +348,9 @@ int director_init(struct director *d, struct nflvs_config *cfg)
 	ret = ctrack_init(&d->ct, c->mark_mask, director_account, d);
 	if (!d->bymark || ret)
 		return -ENOMEM;
+	ret = lvs_init(d);
+	if (ret)
+		return ret;
 	ret = shm_create(&d->shm, c->shm, DIRECTOR_MAX_SERVICES, DIRECTOR_MAX_RS);
 	if (ret) {
 		log_err("shared memory %s: %s", c->shm, strerror(-ret));
@@ -380,7 +426,8 @@ static int director_apply_ruleset(struct director *d)
 
 		sv[rs.nsvc++] = (struct rs_service){ .protocol = s->protocol,
 			.port = s->port, .fwmark = s->fwmark,
-			.one_packet = s->one_packet, .vip = s->vip };
+			.one_packet = s->one_packet, .fwd = s->fwd,
+			.vip = s->vip };
 		for (j = 0; j <= s->ndests; j++) {
 			const struct dest *t = j < s->ndests ? s->dests[j] : s->sorry;
 
@@ -389,6 +436,7 @@ static int director_apply_ruleset(struct director *d)
 						&nat[rs.nnat++]);
 		}
 	}
+	rs.flows = lvs_restored(d, &rs.nflows);
 	ret = ruleset_build(&b, &rs);
 	if (!ret)
 		ret = ruleset_commit(&b, err, sizeof(err));
@@ -456,12 +504,19 @@ int director_start(struct director *d)
 			return ret;
 		}
 		d->nqueues++;
+		d->queues[i].before_flush = lvs_flush;
 		ret = queue_start(&d->queues[i]);
 		if (ret)
 			return ret;
 	}
 	log_info("listening on NFQUEUE %d-%d", c->queue, c->queue + c->queues - 1);
+	/* DR flows of a director before us, read before its table goes */
+	ret = lvs_start(d);
+	if (ret)
+		return ret;
+	lvs_applied(d);
 	ret = director_apply_ruleset(d);
+	lvs_restored_done(d);
 	if (ret)
 		return ret;
 	d->ruleset_applied = true;
@@ -484,6 +539,7 @@ void director_stop(struct director *d)
 	if (d->ruleset_applied)
 		director_remove_ruleset(d);
 	d->ruleset_applied = false;
+	lvs_stop(d);
 	for (i = 0; i < d->nqueues; i++)
 		queue_close(&d->queues[i]);
 	d->nqueues = 0;
@@ -496,6 +552,7 @@ void director_free(struct director *d)
 	svctab_free(&d->tab);
 	free(d->bymark);
 	ctrack_fini(&d->ct);
+	lvs_fini(d);
 	shm_close(&d->shm);
 	mark_fini(&d->marks);
 	config_free(&d->cfg);
@@ -544,6 +601,8 @@ void director_tick(struct director *d)
 	pthread_rwlock_unlock(&d->lock);
 	if (second && ctrack_expire(&d->ct) < 0)
 		log_warn("conntrack: looking up expired connections failed");
+	if (second)
+		lvs_tick(d, now);
 	if (second) {
 		stats_refresh(d, d->ticks % (10 * STATS_PERIOD_S) == 0);
 		director_reap(d);
@@ -583,6 +642,23 @@ static struct dest *director_schedule(struct service *svc,
 	return dst;
 }
 
+struct dest *director_pick(struct service *svc, const struct pkt_info *pi)
+{
+	struct dest *dst;
+
+	if (svc->below_quorum && svc->sorry)
+		dst = svc->sorry;
+	else
+		dst = director_schedule(svc, pi, mono_ns());
+	if (dst) {
+		dst->conns++;
+		svc->conns++;
+	} else {
+		svc->noavail++;
+	}
+	return dst;
+}
+
 void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,
 		     struct verdict *v)
 {
@@ -600,23 +676,21 @@ void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,
 	pthread_rwlock_rdlock(&d->lock);
 	svc = svctab_lookup(&d->tab, mark & ~d->cfg.director.mark_mask,
 			    pi.family, pi.l4proto, &pi.daddr, pi.dport);
+	if (svc && svc->fwd != FWD_NAT) {
+		lvs_decide(d, svc, &pi, pkt, len, mark, v);
+		pthread_rwlock_unlock(&d->lock);
+		return;
+	}
 	if (svc) {
 		pthread_mutex_lock(&svc->lock);
-		if (svc->below_quorum && svc->sorry)
-			dst = svc->sorry;
-		else
-			dst = director_schedule(svc, &pi, mono_ns());
+		dst = director_pick(svc, &pi);
 		if (dst) {
-			dst->conns++;
-			svc->conns++;
 			/* a one-packet "connection" ends with its datagram */
 			if (!svc->one_packet) {
 				pending_add(dst);
 				service_conns_changed(svc, dst);
 			}
 			m = dst->mark;
-		} else {
-			svc->noavail++;
 		}
 		if (log_level() >= LOG_DEBUG)
 			decide_log(&pi, dst);

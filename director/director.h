@@ -9,8 +9,10 @@
 #include "config.h"
 #include "control.h"
 #include "ctrack.h"
+#include "flows.h"
 #include "mark.h"
 #include "metrics.h"
+#include "packet.h"
 #include "queue.h"
 #include "ruleset.h"
 #include "service.h"
@@ -21,7 +23,7 @@
 #define DIRECTOR_MAX_SERVICES	1024
 #define DIRECTOR_MAX_RS		16384
 
-/* Bytes of each queued packet copied to us: headers only. */
+/* Bytes of each queued packet copied to us: headers only (TUN: all). */
 #define DIRECTOR_COPY_RANGE	256
 
 struct director_stats {
@@ -29,6 +31,25 @@ struct director_stats {
 	uint64_t noservice;	/* accepted untouched: no such service */
 	uint64_t noavail;	/* dropped: no destination available */
 	uint64_t scheduled;
+	uint64_t nosyn;		/* dropped: DR/TUN TCP packet of no flow, not a SYN */
+	uint64_t tun_errors;	/* TUN: encapsulated packets not sent */
+	uint64_t tun_toobig;	/* TUN: ICMP too-big answers sent */
+};
+
+/* DR and TUN (director/lvs.c). */
+struct rs_flow;
+struct lvs {
+	pthread_mutex_t lock;		/* the flow table */
+	struct flow_table flows;
+	struct rs_flow *restored;	/* DR flows read at start */
+	unsigned int nrestored;
+	bool local_moved[2];		/* the local table's rule, v4 and v6 */
+	uint32_t local_orig[2];
+	unsigned int dr_services;	/* running DR/TUN services */
+	unsigned int tun_dests;		/* TUN real servers: full copies */
+	uint32_t copy_range;		/* the queues' copy range now */
+	bool cleaned;			/* a previous director's routes */
+	uint64_t next_sync, next_mtu;	/* monotonic ns */
 };
 
 struct director {
@@ -59,6 +80,8 @@ struct director {
 	bool ruleset_applied;
 	struct queue_worker *queues;
 	unsigned int nqueues;
+
+	struct lvs lvs;
 
 	struct director_stats stats;	/* relaxed atomics */
 };
@@ -113,6 +136,16 @@ void director_ruleset_base(const struct director *d, struct ruleset *rs);
 /* The NAT (and counter) elements of @dst in @svc, with one_packet @op. */
 void director_rs_nat(const struct service *svc, const struct dest *dst,
 		     bool op, struct rs_nat *n);
+
+/*
+ * A connection of @dst moved from class @old to @cls (CT_NONE: none);
+ * persistence and counts follow.  Under the service lock.
+ */
+void director_count(struct service *svc, struct dest *dst, enum ct_class old,
+		    enum ct_class cls, const struct nflvs_addr *client);
+/* The real server for a new connection (sorry server, persistence,
+ * scheduler), counted as scheduled; NULL if none.  Under the lock. */
+struct dest *director_pick(struct service *svc, const struct pkt_info *pi);
 
 /* The NFQUEUE decision callback (ctx is the director). */
 void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,

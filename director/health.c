@@ -10,6 +10,7 @@
 #include "director.h"
 #include "health.h"
 #include "log.h"
+#include "lvs.h"
 
 extern char **environ;
 
@@ -129,8 +130,10 @@ void health_apply_dest(struct director *d, struct service *svc,
 	if (h.health.state != dst->hstate) {
 		bool down = h.health.state == NFLVS_RS_DOWN;
 
-		if (down && ck->expire_connections &&
-		    ctrack_flush_mark(dst->mark, d->cfg.director.mark_mask) < 0)
+		if (down && ck->expire_connections && dst->fwd != FWD_NAT)
+			lvs_expire_dest(d, dst);
+		else if (down && ck->expire_connections &&
+			 ctrack_flush_mark(dst->mark, d->cfg.director.mark_mask) < 0)
 			log_warn("real server %s: expiring its connections failed", label);
 		if (down || dst->hstate == NFLVS_RS_DOWN)
 			health_notify(svc, dst, down ? dst->cfg.notify_down

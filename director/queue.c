@@ -24,7 +24,7 @@
 
 #include "queue.h"
 
-#define QUEUE_RX_SIZE		(64 * 1024)
+#define QUEUE_RX_SIZE		(128 * 1024)	/* a whole 64 KiB packet (TUN) */
 #define QUEUE_TX_SIZE		(256 * 1024)
 #define QUEUE_SOCK_RCVBUF	(8 << 20)
 #define QUEUE_MAXLEN		8192	/* packets waiting in the kernel */
@@ -198,6 +198,10 @@ static void *queue_thread(void *arg)
 				break;
 			queue_datagram(w, n);
 		}
+		/* side work first: a DR flow's element must be in the kernel
+		 * before its first packet goes and the next one comes */
+		if (w->before_flush)
+			w->before_flush(w->ctx);
 		if (queue_flush(w) < 0)
 			stat_add(&w->stats.errors, 1);
 	}
@@ -242,4 +246,15 @@ void queue_get_stats(const struct queue_worker *w, struct queue_stats *s)
 	s->verdicts = __atomic_load_n(&w->stats.verdicts, __ATOMIC_RELAXED);
 	s->sends = __atomic_load_n(&w->stats.sends, __ATOMIC_RELAXED);
 	s->errors = __atomic_load_n(&w->stats.errors, __ATOMIC_RELAXED);
+}
+
+int queue_set_copy_range(struct queue_worker *w, uint32_t copy_range)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	/* no ack: the worker thread reads this socket */
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, w->num);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, copy_range);
+	return mnl_socket_sendto(w->nl, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
 }

@@ -23,6 +23,8 @@ struct verdict {
 
 typedef void (*queue_decide_fn)(void *ctx, const void *pkt, uint32_t len,
 				uint32_t mark, struct verdict *v);
+/* After each drain's decisions, before its verdicts go (batched work). */
+typedef void (*queue_flush_fn)(void *ctx);
 
 struct queue_stats {
 	uint64_t packets;	/* packets received */
@@ -39,18 +41,24 @@ struct queue_worker {
 	pthread_t thread;
 	int running;
 	queue_decide_fn decide;
+	queue_flush_fn before_flush;	/* may be NULL */
 	void *ctx;
 	char *rx, *tx;
 	size_t txlen;
 	struct queue_stats stats;	/* relaxed atomics */
 };
 
-/* Bind queue @num (copy only @copy_range bytes of each packet). */
+/*
+ * Bind queue @num (copy only @copy_range bytes of each packet).  Set
+ * w->before_flush before queue_start() for work to do per drain.
+ */
 int queue_open(struct queue_worker *w, uint16_t num, uint32_t copy_range,
 	       queue_decide_fn decide, void *ctx);
 int queue_start(struct queue_worker *w);
 /* Stop the thread and unbind; safe on a worker that never started. */
 void queue_close(struct queue_worker *w);
 void queue_get_stats(const struct queue_worker *w, struct queue_stats *s);
+/* Copy more (or less) of each packet from now on (TUN needs all of it). */
+int queue_set_copy_range(struct queue_worker *w, uint32_t copy_range);
 
 #endif

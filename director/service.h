@@ -15,6 +15,8 @@
 #include "addr.h"
 #include "config.h"
 
+struct encap;
+
 struct persist_table;
 struct sched_ops;
 struct service;
@@ -62,6 +64,9 @@ struct dest {
 	uint64_t add_seq;		/* larger = added later = earlier in list */
 	uint32_t cfg_index;		/* position in its service's config */
 	struct cfg_rs cfg;		/* as configured (tunnel, check, ...) */
+	bool routed;			/* DR: its table, route and rule exist */
+	struct encap *encap;		/* TUN: the outer headers (lvs.c) */
+	uint64_t tun_pkts, tun_bytes;	/* TUN: sent encapsulated (atomics) */
 };
 
 struct service {

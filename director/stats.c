@@ -9,6 +9,9 @@ static void stats_raw(const struct dest *dst, struct stats *s)
 {
 	*s = dst->kstats;
 	s->conns = dst->conns;
+	/* TUN: sent from userspace, counted there (the originals are dropped) */
+	s->inpkts += __atomic_load_n(&dst->tun_pkts, __ATOMIC_RELAXED);
+	s->inbytes += __atomic_load_n(&dst->tun_bytes, __ATOMIC_RELAXED);
 }
 
 static void stats_add(struct stats *a, const struct stats *b)

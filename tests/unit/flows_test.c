@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The DR/TUN flow table (director/flows.c): lookups, counts, expiry. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "flows.h"
+
+#define NS	1000000000ull
+#define TCP_FIN	0x01
+#define TCP_SYN	0x02
+#define TCP_RST	0x04
+#define TCP_ACK	0x10
+
+/* Stand-ins for two real servers: the callback counts per class. */
+struct dest {
+	int active, inactive, calls;
+};
+
+static void account(void *ctx, struct dest *d, enum ct_class old,
+		    enum ct_class cls, const struct flow_key *k)
+{
+	(void)ctx;
+	(void)k;
+	d->calls++;
+	d->active += (cls == CT_ACTIVE) - (old == CT_ACTIVE);
+	d->inactive += (cls == CT_INACTIVE) - (old == CT_INACTIVE);
+}
+
+static struct flow_key key(uint16_t sport)
+{
+	struct flow_key k = { .family = AF_INET, .proto = IPPROTO_TCP,
+			      .sport = sport, .dport = 80 };
+
+	addr_parse("10.0.1.2", &k.saddr);
+	addr_parse("10.0.3.100", &k.daddr);
+	return k;
+}
+
+Test(flows, tcp_states_as_ipvs_sees_the_client)
+{
+	cr_expect_eq(flow_tcp_next(FLOW_SYN, TCP_SYN), FLOW_SYN);
+	cr_expect_eq(flow_tcp_next(FLOW_SYN, TCP_ACK), FLOW_ESTABLISHED);
+	cr_expect_eq(flow_tcp_next(FLOW_ESTABLISHED, TCP_ACK), FLOW_ESTABLISHED);
+	cr_expect_eq(flow_tcp_next(FLOW_ESTABLISHED, TCP_ACK | TCP_FIN), FLOW_CLOSING);
+	cr_expect_eq(flow_tcp_next(FLOW_SYN, TCP_RST), FLOW_CLOSING);
+	cr_expect_eq(flow_tcp_next(FLOW_CLOSING, TCP_ACK), FLOW_CLOSING);
+	/* a new SYN on the same tuple starts over */
+	cr_expect_eq(flow_tcp_next(FLOW_CLOSING, TCP_SYN), FLOW_SYN);
+	cr_expect_eq(flow_tcp_next(FLOW_CLOSING, TCP_SYN | TCP_ACK), FLOW_CLOSING);
+}
+
+Test(flows, add_find_count_delete)
+{
+	struct flow_table t;
+	struct dest a = { 0 }, b = { 0 };
+	struct flow_key k1 = key(1000), k2 = key(1001);
+	struct flow *f;
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	f = flows_add(&t, &k1, &a, 0x10000, FLOW_ESTABLISHED, false);
+	cr_assert_not_null(f);
+	flows_add(&t, &k2, &b, 0x20000, FLOW_SYN, true);
+	cr_expect_eq(flows_find(&t, &k1), f);
+	cr_expect_eq(flows_find(&t, &k2)->dest, &b);
+	cr_expect_eq(a.active, 1);
+	cr_expect_eq(b.inactive, 1);
+	flows_set_state(&t, f, FLOW_CLOSING);
+	cr_expect_eq(a.active, 0);
+	cr_expect_eq(a.inactive, 1);
+	/* the same state again: no call */
+	flows_set_state(&t, f, FLOW_CLOSING);
+	cr_expect_eq(a.calls, 2);
+	flows_del(&t, f);
+	cr_expect_null(flows_find(&t, &k1));
+	cr_expect_eq(a.inactive, 0);
+	cr_expect_eq(t.count, 1);
+	flows_fini(&t);
+}
+
+Test(flows, a_stale_tuple_is_replaced)
+{
+	struct flow_table t;
+	struct dest a = { 0 }, b = { 0 };
+	struct flow_key k = key(2000);
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	flows_add(&t, &k, &a, 1, FLOW_ESTABLISHED, false);
+	flows_add(&t, &k, &b, 2, FLOW_ESTABLISHED, false);
+	cr_expect_eq(t.count, 1);
+	cr_expect_eq(a.active, 0);
+	cr_expect_eq(b.active, 1);
+	flows_fini(&t);
+}
+
+Test(flows, grows_and_keeps_everything)
+{
+	struct flow_table t;
+	struct dest a = { 0 };
+	struct flow_key k;
+	uint32_t i, n = 50000, found = 0;
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	for (i = 0; i < n; i++) {
+		k = key(i & 0xffff);
+		k.saddr.b[3] = (uint8_t)(i >> 16);
+		k.saddr.b[2] = (uint8_t)(i >> 8);
+		cr_assert_not_null(flows_add(&t, &k, &a, 1, FLOW_UDP, false));
+	}
+	cr_expect_gt(t.nbucket, 1u << 12);
+	for (i = 0; i < n; i++) {
+		k = key(i & 0xffff);
+		k.saddr.b[3] = (uint8_t)(i >> 16);
+		k.saddr.b[2] = (uint8_t)(i >> 8);
+		found += flows_find(&t, &k) != NULL;
+	}
+	cr_expect_eq(found, n);
+	cr_expect_eq(a.inactive, (int)n);
+	flows_fini(&t);
+}
+
+/* DR: flows the kernel no longer has go, but not those just made. */
+Test(flows, sweep_keeps_seen_and_new_dr_flows)
+{
+	struct flow_table t;
+	struct dest a = { 0 };
+	struct flow_key k1 = key(1), k2 = key(2), k3 = key(3), k4 = key(4);
+	struct flow *seen, *old, *young, *tun;
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	seen = flows_add(&t, &k1, &a, 1, FLOW_ESTABLISHED, false);
+	old = flows_add(&t, &k2, &a, 1, FLOW_ESTABLISHED, false);
+	young = flows_add(&t, &k3, &a, 1, FLOW_ESTABLISHED, false);
+	tun = flows_add(&t, &k4, &a, 1, FLOW_ESTABLISHED, true);
+	seen->expires = old->expires = 1 * NS;
+	young->expires = 10 * NS;
+	tun->expires = 100 * NS;
+	flows_sweep_begin(&t);
+	flows_seen(&t, seen);
+	cr_expect_eq(flows_sweep_older(&t, 5 * NS), 1);
+	cr_expect_null(flows_find(&t, &k2));
+	cr_expect_not_null(flows_find(&t, &k1));
+	cr_expect_not_null(flows_find(&t, &k3));
+	cr_expect_not_null(flows_find(&t, &k4), "a TUN flow is not the kernel's");
+	cr_expect_eq(a.active, 3);
+	flows_fini(&t);
+}
+
+/* TUN: by our clock; and a freed real server's flows go uncounted. */
+Test(flows, tun_expiry_and_dropping_a_dest)
+{
+	struct flow_table t;
+	struct dest a = { 0 }, b = { 0 };
+	struct flow_key k1 = key(1), k2 = key(2), k3 = key(3);
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	flows_add(&t, &k1, &a, 1, FLOW_SYN, true)->expires = 5;
+	flows_add(&t, &k2, &a, 1, FLOW_ESTABLISHED, true)->expires = 50;
+	flows_add(&t, &k3, &b, 2, FLOW_UDP, true)->expires = 50;
+	cr_expect_eq(flows_expire(&t, 10), 1);
+	cr_expect_eq(a.inactive, 0);
+	cr_expect_eq(a.active, 1);
+	cr_expect_eq(flows_drop_dest(&t, &b, false), 1);
+	cr_expect_eq(b.inactive, 1, "dropped uncounted");
+	cr_expect_eq(flows_drop_dest(&t, &a, true), 1);
+	cr_expect_eq(a.active, 0);
+	cr_expect_eq(t.count, 0);
+	flows_fini(&t);
+}
