@@ -146,6 +146,20 @@ int lab_nat_topology(struct lab *l, int nrs)
 	return lab_sh(l, "tests/lib/lab.sh nat %s %d", l->id, nrs);
 }
 
+int lab_dr_topology(struct lab *l, int nrs)
+{
+	static const char *const roles[] = { "cl", "rt", "dir", "rs1", "rs2",
+		"rs3", "rs4", "rs5", "rs6", "rs7", "rs8" };
+	int i;
+
+	if (nrs > 8)
+		return -1;
+	for (i = 0; i < nrs + 3; i++)
+		snprintf(l->ns[l->nns++], sizeof(l->ns[0]), "%s",
+			 lab_ns(l, roles[i]));
+	return lab_sh(l, "tests/lib/lab.sh dr %s %d", l->id, nrs);
+}
+
 pid_t lab_spawn(struct lab *l, const char *role, const char *name,
 		const char *fmt, ...)
 {
@@ -312,6 +326,7 @@ void lab_cleanup(struct lab *l)
 		       "ip netns del %s", l->ns[i], l->ns[i]);
 	}
 	shm_unlink(l->shm);
+	lab_sh(l, "rm -rf /tmp/%s-realserver", l->id);
 	if (!getenv("NFLVS_TEST_KEEP")) {
 		char cmd[256];
 

@@ -47,6 +47,22 @@ struct lab {
 void lab_init(struct lab *l);
 void lab_cleanup(struct lab *l);
 
+/*
+ * The DR topology (lab_dr_topology; tests/lib/lab.sh dr): client, router,
+ * and on one LAN behind the router (a bridge in rt) the director and the
+ * real servers.  Answers go from a real server to the router, past the
+ * director.
+ *
+ *   cl  eth0 10.0.1.2/24 fd00:1::2/64   default via rt
+ *   rt  eth0 10.0.1.1/24 fd00:1::1/64, br0 10.0.3.1/24 fd00:3::1/64
+ *   dir eth0 10.0.3.2/24 fd00:3::2/64 + VIPs 10.0.3.100, fd00:3::100
+ *   rsN eth0 10.0.3.(10+N)/24 fd00:3::(10+N)/64, the VIPs on lo (ARP
+ *       quiet), rp_filter 0, default via rt
+ */
+#define LAB_DR_VIP4	"10.0.3.100"
+#define LAB_DR_VIP6	"fd00:3::100"
+int lab_dr_topology(struct lab *l, int nrs);
+
 /* Namespace name of a role ("cl", "dir", "rs1"). */
 const char *lab_ns(struct lab *l, const char *role);
 int lab_ns_add(struct lab *l, const char *role);

@@ -10,6 +10,20 @@
 #                 br0  10.0.2.1/24 fd00:2::1/64, forwarding on
 #     PREFIX-rsN  eth0 10.0.2.(10+N)/24 fd00:2::(10+N)/64, default via br0
 #
+#   lab.sh dr PREFIX NRS     client, router, director and NRS real servers,
+#                            the last three on one LAN (a bridge in rt):
+#
+#     PREFIX-cl   eth0 10.0.1.2/24 fd00:1::2/64, default via the router
+#     PREFIX-rt   eth0 10.0.1.1/24 fd00:1::1/64, forwarding on
+#                 br0  10.0.3.1/24 fd00:3::1/64 (ports d0, pN)
+#     PREFIX-dir  eth0 10.0.3.2/24 fd00:3::2/64 + VIPs 10.0.3.100,
+#                 fd00:3::100, default via the router, forwarding on
+#     PREFIX-rsN  eth0 10.0.3.(10+N)/24 fd00:3::(10+N)/64, default via the
+#                 router; the VIPs on lo, ARP for them off
+#                 (contrib/nflvs-realserver dr up; its state in
+#                 /tmp/PREFIX-realserver); rp_filter 0 (for a TUN
+#                 decapsulator)
+#
 #   lab.sh cleanup PREFIX    kill every process in PREFIX-* namespaces and
 #                            delete them
 set -eu
@@ -56,8 +70,72 @@ nat() {
 	done
 }
 
+dr() {
+	local nrs=$1 i
+	ns_add cl
+	ns_add rt
+	ns_add dir
+	n rt sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip -n "$P-cl" link add eth0 type veth peer name eth0 netns "$P-rt"
+	n cl ip addr add 10.0.1.2/24 dev eth0
+	n cl ip addr add fd00:1::2/64 dev eth0 nodad
+	n cl ip link set eth0 up
+	n cl ip route add default via 10.0.1.1
+	n cl ip -6 route add default via fd00:1::1
+	n rt ip addr add 10.0.1.1/24 dev eth0
+	n rt ip addr add fd00:1::1/64 dev eth0 nodad
+	n rt ip link set eth0 up
+	n rt ip link add br0 type bridge
+	n rt ip link set br0 up
+	n rt ip addr add 10.0.3.1/24 dev br0
+	n rt ip addr add fd00:3::1/64 dev br0 nodad
+	# the director forwards out of the interface it received on: no
+	# redirects (IPVS sends none either)
+	n dir sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.default.send_redirects=0
+	ip -n "$P-dir" link add eth0 type veth peer name d0 netns "$P-rt"
+	n rt ip link set d0 master br0
+	n rt ip link set d0 up
+	n dir ip addr add 10.0.3.2/24 dev eth0
+	n dir ip addr add fd00:3::2/64 dev eth0 nodad
+	n dir ip addr add 10.0.3.100/32 dev eth0
+	n dir ip addr add fd00:3::100/128 dev eth0 nodad
+	n dir ip link set eth0 up
+	n dir ip route add default via 10.0.3.1
+	n dir ip -6 route add default via fd00:3::1
+	for i in $(seq 1 "$nrs"); do
+		ns_add "rs$i"
+		n "rs$i" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.default.rp_filter=0
+		ip -n "$P-rs$i" link add eth0 type veth peer name "p$i" netns "$P-rt"
+		n rt ip link set "p$i" master br0
+		n rt ip link set "p$i" up
+		n "rs$i" env NFLVS_REALSERVER_STATE="/tmp/$P-realserver" \
+			"$(dirname "$0")/../../contrib/nflvs-realserver" dr up \
+			10.0.3.100 fd00:3::100 >/dev/null
+		n "rs$i" ip addr add "10.0.3.$((10 + i))/24" dev eth0
+		n "rs$i" ip addr add "fd00:3::$((10 + i))/64" dev eth0 nodad
+		n "rs$i" ip link set eth0 up
+		n "rs$i" ip route add default via 10.0.3.1
+		n "rs$i" ip -6 route add default via fd00:3::1
+	done
+	# a real server answers from the VIP on lo with eth0's link-local
+	# address as the source of its Neighbor Solicitations: without one
+	# (up to a second after the link comes up) its first answers wait
+	for i in $(seq 1 50); do
+		local ok=1 r
+		for r in dir $(seq -f 'rs%g' 1 "$nrs"); do
+			n "$r" ip -6 addr show dev eth0 scope link | grep -q fe80 || ok=0
+		done
+		[ $ok = 1 ] && break
+		sleep 0.1
+	done
+}
+
 cleanup() {
 	local ns pid
+	rm -rf "/tmp/$P-realserver"
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-" || true); do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -9 "$pid" 2>/dev/null || true
@@ -68,6 +146,7 @@ cleanup() {
 
 case "${1:-}" in
 nat)		P=$2; nat "${3:-3}" ;;
+dr)		P=$2; dr "${3:-3}" ;;
 cleanup)	P=$2; cleanup ;;
-*)		echo "usage: lab.sh nat PREFIX NRS | cleanup PREFIX" >&2; exit 2 ;;
+*)		echo "usage: lab.sh nat|dr PREFIX NRS | cleanup PREFIX" >&2; exit 2 ;;
 esac

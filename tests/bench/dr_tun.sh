@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# DR and TUN: single-stream throughput (iperf3, the client sending, so
+# that the data goes through the director) next to the same stream
+# routed straight to the real server (client -> router -> real server, no
+# director), and new DR flows per second next to new connections straight
+# to the real server; side by side in one run, rounds alternating.
+#
+#   tests/bench/dr_tun.sh [SECONDS_PER_RUN [ROUNDS]]
+#
+# Topology: tests/lib/lab.sh dr (client, router; director and real server
+# on the router's LAN).  TUN's real server decapsulates in user space
+# (build/tests/nflvs-decap: this kernel has no tunnel devices), so TUN's
+# figure is the director's encapsulation and that helper's copy together:
+# a kernel decapsulating real server only takes the second away.
+set -eu
+cd "$(dirname "$0")/../.."
+
+DUR=${1:-5}
+ROUNDS=${2:-3}
+P="nflvsdrb$$"
+TESTNET=build/tests/nflvs-testnet
+VIP=10.0.3.100
+RS=10.0.3.11
+TMP=$(mktemp -d /tmp/nflvs-bench.XXXXXX)
+PIDS=()
+
+n() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@"; }
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	tests/lib/lab.sh cleanup "$P"
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+command -v iperf3 >/dev/null || { echo "iperf3 missing: contrib/install-deps.sh --bench" >&2; exit 1; }
+tests/lib/lab.sh dr "$P" 1
+n cl sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+n rs1 sysctl -qw net.ipv4.tcp_max_tw_buckets=1024
+n rs1 iperf3 -s -D -I "$TMP/iperf.pid" --logfile "$TMP/iperf-s.log"
+n rs1 $TESTNET serve --name rs1 --tcp 80 --ready-file "$TMP/rs1.ready" \
+	>"$TMP/rs1.log" 2>&1 &
+PIDS+=($!)
+n rs1 build/tests/nflvs-decap --type ipip --ready-file "$TMP/decap.ready" \
+	>"$TMP/decap.log" 2>&1 &
+PIDS+=($!)
+until [ -e "$TMP/rs1.ready" ] && [ -e "$TMP/decap.ready" ] && [ -s "$TMP/iperf.pid" ]; do
+	sleep 0.05
+done
+PIDS+=("$(cat "$TMP/iperf.pid")")
+
+conf() {	# conf FORWARD [TUNNEL]
+	cat >"$TMP/nflvs.conf" <<CONF
+director = { shm = "/nflvs-$P"; control = "$TMP/director.sock"; log_level = "warning"; };
+services = (
+  { vip = "$VIP"; port = 5201; scheduler = "rr"; forward = "$1";
+    real_servers = ( { address = "$RS"; port = 5201; $2 } ); },
+  { vip = "$VIP"; port = 80; scheduler = "rr"; forward = "$1";
+    real_servers = ( { address = "$RS"; port = 80; $2 } ); } );
+CONF
+}
+
+DPID=
+director_up() {
+	ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" \
+		>"$TMP/director.log" 2>&1 &
+	DPID=$!
+	until grep -q "started" "$TMP/director.log" 2>/dev/null ||
+	      n dir nft list chain ip nflvs lvs >/dev/null 2>&1; do
+		kill -0 $DPID 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
+		sleep 0.05
+	done
+	sleep 0.2
+}
+director_down() {
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+}
+
+# Gbit/s of one stream from the client to ADDR
+stream() {
+	n cl iperf3 -c "$1" -t "$DUR" -J >"$TMP/iperf.json" 2>&1 || { cat "$TMP/iperf.json" >&2; exit 1; }
+	awk -F'[:,]' '/"sum_received"/ { s = 1 } s && /"bits_per_second"/ { printf "%.2f", $2 / 1e9; exit }' \
+		"$TMP/iperf.json"
+}
+
+# new connections per second to ADDR
+cps() {
+	n cl $TESTNET load "$1" 80 --duration "$DUR" --concurrency 64 |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
+}
+
+med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+echo "DR and TUN against routing straight to the real server, ${DUR}s per run, $ROUNDS rounds"
+printf '  %-6s %10s %10s %10s %10s %10s | %10s %10s %8s\n' round \
+	direct DR ratio TUN ratio direct/s DR/s ratio
+ds=() drs=() ts=() dc=() dcs=()
+for r in $(seq 1 "$ROUNDS"); do
+	d=$(stream $RS)
+	conf dr ""
+	director_up
+	dr=$(stream $VIP)
+	drc=$(cps $VIP)
+	director_down
+	conf tun 'tunnel = { type = "ipip"; };'
+	director_up
+	t=$(stream $VIP)
+	director_down
+	c=$(cps $RS)
+	ds+=("$d") drs+=("$dr") ts+=("$t") dc+=("$c") dcs+=("$drc")
+	printf '  %-6s %10s %10s %10s %10s %10s | %10s %10s %8s\n' "$r" "$d" "$dr" \
+		"$(ratio "$dr" "$d")" "$t" "$(ratio "$t" "$d")" "$c" "$drc" "$(ratio "$drc" "$c")"
+done
+d=$(med "${ds[@]}") dr=$(med "${drs[@]}") t=$(med "${ts[@]}")
+c=$(med "${dc[@]}") drc=$(med "${dcs[@]}")
+printf '  %-6s %10s %10s %10s %10s %10s | %10s %10s %8s\n' median "$d" "$dr" \
+	"$(ratio "$dr" "$d")" "$t" "$(ratio "$t" "$d")" "$c" "$drc" "$(ratio "$drc" "$c")"
+echo "  (throughput in Gbit/s, single TCP stream; new connections per second, 64 in flight)"

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Direct routing end to end (lab.h's DR topology): the client behind a
+ * router; the router, the director and three real servers on one LAN.
+ * Requests go client -> router -> director -> real server's MAC; answers
+ * go real server -> router -> client, past the director.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lab.h"
+
+static struct lab lab;
+
+static void setup(void)
+{
+	lab_init(&lab);
+	cr_assert_eq(lab_dr_topology(&lab, 3), 0, "topology");
+	cr_assert_eq(lab_serve(&lab, "rs1", "--tcp 80 --udp 53"), 0);
+	cr_assert_eq(lab_serve(&lab, "rs2", "--tcp 80 --udp 53"), 0);
+	cr_assert_eq(lab_serve(&lab, "rs3", "--tcp 80 --udp 53"), 0);
+}
+
+static void teardown(void)
+{
+	lab_cleanup(&lab);
+}
+
+TestSuite(dr, .init = setup, .fini = teardown, .timeout = 120);
+
+#define V4	LAB_DR_VIP4
+#define V6	LAB_DR_VIP6
+
+/* A DR service of the three real servers; @fam 4 or 6. */
+#define RS3(fam, proto, port, sched) \
+	"{ vip = \"" V##fam "\"; port = " #port "; protocol = \"" proto "\";\n" \
+	"  scheduler = \"" sched "\"; forward = \"dr\";\n" \
+	"  real_servers = ( { address = \"" RS##fam(1) "\"; port = " #port "; },\n" \
+	"    { address = \"" RS##fam(2) "\"; port = " #port "; },\n" \
+	"    { address = \"" RS##fam(3) "\"; port = " #port "; } ); }"
+#define RS4(n)	"10.0.3.1" #n
+#define RS6(n)	"fd00:3::1" #n
+
+static int adm(char *out, size_t len, const char *args)
+{
+	return lab_cap(&lab, out, len, "build/nflvsadm --socket %s/director.sock %s 2>&1",
+		       lab.dir, args);
+}
+
+/* The packets counter of the lvs chain's rule with @comment in table @fam. */
+static long long lvs_counter(const char *fam, const char *comment)
+{
+	char out[64];
+
+	lab_cap(&lab, out, sizeof(out),
+		"ip netns exec %s nft list chain %s nflvs lvs 2>/dev/null | "
+		"grep '%s' | sed -n 's/.*counter packets \\([0-9]*\\).*/\\1/p'",
+		lab_ns(&lab, "dir"), fam, comment);
+	return out[0] ? atoll(out) : -1;
+}
+
+#define NEW_RULE	"a new DR connection"
+#define FIN_RULE	"FIN or RST"
+
+static pid_t hold(const char *vip, const char *name)
+{
+	char ready[256];
+	pid_t pid;
+
+	snprintf(ready, sizeof(ready), "%s/%s.ready", lab.dir, name);
+	pid = lab_spawn(&lab, "cl", name,
+			"exec build/tests/nflvs-testnet hold %s 80 --interval-ms 50 "
+			"--timeout-ms 3000 --ready-file %s",
+			vip, ready);
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(lab_wait_sh(&lab, 5000, "test -e %s", ready), 0,
+		     "hold did not connect: %s", lab_log(&lab, name));
+	return pid;
+}
+
+static void finish_hold(pid_t pid, const char *name)
+{
+	cr_assert_eq(lab_wait_exit(&lab, pid, 0), -1,
+		     "the long-lived connection broke: %s", lab_log(&lab, name));
+	cr_assert_eq(lab_stop(&lab, pid, SIGTERM, 5000), 0, "%s: %s", name,
+		     lab_log(&lab, name));
+	cr_expect(strncmp(lab_log(&lab, name), "ok ", 3) == 0, "%s: %s", name,
+		  lab_log(&lab, name));
+}
+
+static void expect_rr(const struct lab_tally *t, int n)
+{
+	/* IPVS lists new destinations first: rs3, rs2, rs1 */
+	static const char *const want[] = { "rs3", "rs2", "rs1" };
+	int i;
+
+	cr_assert_eq(t->nseq, n, "%d answers of %d", t->nseq, n);
+	for (i = 0; i < n; i++)
+		cr_expect_str_eq(t->seq[i], want[i % 3], "connection %d", i);
+}
+
+Test(dr, rr_spreads_exactly_ipv4_and_ipv6)
+{
+	struct lab_tally t;
+	char out[4096];
+
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
+		       RS3(6, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 30 --seq"), 0,
+		     "errors %d", t.errors);
+	expect_rr(&t, 30);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V6 " 80 -n 30 --seq"), 0,
+		     "errors %d", t.errors);
+	expect_rr(&t, 30);
+	/* each connection reached the director once, with its SYN */
+	cr_expect_eq(lvs_counter("ip", NEW_RULE), 30);
+	cr_expect_eq(lvs_counter("ip6", NEW_RULE), 30);
+	cr_assert_eq(adm(out, sizeof(out), "-Ln"), 0, "%s", out);
+	cr_expect(strstr(out, "  -> 10.0.3.11:80                 Route   1      0          10"),
+		  "%s", out);
+	cr_expect(strstr(out, "  -> [fd00:3::13]:80              Route   1      0          10"),
+		  "%s", out);
+}
+
+Test(dr, udp_and_wlc)
+{
+	struct lab_tally t;
+
+	lab_write_conf(&lab, "services = ( " RS3(4, "udp", 53, "wlc") ",\n"
+		       RS3(6, "udp", 53, "wlc") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	/* each datagram from its own port: a new flow, the least loaded */
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp " V4 " 53 -n 12"), 0,
+		     "errors %d", t.errors);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 4);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 4);
+	cr_expect_eq(lab_tally_of(&t, "rs3"), 4);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp " V6 " 53 -n 12"), 0,
+		     "errors %d", t.errors);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 4);
+	cr_expect_eq(lab_tally_of(&t, "rs3"), 4);
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.12", 53, 0, 4, 2000), 0);
+}
+
+/*
+ * The answers never pass the director: a counter in its namespace of
+ * packets from the VIPs stays at 0 through connections and a long
+ * transfer, while the router's sees them; and the long transfer reached
+ * the director with its SYN and its FIN only.
+ */
+Test(dr, answers_bypass_the_director)
+{
+	long long new4, fin4, new6, fin6;
+	struct lab_tally t;
+	char out[256];
+
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
+		       RS3(6, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	for (int i = 0; i < 2; i++) {
+		const char *ns = lab_ns(&lab, i ? "rt" : "dir");
+
+		cr_assert_eq(lab_sh(&lab,
+			"ip netns exec %s nft add table inet probe && "
+			"ip netns exec %s nft add chain inet probe pre "
+			"'{ type filter hook prerouting priority -500; }' && "
+			"ip netns exec %s nft add rule inet probe pre ip saddr " V4 " counter && "
+			"ip netns exec %s nft add rule inet probe pre ip6 saddr " V6 " counter",
+			ns, ns, ns, ns), 0);
+	}
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 9"), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V6 " 80 -n 9"), 0);
+	new4 = lvs_counter("ip", NEW_RULE);
+	fin4 = lvs_counter("ip", FIN_RULE);
+	new6 = lvs_counter("ip6", NEW_RULE);
+	fin6 = lvs_counter("ip6", FIN_RULE);
+	lab_cap(&lab, out, sizeof(out), "ip netns exec %s build/tests/nflvs-testnet "
+		"stream " V4 " 80 --seconds 1", lab_ns(&lab, "cl"));
+	cr_expect(strncmp(out, "ok ", 3) == 0, "stream: %s", out);
+	cr_expect_gt(atoll(out + 3), 1000000, "stream: %s", out);
+	lab_cap(&lab, out, sizeof(out), "ip netns exec %s build/tests/nflvs-testnet "
+		"stream " V6 " 80 --seconds 1", lab_ns(&lab, "cl"));
+	cr_expect(strncmp(out, "ok ", 3) == 0, "stream: %s", out);
+	cr_expect_eq(lvs_counter("ip", NEW_RULE), new4 + 1, "queued more than the SYN");
+	cr_expect_eq(lvs_counter("ip6", NEW_RULE), new6 + 1, "queued more than the SYN");
+	/* its end was seen: the FIN, and what else came while the director
+	 * moved the flow to the closing map (the client's kernel answers
+	 * each data segment still on its way with an RST, a window's worth) */
+	cr_expect_gt(lvs_counter("ip", FIN_RULE), fin4);
+	cr_expect_gt(lvs_counter("ip6", FIN_RULE), fin6);
+	lab_cap(&lab, out, sizeof(out), "ip netns exec %s nft list chain inet probe pre | "
+		"grep -c 'counter packets 0 '", lab_ns(&lab, "dir"));
+	cr_expect_eq(atoi(out), 2, "the director saw answers");
+	lab_cap(&lab, out, sizeof(out), "ip netns exec %s nft list chain inet probe pre | "
+		"grep -c 'counter packets 0 '", lab_ns(&lab, "rt"));
+	cr_expect_eq(atoi(out), 0, "the router saw no answers");
+}
+
+/* Counts as IPVS: active while established, inactive after the FIN, gone
+ * when the kernel's element times out (here after 2 s, ipvsadm --set). */
+Test(dr, counts_follow_flows_and_flows_expire)
+{
+	struct lab_tally t;
+	char out[1024];
+	pid_t h;
+
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(adm(out, sizeof(out), "--set 2 2 2"), 0, "%s", out);
+	h = hold(V4, "hold");		/* rs3 */
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.13", 80, 1, 0, 2000), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 2"), 0);
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.12", 80, 0, 1, 2000), 0);
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.11", 80, 0, 1, 2000), 0);
+	cr_assert_eq(adm(out, sizeof(out), "-Lnc"), 0);
+	cr_expect(strstr(out, "ESTABLISHED") && strstr(out, "FIN_WAIT"), "%s", out);
+	/* the ended ones time out in the kernel; the held one is renewed */
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.12", 80, 0, 0, 6000), 0);
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.11", 80, 0, 0, 2000), 0);
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.13", 80, 1, 0, 100), 0);
+	cr_expect_eq(lab_sh(&lab, "ip netns exec %s nft list map ip nflvs dr_closing4 | "
+			    "grep -q 10.0.1.2", lab_ns(&lab, "dir")), 1,
+		     "closing flows left in the kernel");
+	finish_hold(h, "hold");
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.13", 80, 0, 0, 6000), 0);
+}
+
+/* The flow maps are in the kernel: a new director takes them over. */
+Test(dr, restart_keeps_established_flows)
+{
+	pid_t h4, h6;
+	char out[1024];
+
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
+		       RS3(6, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	h4 = hold(V4, "hold4");
+	h6 = hold(V6, "hold6");
+	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_expect(strstr(lab_log(&lab, "director"), "2 flows of the previous director kept"),
+		  "%s", lab_log(&lab, "director"));
+	/* counted again, as active, on their real servers */
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.13", 80, 1, 0, 3000), 0);
+	cr_expect_eq(lab_wait_counts(&lab, "fd00:3::13", 80, 1, 0, 3000), 0);
+	lab_sh(&lab, "sleep 0.5");
+	finish_hold(h4, "hold4");
+	finish_hold(h6, "hold6");
+	/* and the routing of the first one was kept, not doubled */
+	cr_assert_eq(lab_cap(&lab, out, sizeof(out), "ip -n %s rule | grep -c 'proto 241'",
+			     lab_ns(&lab, "dir")), 0);
+	cr_expect_eq(atoi(out), 4, "%s", out);
+}
+
+/* Stopping puts the routing back as it was. */
+Test(dr, stop_restores_routing)
+{
+	char before4[1024], before6[1024], after[1024];
+	struct lab_tally t;
+
+	lab_cap(&lab, before4, sizeof(before4), "ip -n %s rule", lab_ns(&lab, "dir"));
+	lab_cap(&lab, before6, sizeof(before6), "ip -n %s -6 rule", lab_ns(&lab, "dir"));
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
+		       RS3(6, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_cap(&lab, after, sizeof(after), "ip -n %s rule", lab_ns(&lab, "dir")), 0);
+	cr_expect(strstr(after, "10:\tfrom all fwmark 0x10000/0xff0000 lookup 2001 proto 241"),
+		  "%s", after);
+	cr_expect(strstr(after, "11:\tfrom all lookup local proto 241"), "%s", after);
+	cr_assert_eq(lab_director_stop(&lab, SIGTERM), 0);
+	lab_cap(&lab, after, sizeof(after), "ip -n %s rule", lab_ns(&lab, "dir"));
+	cr_expect_str_eq(after, before4);
+	lab_cap(&lab, after, sizeof(after), "ip -n %s -6 rule", lab_ns(&lab, "dir"));
+	cr_expect_str_eq(after, before6);
+	cr_expect_eq(lab_sh(&lab, "ip -n %s route show table 2001 | grep -q .",
+			    lab_ns(&lab, "dir")), 1, "table 2001 left behind");
+	/* and the VIP is the director's own again */
+	lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 1 --timeout-ms 500");
+	cr_expect_eq(t.errors, 1);
+}
+
+/* The VIP need not be the director's: the router routes it there. */
+Test(dr, vip_not_local)
+{
+	struct lab_tally t;
+
+	cr_assert_eq(lab_sh(&lab, "ip -n %s addr del " V4 "/32 dev eth0 && "
+			    "ip -n %s route add " V4 "/32 via 10.0.3.2",
+			    lab_ns(&lab, "dir"), lab_ns(&lab, "rt")), 0);
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 9 --seq"), 0);
+	expect_rr(&t, 9);
+}
+
+/* Routing tables that are somebody else's are never taken over. */
+Test(dr, foreign_routing_table_is_refused)
+{
+	cr_assert_eq(lab_sh(&lab, "ip -n %s route add default via 10.0.3.1 table 2002",
+			    lab_ns(&lab, "dir")), 0);
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") " );\n");
+	cr_assert_neq(lab_director_start(&lab), 0);
+	cr_expect(strstr(lab_log(&lab, "director"), "routing table 2002 is in use"),
+		  "%s", lab_log(&lab, "director"));
+	cr_expect_eq(lab_sh(&lab, "ip -n %s route show table 2002 | grep -q 'via 10.0.3.1'",
+			    lab_ns(&lab, "dir")), 0, "the foreign route was touched");
+	/* another first table, and it runs */
+	lab_write_conf(&lab, "director_extra = 0;\n");
+}
