@@ -504,7 +504,6 @@ int director_start(struct director *d)
 			return ret;
 		}
 		d->nqueues++;
-		d->queues[i].before_flush = lvs_flush;
 		ret = queue_start(&d->queues[i]);
 		if (ret)
 			return ret;

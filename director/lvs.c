@@ -4,13 +4,14 @@
  * to DR real servers, and TUN's encapsulation.
  *
  * DR.  A new flow's first packet comes here (it missed the flow maps);
- * the scheduler picks a real server, the flow goes into our table and,
- * batched per queue drain, into the kernel's map with its timeout; the
- * verdict's mark routes the packet (route.c).  From then on the kernel
- * routes the flow by the map and renews the element per packet; only a
- * FIN or RST comes here again (accounting, and the element moves to the
- * closing map with the FIN_WAIT timeout).  Once a second the maps are read
- * back: flows the kernel timed out leave our table (and the counts).
+ * the scheduler picks a real server, the flow goes into our table, and
+ * the verdict's mark routes the packet (route.c) and makes the kernel add
+ * the flow's element as the packet passes (ruleset.c, lvs_learn).  From
+ * then on the kernel routes the flow by the map and renews the element
+ * per packet; only a FIN or RST comes here again (accounting; the element
+ * moves to the closing map with the FIN_WAIT timeout).  Once a second the
+ * maps are read back: flows the kernel timed out leave our table (and the
+ * counts).
  *
  * TUN.  Every packet of a TUN service comes here (the kernel cannot
  * encapsulate on these machines): the flow's real server, or a new one
@@ -164,63 +165,6 @@ static enum rs_flowmap map_of(const struct flow *f)
 	       f->state == FLOW_CLOSING ? RS_FLOWS_CLOSING : RS_FLOWS_TCP;
 }
 
-/* Worker threads batch their elements per drain (lvs_flush). */
-static __thread struct {
-	struct nft_batch add, del;
-	unsigned int nadd, ndel;
-	bool ready;
-} pend;
-
-static void pend_flow(struct director *d, const struct flow *f,
-		      enum rs_flowmap map, bool del)
-{
-	struct rs_flow rf;
-	struct ruleset rs;
-
-	if (!pend.ready) {
-		if (nft_batch_init(&pend.add) < 0)
-			return;
-		if (nft_batch_init(&pend.del) < 0) {
-			nft_batch_free(&pend.add);
-			return;
-		}
-		pend.ready = true;
-	}
-	rs_flow_of(d, f, map, &rf);
-	director_ruleset_base(d, &rs);
-	if (ruleset_build_flow(del ? &pend.del : &pend.add, &rs, &rf, del) == 0)
-		(*(del ? &pend.ndel : &pend.nadd))++;
-}
-
-/*
- * Commit a batch and start the next.  A delete of an element the kernel
- * already timed out fails and takes its batch with it: harmless, the
- * others went with the flows the kernel dropped too, or the next sync
- * finds them.
- */
-static void pend_commit(struct nft_batch *b, unsigned int *n, const char *what)
-{
-	char err[256];
-
-	if (!*n)
-		return;
-	if (ruleset_commit(b, err, sizeof(err)) < 0)
-		log_debug("DR flows: %s %u: %s", what, *n, err);
-	nft_batch_free(b);
-	if (nft_batch_init(b) < 0)
-		pend.ready = false;
-	*n = 0;
-}
-
-void lvs_flush(void *ctx)
-{
-	(void)ctx;
-	if (!pend.ready)
-		return;
-	pend_commit(&pend.add, &pend.nadd, "adding");
-	pend_commit(&pend.del, &pend.ndel, "removing");
-}
-
 /* ---- TUN: encapsulate and send ---------------------------------------------- */
 
 static __thread struct {
@@ -354,16 +298,14 @@ static void accept_mark(struct verdict *v, uint32_t mark)
 	v->mark = mark;
 }
 
-/* A known DR flow: a FIN or RST closes it (counts, the shorter timeout). */
+/* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs_learn
+ * moves its element to the closing map). */
 static void dr_known(struct director *d, struct flow *f,
 		     const struct pkt_info *pi, struct verdict *v)
 {
 	if (pi->l4proto == IPPROTO_TCP && (pi->tcp_flags & (TCP_FIN | TCP_RST)) &&
-	    f->state != FLOW_CLOSING) {
+	    f->state != FLOW_CLOSING)
 		flows_set_state(&d->lvs.flows, f, FLOW_CLOSING);
-		pend_flow(d, f, RS_FLOWS_CLOSING, false);
-		pend_flow(d, f, RS_FLOWS_TCP, true);
-	}
 	accept_mark(v, f->mark);
 }
 
@@ -384,13 +326,10 @@ static void new_flow(struct director *d, struct service *svc, struct dest *dst,
 	if (svc->one_packet)
 		return;		/* no flow: the next datagram is scheduled anew */
 	pthread_mutex_lock(&d->lvs.lock);
+	/* DR: the kernel makes the flow's element as the packet passes */
 	f = flows_add(&d->lvs.flows, k, dst, m, st, tun);
-	if (f && tun) {
-		f->expires = now + tun_timeout(d, st);
-	} else if (f) {
-		f->expires = now;	/* DR: when it was made */
-		pend_flow(d, f, map_of(f), false);
-	}
+	if (f)
+		f->expires = tun ? now + tun_timeout(d, st) : now;
 	pthread_mutex_unlock(&d->lvs.lock);
 }
 

@@ -57,9 +57,6 @@ void lvs_expire_dest(struct director *d, struct dest *dst);
 void lvs_decide(struct director *d, struct service *svc,
 		const struct pkt_info *pi, const void *pkt, uint32_t len,
 		uint32_t mark, struct verdict *v);
-/* After a drain's decisions, before its verdicts: the flow elements
- * lvs_decide queued go to the kernel. */
-void lvs_flush(void *ctx);
 
 /* Once a second: DR flows the kernel dropped, TUN flows timed out. */
 void lvs_tick(struct director *d, uint64_t now_ns);

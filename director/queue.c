@@ -198,10 +198,6 @@ static void *queue_thread(void *arg)
 				break;
 			queue_datagram(w, n);
 		}
-		/* side work first: a DR flow's element must be in the kernel
-		 * before its first packet goes and the next one comes */
-		if (w->before_flush)
-			w->before_flush(w->ctx);
 		if (queue_flush(w) < 0)
 			stat_add(&w->stats.errors, 1);
 	}

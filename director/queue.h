@@ -23,8 +23,6 @@ struct verdict {
 
 typedef void (*queue_decide_fn)(void *ctx, const void *pkt, uint32_t len,
 				uint32_t mark, struct verdict *v);
-/* After each drain's decisions, before its verdicts go (batched work). */
-typedef void (*queue_flush_fn)(void *ctx);
 
 struct queue_stats {
 	uint64_t packets;	/* packets received */
@@ -41,17 +39,13 @@ struct queue_worker {
 	pthread_t thread;
 	int running;
 	queue_decide_fn decide;
-	queue_flush_fn before_flush;	/* may be NULL */
 	void *ctx;
 	char *rx, *tx;
 	size_t txlen;
 	struct queue_stats stats;	/* relaxed atomics */
 };
 
-/*
- * Bind queue @num (copy only @copy_range bytes of each packet).  Set
- * w->before_flush before queue_start() for work to do per drain.
- */
+/* Bind queue @num (copy only @copy_range bytes of each packet). */
 int queue_open(struct queue_worker *w, uint16_t num, uint32_t copy_range,
 	       queue_decide_fn decide, void *ctx);
 int queue_start(struct queue_worker *w);

@@ -1103,14 +1103,20 @@ static void build_onepacket_chains(struct rs_ctx *c, uint8_t af)
  * DR and TUN services are not tracked by conntrack (a director sees one
  * direction only).  In the tables with the queue rules:
  *
- *   raw_lvs  raw         vip . proto . port @drN / @tunN: notrack
- *   lvs      mangle - 1  a DR flow's FIN or RST -> the director (accounting)
- *                        closing flow: mark from @dr_closingN, renewed
- *                        TCP flow: mark from @dr_tcpN, renewed
- *                        UDP flow: mark from @dr_udpN, renewed
- *                        otherwise a DR packet -> the director (new flow)
- *                        and every TUN packet -> the director (it sends it
- *                        encapsulated itself)
+ *   raw_lvs    raw         vip . proto . port @drN / @tunN: notrack
+ *   lvs        mangle - 1  a DR flow's FIN or RST -> the director (counts)
+ *                          closing flow: mark from @dr_closingN, renewed
+ *                          TCP flow: mark from @dr_tcpN, renewed
+ *                          UDP flow: mark from @dr_udpN, renewed
+ *                          any other DR packet -> the director (a new flow)
+ *                          every packet of @tunN -> the director (TUN: it
+ *                          sends it encapsulated; one-packet DR services:
+ *                          each datagram is scheduled)
+ *   lvs_learn  mangle      a DR packet back from the director with a mark
+ *                          and no flow yet: its element is made here, in
+ *                          the kernel (a FIN or RST: the flow moves from
+ *                          @dr_tcpN to @dr_closingN), so that no packet
+ *                          waits for a transaction from user space
  *
  * The mark then routes the packet: ip rule fwmark M lookup T, with
  * "default via RS dev IF onlink" in T (director/route.c).
@@ -1182,26 +1188,12 @@ static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto)
 	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &proto, 1));
 }
 
-static struct nftnl_rule *lvs_rule(const struct ruleset *rs, uint8_t af)
+/* tcp flags & (fin | rst) != 0 */
+static void add_tcp_finrst(struct nftnl_rule *r)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	if (r && rs->native_queue)
-		add_nfproto(r, af);
-	return r;
-}
-
-/* tcp flags & (fin | rst) != 0 <flow> @dr_tcpN counter queue */
-static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
-{
-	struct nftnl_rule *r = lvs_rule(c->rs, af);
 	uint8_t finrst = 0x01 | 0x04, zero = 0;
 	struct nftnl_expr *e;
 
-	if (!r) {
-		c->err = -ENOMEM;
-		return;
-	}
 	add_l4proto_is(r, IPPROTO_TCP);
 	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1));
 	e = EX("bitwise", { NFTNL_EXPR_BITWISE_SREG, NFT_REG_1 },
@@ -1213,9 +1205,82 @@ static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 	}
 	add_expr(r, e);
 	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, 1));
+}
+
+/* vip . l4proto . port @set (the service sets dr4/6, tun4/6) */
+static void add_lvs_service(struct nftnl_rule *r, uint8_t af, enum lvskind k)
+{
+	bool v4 = af == AF_INET;
+
+	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
+			       v4 ? 4 : 16, NFT_REG32_00));
+	add_expr(r, ex_meta(NFT_META_L4PROTO, v4 ? NFT_REG32_01 : NFT_REG32_04));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+			       v4 ? NFT_REG32_02 : NFT_REG32_05));
+	add_expr(r, ex_lookup(NFT_REG32_00, lvsset[k][fam_index(af)].name, 0, -1));
+}
+
+static struct nftnl_expr *ex_lookup_not(uint32_t sreg, const char *set)
+{
+	struct nftnl_expr *e = ex_lookup(sreg, set, 0, -1);
+
+	if (e)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	return e;
+}
+
+/* update @map { <key> timeout T : <data> }, or delete @map { <key> } */
+static struct nftnl_expr *ex_dynset(const char *set, uint32_t op, int dreg,
+				    uint64_t timeout_ms)
+{
+	struct nftnl_expr *e = EX("dynset",
+				  { NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00 },
+				  { NFTNL_EXPR_DYNSET_OP, op });
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	if (dreg >= 0)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, dreg);
+	if (timeout_ms)
+		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, timeout_ms);
+	return e;
+}
+
+static const char *flowmap_name(enum rs_flowmap m, uint8_t af)
+{
+	return flowmap[m][fam_index(af)].name;
+}
+
+static uint64_t flow_timeout_ms(const struct ruleset *rs, enum rs_flowmap m)
+{
+	const struct rs_timeouts *t = &rs->timeouts;
+
+	return 1000ull * (m == RS_FLOWS_TCP ? t->tcp :
+			  m == RS_FLOWS_UDP ? t->udp : t->tcpfin);
+}
+
+static struct nftnl_rule *lvs_rule(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		c->err = -ENOMEM;
+	else if (c->rs->native_queue)
+		add_nfproto(r, af);
+	return r;
+}
+
+/* tcp flags & (fin | rst) != 0 <flow> @dr_tcpN counter queue */
+static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = lvs_rule(c, af);
+
+	if (!r)
+		return;
+	add_tcp_finrst(r);
 	add_flow_key(r, af);
-	add_expr(r, ex_lookup(NFT_REG32_00,
-			      flowmap[RS_FLOWS_TCP][fam_index(af)].name, 0, -1));
+	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(RS_FLOWS_TCP, af), 0, -1));
 	add_expr(r, ex_counter());
 	add_expr(r, ex_queue(c->rs));
 	msg_rule(c, qfamily(c->rs, af), "lvs", r,
@@ -1225,33 +1290,20 @@ static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 /* meta mark set <flow> map @M update @M { <flow> timeout T : meta mark } accept */
 static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 {
-	const struct set_spec *sp = &flowmap[m][fam_index(af)];
-	struct nftnl_rule *r = lvs_rule(c->rs, af);
-	const struct rs_timeouts *t = &c->rs->timeouts;
-	uint64_t timeout = m == RS_FLOWS_TCP ? t->tcp :
-			   m == RS_FLOWS_UDP ? t->udp : t->tcpfin;
-	struct nftnl_expr *e;
+	struct nftnl_rule *r = lvs_rule(c, af);
 	uint32_t dreg;
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
 	add_l4proto_is(r, m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP);
 	add_flow_key(r, af);
-	add_expr(r, ex_lookup(NFT_REG32_00, sp->name, 0, NFT_REG_1));
+	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(m, af), 0, NFT_REG_1));
 	add_expr(r, EX("meta", { NFTNL_EXPR_META_KEY, NFT_META_MARK },
 		       { NFTNL_EXPR_META_SREG, NFT_REG_1 }));
 	dreg = add_flow_key(r, af);
 	add_expr(r, ex_meta(NFT_META_MARK, dreg));
-	e = EX("dynset", { NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00 },
-	       { NFTNL_EXPR_DYNSET_SREG_DATA, dreg },
-	       { NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE });
-	if (e) {
-		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, timeout * 1000);
-		nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, sp->name);
-	}
-	add_expr(r, e);
+	add_expr(r, ex_dynset(flowmap_name(m, af), NFT_DYNSET_OP_UPDATE, dreg,
+			      flow_timeout_ms(c->rs, m)));
 	add_expr(r, ex_verdict(NF_ACCEPT));
 	msg_rule(c, qfamily(c->rs, af), "lvs", r,
 		 m == RS_FLOWS_CLOSING ? "a closing DR connection: to its real server" :
@@ -1263,21 +1315,13 @@ static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
 			     bool raw)
 {
-	struct nftnl_rule *r = lvs_rule(c->rs, af);
-	bool v4 = af == AF_INET;
+	struct nftnl_rule *r = lvs_rule(c, af);
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
 	if (!raw)
 		add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
-	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
-			       v4 ? 4 : 16, NFT_REG32_00));
-	add_expr(r, ex_meta(NFT_META_L4PROTO, v4 ? NFT_REG32_01 : NFT_REG32_04));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
-			       v4 ? NFT_REG32_02 : NFT_REG32_05));
-	add_expr(r, ex_lookup(NFT_REG32_00, lvsset[k][fam_index(af)].name, 0, -1));
+	add_lvs_service(r, af, k);
 	if (raw) {
 		add_expr(r, nftnl_expr_alloc("notrack"));
 	} else {
@@ -1286,9 +1330,49 @@ static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
 	}
 	msg_rule(c, qfamily(c->rs, af), raw ? "raw_lvs" : "lvs", r,
 		 raw ? (k == LVS_DR ? "direct-routing services: no conntrack state"
-				    : "tunneling services: no conntrack state")
+				    : "tunneling and one-packet DR services: no conntrack state")
 		     : (k == LVS_DR ? "a new DR connection: scheduled by nflvs-director"
-				    : "every packet of a TUN service: encapsulated by nflvs-director"));
+				    : "every packet of a TUN or one-packet DR service: to nflvs-director"));
+}
+
+/*
+ * lvs_learn, for DR packets the director gave a mark (mark & M != 0):
+ *   FIN/RST: update @dr_closingN { <flow> timeout T : meta mark }
+ *            delete @dr_tcpN { <flow> }
+ *   TCP:     <flow> != @dr_tcpN <flow> != @dr_closingN
+ *            update @dr_tcpN { <flow> timeout T : meta mark }
+ *   UDP:     <flow> != @dr_udpN update @dr_udpN { ... }
+ */
+static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
+{
+	struct nftnl_rule *r = lvs_rule(c, af);
+	uint32_t dreg;
+
+	if (!r)
+		return;
+	if (m == RS_FLOWS_CLOSING)
+		add_tcp_finrst(r);
+	else
+		add_l4proto_is(r, m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP);
+	add_mark_nonzero(r, false, c->rs->mark_mask);
+	add_lvs_service(r, af, LVS_DR);
+	dreg = add_flow_key(r, af);
+	if (m != RS_FLOWS_CLOSING)
+		add_expr(r, ex_lookup_not(NFT_REG32_00, flowmap_name(m, af)));
+	if (m == RS_FLOWS_TCP)
+		add_expr(r, ex_lookup_not(NFT_REG32_00,
+					  flowmap_name(RS_FLOWS_CLOSING, af)));
+	add_expr(r, ex_meta(NFT_META_MARK, dreg));
+	add_expr(r, ex_dynset(flowmap_name(m, af), NFT_DYNSET_OP_UPDATE, dreg,
+			      flow_timeout_ms(c->rs, m)));
+	if (m == RS_FLOWS_CLOSING)
+		/* a map's dynset names a data register, even to delete */
+		add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_TCP, af),
+				      NFT_DYNSET_OP_DELETE, dreg, 0));
+	msg_rule(c, qfamily(c->rs, af), "lvs_learn", r,
+		 m == RS_FLOWS_CLOSING ? "a DR connection ends: its flow moves to the closing map" :
+		 m == RS_FLOWS_TCP ? "a new DR connection the director scheduled: its flow"
+				   : "a new DR UDP flow the director scheduled: its flow");
 }
 
 static void build_lvs_sets(struct rs_ctx *c, uint8_t af)
@@ -1301,6 +1385,7 @@ static void build_lvs_sets(struct rs_ctx *c, uint8_t af)
 		msg_set(c, qfamily(c->rs, af), &flowmap[k][fam_index(af)]);
 }
 
+/* The rules that carry timeouts (rebuilt by ruleset_build_timeouts). */
 static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 {
 	rule_lvs_fin(c, af);
@@ -1309,7 +1394,12 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_flow(c, af, RS_FLOWS_UDP);
 	rule_lvs_service(c, af, LVS_DR, false);
 	rule_lvs_service(c, af, LVS_TUN, false);
+	rule_lvs_learn(c, af, RS_FLOWS_CLOSING);
+	rule_lvs_learn(c, af, RS_FLOWS_TCP);
+	rule_lvs_learn(c, af, RS_FLOWS_UDP);
 }
+
+static const char *const lvs_chains[] = { "lvs", "lvs_learn" };
 
 static void build_lvs_chains(struct rs_ctx *c, uint8_t af)
 {
@@ -1318,8 +1408,10 @@ static void build_lvs_chains(struct rs_ctx *c, uint8_t af)
 	if (!c->rs->native_queue || af == AF_INET) {
 		msg_chain(c, fam, "raw_lvs", "filter", NF_INET_PRE_ROUTING,
 			  NF_IP_PRI_RAW);
-		msg_chain(c, fam, "lvs", "filter", NF_INET_PRE_ROUTING,
+		msg_chain(c, fam, lvs_chains[0], "filter", NF_INET_PRE_ROUTING,
 			  NF_IP_PRI_MANGLE - 1);
+		msg_chain(c, fam, lvs_chains[1], "filter", NF_INET_PRE_ROUTING,
+			  NF_IP_PRI_MANGLE);
 	}
 	rule_lvs_service(c, af, LVS_DR, true);
 	rule_lvs_service(c, af, LVS_TUN, true);
@@ -1448,11 +1540,15 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 	enum qkind k;
 
 	if (s->fwd == FWD_DR || s->fwd == FWD_TUN) {
+		/* a one-packet DR service has no flows: every datagram to
+		 * the director, as every TUN packet */
+		bool every = s->fwd == FWD_TUN || s->one_packet;
+
 		memcpy(key, s->vip.b, alen);
 		key[alen] = s->protocol;
 		memcpy(key + alen + 4, &port, 2);
 		msg_elem(&c, qfamily(rs, s->vip.family),
-			 &lvsset[s->fwd == FWD_DR ? LVS_DR : LVS_TUN][f],
+			 &lvsset[every ? LVS_TUN : LVS_DR][f],
 			 key, alen + 8, NULL, 0, del);
 		return c.err;
 	}
@@ -1596,7 +1692,6 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	struct nlmsghdr *nlh;
 	int p, f;
 
-
 	/* the policies are in use by mark_new's rules: those go first */
 	if (!r)
 		return -ENOMEM;
@@ -1614,23 +1709,25 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	for (p = 0; p < 2; p++)
 		for (f = 0; f < 2; f++)
 			rule_timeout(&c, p, f);
-	/* the DR flow maps' renewals carry the timeouts too */
+	/* the DR flow maps' renewals and additions carry the timeouts too */
 	for (f = 0; f < 2; f++) {
 		uint8_t af = f ? AF_INET6 : AF_INET;
 
 		if (f && rs->native_queue)
 			break;	/* one inet chain holds both families */
-		r = nftnl_rule_alloc();
-		if (!r)
-			return -ENOMEM;
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rs->table);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "lvs");
-		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, qfamily(rs, af));
-		nlh = nft_batch_msg(b, NFT_MSG_DELRULE, qfamily(rs, af), 0);
-		if (nlh)
-			nftnl_rule_nlmsg_build_payload(nlh, r);
-		nft_batch_next(b);
-		nftnl_rule_free(r);
+		for (p = 0; p < 2; p++) {
+			r = nftnl_rule_alloc();
+			if (!r)
+				return -ENOMEM;
+			nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rs->table);
+			nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, lvs_chains[p]);
+			nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, qfamily(rs, af));
+			nlh = nft_batch_msg(b, NFT_MSG_DELRULE, qfamily(rs, af), 0);
+			if (nlh)
+				nftnl_rule_nlmsg_build_payload(nlh, r);
+			nft_batch_next(b);
+			nftnl_rule_free(r);
+		}
 	}
 	build_lvs_rules(&c, AF_INET);
 	build_lvs_rules(&c, AF_INET6);

@@ -199,9 +199,9 @@ Test(ruleset, native_queue_lives_in_the_inet_table)
 	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
-	/* queue_new, raw_onepacket, onepacket(_out), raw_lvs, lvs, mark_new,
+	/* queue_new, raw_onepacket, onepacket(_out), raw_lvs, lvs, lvs_learn, mark_new,
 	 * nat_pre, stats */
-	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 9);
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 10);
 	nft_batch_free(&b);
 }
 
