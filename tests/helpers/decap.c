@@ -769,7 +769,7 @@ static int gue_socket(int family, uint16_t port)
 static int decap_socket(struct decap *d, int family, int proto)
 {
 	struct dsock *s = &d->socks[d->nsocks];
-	int fd;
+	int fd, rcvbuf = 8 << 20;
 
 	if (d->type == TUN_GUE)
 		fd = gue_socket(family, d->port);
@@ -785,6 +785,10 @@ static int decap_socket(struct decap *d, int family, int proto)
 			family == AF_INET6 ? "IPv6" : "IPv4", proto, strerror(-fd));
 		return -1;
 	}
+	/* a burst from a director must not overflow the default buffer:
+	 * lost outer packets would be the test helper's, not the tunnel's */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	s->fd = fd;
 	s->family = family;
 	s->proto = d->type == TUN_GUE ? IPPROTO_UDP : proto;
