@@ -16,23 +16,12 @@
 # a kernel decapsulating real server only takes the second away.
 set -eu
 cd "$(dirname "$0")/../.."
+. tests/lib/bench.sh nflvs-drtun
 
 DUR=${1:-5}
 ROUNDS=${2:-3}
-P="nflvsdrb$$"
-TESTNET=build/tests/nflvs-testnet
 VIP=10.0.3.100
 RS=10.0.3.11
-TMP=$(mktemp -d /tmp/nflvs-bench.XXXXXX)
-PIDS=()
-
-n() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@"; }
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	tests/lib/lab.sh cleanup "$P"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 command -v iperf3 >/dev/null || { echo "iperf3 missing: contrib/install-deps.sh --bench" >&2; exit 1; }
 tests/lib/lab.sh dr "$P" 1
@@ -90,9 +79,6 @@ cps() {
 	n cl $TESTNET load "$1" 80 --duration "$DUR" --concurrency 64 |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
 }
-
-med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 echo "DR and TUN against routing straight to the real server, ${DUR}s per run, $ROUNDS rounds"
 printf '  %-6s %10s %10s %10s %10s %10s | %10s %10s %8s\n' round \

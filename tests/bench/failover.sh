@@ -9,20 +9,10 @@
 #   tests/bench/failover.sh [KILLS]
 set -eu
 cd "$(dirname "$0")/../.."
+. tests/lib/bench.sh nflvs-fo
 
 KILLS=${1:-5}
-P="nflvsfo$$"
-TESTNET=build/tests/nflvs-testnet
-TMP=$(mktemp -d /tmp/nflvs-failover.XXXXXX)
-PIDS=()
 
-n() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@"; }
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	tests/lib/lab.sh cleanup "$P"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 ms() { date +%s%3N; }
 adm() { build/nflvsadm --socket "$TMP/director.sock" "$@"; }
 eff_weight() {	# of 10.0.2.12:80, from the listing's JSON

@@ -17,23 +17,12 @@
 # forwarding work to a second core.
 set -eu
 cd "$(dirname "$0")/../.."
+. tests/lib/bench.sh nflvs-cps
 
 DUR=${1:-5}
 ROUNDS=${2:-3}
 CONC=${3:-64}
-P="nflvsbench$$"
-TESTNET=build/tests/nflvs-testnet
 VIP=10.0.1.100
-TMP=$(mktemp -d /tmp/nflvs-bench.XXXXXX)
-PIDS=()
-
-n() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@"; }
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	tests/lib/lab.sh cleanup "$P"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 tests/lib/lab.sh nat "$P" 3
 n cl sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
@@ -89,9 +78,6 @@ run_nflvs() {
 	kill -TERM $pid
 	wait $pid || true
 }
-
-med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 pass() {	# pass LABEL CPULIST
 	local ks=() fs=() k f r pid

@@ -37,19 +37,25 @@ ns_add() {
 		net.ipv6.conf.default.accept_dad=0
 }
 
-nat() {
-	local nrs=$1 i
+# client GW: the client, its eth0 linked to GW's eth0 (10.0.1.1,
+# fd00:1::1), and GW forwarding
+client() {
 	ns_add cl
-	ns_add dir
-	n dir sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ip -n "$P-cl" link add eth0 type veth peer name eth0 netns "$P-dir"
+	ns_add "$1"
+	n "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip -n "$P-cl" link add eth0 type veth peer name eth0 netns "$P-$1"
 	n cl ip addr add 10.0.1.2/24 dev eth0
 	n cl ip addr add fd00:1::2/64 dev eth0 nodad
 	n cl ip link set eth0 up
 	n cl ip route add default via 10.0.1.1
 	n cl ip -6 route add default via fd00:1::1
-	n dir ip addr add 10.0.1.1/24 dev eth0
-	n dir ip addr add fd00:1::1/64 dev eth0 nodad
+	n "$1" ip addr add 10.0.1.1/24 dev eth0
+	n "$1" ip addr add fd00:1::1/64 dev eth0 nodad
+}
+
+nat() {
+	local nrs=$1 i
+	client dir
 	n dir ip addr add 10.0.1.100/32 dev eth0
 	n dir ip addr add fd00:1::100/128 dev eth0 nodad
 	n dir ip link set eth0 up
@@ -72,19 +78,9 @@ nat() {
 
 dr() {
 	local nrs=$1 i
-	ns_add cl
-	ns_add rt
-	ns_add dir
-	n rt sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ip -n "$P-cl" link add eth0 type veth peer name eth0 netns "$P-rt"
-	n cl ip addr add 10.0.1.2/24 dev eth0
-	n cl ip addr add fd00:1::2/64 dev eth0 nodad
-	n cl ip link set eth0 up
-	n cl ip route add default via 10.0.1.1
-	n cl ip -6 route add default via fd00:1::1
-	n rt ip addr add 10.0.1.1/24 dev eth0
-	n rt ip addr add fd00:1::1/64 dev eth0 nodad
+	client rt
 	n rt ip link set eth0 up
+	ns_add dir
 	n rt ip link add br0 type bridge
 	n rt ip link set br0 up
 	n rt ip addr add 10.0.3.1/24 dev br0

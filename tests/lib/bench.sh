@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Sourced by the benchmarks under tests/bench/ (bash), from the top of the
+# source tree:
+#
+#   . tests/lib/bench.sh NAME   P (namespace prefix, unique per run), TMP (a
+#                               fresh directory), PIDS (killed at exit),
+#                               TESTNET; the lab and TMP go at exit
+#   n ROLE CMD...               CMD in namespace P-ROLE
+#   med N...                    the median
+#   ratio A B                   A / B, three decimals
+
+P="$1$$"
+TESTNET=build/tests/nflvs-testnet
+TMP=$(mktemp -d "/tmp/$1.XXXXXX")
+PIDS=()
+
+n() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@"; }
+med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+bench_cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	tests/lib/lab.sh cleanup "$P"
+	rm -rf "$TMP"
+}
+trap bench_cleanup EXIT
