@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,28 @@ static void render_service(struct director *d, struct page *p, int i,
 	}
 }
 
+/* The director's own counters (struct director_stats). */
+static const struct {
+	const char *name, *help;
+	size_t off;
+} counters[] = {
+	{ "nflvs_malformed_packets_total",
+	  "Queued packets dropped: could not be parsed.",
+	  offsetof(struct director_stats, malformed) },
+	{ "nflvs_no_destination_total",
+	  "New connections dropped: no real server available.",
+	  offsetof(struct director_stats, noavail) },
+	{ "nflvs_not_syn_total",
+	  "DR/TUN TCP packets of no connection that were not a SYN: dropped.",
+	  offsetof(struct director_stats, nosyn) },
+	{ "nflvs_tun_errors_total",
+	  "TUN packets that could not be encapsulated or sent.",
+	  offsetof(struct director_stats, tun_errors) },
+	{ "nflvs_tun_too_big_total",
+	  "TUN packets too big for the tunnel: ICMP errors sent to the client.",
+	  offsetof(struct director_stats, tun_toobig) },
+};
+
 char *metrics_render(struct director *d, size_t *len)
 {
 	struct page p = { .cap = 8192 };
@@ -170,12 +193,12 @@ char *metrics_render(struct director *d, size_t *len)
 		}
 	}
 	pthread_rwlock_unlock(&d->lock);
-	put(&p, "# HELP nflvs_malformed_packets_total Queued packets dropped: could not be parsed.\n"
-	    "# TYPE nflvs_malformed_packets_total counter\nnflvs_malformed_packets_total %llu\n"
-	    "# HELP nflvs_no_destination_total New connections dropped: no real server available.\n"
-	    "# TYPE nflvs_no_destination_total counter\nnflvs_no_destination_total %llu\n",
-	    (unsigned long long)__atomic_load_n(&d->stats.malformed, __ATOMIC_RELAXED),
-	    (unsigned long long)__atomic_load_n(&d->stats.noavail, __ATOMIC_RELAXED));
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		put(&p, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
+		    counters[i].name, counters[i].help, counters[i].name,
+		    counters[i].name, (unsigned long long)__atomic_load_n(
+			    (const uint64_t *)((const char *)&d->stats + counters[i].off),
+			    __ATOMIC_RELAXED));
 	if (p.err) {
 		free(p.buf);
 		return NULL;

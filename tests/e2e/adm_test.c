@@ -203,4 +203,7 @@ Test(adm, prometheus_metrics)
 		lab_ns(&lab, "dir"), lab.dir, lab.dir, lab.dir), 0,
 		"%s", lab_log(&lab, "director"));
 	cr_expect_eq(lab_sh(&lab, "grep -q '^# TYPE nflvs_real_server_up gauge$' %s/metrics", lab.dir), 0);
+	cr_expect_eq(lab_sh(&lab, "grep -q '^nflvs_malformed_packets_total 0$' %s/metrics && "
+			    "grep -q '^nflvs_tun_too_big_total 0$' %s/metrics",
+			    lab.dir, lab.dir), 0);
 }
