@@ -140,9 +140,12 @@ clean:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Fuzzing (clang, libFuzzer): make fuzz, then build/packet_fuzz CORPUS_DIR
-fuzz: $(BUILD)/packet_fuzz
+# or build/encap_fuzz CORPUS_DIR
+fuzz: $(BUILD)/packet_fuzz $(BUILD)/encap_fuzz
 
 $(BUILD)/packet_fuzz: tests/fuzz/packet_fuzz.c director/packet.c common/addr.c
+$(BUILD)/encap_fuzz: tests/fuzz/encap_fuzz.c director/encap.c common/addr.c
+$(BUILD)/packet_fuzz $(BUILD)/encap_fuzz:
 	@mkdir -p $(BUILD)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined $(CPPFLAGS) $^ -o $@

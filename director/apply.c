@@ -754,6 +754,9 @@ static const char *director_fixed(const struct cfg_director *a,
 		return "shm";
 	if (strcmp(a->control, b->control))
 		return "control";
+	/* the DR routes in place are named by these */
+	if (a->route_table != b->route_table || a->route_pref != b->route_pref)
+		return "route_table/route_pref";
 	return NULL;
 }
 

@@ -506,6 +506,8 @@ static int edit_dest(struct director *d, uint16_t type, const void *req,
 		ret = ctl_check_dest(type, ks, in, &why);
 	if (ret)
 		return reply_err(r, ret, "%s", why ? why : "invalid destination");
+	if (in->tun_flags & NFLVS_CTL_TUN_F_REMCSUM)
+		return reply_err(r, -EOPNOTSUPP, "--tun-remcsum: remote checksum offload is not supported (--tun-csum or --tun-nocsum)");
 	if (config_dup(&cfg, &d->cfg) < 0)
 		return reply_err(r, -ENOMEM, "out of memory");
 	i = cfg_find_service(&cfg, ks);

@@ -96,10 +96,15 @@ static void check_lvs(const struct nflvs_config *cfg,
 	bool nat = s->fwd == FWD_NAT;
 	size_t j;
 
+	/* a dr service may have tun real servers (their packets miss the
+	 * flow maps and reach the director), not the other way round: a tun
+	 * service's packets all go to the director, and a DR flow would
+	 * never get its element */
 	for (j = 0; j < s->nrs; j++)
-		if ((s->rs[j].fwd == FWD_NAT) != nat)
+		if ((s->rs[j].fwd == FWD_NAT) != nat ||
+		    (s->fwd == FWD_TUN && s->rs[j].fwd == FWD_DR))
 			cfg_err(errs, cfg->path, s->rs[j].line,
-				"forward: \"%s\" real server in a \"%s\" service (a service forwards with nat, or with dr and tun: set the service's forward)",
+				"forward: \"%s\" real server in a \"%s\" service (a service forwards with nat, with dr (and tun), or with tun only: set the service's forward)",
 				fwd_name(s->rs[j].fwd), fwd_name(s->fwd));
 	if (nat)
 		return;
@@ -161,6 +166,12 @@ void director_shm_service(struct director *d, const struct service *svc)
 	dir.sched_flags = svc->sched_flags;
 	dir.persistence = svc->persistence;
 	dir.netmask = svc->netmask;
+	dir.quorum = svc->quorum;
+	dir.flags = (svc->persistence ? NFLVS_SVC_F_PERSISTENT : 0) |
+		    (svc->one_packet ? NFLVS_SVC_F_ONEPACKET : 0) |
+		    (svc->fwmark ? NFLVS_SVC_F_FWMARK : 0) |
+		    (svc->below_quorum ? NFLVS_SVC_F_DOWN : 0) |
+		    (svc->below_quorum && svc->sorry ? NFLVS_SVC_F_SORRY : 0);
 	dir.config_index = svc->cfg_index;
 	dir.conns = svc->conns;
 	nflvs_seq_write(&r->seq, &r->dir, &dir, sizeof(dir));

@@ -62,7 +62,8 @@ enum nflvs_shm_state {
 
 /* dir.flags of a real server */
 #define NFLVS_RS_F_OVERLOAD	0x01	/* over upper_threshold */
-#define NFLVS_RS_F_DRAINING	0x02	/* removed by config, draining */
+#define NFLVS_RS_F_DRAINING	0x02	/* reserved: a real server removed
+					   by config leaves the segment */
 #define NFLVS_RS_F_DOWN		0x04	/* not scheduled: the checker says down */
 
 /* dir.flags of a service */
@@ -96,7 +97,8 @@ struct nflvs_shm_service {
 	uint32_t seq;			/* seqlock of the dir half */
 	uint32_t id;			/* stable id; 0 = free slot */
 	struct {
-		uint8_t family;		/* AF_INET/AF_INET6; 0 for fwmark */
+		uint8_t family;		/* AF_INET/AF_INET6 (fwmark: its
+					   real servers') */
 		uint8_t protocol;	/* IPPROTO_*; 0 for fwmark */
 		uint16_t port;		/* host order */
 		uint32_t fwmark;

@@ -514,6 +514,9 @@ Test(tunconf, wrong_or_missing_tunnels_are_refused)
 	refused("{ vip = \"10.0.3.100\"; port = 80;\n"
 		"  real_servers = ( { address = \"10.0.3.11\"; port = 80; forward = \"tun\"; } ); }",
 		":3: forward: \"tun\" real server in a \"nat\" service");
+	refused("{ vip = \"10.0.3.100\"; port = 80; forward = \"tun\";\n"
+		"  real_servers = ( { address = \"10.0.3.11\"; port = 80; forward = \"dr\"; } ); }",
+		":3: forward: \"dr\" real server in a \"tun\" service");
 	refused("{ fwmark = 7; forward = \"dr\";\n"
 		"  real_servers = ( { address = \"10.0.3.11\"; } ); }",
 		":2: forward: \"dr\" is for vip services; firewall-mark services forward with nat");
