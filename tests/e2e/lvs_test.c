@@ -324,6 +324,57 @@ Test(dr, foreign_routing_table_is_refused)
 	lab_write_conf(&lab, "director_extra = 0;\n");
 }
 
+/*
+ * Every scheduler works over DR and TUN, both families: switched at run
+ * time (nflvsadm -E), each gets new connections through to live real
+ * servers, and every one is counted on the server that answered it.
+ */
+static const char *const all_scheds[] = {
+	"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "lblc", "lblcr",
+	"mh", "fo", "ovf", "twos",
+};
+
+static void every_scheduler(const char *fwd)
+{
+	static const char *const vip[] = { V4, V6 }, *const svc[] = { V4 ":80",
+								   "[" V6 "]:80" };
+	struct lab_tally t;
+	char out[4096], want[64];
+	size_t i;
+	int f, j, total;
+
+	for (i = 0; i < sizeof(all_scheds) / sizeof(all_scheds[0]); i++)
+		for (f = 0; f < 2; f++) {
+			snprintf(out, sizeof(out), "-E -t %s -s %s", svc[f], all_scheds[i]);
+			cr_assert_eq(adm(out, sizeof(out), out), 0, "%s: %s", all_scheds[i], out);
+			cr_assert_eq(adm(out, sizeof(out), "-Z"), 0, "%s", out);
+			cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp %s 80 -n 6", vip[f]), 0,
+				     "%s %s: errors %d", fwd, all_scheds[i], t.errors);
+			for (j = total = 0; j < t.n; j++)
+				total += t.count[j];
+			cr_expect_eq(total, 6, "%s %s", fwd, all_scheds[i]);
+			/* the service's line: 6 connections since -Z (counters
+			 * are read each second) */
+			cr_expect_eq(lab_wait_sh(&lab, 3000, "build/nflvsadm --socket "
+						 "%s/director.sock -Ln --stats | awk '$1 == \"TCP\" "
+						 "&& $2 == \"%s\" && $3 == 6 { f = 1 } "
+						 "END { exit !f }'",
+						 lab.dir, svc[f]), 0,
+				     "%s %s: not 6 connections", fwd, all_scheds[i]);
+			cr_assert_eq(adm(out, sizeof(out), "-Ln"), 0, "%s", out);
+			snprintf(want, sizeof(want), "TCP  %s %s", svc[f], all_scheds[i]);
+			cr_expect(strstr(out, want), "%s: %s", want, out);
+		}
+}
+
+Test(dr, every_scheduler)
+{
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
+		       RS3(6, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	every_scheduler("dr");
+}
+
 /* ---- TUN ------------------------------------------------------------------ */
 
 #define GUE_PORT "6080"
@@ -465,6 +516,16 @@ Test(tun, counts_and_expiry)
 	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.13", 80, 1, 0, 100), 0);
 	finish_hold(h, "hold");
 	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.13", 80, 0, 0, 6000), 0);
+}
+
+Test(tun, every_scheduler)
+{
+	decap_all();
+	lab_write_conf(&lab, "services = ( " TUN3(V4, "tcp", 80, "rr", TRS4) ",\n"
+		       TUN3(V6, "tcp", 80, "rr", TRS6) " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	every_scheduler("tun");
+	expect_clean_decap();
 }
 
 /* ---- configs that are refused (no namespaces needed) ---------------------- */
