@@ -7,6 +7,13 @@
 # director), and new DR flows per second next to new connections straight
 # to the real server; side by side in one run, rounds alternating.
 #
+# A third path isolates what nflvs itself costs: "hop" is the client's
+# stream to the real server's own address with the router sending it
+# through the director's namespace, forwarded by the kernel with no nflvs
+# (the path DR takes, without the balancer).  DR/hop is nflvs's share;
+# hop/direct is the extra forwarding hop's, which on these two shared
+# cores is not free.
+#
 #   tests/bench/dr_tun.sh [SECONDS_PER_RUN [ROUNDS]]
 #
 # Topology: tests/lib/lab.sh dr (client, router; director and real server
@@ -74,18 +81,34 @@ stream() {
 		"$TMP/iperf.json"
 }
 
+# the router sends the real server's address through the director
+hop_on() {
+	n dir sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0
+	n rt ip route add "$RS/32" via 10.0.3.2
+}
+hop_off() { n rt ip route del "$RS/32" via 10.0.3.2; }
+
 # new connections per second to ADDR
 cps() {
 	n cl $TESTNET load "$1" 80 --duration "$DUR" --concurrency 64 |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
 }
 
+row() {	# row LABEL direct hop DR TUN direct/s hop/s DR/s
+	printf "$F" "$1" "$2" "$3" "$4" "$(ratio "$4" "$2")" "$(ratio "$4" "$3")" \
+		"$5" "$(ratio "$5" "$2")" "$6" "$7" "$8" "$(ratio "$8" "$6")" "$(ratio "$8" "$7")"
+}
+
 echo "DR and TUN against routing straight to the real server, ${DUR}s per run, $ROUNDS rounds"
-printf '  %-6s %10s %10s %10s %10s %10s | %10s %10s %8s\n' round \
-	direct DR ratio TUN ratio direct/s DR/s ratio
-ds=() drs=() ts=() dc=() dcs=()
+F='  %-6s %8s %8s %8s %8s %8s %8s %8s | %9s %9s %9s %7s %7s\n'
+printf "$F" round direct hop DR DR/dir DR/hop TUN TUN/dir direct/s hop/s DR/s DR/dir DR/hop
+ds=() hs=() drs=() ts=() dc=() hc=() dcs=()
 for r in $(seq 1 "$ROUNDS"); do
 	d=$(stream $RS)
+	hop_on
+	h=$(stream $RS)
+	hcps=$(cps $RS)
+	hop_off
 	conf dr ""
 	director_up
 	dr=$(stream $VIP)
@@ -96,12 +119,10 @@ for r in $(seq 1 "$ROUNDS"); do
 	t=$(stream $VIP)
 	director_down
 	c=$(cps $RS)
-	ds+=("$d") drs+=("$dr") ts+=("$t") dc+=("$c") dcs+=("$drc")
-	printf '  %-6s %10s %10s %10s %10s %10s | %10s %10s %8s\n' "$r" "$d" "$dr" \
-		"$(ratio "$dr" "$d")" "$t" "$(ratio "$t" "$d")" "$c" "$drc" "$(ratio "$drc" "$c")"
+	ds+=("$d") hs+=("$h") drs+=("$dr") ts+=("$t") dc+=("$c") hc+=("$hcps") dcs+=("$drc")
+	row "$r" "$d" "$h" "$dr" "$t" "$c" "$hcps" "$drc"
 done
-d=$(med "${ds[@]}") dr=$(med "${drs[@]}") t=$(med "${ts[@]}")
-c=$(med "${dc[@]}") drc=$(med "${dcs[@]}")
-printf '  %-6s %10s %10s %10s %10s %10s | %10s %10s %8s\n' median "$d" "$dr" \
-	"$(ratio "$dr" "$d")" "$t" "$(ratio "$t" "$d")" "$c" "$drc" "$(ratio "$drc" "$c")"
-echo "  (throughput in Gbit/s, single TCP stream; new connections per second, 64 in flight)"
+row median "$(med "${ds[@]}")" "$(med "${hs[@]}")" "$(med "${drs[@]}")" \
+	"$(med "${ts[@]}")" "$(med "${dc[@]}")" "$(med "${hc[@]}")" "$(med "${dcs[@]}")"
+echo "  (throughput in Gbit/s, single TCP stream; new connections per second, 64 in flight;"
+echo "   hop: the same path as DR, forwarded by the director's kernel without nflvs)"
