@@ -109,10 +109,20 @@ struct nlmsghdr *nft_batch_following(const struct nft_batch *b,
 	return (struct nlmsghdr *)n;
 }
 
-static struct mnl_socket *nft_socket(size_t sndbuf)
+/*
+ * Every message asks for an ack, and the kernel queues them all while
+ * sendmsg() runs the batch: the receive buffer must hold one ack per
+ * message (an skb of about 700 bytes each: 1 KiB, as nft allows), or the
+ * kernel drops acks and reports ENOBUFS for a batch it applied.
+ */
+#define NFT_ACK_TRUESIZE	1024
+
+static struct mnl_socket *nft_socket(size_t sndbuf, unsigned int msgs)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	int one = 1, rcv = 8 << 20, snd = sndbuf + 4096;
+	size_t acks = (size_t)msgs * NFT_ACK_TRUESIZE;
+	int one = 1, rcv = acks > (8 << 20) ? (int)acks : 8 << 20;
+	int snd = sndbuf + 4096;
 
 	if (!nl)
 		return NULL;
@@ -161,7 +171,7 @@ int nft_batch_commit(struct nft_batch *b, struct nft_result *res)
 	memset(res, 0, sizeof(*res));
 	if (!b->ended && nft_batch_end(b) < 0)
 		return res->err = -ENOMEM;
-	nl = nft_socket(b->len);
+	nl = nft_socket(b->len, want);
 	if (!nl)
 		return res->err = -errno;
 	if (mnl_socket_sendto(nl, b->buf, b->len) < 0) {

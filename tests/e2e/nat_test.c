@@ -202,6 +202,30 @@ Test(nat, stop_removes_only_its_tables)
 			    lab_ns(&lab, "dir")), 0, "foreign table was touched");
 }
 
+/* A service of 5,000 real servers is one batch of some 25,000 messages:
+ * the kernel acks each, and all of them must fit (they once did not). */
+Test(nat, five_thousand_real_servers)
+{
+	char out[64];
+	FILE *f = fopen(lab.conf, "w");
+	int i;
+
+	cr_assert_not_null(f);
+	fprintf(f, "director = { table = \"nflvs\"; shm = \"%s\"; control = \"%s/director.sock\";\n"
+		"  mark_mask = 0x3fff0000; };\n"
+		"services = ( { vip = \"" LAB_VIP4 "\"; port = 80; real_servers = (\n",
+		lab.shm, lab.dir);
+	for (i = 0; i < 5000; i++)
+		fprintf(f, "%s{ address = \"10.0.2.11\"; port = %d; }", i ? ",\n" : "",
+			10000 + i);
+	fprintf(f, " ); } );\n");
+	fclose(f);
+	cr_assert_eq(lab_director_start(&lab), 0);
+	lab_cap(&lab, out, sizeof(out), "ip netns exec %s nft list map inet nflvs nat4 | "
+		"grep -o '10.0.2.11 \\. [0-9]*' | sort -u | wc -l", lab_ns(&lab, "dir"));
+	cr_expect_eq(atoi(out), 5000, "%s", out);
+}
+
 Test(nat, restart_over_stale_table_and_established_flows_survive_kill9)
 {
 	struct lab_tally t;
