@@ -74,6 +74,7 @@ static int health_read(struct director *d, const struct dest *dst,
 
 void health_quorum(struct service *svc)
 {
+	char str[ADDR_STRLEN + 16];
 	uint64_t live = 0;
 	unsigned int i;
 	bool below;
@@ -85,8 +86,10 @@ void health_quorum(struct service *svc)
 	if (below == svc->below_quorum)
 		return;
 	svc->below_quorum = below;
-	log_warn("service %s: live weight %llu %s quorum %u%s", svc->name,
-		 (unsigned long long)live, below ? "below" : "back at",
+	/* as the other service lines: "TCP 10.0.0.1:80", then its name */
+	log_warn("service %s%s%s: live weight %llu %s quorum %u%s",
+		 service_str(svc, str, sizeof(str)), svc->name[0] ? " " : "",
+		 svc->name, (unsigned long long)live, below ? "below" : "back at",
 		 svc->quorum, svc->sorry ? (below ? ": sorry server in use"
 						  : ": sorry server released") : "");
 }
