@@ -33,6 +33,7 @@ static const char *const type_names[NFLVS_CTL_TYPE_MAX] = {
 	[NFLVS_CTL_GET_TIMEOUT] = "GET_TIMEOUT",
 	[NFLVS_CTL_SET_TIMEOUT] = "SET_TIMEOUT",
 	[NFLVS_CTL_RELOAD] = "RELOAD",
+	[NFLVS_CTL_BATCH] = "BATCH",
 };
 
 static bool type_valid(uint16_t type)
@@ -176,7 +177,10 @@ static int discard(int fd, uint32_t len)
 	return 0;
 }
 
-int ctl_recv(int fd, struct nflvs_ctl_hdr *hdr, void *buf, uint32_t maxlen)
+/* The header of one message, checked: 1 when its payload (at most
+ * @maxlen bytes, @batch_maxlen for a BATCH) is next, else as ctl_recv(). */
+static int recv_head(int fd, struct nflvs_ctl_hdr *hdr, uint32_t maxlen,
+		     uint32_t batch_maxlen)
 {
 	int r = ctl_recv_hdr(fd, hdr);
 
@@ -186,12 +190,38 @@ int ctl_recv(int fd, struct nflvs_ctl_hdr *hdr, void *buf, uint32_t maxlen)
 		r = discard(fd, hdr->len);
 		return r ? r : -EOPNOTSUPP;
 	}
-	if (hdr->len > maxlen)
+	if (hdr->len > (hdr->type == NFLVS_CTL_BATCH ? batch_maxlen : maxlen))
 		return -EMSGSIZE;
-	if (hdr->len) {
-		r = ctl_recv_payload(fd, buf, hdr->len);
-		if (r)
-			return r;
+	return 1;
+}
+
+int ctl_recv(int fd, struct nflvs_ctl_hdr *hdr, void *buf, uint32_t maxlen)
+{
+	int r = recv_head(fd, hdr, maxlen, maxlen);
+
+	if (r <= 0 || !hdr->len)
+		return r;
+	r = ctl_recv_payload(fd, buf, hdr->len);
+	return r ? r : 1;
+}
+
+int ctl_recv_alloc(int fd, struct nflvs_ctl_hdr *hdr, void **buf,
+		   uint32_t maxlen, uint32_t batch_maxlen)
+{
+	int r = recv_head(fd, hdr, maxlen, batch_maxlen);
+
+	*buf = NULL;
+	if (r <= 0)
+		return r;
+	/* 8-aligned, and never empty, so that *buf is freed alike */
+	*buf = malloc(hdr->len ? hdr->len : 1);
+	if (!*buf)
+		return -ENOMEM;
+	r = hdr->len ? ctl_recv_payload(fd, *buf, hdr->len) : 0;
+	if (r) {
+		free(*buf);
+		*buf = NULL;
+		return r;
 	}
 	return 1;
 }
@@ -222,9 +252,48 @@ int ctl_check_request_len(uint16_t type, uint32_t len)
 		return len == svc + sizeof(struct nflvs_ctl_dest) ? 0 : -EINVAL;
 	case NFLVS_CTL_SET_TIMEOUT:
 		return len == sizeof(struct nflvs_ctl_timeout) ? 0 : -EINVAL;
+	case NFLVS_CTL_BATCH:
+		return len >= sizeof(struct nflvs_ctl_hdr) &&
+		       len <= NFLVS_CTL_BATCH_MAX ? 0 : -EINVAL;
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+bool ctl_batchable(uint16_t type)
+{
+	switch (type) {
+	case NFLVS_CTL_ADD_SERVICE:
+	case NFLVS_CTL_EDIT_SERVICE:
+	case NFLVS_CTL_DEL_SERVICE:
+	case NFLVS_CTL_ADD_DEST:
+	case NFLVS_CTL_EDIT_DEST:
+	case NFLVS_CTL_DEL_DEST:
+	case NFLVS_CTL_FLUSH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int ctl_batch_next(const void *buf, uint32_t len, uint32_t *off,
+		   struct nflvs_ctl_hdr *sub, const void **payload)
+{
+	const uint8_t *b = buf;
+
+	if (*off == len)
+		return 0;
+	if (*off > len || len - *off < sizeof(*sub))
+		return -EPROTO;
+	memcpy(sub, b + *off, sizeof(*sub));	/* @buf need not be aligned */
+	if (sub->magic != NFLVS_CTL_MAGIC || sub->version != NFLVS_CTL_VERSION ||
+	    !ctl_batchable(sub->type) ||
+	    ctl_check_request_len(sub->type, sub->len) < 0 ||
+	    len - *off - sizeof(*sub) < sub->len)
+		return -EPROTO;
+	*payload = b + *off + sizeof(*sub);
+	*off += sizeof(*sub) + sub->len;
+	return 1;
 }
 
 #define FAIL(msg)	do { *why = (msg); return -EINVAL; } while (0)

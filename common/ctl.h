@@ -9,6 +9,7 @@
  * a timeout set with SO_RCVTIMEO/SO_SNDTIMEO comes back as -EAGAIN.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -40,6 +41,14 @@ int ctl_sendv(int fd, uint16_t type, uint32_t seq, int32_t status,
  */
 int ctl_recv(int fd, struct nflvs_ctl_hdr *hdr, void *buf, uint32_t maxlen);
 
+/*
+ * ctl_recv() into a buffer of its own (*@buf, malloc()ed, to free() after
+ * a return of 1): at most @batch_maxlen payload bytes for a BATCH,
+ * @maxlen for the other types (-EMSGSIZE past that); -ENOMEM.
+ */
+int ctl_recv_alloc(int fd, struct nflvs_ctl_hdr *hdr, void **buf,
+		   uint32_t maxlen, uint32_t batch_maxlen);
+
 /* The two halves of ctl_recv(), for a caller that sizes its buffer from
  * the header: ctl_recv_hdr() checks magic, version and len (not the type)
  * and returns 1, 0 or -errno as above; ctl_recv_payload() returns 0. */
@@ -51,6 +60,19 @@ int ctl_check_hdr(const struct nflvs_ctl_hdr *hdr);
 
 /* -EINVAL when a request's payload length does not fit its type. */
 int ctl_check_request_len(uint16_t type, uint32_t len);
+
+/* Whether a request of @type may be part of a BATCH. */
+bool ctl_batchable(uint16_t type);
+
+/*
+ * The next sub-request of a BATCH payload (@buf, @len) at *@off: its
+ * header copied to @sub, its payload at *@payload (in @buf, unaligned),
+ * *@off moved past it.  Returns 1, 0 at the end, or -EPROTO for a header
+ * that is cut short or not valid, a type that may not be batched, a
+ * length that does not fit the type or runs past the end.
+ */
+int ctl_batch_next(const void *buf, uint32_t len, uint32_t *off,
+		   struct nflvs_ctl_hdr *sub, const void **payload);
 
 /*
  * Payload checks for requests, as the kernel checks ipvsadm's: 0, or

@@ -144,6 +144,43 @@ int adm_client_call(struct adm_client *c, uint16_t type, const void *req,
 	return 0;
 }
 
+int adm_client_batch(struct adm_client *c, const void *req, uint32_t len,
+		     uint32_t *done)
+{
+	struct nflvs_ctl_batch_reply br;
+	struct nflvs_ctl_hdr hdr;
+	size_t tl;
+	char *buf;
+	int r;
+
+	free(c->text);
+	c->text = NULL;
+	c->io_err = 0;
+	*done = 0;
+	if (c->fd < 0)
+		return io_fail(c, -ENOTCONN);
+	r = ctl_send(c->fd, NFLVS_CTL_BATCH, ++c->seq, 0, req, len);
+	if (!r)
+		r = recv_reply(c, NFLVS_CTL_BATCH, &hdr, &buf);
+	if (r)
+		return io_fail(c, r);
+	if (hdr.len < sizeof(br)) {
+		free(buf);
+		/* a director before BATCH: the caller goes one by one */
+		return hdr.status == -EOPNOTSUPP ? -ENOSYS : io_fail(c, -EPROTO);
+	}
+	memcpy(&br, buf, sizeof(br));
+	*done = br.done;
+	tl = hdr.len - sizeof(br);
+	if (hdr.status < 0 && tl) {
+		memmove(buf, buf + sizeof(br), tl + 1);	/* and its NUL */
+		c->text = buf;
+	} else {
+		free(buf);
+	}
+	return hdr.status;
+}
+
 /* A reply that must be exactly one @size struct. */
 static int call_fixed(struct adm_client *c, uint16_t type, void *out,
 		      size_t size)

@@ -61,6 +61,16 @@ void adm_client_close(struct adm_client *c);
 int adm_client_call(struct adm_client *c, uint16_t type, const void *req,
 		    uint32_t len, void **reply, uint32_t *rlen);
 
+/*
+ * A BATCH of sub-requests (@req, @len: headers and payloads, as
+ * include/nflvs/ctl.h says).  Returns 0 when all were applied, or the
+ * status of the one that failed, with *@done the number applied before it
+ * and its text in c->text; -ENOSYS from a director without BATCH
+ * (nothing applied); or -errno with c->io_err set.
+ */
+int adm_client_batch(struct adm_client *c, const void *req, uint32_t len,
+		     uint32_t *done);
+
 /* Typed calls; the same returns as adm_client_call(). */
 int adm_client_info(struct adm_client *c, struct nflvs_ctl_info *info);
 int adm_client_list(struct adm_client *c, const struct nflvs_ctl_svc *one,

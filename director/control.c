@@ -457,10 +457,15 @@ static int commit(struct director *d, struct nflvs_config *cfg,
 	return 0;
 }
 
-static int edit_service(struct director *d, uint16_t type,
+/*
+ * The edits (ADD/EDIT/DEL_SERVICE, ADD/EDIT/DEL_DEST, FLUSH), each on a
+ * copy of the configuration: 0, or the error (and its text in @r) with
+ * the copy unchanged.  edit() makes one and commits it; BATCH makes many
+ * on one copy.
+ */
+static int edit_service(struct nflvs_config *cfg, uint16_t type,
 			const struct nflvs_ctl_svc *in, struct reply *r)
 {
-	struct nflvs_config cfg;
 	const char *why = NULL;
 	int i, ret;
 
@@ -468,35 +473,28 @@ static int edit_service(struct director *d, uint16_t type,
 					    : ctl_check_svc(in, &why);
 	if (ret)
 		return reply_err(r, ret, "%s", why ? why : "invalid service");
-	if (config_dup(&cfg, &d->cfg) < 0)
-		return reply_err(r, -ENOMEM, "out of memory");
-	i = cfg_find_service(&cfg, in);
+	i = cfg_find_service(cfg, in);
 	if (type == NFLVS_CTL_ADD_SERVICE && i >= 0)
-		ret = -EEXIST;
-	else if (type != NFLVS_CTL_ADD_SERVICE && i < 0)
-		ret = -ESRCH;
-	else if (type == NFLVS_CTL_ADD_SERVICE)
-		ret = add_service(&cfg, in);
-	else if (type == NFLVS_CTL_EDIT_SERVICE)
-		svc_params_from(&cfg.svc[i], in);
-	else {
-		config_service_free(&cfg.svc[i]);
-		del_at(cfg.svc, &cfg.nsvc, sizeof(*cfg.svc), i);
+		return r->status = -EEXIST;
+	if (type != NFLVS_CTL_ADD_SERVICE && i < 0)
+		return r->status = -ESRCH;
+	if (type == NFLVS_CTL_ADD_SERVICE)
+		return r->status = add_service(cfg, in);
+	if (type == NFLVS_CTL_EDIT_SERVICE) {
+		svc_params_from(&cfg->svc[i], in);
+	} else {
+		config_service_free(&cfg->svc[i]);
+		del_at(cfg->svc, &cfg->nsvc, sizeof(*cfg->svc), i);
 	}
-	if (ret) {
-		config_free(&cfg);
-		return r->status = ret;
-	}
-	return commit(d, &cfg, r);
+	return 0;
 }
 
-static int edit_dest(struct director *d, uint16_t type, const void *req,
+static int edit_dest(struct nflvs_config *cfg, uint16_t type, const void *req,
 		     struct reply *r)
 {
 	const struct nflvs_ctl_svc *ks = req;
 	const struct nflvs_ctl_dest *in = (const void *)(ks + 1);
 	struct nflvs_ctl_dest k;
-	struct nflvs_config cfg;
 	const char *why = NULL;
 	struct cfg_service *s;
 	int i, j, ret;
@@ -508,14 +506,10 @@ static int edit_dest(struct director *d, uint16_t type, const void *req,
 		return reply_err(r, ret, "%s", why ? why : "invalid destination");
 	if (in->tun_flags & NFLVS_CTL_TUN_F_REMCSUM)
 		return reply_err(r, -EOPNOTSUPP, "--tun-remcsum: remote checksum offload is not supported (--tun-csum or --tun-nocsum)");
-	if (config_dup(&cfg, &d->cfg) < 0)
-		return reply_err(r, -ENOMEM, "out of memory");
-	i = cfg_find_service(&cfg, ks);
-	if (i < 0) {
-		config_free(&cfg);
+	i = cfg_find_service(cfg, ks);
+	if (i < 0)
 		return r->status = -ESRCH;
-	}
-	s = &cfg.svc[i];
+	s = &cfg->svc[i];
 	/* as ipvsadm: DR and TUN real servers keep the service's port */
 	k = *in;
 	if (k.fwd != NFLVS_CTL_FWD_NAT && !s->fwmark && s->port)
@@ -523,38 +517,128 @@ static int edit_dest(struct director *d, uint16_t type, const void *req,
 	in = &k;
 	j = cfg_find_rs(s, in);
 	if (type == NFLVS_CTL_ADD_DEST && j >= 0)
-		ret = -EEXIST;
-	else if (type != NFLVS_CTL_ADD_DEST && j < 0)
-		ret = -ENOENT;
-	else if (!s->fwmark && s->vip.family != in->family &&
-		 in->fwd != NFLVS_CTL_FWD_TUN)
-		ret = reply_err(r, -EINVAL, "the real server's address family is not the service's");
-	else if (type == NFLVS_CTL_ADD_DEST)
-		ret = add_dest(s, in);
-	else if (type == NFLVS_CTL_EDIT_DEST)
+		return r->status = -EEXIST;
+	if (type != NFLVS_CTL_ADD_DEST && j < 0)
+		return r->status = -ENOENT;
+	if (!s->fwmark && s->vip.family != in->family &&
+	    in->fwd != NFLVS_CTL_FWD_TUN)
+		return reply_err(r, -EINVAL, "the real server's address family is not the service's");
+	if (type == NFLVS_CTL_ADD_DEST)
+		return r->status = add_dest(s, in);
+	if (type == NFLVS_CTL_EDIT_DEST) {
 		dest_params_from(&s->rs[j], in);
-	else {
+	} else {
 		config_rs_free(&s->rs[j]);
 		del_at(s->rs, &s->nrs, sizeof(*s->rs), j);
 	}
-	if (ret) {
+	return 0;
+}
+
+static int edit_cfg(struct nflvs_config *cfg, uint16_t type, const void *req,
+		    struct reply *r)
+{
+	size_t i;
+
+	switch (type) {
+	case NFLVS_CTL_ADD_SERVICE:
+	case NFLVS_CTL_EDIT_SERVICE:
+	case NFLVS_CTL_DEL_SERVICE:
+		return edit_service(cfg, type, req, r);
+	case NFLVS_CTL_ADD_DEST:
+	case NFLVS_CTL_EDIT_DEST:
+	case NFLVS_CTL_DEL_DEST:
+		return edit_dest(cfg, type, req, r);
+	case NFLVS_CTL_FLUSH:
+		for (i = 0; i < cfg->nsvc; i++)
+			config_service_free(&cfg->svc[i]);
+		cfg->nsvc = 0;
+		return 0;
+	}
+	return r->status = -EOPNOTSUPP;
+}
+
+/* One edit request: a copy, the edit, one commit. */
+static int edit(struct director *d, uint16_t type, const void *req,
+		struct reply *r)
+{
+	struct nflvs_config cfg;
+
+	if (config_dup(&cfg, &d->cfg) < 0)
+		return reply_err(r, -ENOMEM, "out of memory");
+	if (edit_cfg(&cfg, type, req, r)) {
 		config_free(&cfg);
-		return r->status = ret;
+		return r->status;
 	}
 	return commit(d, &cfg, r);
 }
 
-static int do_flush(struct director *d, struct reply *r)
+/* Sub-request payloads may sit anywhere in the batch: edit a copy. */
+static int edit_sub(struct nflvs_config *cfg, struct director *d,
+		    const struct nflvs_ctl_hdr *sub, const void *p,
+		    struct reply *r)
 {
-	struct nflvs_config cfg;
-	size_t i;
+	uint64_t a[CTL_REQ_MAX / sizeof(uint64_t)];
 
-	if (config_dup(&cfg, &d->cfg) < 0)
-		return reply_err(r, -ENOMEM, "out of memory");
-	for (i = 0; i < cfg.nsvc; i++)
-		config_service_free(&cfg.svc[i]);
-	cfg.nsvc = 0;
-	return commit(d, &cfg, r);
+	memcpy(a, p, sub->len);		/* ctl_batch_next() checked the len */
+	return cfg ? edit_cfg(cfg, sub->type, a, r) : edit(d, sub->type, a, r);
+}
+
+/*
+ * BATCH: the sub-requests on one copy, one commit.  When the commit
+ * fails (the combined change is refused), they go again one by one, each
+ * committed, so that the one that fails is known and those before it
+ * stay applied, as ipvsadm -R would leave them.
+ */
+static void do_batch(struct director *d, const void *req, uint32_t len,
+		     struct reply *r)
+{
+	struct nflvs_ctl_batch_reply br = { 0 };
+	struct reply failed = { 0 }, out = { 0 };
+	struct nflvs_config cfg;
+	struct nflvs_ctl_hdr sub;
+	const void *p;
+	uint32_t off = 0, n = 0;
+	int ret;
+
+	while ((ret = ctl_batch_next(req, len, &off, &sub, &p)) > 0)
+		n++;
+	if (ret < 0) {
+		reply_err(r, -EPROTO, "BATCH: sub-request %u is not well formed", n);
+		return;
+	}
+	if (config_dup(&cfg, &d->cfg) < 0) {
+		reply_err(r, -ENOMEM, "out of memory");
+		return;
+	}
+	for (off = 0; br.done < n; br.done++) {
+		ctl_batch_next(req, len, &off, &sub, &p);
+		if (edit_sub(&cfg, d, &sub, p, &failed))
+			break;
+	}
+	if (!br.done && failed.status) {
+		config_free(&cfg);	/* the first one failed: nothing to do */
+		free(r->buf);
+		*r = failed;
+	} else if (commit(d, &cfg, r) < 0) {
+		/* nothing applied: one by one, to find the one refused */
+		free(failed.buf);
+		failed = (struct reply){ 0 };
+		for (off = 0, br.done = 0; br.done < n; br.done++) {
+			ctl_batch_next(req, len, &off, &sub, &p);
+			r->len = 0;
+			r->status = 0;
+			if (edit_sub(NULL, d, &sub, p, r))
+				break;
+		}
+	} else {
+		free(r->buf);
+		*r = failed;		/* the edit that stopped the batch, if any */
+	}
+	reply_put(&out, &br, sizeof(br));
+	reply_put(&out, r->buf, r->len);
+	out.status = r->status;
+	free(r->buf);
+	*r = out;
 }
 
 static int do_zero(struct director *d, const void *req, uint32_t len,
@@ -637,6 +721,10 @@ static int do_reload(struct director *d, struct reply *r)
 static void dispatch(struct director *d, const struct nflvs_ctl_hdr *h,
 		     const void *req, struct reply *r)
 {
+	if (ctl_batchable(h->type)) {	/* the edits */
+		edit(d, h->type, req, r);
+		return;
+	}
 	switch (h->type) {
 	case NFLVS_CTL_INFO:
 		do_info(d, r);
@@ -647,18 +735,8 @@ static void dispatch(struct director *d, const struct nflvs_ctl_hdr *h,
 	case NFLVS_CTL_CONNS:
 		do_conns(d, r);
 		break;
-	case NFLVS_CTL_ADD_SERVICE:
-	case NFLVS_CTL_EDIT_SERVICE:
-	case NFLVS_CTL_DEL_SERVICE:
-		edit_service(d, h->type, req, r);
-		break;
-	case NFLVS_CTL_ADD_DEST:
-	case NFLVS_CTL_EDIT_DEST:
-	case NFLVS_CTL_DEL_DEST:
-		edit_dest(d, h->type, req, r);
-		break;
-	case NFLVS_CTL_FLUSH:
-		do_flush(d, r);
+	case NFLVS_CTL_BATCH:
+		do_batch(d, req, h->len, r);
 		break;
 	case NFLVS_CTL_ZERO:
 		do_zero(d, req, h->len, r);
@@ -791,12 +869,12 @@ static void control_accept(struct control *ct)
 /* One request of client @i; false when the connection is done. */
 static bool control_serve(struct director *d, int fd)
 {
-	char req[CTL_REQ_MAX];
 	struct nflvs_ctl_hdr h;
 	struct reply r = { 0 };
+	void *req;
 	int n;
 
-	n = ctl_recv(fd, &h, req, sizeof(req));
+	n = ctl_recv_alloc(fd, &h, &req, CTL_REQ_MAX, NFLVS_CTL_BATCH_MAX);
 	if (n == 0)
 		return false;
 	if (n < 0 && n != -EOPNOTSUPP) {
@@ -810,6 +888,7 @@ static bool control_serve(struct director *d, int fd)
 			  ctl_type_name(h.type), h.len);
 	else
 		dispatch(d, &h, req, &r);
+	free(req);
 	n = ctl_send(fd, h.type, h.seq, r.status, r.buf, r.len);
 	free(r.buf);
 	return n == 0;

@@ -320,40 +320,187 @@ static int execute(struct adm *a, const struct adm_cmd *c, bool *stop)
 
 /* -R ---------------------------------------------------------------------- */
 
+#define BATCH_BYTES	(1U << 20)	/* of one BATCH request */
+
+/* Consecutive edit lines of -R, sent as one BATCH (one commit). */
+struct batch {
+	uint8_t *buf;
+	size_t len, cap;
+	struct { enum adm_cmd_type type; int line; } *cmd;
+	size_t n, ncap;
+};
+
+static bool batchable(const struct adm_cmd *c)
+{
+	switch (c->type) {
+	case ADM_CMD_ADD: case ADM_CMD_EDIT: case ADM_CMD_DEL:
+	case ADM_CMD_ADDDEST: case ADM_CMD_EDITDEST: case ADM_CMD_DELDEST:
+	case ADM_CMD_FLUSH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint16_t ctl_type_of(enum adm_cmd_type t)
+{
+	switch (t) {
+	case ADM_CMD_ADD: return NFLVS_CTL_ADD_SERVICE;
+	case ADM_CMD_EDIT: return NFLVS_CTL_EDIT_SERVICE;
+	case ADM_CMD_DEL: return NFLVS_CTL_DEL_SERVICE;
+	case ADM_CMD_ADDDEST: return NFLVS_CTL_ADD_DEST;
+	case ADM_CMD_EDITDEST: return NFLVS_CTL_EDIT_DEST;
+	case ADM_CMD_DELDEST: return NFLVS_CTL_DEL_DEST;
+	default: return NFLVS_CTL_FLUSH;
+	}
+}
+
+static int batch_add(struct batch *b, const struct adm_cmd *c, int line)
+{
+	struct nflvs_ctl_hdr h = { .magic = NFLVS_CTL_MAGIC,
+				   .version = NFLVS_CTL_VERSION,
+				   .type = ctl_type_of(c->type) };
+	size_t need;
+
+	h.len = h.type == NFLVS_CTL_FLUSH ? 0 :
+		h.type <= NFLVS_CTL_DEL_SERVICE ? sizeof(c->svc) :
+		sizeof(c->svc) + sizeof(c->dest);
+	need = b->len + sizeof(h) + h.len;
+	if (need > b->cap) {
+		uint8_t *nb = realloc(b->buf, need * 2);
+
+		if (!nb)
+			return -ENOMEM;
+		b->buf = nb;
+		b->cap = need * 2;
+	}
+	if (b->n == b->ncap) {
+		size_t nc = b->ncap ? b->ncap * 2 : 64;
+		void *nc_ = realloc(b->cmd, nc * sizeof(*b->cmd));
+
+		if (!nc_)
+			return -ENOMEM;
+		b->cmd = nc_;
+		b->ncap = nc;
+	}
+	memcpy(b->buf + b->len, &h, sizeof(h));
+	if (h.len)
+		memcpy(b->buf + b->len + sizeof(h), &c->svc, sizeof(c->svc));
+	if (h.len > sizeof(c->svc))
+		memcpy(b->buf + b->len + sizeof(h) + sizeof(c->svc), &c->dest,
+		       sizeof(c->dest));
+	b->len = need;
+	b->cmd[b->n].type = c->type;
+	b->cmd[b->n++].line = line;
+	return 0;
+}
+
+/* One sub-request of @b at a time, for a director before BATCH. */
+static int batch_one_by_one(struct adm *a, struct batch *b, uint32_t *done)
+{
+	size_t off = 0;
+	int r = 0;
+
+	for (*done = 0; *done < b->n; (*done)++) {
+		struct nflvs_ctl_hdr h;
+
+		memcpy(&h, b->buf + off, sizeof(h));
+		r = adm_client_call(&a->client, h.type, b->buf + off + sizeof(h),
+				    h.len, NULL, NULL);
+		if (r)
+			break;
+		off += sizeof(h) + h.len;
+	}
+	return r;
+}
+
+/* Send what @b holds; on failure report it, with its line in *@line. */
+static int batch_flush(struct adm *a, struct batch *b, int *line)
+{
+	struct adm_cmd failed;
+	uint32_t done = 0;
+	int r;
+
+	if (!b->n)
+		return 0;
+	r = adm_client_batch(&a->client, b->buf, b->len, &done);
+	if (r == -ENOSYS)
+		r = batch_one_by_one(a, b, &done);
+	b->len = 0;
+	if (!r) {
+		b->n = 0;
+		return 0;
+	}
+	memset(&failed, 0, sizeof(failed));
+	failed.type = b->cmd[done < b->n ? done : b->n - 1].type;
+	*line = b->cmd[done < b->n ? done : b->n - 1].line;
+	b->n = 0;
+	return report(a, &failed, r, 255);
+}
+
 /*
  * Each line of stdin as a command line.  ipvsadm goes on after a command
  * the kernel refused and exits with the last line's status; nflvsadm stops
  * at the first line that fails, says which, and exits with its status.
+ * Consecutive edits (-A/-E/-D/-a/-e/-d/-C) go to the director as BATCH
+ * requests of up to BATCH_BYTES, each applied with one commit; the lines
+ * before a failing one stay applied all the same.
  */
 static int run_restore(struct adm *a, const struct adm_cmd *c)
 {
+	struct batch b = { 0 };
 	struct adm_error err;
 	struct adm_cmd line_cmd;
 	char *line = NULL, **argv;
 	size_t cap = 0;
 	bool stop = false;
-	int argc, status = 0, lineno = 0;
+	int argc, status = 0, lineno = 0, failed_at = 0;
 
 	while (!status && !stop && getline(&line, &cap, stdin) >= 0) {
 		lineno++;
+		failed_at = lineno;
 		argc = adm_split_line(line, a->prog, &argv);
 		if (argc < 0) {
-			status = report(a, c, argc, 255);
+			status = batch_flush(a, &b, &failed_at);
+			if (!status)
+				status = report(a, c, argc, 255);
 			break;
 		}
 		if (argc > 1) {
 			if (adm_parse(argc, argv, &a->lookup, ADM_PARSE_RESTORE,
-				      &line_cmd, &err))
-				status = report_parse(a, &err);
-			else
-				status = execute(a, &line_cmd, &stop);
+				      &line_cmd, &err)) {
+				status = batch_flush(a, &b, &failed_at);
+				if (!status)
+					status = report_parse(a, &err);
+			} else if (batchable(&line_cmd) &&
+				   !((line_cmd.type == ADM_CMD_ADD ||
+				      line_cmd.type == ADM_CMD_EDIT) &&
+				     (line_cmd.pe[0] ||
+				      !sched_name_valid(line_cmd.svc.sched)))) {
+				if (a->client.fd < 0)
+					status = connect_director(a, &line_cmd);
+				if (!status && batch_add(&b, &line_cmd, lineno) < 0)
+					status = report(a, &line_cmd, -ENOMEM, 255);
+				if (!status && b.len >= BATCH_BYTES)
+					status = batch_flush(a, &b, &failed_at);
+			} else {
+				status = batch_flush(a, &b, &failed_at);
+				if (!status) {
+					failed_at = lineno;
+					status = execute(a, &line_cmd, &stop);
+				}
+			}
 		}
 		adm_argv_free(argv);
-		if (status)
-			fprintf(stderr, "%s: -R: stopped at line %d\n",
-				a->name, lineno);
 	}
+	if (!status)
+		status = batch_flush(a, &b, &failed_at);
+	if (status)
+		fprintf(stderr, "%s: -R: stopped at line %d\n", a->name,
+			failed_at);
 	free(line);
+	free(b.buf);
+	free(b.cmd);
 	return status;
 }
 

@@ -60,6 +60,19 @@
  *   NFLVS_CTL_MAX_TIMEOUT (ipvsadm's limit for -p and --set).
  * - Receivers ignore hdr.reserved (senders set 0), so that it can carry
  *   flags later without a new version.
+ * - BATCH (nflvsadm -R): the payload is a sequence of sub-requests, each a
+ *   struct nflvs_ctl_hdr (magic, version, type, len; seq and status 0)
+ *   and its payload, at most NFLVS_CTL_BATCH_MAX bytes in all.  Only
+ *   ADD/EDIT/DEL_SERVICE, ADD/EDIT/DEL_DEST and FLUSH may be in it.  The
+ *   director applies them in order to one copy of its configuration and
+ *   commits that once (one nft batch).  A sub-request that fails stops
+ *   the batch: the ones before it are applied, as ipvsadm -R leaves the
+ *   lines before a failing one, and it and the ones after are not.  The
+ *   reply carries struct nflvs_ctl_batch_reply: how many were applied
+ *   (all of them when status is 0); on failure, status is the failing
+ *   one's, and its text follows the struct.  A framing error anywhere in
+ *   the batch is -EPROTO and nothing is applied.  A director without
+ *   BATCH answers -EOPNOTSUPP and the client sends them one by one.
  */
 
 #include <stdint.h>
@@ -70,6 +83,7 @@
 #define NFLVS_CTL_SOCKET	"/run/nflvs/director.sock"
 #define NFLVS_CTL_TEXT_MAX	65536U		/* error text of a reply */
 #define NFLVS_CTL_MAX_TIMEOUT	(86400U * 31)	/* seconds, as ipvsadm */
+#define NFLVS_CTL_BATCH_MAX	(16U << 20)	/* payload of a BATCH */
 
 enum nflvs_ctl_type {
 	NFLVS_CTL_INFO = 1,
@@ -86,6 +100,7 @@ enum nflvs_ctl_type {
 	NFLVS_CTL_GET_TIMEOUT,
 	NFLVS_CTL_SET_TIMEOUT,
 	NFLVS_CTL_RELOAD,
+	NFLVS_CTL_BATCH,
 	NFLVS_CTL_TYPE_MAX,
 };
 
@@ -96,6 +111,12 @@ struct nflvs_ctl_hdr {
 	uint32_t seq;
 	int32_t status;		/* replies: 0 or -errno */
 	uint32_t len;		/* payload bytes that follow */
+	uint32_t reserved;	/* 0 */
+};
+
+/* The reply of BATCH: sub-requests applied, from the first. */
+struct nflvs_ctl_batch_reply {
+	uint32_t done;
 	uint32_t reserved;	/* 0 */
 };
 

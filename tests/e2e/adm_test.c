@@ -146,6 +146,43 @@ Test(adm, save_clear_restore)
 	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 2"), 0);
 }
 
+/*
+ * -R sends its edits as one BATCH; a line the director refuses stops it
+ * there with the lines before applied, whether the refusal comes from the
+ * edit itself (a service that exists) or from checking the whole result
+ * (a firewall mark in the director's bits: the batch is then replayed
+ * line by line to find it).
+ */
+Test(adm, restore_stops_at_a_refused_line)
+{
+	lab_write_conf(&lab, "");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_sh(&lab, "printf '%%s' '"
+			    "-A -t " LAB_VIP4 ":80 -s rr\n"
+			    "-a -t " LAB_VIP4 ":80 -r 10.0.2.11:80 -m\n"
+			    "-A -t " LAB_VIP4 ":80 -s wrr\n"
+			    "-A -t " LAB_VIP4 ":81\n' | build/nflvsadm --socket "
+			    "%s/director.sock -R >%s/r1.out 2>&1", lab.dir, lab.dir), 255);
+	lab_cap(&lab, out, sizeof(out), "cat %s/r1.out", lab.dir);
+	cr_expect_str_eq(out, "Service already exists\nnflvsadm: -R: stopped at line 3\n");
+	cr_assert_eq(adm("-S -n"), 0);
+	cr_expect_str_eq(out, "-A -t 10.0.1.100:80 -s rr\n"
+			 "-a -t 10.0.1.100:80 -r 10.0.2.11:80 -m -w 1\n");
+
+	cr_assert_eq(lab_sh(&lab, "printf '%%s' '"
+			    "-A -t " LAB_VIP4 ":82\n"
+			    "-A -f 65536 -s rr\n"
+			    "-A -t " LAB_VIP4 ":83\n' | build/nflvsadm --socket "
+			    "%s/director.sock -R >%s/r2.out 2>&1", lab.dir, lab.dir), 255);
+	lab_cap(&lab, out, sizeof(out), "cat %s/r2.out", lab.dir);
+	cr_expect(strstr(out, "fwmark: 0x10000 uses bits of director.mark_mask") &&
+		  strstr(out, "nflvsadm: -R: stopped at line 2\n"), "%s", out);
+	cr_assert_eq(adm("-S -n"), 0);
+	cr_expect_str_eq(out, "-A -t 10.0.1.100:80 -s rr\n"
+			 "-a -t 10.0.1.100:80 -r 10.0.2.11:80 -m -w 1\n"
+			 "-A -t 10.0.1.100:82 -s wlc\n");
+}
+
 Test(adm, timeouts_zero_reload_and_markers)
 {
 	lab_write_conf(&lab,

@@ -231,6 +231,63 @@ static int fk_dest(const struct nflvs_ctl_hdr *h, const uint8_t *buf,
 	return 0;
 }
 
+/* An edit, as one request or one sub-request of a BATCH. */
+static int fk_edit(const struct nflvs_ctl_hdr *h, const uint8_t *buf,
+		   const char **why)
+{
+	switch (h->type) {
+	case NFLVS_CTL_ADD_SERVICE:
+	case NFLVS_CTL_EDIT_SERVICE:
+	case NFLVS_CTL_DEL_SERVICE:
+		return fk_service(h, (const void *)buf, why);
+	case NFLVS_CTL_ADD_DEST:
+	case NFLVS_CTL_EDIT_DEST:
+	case NFLVS_CTL_DEL_DEST:
+		return fk_dest(h, buf, why);
+	case NFLVS_CTL_FLUSH:
+		fk.nsvc = 0;
+		fk_log("FLUSH");
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+/* BATCH as the director answers it; refused as a director before BATCH
+ * would while the file no-batch exists. */
+static void fk_batch(int fd, const struct nflvs_ctl_hdr *h, const uint8_t *buf)
+{
+	struct {
+		struct nflvs_ctl_batch_reply br;
+		char text[256];
+	} rep = { 0 };
+	uint64_t sub_buf[4096 / sizeof(uint64_t)];
+	char path[128];
+	struct nflvs_ctl_hdr sub;
+	const char *why = NULL;
+	const void *p;
+	uint32_t off = 0;
+	size_t len = sizeof(rep.br);
+	int st = 0, r;
+
+	snprintf(path, sizeof(path), "%s/no-batch", fk.dir);
+	if (access(path, F_OK) == 0) {
+		ctl_send(fd, h->type, h->seq, -EOPNOTSUPP, NULL, 0);
+		return;
+	}
+	while ((r = ctl_batch_next(buf, h->len, &off, &sub, &p)) > 0) {
+		memcpy(sub_buf, p, sub.len);
+		st = fk_edit(&sub, (const uint8_t *)sub_buf, &why);
+		if (st)
+			break;
+		rep.br.done++;
+	}
+	if (r < 0)
+		st = -EPROTO;
+	if (st && why)
+		len += snprintf(rep.text, sizeof(rep.text), "%s", why);
+	ctl_send(fd, h->type, h->seq, st, &rep, len);
+}
+
 static void fk_request(int fd, const struct nflvs_ctl_hdr *h,
 		       const uint8_t *buf)
 {
@@ -251,6 +308,8 @@ static void fk_request(int fd, const struct nflvs_ctl_hdr *h,
 		ctl_send(fd, h->type, h->seq, -EINVAL, "bad length", 10);
 		return;
 	}
+	if (ctl_batchable(h->type))
+		st = fk_edit(h, buf, &why);
 	switch (h->type) {
 	case NFLVS_CTL_INFO:
 		ctl_send(fd, h->type, h->seq, 0, &info, sizeof(info));
@@ -271,20 +330,9 @@ static void fk_request(int fd, const struct nflvs_ctl_hdr *h,
 		ctl_send(fd, h->type, h->seq, -EINVAL, reload_err,
 			 sizeof(reload_err) - 1);
 		return;
-	case NFLVS_CTL_ADD_SERVICE:
-	case NFLVS_CTL_EDIT_SERVICE:
-	case NFLVS_CTL_DEL_SERVICE:
-		st = fk_service(h, (const void *)buf, &why);
-		break;
-	case NFLVS_CTL_ADD_DEST:
-	case NFLVS_CTL_EDIT_DEST:
-	case NFLVS_CTL_DEL_DEST:
-		st = fk_dest(h, buf, &why);
-		break;
-	case NFLVS_CTL_FLUSH:
-		fk.nsvc = 0;
-		fk_log("FLUSH");
-		break;
+	case NFLVS_CTL_BATCH:
+		fk_batch(fd, h, buf);
+		return;
 	case NFLVS_CTL_ZERO:
 		fk_log("ZERO %s", h->len ? "one" : "all");
 		break;
@@ -303,7 +351,8 @@ static void fk_request(int fd, const struct nflvs_ctl_hdr *h,
 
 static void fk_serve(int lfd)
 {
-	static uint8_t buf[4096];
+	static uint64_t abuf[(2U << 20) / sizeof(uint64_t)];	/* a BATCH */
+	uint8_t *buf = (uint8_t *)abuf;
 	struct nflvs_ctl_hdr h;
 	int fd, r;
 
@@ -311,7 +360,7 @@ static void fk_serve(int lfd)
 		fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
 			continue;
-		while ((r = ctl_recv(fd, &h, buf, sizeof(buf))) > 0)
+		while ((r = ctl_recv(fd, &h, buf, sizeof(abuf))) > 0)
 			fk_request(fd, &h, buf);
 		close(fd);
 	}
@@ -884,6 +933,54 @@ Test(adm_client, cli_restore_stops_at_the_first_error)
 		"ADD_SERVICE tcp 10.0.2.97:80 rr\n"
 		"ADD_DEST 10.0.3.3:8080 fwd 0 weight 4\n"
 		"ADD_SERVICE tcp 10.0.2.96:80 wlc\n");
+	free(log);
+}
+
+/* A director before BATCH: the same lines, one request each, the same
+ * result and the same report. */
+Test(adm_client, cli_restore_one_by_one_without_batch)
+{
+	char path[128], *log;
+	struct result r;
+
+	snprintf(path, sizeof(path), "%s/no-batch", fk.dir);
+	cr_assert_eq(close(creat(path, 0600)), 0);
+	r = run_in("-A -t 10.0.2.97:80 -s rr\n"
+		   "-a -t 10.0.2.97:80 -r 10.0.3.3:8080 -m -w 4\n"
+		   "-A -t 10.0.2.15:80\n"
+		   "-C\n", fk.sock, "-R", NULL);
+	unlink(path);
+	EXPECT_RUN(r, 255, "", "Service already exists\n"
+		   "nflvsadm: -R: stopped at line 3\n");
+	result_free(&r);
+	log = slurp(fk.log);
+	cr_expect_str_eq(log,
+		"ADD_SERVICE tcp 10.0.2.97:80 rr\n"
+		"ADD_DEST 10.0.3.3:8080 fwd 0 weight 4\n");
+	free(log);
+}
+
+/* Edits around a line that is not one: the edits before it are applied
+ * (as a BATCH) before it runs, so it sees them. */
+Test(adm_client, cli_restore_edits_then_other_commands_in_order)
+{
+	struct result r;
+	char *log;
+
+	r = run_in("-A -t 10.0.2.97:80 -s rr\n"
+		   "-Z\n"
+		   "-a -t 10.0.2.97:80 -r 10.0.3.3:8080 -m -w 4\n"
+		   "--set 10 20 30\n"
+		   "-D -t 10.0.2.97:80\n", fk.sock, "-R", NULL);
+	EXPECT_RUN(r, 0, "", "");
+	result_free(&r);
+	log = slurp(fk.log);
+	cr_expect_str_eq(log,
+		"ADD_SERVICE tcp 10.0.2.97:80 rr\n"
+		"ZERO all\n"
+		"ADD_DEST 10.0.3.3:8080 fwd 0 weight 4\n"
+		"SET_TIMEOUT 10 20 30\n"
+		"DEL_SERVICE tcp 10.0.2.97:80 \n");
 	free(log);
 }
 

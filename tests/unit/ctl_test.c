@@ -369,6 +369,83 @@ Test(ctl, request_lengths)
 	cr_expect_str_eq(ctl_type_name(0), "?");
 }
 
+/* BATCH payloads: a walk over good sub-requests, and every bad one. */
+static size_t put_sub(uint8_t *b, size_t off, uint16_t type, uint32_t len)
+{
+	struct nflvs_ctl_hdr h = hdr_of(type, len);
+
+	h.seq = 0;
+	memcpy(b + off, &h, sizeof(h));
+	memset(b + off + sizeof(h), 0x5a, len);
+	return off + sizeof(h) + len;
+}
+
+static int walk(const uint8_t *b, uint32_t len, uint32_t *n)
+{
+	struct nflvs_ctl_hdr sub;
+	const void *p;
+	uint32_t off = 0;
+	int r;
+
+	*n = 0;
+	while ((r = ctl_batch_next(b, len, &off, &sub, &p)) > 0) {
+		cr_assert(ctl_batchable(sub.type));
+		cr_assert_eq((const uint8_t *)p, b + off - sub.len);
+		(*n)++;
+	}
+	return r;
+}
+
+Test(ctl, batch_walk_and_malformed_batches)
+{
+	const uint32_t s = sizeof(struct nflvs_ctl_svc);
+	const uint32_t d = sizeof(struct nflvs_ctl_dest);
+	uint8_t b[4096];
+	struct nflvs_ctl_hdr h;
+	size_t len = 0;
+	uint32_t n;
+
+	len = put_sub(b, len, NFLVS_CTL_FLUSH, 0);
+	len = put_sub(b, len, NFLVS_CTL_ADD_SERVICE, s);
+	len = put_sub(b, len, NFLVS_CTL_ADD_DEST, s + d);
+	len = put_sub(b, len, NFLVS_CTL_DEL_SERVICE, s);
+	cr_expect_eq(walk(b, len, &n), 0);
+	cr_expect_eq(n, 4);
+	cr_expect_eq(ctl_check_request_len(NFLVS_CTL_BATCH, len), 0);
+	cr_expect_eq(ctl_check_request_len(NFLVS_CTL_BATCH, 0), -EINVAL);
+	cr_expect_eq(ctl_check_request_len(NFLVS_CTL_BATCH, NFLVS_CTL_BATCH_MAX + 1), -EINVAL);
+	cr_expect_str_eq(ctl_type_name(NFLVS_CTL_BATCH), "BATCH");
+	/* cut anywhere but between sub-requests: refused after the whole ones */
+	cr_expect_eq(walk(b, len - 1, &n), -EPROTO);
+	cr_expect_eq(n, 3);
+	cr_expect_eq(walk(b, sizeof(h) - 1, &n), -EPROTO);
+	cr_expect_eq(n, 0);
+	/* a length that runs past the end */
+	memcpy(&h, b + sizeof(h), sizeof(h));
+	h.len = len;
+	memcpy(b + sizeof(h), &h, sizeof(h));
+	cr_expect_eq(walk(b, len, &n), -EPROTO);
+	cr_expect_eq(n, 1);
+	/* a length that does not fit the type, bad magic, bad version */
+	len = put_sub(b, 0, NFLVS_CTL_ADD_SERVICE, s - 4);
+	cr_expect_eq(walk(b, len, &n), -EPROTO);
+	len = put_sub(b, 0, NFLVS_CTL_FLUSH, 0);
+	b[0] ^= 1;
+	cr_expect_eq(walk(b, len, &n), -EPROTO);
+	len = put_sub(b, 0, NFLVS_CTL_FLUSH, 0);
+	b[4] ^= 1;
+	cr_expect_eq(walk(b, len, &n), -EPROTO);
+	/* what may not be batched: listings, RELOAD, a BATCH in a BATCH */
+	len = put_sub(b, 0, NFLVS_CTL_RELOAD, 0);
+	cr_expect_eq(walk(b, len, &n), -EPROTO);
+	len = put_sub(b, 0, NFLVS_CTL_ZERO, 0);
+	cr_expect_eq(walk(b, len, &n), -EPROTO);
+	len = put_sub(b, 0, NFLVS_CTL_BATCH, sizeof(h));
+	cr_expect_eq(walk(b, len, &n), -EPROTO);
+	len = put_sub(b, 0, 999, 0);
+	cr_expect_eq(walk(b, len, &n), -EPROTO);
+}
+
 /* Payload checks: services ---------------------------------------------- */
 
 static struct nflvs_ctl_svc svc4(void)
