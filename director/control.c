@@ -584,56 +584,67 @@ static int edit_sub(struct nflvs_config *cfg, struct director *d,
 }
 
 /*
- * BATCH: the sub-requests on one copy, one commit.  When the commit
- * fails (the combined change is refused), they go again one by one, each
- * committed, so that the one that fails is known and those before it
- * stay applied, as ipvsadm -R would leave them.
+ * BATCH: the @n sub-requests on one copy (@cfg, taken), one commit.  When
+ * the commit fails (the combined change is refused), they go again one
+ * by one, each committed, so that the one that fails is known and those
+ * before it stay applied, as ipvsadm -R would leave them.
  */
+static void batch_apply(struct director *d, struct nflvs_config *cfg,
+			const void *req, uint32_t len, uint32_t n,
+			struct nflvs_ctl_batch_reply *br, struct reply *r)
+{
+	struct reply failed = { 0 };
+	struct nflvs_ctl_hdr sub;
+	const void *p;
+	uint32_t off = 0;
+
+	for (br->done = 0; br->done < n; br->done++) {
+		ctl_batch_next(req, len, &off, &sub, &p);
+		if (edit_sub(cfg, d, &sub, p, &failed))
+			break;
+	}
+	if (!br->done && failed.status) {
+		config_free(cfg);	/* the first one failed: nothing to do */
+		*r = failed;
+		return;
+	}
+	if (commit(d, cfg, r) == 0) {
+		free(r->buf);
+		*r = failed;		/* the edit that stopped the batch, if any */
+		return;
+	}
+	/* nothing applied: one by one, to find the one refused */
+	free(failed.buf);
+	for (off = 0, br->done = 0; br->done < n; br->done++) {
+		ctl_batch_next(req, len, &off, &sub, &p);
+		r->len = 0;
+		r->status = 0;
+		if (edit_sub(NULL, d, &sub, p, r))
+			break;
+	}
+}
+
 static void do_batch(struct director *d, const void *req, uint32_t len,
 		     struct reply *r)
 {
 	struct nflvs_ctl_batch_reply br = { 0 };
-	struct reply failed = { 0 }, out = { 0 };
 	struct nflvs_config cfg;
+	struct reply out = { 0 };
 	struct nflvs_ctl_hdr sub;
 	const void *p;
 	uint32_t off = 0, n = 0;
 	int ret;
 
+	/* a batch that is not well formed does nothing */
 	while ((ret = ctl_batch_next(req, len, &off, &sub, &p)) > 0)
 		n++;
-	if (ret < 0) {
+	if (ret < 0)
 		reply_err(r, -EPROTO, "BATCH: sub-request %u is not well formed", n);
-		return;
-	}
-	if (config_dup(&cfg, &d->cfg) < 0) {
+	else if (config_dup(&cfg, &d->cfg) < 0)
 		reply_err(r, -ENOMEM, "out of memory");
-		return;
-	}
-	for (off = 0; br.done < n; br.done++) {
-		ctl_batch_next(req, len, &off, &sub, &p);
-		if (edit_sub(&cfg, d, &sub, p, &failed))
-			break;
-	}
-	if (!br.done && failed.status) {
-		config_free(&cfg);	/* the first one failed: nothing to do */
-		free(r->buf);
-		*r = failed;
-	} else if (commit(d, &cfg, r) < 0) {
-		/* nothing applied: one by one, to find the one refused */
-		free(failed.buf);
-		failed = (struct reply){ 0 };
-		for (off = 0, br.done = 0; br.done < n; br.done++) {
-			ctl_batch_next(req, len, &off, &sub, &p);
-			r->len = 0;
-			r->status = 0;
-			if (edit_sub(NULL, d, &sub, p, r))
-				break;
-		}
-	} else {
-		free(r->buf);
-		*r = failed;		/* the edit that stopped the batch, if any */
-	}
+	else
+		batch_apply(d, &cfg, req, len, n, &br, r);
+	/* every reply starts with what was applied */
 	reply_put(&out, &br, sizeof(br));
 	reply_put(&out, r->buf, r->len);
 	out.status = r->status;

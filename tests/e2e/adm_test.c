@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nflvsadm against a running director: ipvsadm's commands and listings. */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "lab.h"
 #include "shm.h"
 
@@ -181,6 +185,69 @@ Test(adm, restore_stops_at_a_refused_line)
 	cr_expect_str_eq(out, "-A -t 10.0.1.100:80 -s rr\n"
 			 "-a -t 10.0.1.100:80 -r 10.0.2.11:80 -m -w 1\n"
 			 "-A -t 10.0.1.100:82 -s wlc\n");
+}
+
+/* A BATCH sent raw; its reply status, with *done from the reply. */
+static int raw_batch(const void *req, uint32_t len, uint32_t *done)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct nflvs_ctl_batch_reply br = { 0 };
+	struct nflvs_ctl_hdr h;
+	char buf[1024];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_lt(strlen(lab.dir) + sizeof("/director.sock"), sizeof(sun.sun_path));
+	memcpy(sun.sun_path, lab.dir, strlen(lab.dir));
+	strcat(sun.sun_path, "/director.sock");
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	cr_assert_eq(ctl_send(fd, NFLVS_CTL_BATCH, 1, 0, req, len), 0);
+	cr_assert_eq(ctl_recv(fd, &h, buf, sizeof(buf)), 1);
+	close(fd);
+	cr_assert_geq(h.len, sizeof(br));
+	memcpy(&br, buf, sizeof(br));
+	*done = br.done;
+	return h.status;
+}
+
+/* Sub-requests that are not well formed: refused whole, nothing applied,
+ * and the director goes on. */
+Test(adm, a_malformed_batch_changes_nothing)
+{
+	struct {
+		struct nflvs_ctl_hdr h1;
+		struct nflvs_ctl_svc s1;
+		struct nflvs_ctl_hdr h2;
+		struct nflvs_ctl_svc s2;
+	} b = {
+		.h1 = { .magic = NFLVS_CTL_MAGIC, .version = NFLVS_CTL_VERSION,
+			.type = NFLVS_CTL_ADD_SERVICE, .len = sizeof(b.s1) },
+		.s1 = { .family = AF_INET, .protocol = IPPROTO_TCP, .port = 90,
+			.sched = "rr", .netmask = 32 },
+		.h2 = { .magic = NFLVS_CTL_MAGIC, .version = NFLVS_CTL_VERSION,
+			.type = NFLVS_CTL_ADD_SERVICE, .len = sizeof(b.s2) },
+	};
+	uint32_t done = 99;
+
+	inet_pton(AF_INET, LAB_VIP4, b.s1.addr);
+	b.s2 = b.s1;
+	b.s2.port = 91;
+	lab_write_conf(&lab, "");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	/* the second one cut short, then one that may not be batched */
+	cr_expect_eq(raw_batch(&b, sizeof(b) - 4, &done), -EPROTO);
+	cr_expect_eq(done, 0);
+	b.h2.type = NFLVS_CTL_RELOAD;
+	cr_expect_eq(raw_batch(&b, sizeof(b), &done), -EPROTO);
+	cr_assert_eq(adm("-S -n"), 0);
+	cr_expect_str_eq(out, "", "a malformed batch applied something");
+	/* well formed, the second one a bad service: the first is applied */
+	b.h2.type = NFLVS_CTL_ADD_SERVICE;
+	b.s2.protocol = 99;
+	cr_expect_eq(raw_batch(&b, sizeof(b), &done), -EINVAL);
+	cr_expect_eq(done, 1);
+	cr_assert_eq(adm("-S -n"), 0);
+	cr_expect_str_eq(out, "-A -t 10.0.1.100:90 -s rr\n");
 }
 
 Test(adm, timeouts_zero_reload_and_markers)
