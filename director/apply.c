@@ -100,7 +100,8 @@ static void dest_free(struct director *d, struct dest *dst)
 		persist_forget_dest(dst->svc->persist, dst);
 	d->bymark[dst->mark >> d->marks.shift] = NULL;
 	mark_free(&d->marks, dst->mark);
-	if (dst->shm_slot >= 0)
+	/* -k: the records stay for the next start (and the checker) */
+	if (dst->shm_slot >= 0 && !d->keep)
 		shm_rs_free(&d->shm, dst->shm_slot);
 	free(dst);
 }
@@ -194,7 +195,7 @@ static void service_free(struct director *d, struct service *svc)
 		dest_free(d, svc->draining[i]);
 	if (svc->sorry)
 		dest_free(d, svc->sorry);
-	if (svc->shm_slot >= 0)
+	if (svc->shm_slot >= 0 && !d->keep)
 		shm_service_free(&d->shm, svc->shm_slot);
 	free(svc->draining);
 	service_destroy(svc);

@@ -546,10 +546,18 @@ void director_stop(struct director *d)
 {
 	unsigned int i;
 
-	if (d->ruleset_applied)
-		director_remove_ruleset(d);
+	if (d->keep) {
+		/* as a crash leaves them, for the next start to take over
+		 * (keepalived --dont-release-ipvs): the ruleset with its flow
+		 * maps, the DR rules and routes, the shared memory */
+		log_info("keeping the ruleset, routes and shared memory for the next start (-k)");
+		d->shm.owner = false;
+	} else {
+		if (d->ruleset_applied)
+			director_remove_ruleset(d);
+		lvs_stop(d);
+	}
 	d->ruleset_applied = false;
-	lvs_stop(d);
 	for (i = 0; i < d->nqueues; i++)
 		queue_close(&d->queues[i]);
 	d->nqueues = 0;

@@ -78,6 +78,7 @@ struct director {
 
 	bool native_queue;
 	bool ruleset_applied;
+	bool keep;		/* stopping with -k: leave the kernel state */
 	struct queue_worker *queues;
 	unsigned int nqueues;
 

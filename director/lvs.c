@@ -674,7 +674,7 @@ void lvs_dest_down(struct director *d, struct dest *dst)
 {
 	uint32_t table = dest_table(d, dst);
 
-	if (dst->routed) {
+	if (dst->routed && !d->keep) {	/* -k: the next start takes them over */
 		route_rule(dst->addr.family, false, dst->mark,
 			   d->cfg.director.mark_mask, table,
 			   d->cfg.director.route_pref);

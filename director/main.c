@@ -27,9 +27,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nflvs-director [-f FILE] [-t] [-v]...\n"
+		"Usage: nflvs-director [-f FILE] [-t] [-k] [-v]...\n"
 		"  -f FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 		"  -t       check the configuration and exit (0 valid, 1 invalid)\n"
+		"  -k       at stop, keep the ruleset, DR routes and flows for the\n"
+		"           next start (established DR connections go on)\n"
 		"  -v       more logging (repeat for debug)\n"
 		"  -h       this help\n");
 }
@@ -156,15 +158,18 @@ int main(int argc, char **argv)
 	const char *path = DEFAULT_CONFIG;
 	struct nflvs_config cfg;
 	struct director d;
-	int opt, test = 0, verbose = 0, sfd, tfd, ret, level;
+	int opt, test = 0, keep = 0, verbose = 0, sfd, tfd, ret, level;
 
-	while ((opt = getopt(argc, argv, "f:tvh")) != -1) {
+	while ((opt = getopt(argc, argv, "f:tkvh")) != -1) {
 		switch (opt) {
 		case 'f':
 			path = optarg;
 			break;
 		case 't':
 			test = 1;
+			break;
+		case 'k':
+			keep = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -209,6 +214,9 @@ int main(int argc, char **argv)
 	if (!ret) {
 		log_info("started");
 		run(&d, sfd, tfd);
+		/* from here on only: a start that failed cleans up all the
+		 * same, and a running director frees what it removes */
+		d.keep = keep;
 	}
 	metrics_close(&d);
 	control_close(&d);

@@ -290,7 +290,8 @@ int lab_director_start(struct lab *l)
 	size_t seen = strlen(lab_log(l, "director"));
 
 	l->director = lab_spawn(l, "dir", "director",
-				"exec " DIRECTOR " -v -f %s", l->conf);
+				"exec " DIRECTOR " -v %s -f %s", l->director_args,
+				l->conf);
 	if (l->director < 0)
 		return -1;
 	while (now_ms() < deadline) {

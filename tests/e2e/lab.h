@@ -41,6 +41,7 @@ struct lab {
 	struct lab_proc proc[LAB_MAX_PROCS];
 	int nproc;
 	pid_t director;
+	char director_args[32];	/* more options of lab_director_start() */
 };
 
 /* Start a lab (skips the test unless root). */

@@ -262,6 +262,38 @@ Test(dr, restart_keeps_established_flows)
 	cr_expect_eq(atoi(out), 4, "%s", out);
 }
 
+/*
+ * -k (keepalived's --dont-release-ipvs): a stop that leaves the ruleset,
+ * the routes and the flows for the next start, as for an upgrade; the
+ * established flows go on through the stop and the start.
+ */
+Test(dr, stop_with_k_keeps_established_flows)
+{
+	pid_t h;
+
+	snprintf(lab.director_args, sizeof(lab.director_args), "-k");
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	h = hold(V4, "hold");
+	cr_assert_eq(lab_director_stop(&lab, SIGTERM), 0);
+	cr_expect(strstr(lab_log(&lab, "director"), "keeping the ruleset"), "%s",
+		  lab_log(&lab, "director"));
+	cr_expect_eq(lab_sh(&lab, "ip netns exec %s nft list table ip nflvs >/dev/null && "
+			    "ip -n %s rule | grep -q 'proto 241'", lab_ns(&lab, "dir"),
+			    lab_ns(&lab, "dir")), 0, "the kernel state went with -k");
+	lab_sh(&lab, "sleep 0.5");	/* no director: the flow is the kernel's */
+	lab.director_args[0] = '\0';
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_expect(strstr(lab_log(&lab, "director"), "1 flows of the previous director kept"),
+		  "%s", lab_log(&lab, "director"));
+	lab_sh(&lab, "sleep 0.3");
+	finish_hold(h, "hold");
+	/* without -k, a stop takes it all away */
+	cr_assert_eq(lab_director_stop(&lab, SIGTERM), 0);
+	cr_expect_eq(lab_sh(&lab, "ip netns exec %s nft list table ip nflvs >/dev/null 2>&1",
+			    lab_ns(&lab, "dir")), 1, "table left behind");
+}
+
 /* Stopping puts the routing back as it was. */
 Test(dr, stop_restores_routing)
 {
