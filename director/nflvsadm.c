@@ -31,7 +31,7 @@ struct adm {
 
 typedef int run_fn(struct adm *a, const struct adm_cmd *c);
 
-static run_fn run_service, run_dest, run_flush, run_zero, run_set,
+static run_fn run_edit, run_zero, run_set,
 	      run_daemon, run_list, run_save, run_restore, run_reload;
 
 /*
@@ -45,13 +45,13 @@ static const struct {
 	bool director;
 	int fail_status;
 } commands[] = {
-	{ ADM_CMD_ADD, run_service, true, 255 },
-	{ ADM_CMD_EDIT, run_service, true, 255 },
-	{ ADM_CMD_DEL, run_service, true, 255 },
-	{ ADM_CMD_ADDDEST, run_dest, true, 255 },
-	{ ADM_CMD_EDITDEST, run_dest, true, 255 },
-	{ ADM_CMD_DELDEST, run_dest, true, 255 },
-	{ ADM_CMD_FLUSH, run_flush, true, 255 },
+	{ ADM_CMD_ADD, run_edit, true, 255 },
+	{ ADM_CMD_EDIT, run_edit, true, 255 },
+	{ ADM_CMD_DEL, run_edit, true, 255 },
+	{ ADM_CMD_ADDDEST, run_edit, true, 255 },
+	{ ADM_CMD_EDITDEST, run_edit, true, 255 },
+	{ ADM_CMD_DELDEST, run_edit, true, 255 },
+	{ ADM_CMD_FLUSH, run_edit, true, 255 },
 	{ ADM_CMD_ZERO, run_zero, true, 255 },
 	{ ADM_CMD_TIMEOUT, run_set, true, 255 },
 	{ ADM_CMD_STARTDAEMON, run_daemon, false, 255 },
@@ -66,40 +66,63 @@ static const struct {
 
 /* Commands ---------------------------------------------------------------- */
 
-static int run_service(struct adm *a, const struct adm_cmd *c)
-{
-	uint16_t type = c->type == ADM_CMD_ADD ? NFLVS_CTL_ADD_SERVICE :
-			c->type == ADM_CMD_EDIT ? NFLVS_CTL_EDIT_SERVICE :
-			NFLVS_CTL_DEL_SERVICE;
-
-	/* What the kernel says when the module is not there: nflvs has no
-	 * persistence engines, and only the schedulers of nflvs.conf(5). */
-	if (c->type != ADM_CMD_DEL &&
-	    (c->pe[0] || !sched_name_valid(c->svc.sched)))
-		return -ENOENT;
-	return adm_client_call(&a->client, type, &c->svc, sizeof(c->svc),
-			       NULL, NULL);
-}
-
-static int run_dest(struct adm *a, const struct adm_cmd *c)
-{
-	uint16_t type = c->type == ADM_CMD_ADDDEST ? NFLVS_CTL_ADD_DEST :
-			c->type == ADM_CMD_EDITDEST ? NFLVS_CTL_EDIT_DEST :
-			NFLVS_CTL_DEL_DEST;
+/*
+ * An edit (-A/-E/-D, -a/-e/-d, -C) as its control request, the same for
+ * the command alone and for a line of -R's batches.  -ENOENT for what the
+ * kernel refuses when the module is not there: nflvs has no persistence
+ * engines, and only the schedulers of nflvs.conf(5).
+ */
+struct edit_req {
+	uint16_t type;
+	uint32_t len;
 	struct {
 		struct nflvs_ctl_svc svc;
 		struct nflvs_ctl_dest dest;
-	} req = { c->svc, c->dest };
+	} p;
+};
 
-	return adm_client_call(&a->client, type, &req, sizeof(req), NULL,
-			       NULL);
+static int edit_request(const struct adm_cmd *c, struct edit_req *r)
+{
+	r->p.svc = c->svc;
+	r->p.dest = c->dest;
+	r->len = sizeof(r->p.svc);
+	switch (c->type) {
+	case ADM_CMD_ADD:
+		r->type = NFLVS_CTL_ADD_SERVICE;
+		break;
+	case ADM_CMD_EDIT:
+		r->type = NFLVS_CTL_EDIT_SERVICE;
+		break;
+	case ADM_CMD_DEL:
+		r->type = NFLVS_CTL_DEL_SERVICE;
+		return 0;
+	case ADM_CMD_ADDDEST:
+		r->type = NFLVS_CTL_ADD_DEST;
+		r->len = sizeof(r->p);
+		return 0;
+	case ADM_CMD_EDITDEST:
+		r->type = NFLVS_CTL_EDIT_DEST;
+		r->len = sizeof(r->p);
+		return 0;
+	case ADM_CMD_DELDEST:
+		r->type = NFLVS_CTL_DEL_DEST;
+		r->len = sizeof(r->p);
+		return 0;
+	default:		/* ADM_CMD_FLUSH, the only other edit */
+		r->type = NFLVS_CTL_FLUSH;
+		r->len = 0;
+		return 0;
+	}
+	return c->pe[0] || !sched_name_valid(c->svc.sched) ? -ENOENT : 0;
 }
 
-static int run_flush(struct adm *a, const struct adm_cmd *c)
+static int run_edit(struct adm *a, const struct adm_cmd *c)
 {
-	(void)c;
-	return adm_client_call(&a->client, NFLVS_CTL_FLUSH, NULL, 0, NULL,
-			       NULL);
+	struct edit_req r;
+	int err = edit_request(c, &r);
+
+	return err ? err : adm_client_call(&a->client, r.type, &r.p, r.len,
+					    NULL, NULL);
 }
 
 static int run_zero(struct adm *a, const struct adm_cmd *c)
@@ -330,42 +353,25 @@ struct batch {
 	size_t n, ncap;
 };
 
-static bool batchable(const struct adm_cmd *c)
+/* An edit command, which -R may batch. */
+static bool is_edit(const struct adm_cmd *c)
 {
-	switch (c->type) {
-	case ADM_CMD_ADD: case ADM_CMD_EDIT: case ADM_CMD_DEL:
-	case ADM_CMD_ADDDEST: case ADM_CMD_EDITDEST: case ADM_CMD_DELDEST:
-	case ADM_CMD_FLUSH:
-		return true;
-	default:
-		return false;
-	}
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (commands[i].type == c->type)
+			return commands[i].run == run_edit;
+	return false;
 }
 
-static uint16_t ctl_type_of(enum adm_cmd_type t)
-{
-	switch (t) {
-	case ADM_CMD_ADD: return NFLVS_CTL_ADD_SERVICE;
-	case ADM_CMD_EDIT: return NFLVS_CTL_EDIT_SERVICE;
-	case ADM_CMD_DEL: return NFLVS_CTL_DEL_SERVICE;
-	case ADM_CMD_ADDDEST: return NFLVS_CTL_ADD_DEST;
-	case ADM_CMD_EDITDEST: return NFLVS_CTL_EDIT_DEST;
-	case ADM_CMD_DELDEST: return NFLVS_CTL_DEL_DEST;
-	default: return NFLVS_CTL_FLUSH;
-	}
-}
-
-static int batch_add(struct batch *b, const struct adm_cmd *c, int line)
+static int batch_add(struct batch *b, const struct edit_req *r,
+		     enum adm_cmd_type type, int line)
 {
 	struct nflvs_ctl_hdr h = { .magic = NFLVS_CTL_MAGIC,
 				   .version = NFLVS_CTL_VERSION,
-				   .type = ctl_type_of(c->type) };
-	size_t need;
+				   .type = r->type, .len = r->len };
+	size_t need = b->len + sizeof(h) + r->len;
 
-	h.len = h.type == NFLVS_CTL_FLUSH ? 0 :
-		h.type <= NFLVS_CTL_DEL_SERVICE ? sizeof(c->svc) :
-		sizeof(c->svc) + sizeof(c->dest);
-	need = b->len + sizeof(h) + h.len;
 	if (need > b->cap) {
 		uint8_t *nb = realloc(b->buf, need * 2);
 
@@ -376,21 +382,17 @@ static int batch_add(struct batch *b, const struct adm_cmd *c, int line)
 	}
 	if (b->n == b->ncap) {
 		size_t nc = b->ncap ? b->ncap * 2 : 64;
-		void *nc_ = realloc(b->cmd, nc * sizeof(*b->cmd));
+		void *cmd = realloc(b->cmd, nc * sizeof(*b->cmd));
 
-		if (!nc_)
+		if (!cmd)
 			return -ENOMEM;
-		b->cmd = nc_;
+		b->cmd = cmd;
 		b->ncap = nc;
 	}
 	memcpy(b->buf + b->len, &h, sizeof(h));
-	if (h.len)
-		memcpy(b->buf + b->len + sizeof(h), &c->svc, sizeof(c->svc));
-	if (h.len > sizeof(c->svc))
-		memcpy(b->buf + b->len + sizeof(h) + sizeof(c->svc), &c->dest,
-		       sizeof(c->dest));
+	memcpy(b->buf + b->len + sizeof(h), &r->p, r->len);
 	b->len = need;
-	b->cmd[b->n].type = c->type;
+	b->cmd[b->n].type = type;
 	b->cmd[b->n++].line = line;
 	return 0;
 }
@@ -449,6 +451,7 @@ static int batch_flush(struct adm *a, struct batch *b, int *line)
 static int run_restore(struct adm *a, const struct adm_cmd *c)
 {
 	struct batch b = { 0 };
+	struct edit_req er;
 	struct adm_error err;
 	struct adm_cmd line_cmd;
 	char *line = NULL, **argv;
@@ -472,14 +475,12 @@ static int run_restore(struct adm *a, const struct adm_cmd *c)
 				status = batch_flush(a, &b, &failed_at);
 				if (!status)
 					status = report_parse(a, &err);
-			} else if (batchable(&line_cmd) &&
-				   !((line_cmd.type == ADM_CMD_ADD ||
-				      line_cmd.type == ADM_CMD_EDIT) &&
-				     (line_cmd.pe[0] ||
-				      !sched_name_valid(line_cmd.svc.sched)))) {
+			} else if (is_edit(&line_cmd) &&
+				   edit_request(&line_cmd, &er) == 0) {
 				if (a->client.fd < 0)
 					status = connect_director(a, &line_cmd);
-				if (!status && batch_add(&b, &line_cmd, lineno) < 0)
+				if (!status &&
+				    batch_add(&b, &er, line_cmd.type, lineno) < 0)
 					status = report(a, &line_cmd, -ENOMEM, 255);
 				if (!status && b.len >= BATCH_BYTES)
 					status = batch_flush(a, &b, &failed_at);
