@@ -90,12 +90,12 @@ $(BUILD)/tests/e2e: $(call obj,$(E2E_SRC)) $(COMMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
-$(BUILD)/tests/nflvs-testnet: $(call obj,tests/helpers/testnet.c) $(COMMON_OBJ)
+$(BUILD)/tests/nflvs-testnet: $(call obj,tests/helpers/testnet.c tests/helpers/tool.c) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/nflvs-decap: $(call obj,tests/helpers/decap.c) $(COMMON_OBJ)
+$(BUILD)/tests/nflvs-decap: $(call obj,tests/helpers/decap.c tests/helpers/tool.c) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

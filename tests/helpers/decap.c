@@ -95,6 +95,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "tool.h"
 
 #define PROG		"nflvs-decap"
 #define EXIT_USAGE	2
@@ -126,45 +127,6 @@ enum tun_type { TUN_IPIP, TUN_GRE, TUN_GUE };
 static const char *const type_names[] = { "ipip", "gre", "gue" };
 
 static int usage(const char *cmd);
-
-/*
- * SIGTERM and SIGINT stay blocked except inside ppoll(), as in
- * nflvs-testnet: a signal cannot slip in between a check of stop_requested
- * and going to sleep.  These two are the only globals.
- */
-static volatile sig_atomic_t stop_requested;
-static sigset_t wait_mask;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void signals_setup(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop };
-	sigset_t block;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
-	sigdelset(&wait_mask, SIGTERM);
-	sigdelset(&wait_mask, SIGINT);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Sleep in ppoll() for at most @ms; -errno on a real error. */
 static int wait_fds(struct pollfd *pfd, nfds_t n, int64_t ms)
@@ -200,40 +162,6 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* Files ----------------------------------------------------------------- */
-
-static int file_touch(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-/* Write-then-rename, so a reader never sees a half-written line. */
-static int file_replace(const char *path, const char *line)
-{
-	char tmp[4096];
-	size_t len = strlen(line);
-	int fd, err = 0;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid())
-	    >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, line, len) != (ssize_t)len)
-		err = errno ? -errno : -EIO;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
-}
 
 /* A counter line, kept in a file and printed at exit. */
 struct stats_file {
@@ -349,17 +277,8 @@ static int opt_uint(const char *cmd, const char *opt, const char *arg,
 /* "10.0.0.1", "2001:db8::1" or "[2001:db8::1]". */
 static int opt_addr(const char *cmd, const char *arg, struct nflvs_addr *a)
 {
-	char buf[INET6_ADDRSTRLEN + 1];
-	size_t n = strlen(arg);
-
-	if (n >= 2 && arg[0] == '[' && arg[n - 1] == ']' && n - 2 < sizeof(buf)) {
-		memcpy(buf, arg + 1, n - 2);
-		buf[n - 2] = '\0';
-		if (addr_parse(buf, a) == 0 && a->family == AF_INET6)
-			return 0;
-	} else if (addr_parse(arg, a) == 0) {
+	if (parse_host(arg, a) == 0)
 		return 0;
-	}
 	fprintf(stderr, "%s: Unable to parse IP address: `%s'\n", cmd, arg);
 	return -1;
 }

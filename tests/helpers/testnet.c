@@ -112,6 +112,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "tool.h"
 
 #define PROG		"nflvs-testnet"
 #define EXIT_USAGE	2
@@ -126,50 +127,11 @@
 
 static int usage(const char *cmd);
 
-/*
- * SIGTERM and SIGINT stay blocked except inside ppoll() and epoll_pwait()
- * (which run with wait_mask), so a signal cannot slip in between a check of
- * stop_requested and going to sleep.  These two are the only globals.
- */
-static volatile sig_atomic_t stop_requested;
-static sigset_t wait_mask;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void signals_setup(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop };
-	sigset_t block;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
-	sigdelset(&wait_mask, SIGTERM);
-	sigdelset(&wait_mask, SIGINT);
-}
-
 static int64_t realtime_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -244,36 +206,14 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-static int file_touch(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-/* Write-then-rename, so a reader never sees an empty pid file. */
+/* Written whole (file_replace()), so a reader never sees an empty pid
+ * file. */
 static int pidfile_write(const char *path)
 {
-	char tmp[4096];
-	FILE *f;
+	char line[24];
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid())
-	    >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", (int)getpid());
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		int err = -errno;
-
-		unlink(tmp);
-		return err;
-	}
-	return 0;
+	snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	return file_replace(path, line);
 }
 
 /* Argument parsing ------------------------------------------------------ */
@@ -337,23 +277,6 @@ static int parse_seconds(const char *s, int64_t *ms)
 		return -EINVAL;
 	*ms = (int64_t)(d * 1000 + 0.5);
 	return *ms > 0 ? 0 : -EINVAL;
-}
-
-/* "10.0.0.1", "2001:db8::1" or "[2001:db8::1]". */
-static int parse_host(const char *s, struct nflvs_addr *a)
-{
-	char buf[INET6_ADDRSTRLEN + 1];
-	size_t n = strlen(s);
-
-	if (n < 2 || s[0] != '[' || s[n - 1] != ']')
-		return addr_parse(s, a);
-	if (n - 2 >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s + 1, n - 2);
-	buf[n - 2] = '\0';
-	if (addr_parse(buf, a) < 0 || a->family != AF_INET6)
-		return -EINVAL;
-	return 0;
 }
 
 static int opt_uint(const char *cmd, const char *opt, const char *arg,
