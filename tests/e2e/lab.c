@@ -272,6 +272,19 @@ int lab_serve(struct lab *l, const char *role, const char *args)
 	return -1;
 }
 
+int lab_serve_all(struct lab *l, int nrs, const char *args)
+{
+	char role[16];
+	int i;
+
+	for (i = 1; i <= nrs; i++) {
+		snprintf(role, sizeof(role), "rs%d", i);
+		if (lab_serve(l, role, args) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 void lab_write_conf(struct lab *l, const char *services)
 {
 	FILE *f = fopen(l->conf, "w");

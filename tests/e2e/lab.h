@@ -91,6 +91,8 @@ const char *lab_log(struct lab *l, const char *name);
 
 /* A test real server in @role answering with @role as its name. */
 int lab_serve(struct lab *l, const char *role, const char *args);
+/* The same in rs1 .. rs@nrs, each with @args. */
+int lab_serve_all(struct lab *l, int nrs, const char *args);
 
 /* Write the director's config (the director section is added). */
 void lab_write_conf(struct lab *l, const char *services);

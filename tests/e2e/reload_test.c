@@ -14,9 +14,7 @@ static void setup(void)
 {
 	lab_init(&lab);
 	cr_assert_eq(lab_nat_topology(&lab, 3), 0, "topology");
-	cr_assert_eq(lab_serve(&lab, "rs1", "--tcp 80"), 0);
-	cr_assert_eq(lab_serve(&lab, "rs2", "--tcp 80"), 0);
-	cr_assert_eq(lab_serve(&lab, "rs3", "--tcp 80"), 0);
+	cr_assert_eq(lab_serve_all(&lab, 3, "--tcp 80"), 0);
 }
 
 static void teardown(void)
