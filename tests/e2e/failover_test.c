@@ -189,6 +189,10 @@ Test(failover, quorum_counts_live_weight)
 	cr_assert_eq(wait_avoided("rs2", 3000), 0);
 	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 2"), 0);
 	cr_expect_eq(lab_tally_of(&t, "rs3"), 2);
+	/* logged once, naming the service as the other service lines do */
+	cr_expect(strstr(lab_log(&lab, "director"), "service TCP 10.0.1.100:80 web: live "
+			 "weight 1 below quorum 2: sorry server in use\n"), "%s",
+		  lab_log(&lab, "director"));
 }
 
 Test(failover, notify_scripts_run_on_transitions)
