@@ -4,11 +4,7 @@
 #include <string.h>
 
 #include "flows.h"
-
-#define TCP_FIN	0x01
-#define TCP_SYN	0x02
-#define TCP_RST	0x04
-#define TCP_ACK	0x10
+#include "packet.h"
 
 int flows_init(struct flow_table *t, flows_account_fn fn, void *ctx)
 {

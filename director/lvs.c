@@ -45,9 +45,6 @@
 #include "ruleset.h"
 
 #define NS		1000000000ull
-#define TCP_FIN		0x01
-#define TCP_SYN		0x02
-#define TCP_RST		0x04
 #define SYN_TIMEOUT_S	60		/* IPVS's SYN_RECV */
 #define SWEEP_GRACE	(2 * NS)	/* a new flow's element may lag */
 #define SYNC_BIG	100000		/* flows: read the maps less often */
@@ -345,6 +342,14 @@ void lvs_decide(struct director *d, struct service *svc,
 	flow_key_of(pi, &k);
 	pthread_mutex_lock(&d->lvs.lock);
 	f = flows_find(&d->lvs.flows, &k);
+	if (f && f->state == FLOW_CLOSING && pi->l4proto == IPPROTO_TCP &&
+	    (pi->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		/* a new connection on an ended one's ports: scheduled anew,
+		 * as IPVS does (conn_reuse_mode); the ended one leaves the
+		 * counts (and, DR, the kernel's closing map: lvs_learn) */
+		flows_del(&d->lvs.flows, f);
+		f = NULL;
+	}
 	if (f && !f->tun) {
 		dr_known(d, f, pi, v);
 	} else if (f) {

@@ -41,6 +41,12 @@
 
 #define PKT_MAX_EXTHDRS	8
 
+/* bits of pkt_info.tcp_flags (the TCP header's flags byte) */
+#define TCP_FIN		0x01
+#define TCP_SYN		0x02
+#define TCP_RST		0x04
+#define TCP_ACK		0x10
+
 enum pkt_result {
 	PKT_OK = 0,
 	PKT_TRUNCATED = -1,	/* buffer ends before the headers we need */

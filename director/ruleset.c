@@ -33,6 +33,7 @@
 #include <linux/netfilter_ipv4.h>
 
 #include "config.h"
+#include "packet.h"
 #include "ruleset.h"
 
 /* nftables' datatype ids (nftables include/datatype.h) */
@@ -1189,9 +1190,11 @@ static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto)
 }
 
 /* tcp flags & (fin | rst) != 0 */
-static void add_tcp_finrst(struct nftnl_rule *r)
+/* tcp flags & @mask <op> @val */
+static void add_tcp_flags(struct nftnl_rule *r, uint8_t mask,
+			  enum nft_cmp_ops op, uint8_t val)
 {
-	uint8_t finrst = 0x01 | 0x04, zero = 0;
+	uint8_t zero = 0;
 	struct nftnl_expr *e;
 
 	add_l4proto_is(r, IPPROTO_TCP);
@@ -1200,11 +1203,24 @@ static void add_tcp_finrst(struct nftnl_rule *r)
 	       { NFTNL_EXPR_BITWISE_DREG, NFT_REG_1 },
 	       { NFTNL_EXPR_BITWISE_LEN, 1 });
 	if (e) {
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &finrst, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
 		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
 	}
 	add_expr(r, e);
-	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, 1));
+	add_expr(r, ex_cmp(op, NFT_REG_1, &val, 1));
+}
+
+/* a FIN or an RST */
+static void add_tcp_finrst(struct nftnl_rule *r)
+{
+	add_tcp_flags(r, TCP_FIN | TCP_RST, NFT_CMP_NEQ, 0);
+}
+
+/* a connection's first SYN (a SYN without ACK), or (@not) anything else */
+static void add_tcp_syn(struct nftnl_rule *r, bool not)
+{
+	add_tcp_flags(r, TCP_SYN | TCP_ACK, not ? NFT_CMP_NEQ : NFT_CMP_EQ,
+		      TCP_SYN);
 }
 
 /* vip . l4proto . port @set (the service sets dr4/6, tun4/6) */
@@ -1295,7 +1311,12 @@ static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 
 	if (!r)
 		return;
-	add_l4proto_is(r, m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP);
+	if (m == RS_FLOWS_CLOSING)
+		/* a new connection on an ended one's ports is scheduled
+		 * anew, as IPVS does (conn_reuse_mode) */
+		add_tcp_syn(r, true);
+	else
+		add_l4proto_is(r, m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP);
 	add_flow_key(r, af);
 	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(m, af), 0, NFT_REG_1));
 	add_expr(r, EX("meta", { NFTNL_EXPR_META_KEY, NFT_META_MARK },
@@ -1339,10 +1360,33 @@ static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
  * lvs_learn, for DR packets the director gave a mark (mark & M != 0):
  *   FIN/RST: update @dr_closingN { <flow> timeout T : meta mark }
  *            delete @dr_tcpN { <flow> }
+ *   SYN:     (a connection's first, which may reuse an ended one's
+ *            ports) update @dr_tcpN { <flow> timeout T : meta mark }
+ *            delete @dr_closingN { <flow> }
  *   TCP:     <flow> != @dr_tcpN <flow> != @dr_closingN
  *            update @dr_tcpN { <flow> timeout T : meta mark }
  *   UDP:     <flow> != @dr_udpN update @dr_udpN { ... }
  */
+static void rule_lvs_learn_syn(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = lvs_rule(c, af);
+	uint32_t dreg;
+
+	if (!r)
+		return;
+	add_tcp_syn(r, false);
+	add_mark_nonzero(r, false, c->rs->mark_mask);
+	add_lvs_service(r, af, LVS_DR);
+	dreg = add_flow_key(r, af);
+	add_expr(r, ex_meta(NFT_META_MARK, dreg));
+	add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_TCP, af), NFT_DYNSET_OP_UPDATE,
+			      dreg, flow_timeout_ms(c->rs, RS_FLOWS_TCP)));
+	add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_CLOSING, af),
+			      NFT_DYNSET_OP_DELETE, dreg, 0));
+	msg_rule(c, qfamily(c->rs, af), "lvs_learn", r,
+		 "a new DR connection's SYN: its flow, in place of an ended one's");
+}
+
 static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 {
 	struct nftnl_rule *r = lvs_rule(c, af);
@@ -1395,6 +1439,7 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_service(c, af, LVS_DR, false);
 	rule_lvs_service(c, af, LVS_TUN, false);
 	rule_lvs_learn(c, af, RS_FLOWS_CLOSING);
+	rule_lvs_learn_syn(c, af);
 	rule_lvs_learn(c, af, RS_FLOWS_TCP);
 	rule_lvs_learn(c, af, RS_FLOWS_UDP);
 }

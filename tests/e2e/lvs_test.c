@@ -233,6 +233,40 @@ Test(dr, counts_follow_flows_and_flows_expire)
 	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.13", 80, 0, 0, 6000), 0);
 }
 
+/*
+ * A new connection from the ports of one that ended (the client resets
+ * each, so it may reuse them at once) is a new connection, as in IPVS
+ * (conn_reuse_mode): scheduled anew, and counted.
+ */
+static void reused_ports(const char *vip, const char *svc, const char *last,
+			 const char *other)
+{
+	struct lab_tally t;
+	char out[2048];
+
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp %s 80 -n 6 --seq --sport 40000",
+			       vip), 0, "errors %d", t.errors);
+	expect_rr(&t, 6);
+	/* six connections; each ended one left the counts when the next
+	 * took its ports (IPVS expires it), so the last one is all there is */
+	cr_expect_eq(lab_wait_sh(&lab, 2000, "build/nflvsadm --socket %s/director.sock "
+				 "-Ln --stats | awk '$1 == \"TCP\" && $2 == \"%s\" && "
+				 "$3 == 6 { f = 1 } END { exit !f }'", lab.dir, svc), 0,
+		     "%s: not 6 connections: %s", svc,
+		     (adm(out, sizeof(out), "-Ln --stats"), out));
+	cr_expect_eq(lab_wait_counts(&lab, last, 80, 0, 1, 2000), 0);
+	cr_expect_eq(lab_wait_counts(&lab, other, 80, 0, 0, 2000), 0);
+}
+
+Test(dr, reused_ports_are_a_new_connection)
+{
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
+		       RS3(6, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	reused_ports(V4, V4 ":80", "10.0.3.11", "10.0.3.12");
+	reused_ports(V6, "[" V6 "]:80", "fd00:3::11", "fd00:3::13");
+}
+
 /* The flow maps are in the kernel: a new director takes them over. */
 Test(dr, restart_keeps_established_flows)
 {
@@ -558,6 +592,17 @@ Test(tun, every_scheduler)
 		       TUN3(V6, "tcp", 80, "rr", TRS6) " );\n");
 	cr_assert_eq(lab_director_start(&lab), 0);
 	every_scheduler("tun");
+	expect_clean_decap();
+}
+
+Test(tun, reused_ports_are_a_new_connection)
+{
+	decap_all();
+	lab_write_conf(&lab, "services = ( " TUN3(V4, "tcp", 80, "rr", TRS4) ",\n"
+		       TUN3(V6, "tcp", 80, "rr", TRS6) " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	reused_ports(V4, V4 ":80", "10.0.3.11", "10.0.3.12");
+	reused_ports(V6, "[" V6 "]:80", "fd00:3::11", "fd00:3::13");
 	expect_clean_decap();
 }
 
