@@ -339,6 +339,7 @@ void lab_cleanup(struct lab *l)
 		lab_sh(l, "for p in $(ip netns pids %s); do kill -9 $p; done; "
 		       "ip netns del %s", l->ns[i], l->ns[i]);
 	}
+	l->nproc = l->nns = 0;
 	shm_unlink(l->shm);
 	lab_sh(l, "rm -rf /tmp/%s-realserver", l->id);
 	if (!getenv("NFLVS_TEST_KEEP")) {

@@ -46,7 +46,11 @@ struct lab {
 
 /* Start a lab (skips the test unless root). */
 void lab_init(struct lab *l);
-void lab_cleanup(struct lab *l);
+void lab_cleanup(struct lab *l);	/* may run twice */
+
+/* Skip the test, the lab cleaned up first: criterion runs no .fini for a
+ * test that skips itself. */
+#define lab_skip(l, ...) do { lab_cleanup(l); cr_skip_test(__VA_ARGS__); } while (0)
 
 /*
  * The DR topology (lab_dr_topology; tests/lib/lab.sh dr): client, router,

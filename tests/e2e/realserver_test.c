@@ -277,7 +277,7 @@ Test(realserver, tun_up_without_the_modules_changes_nothing)
 		cr_expect_str_eq(after, before, "%s left something", c->type);
 	}
 	if (!tested)
-		cr_skip_test("the tunnel modules are available here");
+		lab_skip(&lab, "the tunnel modules are available here");
 }
 
 /* Where ipip is loaded (or built in) already, the real thing. */
@@ -286,7 +286,7 @@ Test(realserver, tun_up_with_ipip_and_down)
 	static char before[16384], after[16384];
 
 	if (lab_sh(&lab, "test -d /sys/module/ipip"))
-		cr_skip_test("ipip is not loaded in this kernel");
+		lab_skip(&lab, "ipip is not loaded in this kernel");
 	snapshot(before, sizeof(before));
 	cr_assert_eq(realserver("tun up --type ipip " VIP4), 0, "%s", err);
 	cr_expect_eq(lab_sh(&lab, "ip -n %s -o link show dev tunl0 | grep -q '[<,]UP[,>]'",
