@@ -22,7 +22,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 VERSION := 0.1
-CPPFLAGS += -D_GNU_SOURCE -DNFLVS_VERSION='"$(VERSION)"' -Iinclude -Icommon -Idirector -Ihealthcheck
+CPPFLAGS += -D_GNU_SOURCE -DNFLVS_VERSION='"$(VERSION)"'
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -fno-strict-aliasing -pthread -MMD -MP $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -pthread -lrt
@@ -33,12 +33,33 @@ else
 Q := @
 endif
 
-# director/: the daemon (main.c + the rest) and nflvsadm (nflvsadm.c +
-# adm_*.c); healthcheck/: the checker (main.c + the rest).  Everything but
-# the mains is linked into the unit tests.
+# Each folder is built with the include path of what it may use, so that a
+# module can only include the headers of the modules below it:
+#   common/              include/ and itself
+#   director/            the daemon; also its schedulers' interface
+#   director/sched/      the schedulers (scheduler.h brings the service,
+#                        packet and address types)
+#   director/nflvsadm/   the CLI: the control protocol and common/ only
+#   healthcheck/         the checker
+# Tests see what they test.
+INC_common            := -Iinclude -Icommon
+INC_director          := $(INC_common) -Idirector -Idirector/sched
+INC_director/sched    := $(INC_common) -Idirector/sched
+INC_director/nflvsadm := $(INC_common) -Idirector/nflvsadm
+INC_healthcheck       := $(INC_common) -Ihealthcheck
+INC_tests/unit        := $(INC_director) -Idirector/nflvsadm -Ihealthcheck -Itests/unit
+INC_tests/e2e         := $(INC_common) -Itests/e2e
+INC_tests/helpers     := $(INC_common) -Itests/helpers
+INC_tests/bench       := $(INC_director)
+INC_tests/fuzz        := $(INC_director)
+inc = $(or $(INC_$(patsubst %/,%,$(dir $(1)))),$(error $(1): no include path for its folder))
+
+# director/: the daemon (main.c + the rest), its schedulers in sched/ and
+# nflvsadm in nflvsadm/; healthcheck/: the checker (main.c + the rest).
+# Everything but the mains is linked into the unit tests.
 COMMON_SRC   := $(wildcard common/*.c)
-DIRLIB_SRC   := $(filter-out director/main.c director/nflvsadm.c director/adm_%.c,$(wildcard director/*.c))
-ADMLIB_SRC   := $(wildcard director/adm_*.c)
+DIRLIB_SRC   := $(filter-out director/main.c,$(wildcard director/*.c director/sched/*.c))
+ADMLIB_SRC   := $(filter-out director/nflvsadm/nflvsadm.c,$(wildcard director/nflvsadm/*.c))
 HCLIB_SRC    := $(filter-out healthcheck/main.c,$(wildcard healthcheck/*.c))
 UNIT_SRC     := $(wildcard tests/unit/*_test.c)
 E2E_SRC      := $(wildcard tests/e2e/*.c)
@@ -51,8 +72,8 @@ ADMLIB_OBJ   := $(call obj,$(ADMLIB_SRC))
 HCLIB_OBJ    := $(call obj,$(HCLIB_SRC))
 
 PROGS := $(BUILD)/nflvs-director
-PROGS += $(if $(wildcard director/nflvsadm.c),$(BUILD)/nflvsadm)
-PROGS += $(if $(wildcard healthcheck/main.c),$(BUILD)/nflvs-healthcheck)
+PROGS += $(BUILD)/nflvsadm
+PROGS += $(BUILD)/nflvs-healthcheck
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
 	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
 
@@ -61,14 +82,14 @@ all: $(PROGS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(call inc,$<) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/nflvs-director: $(call obj,director/main.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/nflvsadm: $(call obj,director/nflvsadm.c) $(ADMLIB_OBJ) $(COMMON_OBJ)
+$(BUILD)/nflvsadm: $(call obj,director/nflvsadm/nflvsadm.c) $(ADMLIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -148,6 +169,6 @@ $(BUILD)/encap_fuzz: tests/fuzz/encap_fuzz.c director/encap.c common/addr.c
 $(BUILD)/packet_fuzz $(BUILD)/encap_fuzz:
 	@mkdir -p $(BUILD)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined $(CPPFLAGS) $^ -o $@
+		-fno-sanitize-recover=undefined $(CPPFLAGS) $(INC_tests/fuzz) $^ -o $@
 
 .PHONY: fuzz

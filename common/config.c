@@ -75,22 +75,9 @@ struct typed {
 	int type;			/* -1: unknown, every key goes */
 };
 
-static const char *const sched_names[] = {
-	"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "lblc", "lblcr",
-	"mh", "fo", "ovf", "twos", NULL
-};
-static const char *const sched_flag_names[] = {	/* bit = 1 << index */
-	"sh-port", "sh-fallback", "mh-port", "mh-fallback", NULL
-};
-static const char *const fwd_names[] = {
-	[FWD_NAT] = "nat", [FWD_DR] = "dr", [FWD_TUN] = "tun", NULL
-};
 static const char *const check_names[] = {
 	[CHECK_NONE] = "none", [CHECK_TCP] = "tcp", [CHECK_HTTP] = "http",
 	[CHECK_HTTPS] = "https", [CHECK_EXEC] = "exec", NULL
-};
-static const char *const tun_names[] = {
-	[TUN_IPIP] = "ipip", [TUN_GUE] = "gue", [TUN_GRE] = "gre", NULL
 };
 static const char *const on_failure_names[] = {
 	[ON_FAILURE_REMOVE] = "remove", [ON_FAILURE_QUIESCE] = "quiesce", NULL
@@ -413,16 +400,6 @@ static int get_str(struct loader *ld, const config_setting_t *s,
 	return 0;
 }
 
-static int enum_find(const char *const *names, const char *s)
-{
-	int i;
-
-	for (i = 0; names[i]; i++)
-		if (!strcmp(names[i], s))
-			return i;
-	return -1;
-}
-
 /* The index of the string @s in @names, or -1 and an error. */
 static int enum_get(struct loader *ld, const config_setting_t *s,
 		    const char *const *names, const char *what)
@@ -432,7 +409,7 @@ static int enum_get(struct loader *ld, const config_setting_t *s,
 
 	if (get_str(ld, s, &v))
 		return -1;
-	i = enum_find(names, v);
+	i = names_find(names, v);
 	if (i < 0)
 		err_set(ld, s, "unknown %s %s (expected one of %s)", what,
 			qv(ld, s), names_join(ld, names));
@@ -1866,44 +1843,11 @@ void config_errors_free(struct cfg_errors *errs)
 
 /* Names ---------------------------------------------------------------- */
 
-/* The index of @s in @names, or -EINVAL. */
-static int enum_parse(const char *const *names, const char *s)
-{
-	int i = s ? enum_find(names, s) : -1;
-
-	return i < 0 ? -EINVAL : i;
-}
-
-bool sched_name_valid(const char *name)
-{
-	return enum_parse(sched_names, name) >= 0;
-}
-
-int fwd_parse(const char *s)
-{
-	return enum_parse(fwd_names, s);
-}
-
-const char *fwd_name(enum fwd_method f)
-{
-	return (unsigned int)f <= FWD_TUN ? fwd_names[f] : "?";
-}
-
-int sched_flag_parse(const char *s)
-{
-	int i = enum_parse(sched_flag_names, s);
-
-	return i < 0 ? i : 1 << i;
-}
-
 int check_type_parse(const char *s)
 {
-	return enum_parse(check_names, s);
-}
+	int i = names_find(check_names, s);
 
-const char *tun_name(enum tun_type t)
-{
-	return (unsigned int)t <= TUN_GRE ? tun_names[t] : "?";
+	return i < 0 ? -EINVAL : i;
 }
 
 const char *check_type_name(enum check_type t)

@@ -13,23 +13,12 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "names.h"
 
 #define CFG_NAME_MAX		64
 #define CFG_PATH_MAX		108	/* sun_path */
 #define CFG_SCHED_MAX		16
 #define CFG_NOT_IN_FILE		UINT32_MAX
-
-enum fwd_method {
-	FWD_NAT,
-	FWD_DR,
-	FWD_TUN,
-};
-
-enum tun_type {
-	TUN_IPIP,
-	TUN_GUE,
-	TUN_GRE,
-};
 
 enum check_type {
 	CHECK_NONE,
@@ -43,12 +32,6 @@ enum on_failure {
 	ON_FAILURE_REMOVE,
 	ON_FAILURE_QUIESCE,
 };
-
-/* scheduler_flags */
-#define SCHED_F_SH_PORT		0x01
-#define SCHED_F_SH_FALLBACK	0x02
-#define SCHED_F_MH_PORT		0x04
-#define SCHED_F_MH_FALLBACK	0x08
 
 struct cfg_status_range {
 	uint16_t lo, hi;
@@ -177,13 +160,8 @@ int config_rs_dup(struct cfg_rs *dst, const struct cfg_rs *src);
 void config_service_free(struct cfg_service *svc);
 void config_rs_free(struct cfg_rs *rs);
 
-/* Shared by the loader and nflvsadm: names and parsers of enumerations. */
-bool sched_name_valid(const char *name);
-int fwd_parse(const char *s);
-const char *fwd_name(enum fwd_method f);
-int sched_flag_parse(const char *s);
+/* Check type names (the other shared names are in names.h). */
 int check_type_parse(const char *s);
 const char *check_type_name(enum check_type t);
-const char *tun_name(enum tun_type t);
 
 #endif

@@ -579,7 +579,7 @@ static void commit_service(struct director *d, struct svc_plan *sp)
 	pthread_mutex_lock(&svc->lock);
 	if (!sp->is_new) {
 		service_params(svc, c);
-		if (strcmp(svc->sched->name, c->scheduler))
+		if (strcmp(sched_ops_name(svc->sched), c->scheduler))
 			service_set_scheduler(svc, c->scheduler);
 		service_persist(svc);
 	}
@@ -658,7 +658,7 @@ static void log_service(const struct service *svc, const char *what)
 
 	log_info("service %s%s%s: %s, scheduler %s, %u real server%s",
 		 service_str(svc, s, sizeof(s)), svc->name[0] ? " " : "",
-		 svc->name, what, svc->sched->name, svc->ndests,
+		 svc->name, what, sched_ops_name(svc->sched), svc->ndests,
 		 svc->ndests == 1 ? "" : "s");
 }
 

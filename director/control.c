@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "control.h"
-#include "ctl.h"
+#include "ctlmsg.h"
 #include "director.h"
 #include "log.h"
 #include "lvs.h"
@@ -93,7 +93,7 @@ static void svc_out(const struct service *svc, struct nflvs_ctl_svc *o)
 {
 	memset(o, 0, sizeof(*o));
 	svc_key(svc, o);
-	snprintf(o->sched, sizeof(o->sched), "%s", svc->sched->name);
+	snprintf(o->sched, sizeof(o->sched), "%s", sched_ops_name(svc->sched));
 	o->flags = (svc->persistence ? NFLVS_CTL_SVC_F_PERSISTENT : 0) |
 		   (svc->one_packet ? NFLVS_CTL_SVC_F_ONEPACKET : 0);
 	o->sched_flags = svc->sched_flags;

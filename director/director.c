@@ -162,7 +162,7 @@ void director_shm_service(struct director *d, const struct service *svc)
 	dir.fwmark = svc->fwmark;
 	memcpy(dir.addr, svc->vip.b, sizeof(dir.addr));
 	snprintf(dir.name, sizeof(dir.name), "%s", svc->name);
-	snprintf(dir.scheduler, sizeof(dir.scheduler), "%s", svc->sched->name);
+	snprintf(dir.scheduler, sizeof(dir.scheduler), "%s", sched_ops_name(svc->sched));
 	dir.sched_flags = svc->sched_flags;
 	dir.persistence = svc->persistence;
 	dir.netmask = svc->netmask;

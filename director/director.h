@@ -16,7 +16,7 @@
 #include "queue.h"
 #include "ruleset.h"
 #include "service.h"
-#include "shm.h"
+#include "shm_map.h"
 #include "svctab.h"
 
 /* Size of the shared-memory tables. */

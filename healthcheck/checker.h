@@ -21,7 +21,7 @@
 #include "evloop.h"
 #include "hcstate.h"
 #include "probe.h"
-#include "shm.h"
+#include "shm_map.h"
 #include "targets.h"
 
 /* How often the segment is looked at (attach, generation, restarts). */

@@ -14,7 +14,7 @@
 
 #include "addr.h"
 #include "config.h"
-#include "shm.h"
+#include "shm_map.h"
 
 /* What identifies a real server across director restarts (ids do not). */
 struct target_key {

@@ -113,9 +113,13 @@ static struct dest *naive_wlc_schedule(struct service *svc,
 }
 
 static const struct sched_ops naive_wlc = {
-	.name = "wlc-naive",
 	.schedule = naive_wlc_schedule,
 };
+
+static const char *bench_name(const struct sched_ops *ops)
+{
+	return ops == &naive_wlc ? "wlc-naive" : sched_ops_name(ops);
+}
 
 static void dest_setup(struct bench *b, struct dest *d, unsigned int i,
 		       enum mix mix)
@@ -155,7 +159,7 @@ static int bench_setup(struct bench *b, const struct sched_ops *ops,
 	if (!b->dests || !b->pool)
 		return -ENOMEM;
 	/* naive_wlc is not in sched_all: start from rr, then swap it in */
-	if (service_init(&b->svc, ops == &naive_wlc ? "rr" : ops->name))
+	if (service_init(&b->svc, ops == &naive_wlc ? "rr" : sched_ops_name(ops)))
 		return -EINVAL;
 	if (ops == &naive_wlc) {
 		b->svc.sched->done_service(&b->svc);
@@ -263,7 +267,7 @@ static double bench_one(const struct sched_ops *ops, unsigned int n,
 			ns[k] = (double)(now_ns() - t0) / decisions;
 		}
 		if (verbose) {
-			fprintf(stderr, "%s/%u/%d:", ops->name, n, mix);
+			fprintf(stderr, "%s/%u/%d:", bench_name(ops), n, mix);
 			for (k = 0; k < rounds; k++)
 				fprintf(stderr, " %.1f", ns[k]);
 			fprintf(stderr, "\n");
@@ -284,7 +288,7 @@ static void row(const struct sched_ops *ops, const unsigned int *n,
 
 	bool none = false;
 
-	printf("%-10s", ops->name);
+	printf("%-10s", bench_name(ops));
 	for (k = 0; k < cols; k++) {
 		out[k] = bench_one(ops, n[k], mix[k], decisions, rounds, &none);
 		printf(" %8.1f%c", out[k], none ? '*' : ' ');
@@ -298,10 +302,9 @@ static void table(const char *head, const unsigned int *n, const enum mix *mix,
 		  unsigned int rounds)
 {
 	static const char *const mix_names[] = { "realistic", "skewed", "degraded" };
-	const struct sched_ops *const *s;
 	double naive[3], wlc[3] = { 0 }, dummy[3];
 	bool has_wlc = false;
-	int k;
+	int k, i;
 
 	printf("\n%s\n%-10s", head, "scheduler");
 	for (k = 0; k < cols; k++) {
@@ -311,14 +314,14 @@ static void table(const char *head, const unsigned int *n, const enum mix *mix,
 			printf(" %8s ", mix_names[mix[k]]);
 	}
 	printf("\n");
-	for (s = sched_all; *s; s++) {
-		if (only && strcmp(only, (*s)->name))
+	for (i = 0; i < SCHEDULERS; i++) {
+		if (only && strcmp(only, sched_name(i)))
 			continue;
-		has_wlc |= !strcmp((*s)->name, "wlc");
-		row(*s, n, mix, cols, decisions, rounds,
-		    strcmp((*s)->name, "wlc") ? dummy : wlc);
+		has_wlc |= i == SCHEDULER_WLC;
+		row(sched_all[i], n, mix, cols, decisions, rounds,
+		    i == SCHEDULER_WLC ? wlc : dummy);
 	}
-	if (only && strcmp(only, naive_wlc.name))
+	if (only && strcmp(only, bench_name(&naive_wlc)))
 		return;
 	row(&naive_wlc, n, mix, cols, decisions, rounds, naive);
 	if (!has_wlc)

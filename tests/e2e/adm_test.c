@@ -10,9 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "ctlmsg.h"
 #include "lab.h"
-#include "shm.h"
+#include "shm_map.h"
 
 static struct lab lab;
 

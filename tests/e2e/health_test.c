@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "lab.h"
-#include "shm.h"
+#include "shm_map.h"
 
 static struct lab lab;
 

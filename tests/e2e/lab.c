@@ -15,7 +15,7 @@
 
 #include "lab.h"
 #include "addr.h"
-#include "shm.h"
+#include "shm_map.h"
 
 #define TESTNET	"build/tests/nflvs-testnet"
 #define DIRECTOR "build/nflvs-director"
@@ -501,7 +501,7 @@ int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
 #include <stddef.h>
 
 #include "addr.h"
-#include "shm.h"
+#include "shm_map.h"
 
 #define CHECKER "build/nflvs-healthcheck"
 

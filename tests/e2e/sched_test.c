@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "lab.h"
-#include "shm.h"
+#include "shm_map.h"
 
 static struct lab lab;
 

@@ -28,7 +28,7 @@
 #include "adm_client.h"
 #include "adm_format.h"
 #include "adm_parse.h"
-#include "ctl.h"
+#include "ctlmsg.h"
 #include "nflvs/shm.h"
 
 #define ADM_BIN		"build/nflvsadm"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "ctl.h"
+#include "ctlmsg.h"
 
 static int sv[2] = { -1, -1 };
 

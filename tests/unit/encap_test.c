@@ -319,6 +319,8 @@ static void check_tunnel(const struct encap *e, uint8_t proto,
 		cr_assert_eq(t[9], v4 ? 4 : 41, "GUE proto/ctype");
 		cr_assert_eq(get16(t + 10), 0, "GUE flags");
 		break;
+	default:
+		cr_assert_fail("tunnel type %d", e->type);
 	}
 	cr_assert_eq(n, th + in_len, "tunnel payload length");
 	cr_assert(!memcmp(t + th, in, in_len), "inner packet carried whole");

@@ -20,7 +20,7 @@
 #include "config.h"
 #include "evloop.h"
 #include "log.h"
-#include "shm.h"
+#include "shm_map.h"
 
 struct hc_fix {
 	char shm[64];

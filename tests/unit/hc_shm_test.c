@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "hcstate.h"
-#include "shm.h"
+#include "shm_map.h"
 
 static char name[64];
 

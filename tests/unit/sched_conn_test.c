@@ -203,7 +203,7 @@ static struct dest *ref_twos(struct service *svc, uint64_t *rand)
 
 static struct dest *ref_pick(struct service *svc, uint64_t *rand)
 {
-	const char *s = svc->sched->name;
+	const char *s = sched_ops_name(svc->sched);
 
 	if (!strcmp(s, "lc"))
 		return ref_lc(svc);
@@ -609,7 +609,7 @@ Test(sched_conn, registry)
 		const struct sched_ops *ops = sched_find(*s);
 
 		cr_assert_not_null(ops, "%s", *s);
-		cr_expect_str_eq(ops->name, *s);
+		cr_expect_str_eq(sched_ops_name(ops), *s);
 	}
 }
 

@@ -123,11 +123,10 @@ Test(sched_hash, registry_order)
 {
 	static const char *const mine[] = { "rr", "wrr", "sh", "dh", "lblc",
 					    "lblcr", "mh" };
-	const struct sched_ops *const *s;
-	unsigned int k = 0;
+	unsigned int k = 0, i;
 
-	for (s = sched_all; *s; s++)
-		if (k < 7 && !strcmp((*s)->name, mine[k]))
+	for (i = 0; i < SCHEDULERS; i++)
+		if (k < 7 && !strcmp(sched_ops_name(sched_all[i]), mine[k]))
 			k++;
 	cr_expect_eq(k, 7, "sh dh lblc lblcr mh in documentation order");
 	for (k = 0; k < 7; k++)

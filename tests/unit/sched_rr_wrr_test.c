@@ -237,7 +237,7 @@ static void w_check(struct world *w, uint64_t seed, unsigned long step)
 
 	cr_assert_eq(got, want,
 		     "%s profile %d seed %llu step %lu, %u dests: got %ld, want %ld",
-		     w->svc.sched->name, w->profile, (unsigned long long)seed,
+		     sched_ops_name(w->svc.sched), w->profile, (unsigned long long)seed,
 		     step, w->svc.ndests, got ? (long)(got - w->pool) : -1L,
 		     want ? (long)(want - w->pool) : -1L);
 }

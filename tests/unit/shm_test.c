@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "shm.h"
+#include "shm_map.h"
 
 static char name[64];
 

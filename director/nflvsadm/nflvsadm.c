@@ -16,7 +16,7 @@
 #include "adm_client.h"
 #include "adm_format.h"
 #include "adm_parse.h"
-#include "config.h"
+#include "names.h"
 
 #define NAMES_BUDGET_MS	3000	/* all host-name lookups of one run */
 

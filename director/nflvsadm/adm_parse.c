@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "adm_parse.h"
-#include "config.h"
+#include "names.h"
 
 #define MAX_TIMEOUT	NFLVS_CTL_MAX_TIMEOUT
 
@@ -194,12 +194,11 @@ static const char cmd_opts[ADM_CMD_RELOAD + 1][ADM_OPT_MAX + 1] = {
 };
 
 /* ipvsadm's tunnel_types_v_options[][]: tun-port nocsum csum remcsum */
-static const char *const tun_names[] = { "ipip", "gue", "gre" };
 static const enum adm_opt tun_opts[] = {
 	ADM_OPT_TUN_PORT, ADM_OPT_TUN_NOCSUM, ADM_OPT_TUN_CSUM,
 	ADM_OPT_TUN_REMCSUM,
 };
-static const char tun_table[3][5] = { "xxxx", "+111", "x11x" };
+static const char tun_table[TUN_TYPES][5] = { "xxxx", "+111", "x11x" };
 
 #define SERVICE_NONE	0x0
 #define SERVICE_ADDR	0x1
@@ -655,16 +654,14 @@ static int opt_tunnel(struct parser *p, int c, const char *arg)
 {
 	struct nflvs_ctl_dest *d = &p->cmd->dest;
 	long v;
-	size_t i;
+	int i;
 
 	switch (c) {
 	case TAG_TUN_TYPE:
 		if (set_option(p, ADM_OPT_TUN_TYPE))
 			return -EINVAL;
-		for (i = 0; i < 3; i++)
-			if (!strcmp(arg, tun_names[i]))
-				break;
-		if (i == 3)
+		i = tun_parse(arg);
+		if (i < 0)
 			return fail(p, "illegal tunnel type specified");
 		d->tun_type = i;
 		return 0;

@@ -25,7 +25,6 @@ static int nq_init(struct service *svc)
 }
 
 const struct sched_ops sched_nq = {
-	.name = "nq",
 	.init_service = nq_init,
 	.done_service = sched_heap_done,
 	.add_dest = sched_heap_add,

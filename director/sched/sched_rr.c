@@ -198,7 +198,6 @@ static struct dest *rr_schedule(struct service *svc,
 }
 
 const struct sched_ops sched_rr = {
-	.name = "rr",
 	.init_service = rr_init,
 	.done_service = rr_done,
 	.add_dest = rr_add_dest,

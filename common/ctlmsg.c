@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "ctl.h"
+#include "ctlmsg.h"
 
 #define IOV_PIECES	64		/* of one ctl_sendv() */
 

@@ -571,7 +571,6 @@ static struct dest *lblcr_schedule(struct service *svc,
 }
 
 const struct sched_ops sched_lblcr = {
-	.name = "lblcr",
 	.init_service = lblcr_init,
 	.done_service = lblcr_done,
 	.add_dest = lblcr_add_dest,

@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #include "sched_heap.h"
-#include "service.h"
+#include "scheduler.h"
 
 #define WLCQ_LOG_BITS	12
 #define WLCQ_LOG_SIZE	(1u << WLCQ_LOG_BITS)

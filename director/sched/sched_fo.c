@@ -19,7 +19,6 @@ static int fo_init(struct service *svc)
 }
 
 const struct sched_ops sched_fo = {
-	.name = "fo",
 	.init_service = fo_init,
 	.done_service = sched_heap_done,
 	.add_dest = sched_heap_add,

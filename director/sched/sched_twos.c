@@ -204,7 +204,6 @@ static struct dest *twos_schedule(struct service *svc,
 }
 
 const struct sched_ops sched_twos = {
-	.name = "twos",
 	.init_service = twos_init,
 	.done_service = twos_done,
 	.add_dest = twos_add_dest,

@@ -147,7 +147,6 @@ static struct dest *lblc_schedule(struct service *svc,
 }
 
 const struct sched_ops sched_lblc = {
-	.name = "lblc",
 	.init_service = lblc_init,
 	.done_service = lblc_done,
 	.add_dest = lblc_add_dest,

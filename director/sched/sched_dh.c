@@ -92,7 +92,6 @@ static struct dest *dh_schedule(struct service *svc,
 }
 
 const struct sched_ops sched_dh = {
-	.name = "dh",
 	.init_service = dh_init,
 	.done_service = dh_done,
 	.add_dest = dh_add_dest,

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shm.h"
+#include "shm_map.h"
 
 size_t shm_segment_size(unsigned int max_services, unsigned int max_rs)
 {

@@ -363,7 +363,6 @@ static struct dest *mh_schedule(struct service *svc,
 }
 
 const struct sched_ops sched_mh = {
-	.name = "mh",
 	.init_service = mh_init,
 	.done_service = mh_done,
 	.add_dest = mh_add_dest,

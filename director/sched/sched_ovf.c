@@ -21,7 +21,6 @@ static int ovf_init(struct service *svc)
 }
 
 const struct sched_ops sched_ovf = {
-	.name = "ovf",
 	.init_service = ovf_init,
 	.done_service = sched_heap_done,
 	.add_dest = sched_heap_add,

@@ -291,7 +291,6 @@ over:
 }
 
 const struct sched_ops sched_wrr = {
-	.name = "wrr",
 	.init_service = wrr_init,
 	.done_service = wrr_done,
 	.add_dest = wrr_add_dest,

@@ -150,7 +150,6 @@ static struct dest *sh_schedule(struct service *svc,
 }
 
 const struct sched_ops sched_sh = {
-	.name = "sh",
 	.init_service = sh_init,
 	.done_service = sh_done,
 	.add_dest = sh_add_dest,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#ifndef NFLVS_COMMON_CTL_H
-#define NFLVS_COMMON_CTL_H
+#ifndef NFLVS_CTLMSG_H
+#define NFLVS_CTLMSG_H
 
 /*
  * Framing and payload checks of the control protocol (include/nflvs/ctl.h),

@@ -19,7 +19,6 @@ static int lc_init(struct service *svc)
 }
 
 const struct sched_ops sched_lc = {
-	.name = "lc",
 	.init_service = lc_init,
 	.done_service = sched_heap_done,
 	.add_dest = sched_heap_add,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The scheduler registry: one line per scheduler file. */
+/* The scheduler registry: each scheduler file under its name's value. */
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -21,32 +21,38 @@ extern const struct sched_ops sched_fo;
 extern const struct sched_ops sched_ovf;
 extern const struct sched_ops sched_twos;
 
-const struct sched_ops *const sched_all[] = {
-	&sched_rr,
-	&sched_wrr,
-	&sched_lc,
-	&sched_wlc,
-	&sched_sed,
-	&sched_nq,
-	&sched_sh,
-	&sched_dh,
-	&sched_lblc,
-	&sched_lblcr,
-	&sched_mh,
-	&sched_fo,
-	&sched_ovf,
-	&sched_twos,
-	NULL,
+const struct sched_ops *const sched_all[SCHEDULERS] = {
+	[SCHEDULER_RR] = &sched_rr,
+	[SCHEDULER_WRR] = &sched_wrr,
+	[SCHEDULER_LC] = &sched_lc,
+	[SCHEDULER_WLC] = &sched_wlc,
+	[SCHEDULER_SED] = &sched_sed,
+	[SCHEDULER_NQ] = &sched_nq,
+	[SCHEDULER_SH] = &sched_sh,
+	[SCHEDULER_DH] = &sched_dh,
+	[SCHEDULER_LBLC] = &sched_lblc,
+	[SCHEDULER_LBLCR] = &sched_lblcr,
+	[SCHEDULER_MH] = &sched_mh,
+	[SCHEDULER_FO] = &sched_fo,
+	[SCHEDULER_OVF] = &sched_ovf,
+	[SCHEDULER_TWOS] = &sched_twos,
 };
 
 const struct sched_ops *sched_find(const char *name)
 {
-	const struct sched_ops *const *s;
+	int k = sched_parse(name);
 
-	for (s = sched_all; *s; s++)
-		if (!strcmp((*s)->name, name))
-			return *s;
-	return NULL;
+	return k < 0 ? NULL : sched_all[k];
+}
+
+const char *sched_ops_name(const struct sched_ops *ops)
+{
+	int k;
+
+	for (k = 0; k < SCHEDULERS; k++)
+		if (sched_all[k] == ops)
+			return sched_names[k];
+	return "?";
 }
 
 int sched_gcd(int a, int b)

@@ -4,8 +4,14 @@
 
 /*
  * Scheduler interface, shaped like IPVS's struct ip_vs_scheduler.  Each
- * scheduler is one file, director/sched_<name>.c, exporting one
- * `const struct sched_ops sched_<name>` listed in sched.c.
+ * scheduler is one file, director/sched/sched_<name>.c, exporting one
+ * `const struct sched_ops sched_<name>`, which sched.c files under its
+ * name's value in common/names.h (enum sched_kind).
+ *
+ * A scheduler sees this interface and, through it, the service (the
+ * director's scheduling model), the packet and the address types: the
+ * folder is built with its own include path, so nothing else is in
+ * reach.
  *
  * All callbacks run with svc->lock held.  schedule() is pure: it reads the
  * service, its destinations and the packet, and time is passed in.
@@ -13,11 +19,11 @@
 
 #include <stdint.h>
 
-#include "packet.h"
-#include "service.h"
+#include "names.h"
+#include "../packet.h"
+#include "../service.h"
 
 struct sched_ops {
-	const char *name;
 	int (*init_service)(struct service *svc);	/* may be NULL */
 	void (*done_service)(struct service *svc);	/* may be NULL */
 	/* @d was inserted at the head of the list */
@@ -33,9 +39,12 @@ struct sched_ops {
 				 const struct pkt_info *pi, uint64_t now_ns);
 };
 
+/* The scheduler of that name (names.h), or NULL. */
 const struct sched_ops *sched_find(const char *name);
-/* NULL-terminated list of every scheduler, in documentation order. */
-extern const struct sched_ops *const sched_all[];
+/* Every scheduler, by enum sched_kind. */
+extern const struct sched_ops *const sched_all[SCHEDULERS];
+/* Its name in names.h's list. */
+const char *sched_ops_name(const struct sched_ops *ops);
 
 int sched_gcd(int a, int b);
 

@@ -18,14 +18,21 @@
 
 #include "adm_client.h"
 #include "adm_format.h"
-#include "config.h"
+#include "names.h"
 #include "nflvs/shm.h"
 
 #define NAME_LEN	60	/* ipvsadm's addrport_to_anyname() buffer */
 #define SVC_NAME_LEN	1024
-#define SCHEDULERS	"rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh|twos"
 
-static const char *const tun_names[] = { "ipip", "gue", "gre" };
+/* ipvsadm's usage lists the schedulers in an order of its own. */
+static const enum sched_kind usage_order[] = {
+	SCHEDULER_RR, SCHEDULER_WRR, SCHEDULER_LC, SCHEDULER_WLC,
+	SCHEDULER_LBLC, SCHEDULER_LBLCR, SCHEDULER_DH, SCHEDULER_SH,
+	SCHEDULER_SED, SCHEDULER_NQ, SCHEDULER_FO, SCHEDULER_OVF,
+	SCHEDULER_MH, SCHEDULER_TWOS,
+};
+_Static_assert(sizeof(usage_order) / sizeof(usage_order[0]) == SCHEDULERS,
+	       "every scheduler in the usage");
 static const char *const tun_flags[] = { "-c", "+c", "r+c" };
 static const char *const tun_flag_opts[] = {
 	"--tun-nocsum", "--tun-csum", "--tun-remcsum",
@@ -327,18 +334,18 @@ static void tunnel_rule(FILE *f, const char *svc, const char *dname,
 	switch (d->tun_type) {
 	case NFLVS_CTL_TUN_GRE:
 		fprintf(f, "-a %s -r %s %s -w %d --tun-type %s %s\n", svc,
-			dname, sw, d->weight, tun_names[d->tun_type],
+			dname, sw, d->weight, tun_name(d->tun_type),
 			tun_flag_opts[tun_flag(d)]);
 		break;
 	case NFLVS_CTL_TUN_GUE:
 		fprintf(f, "-a %s -r %s %s -w %d --tun-type %s --tun-port %d "
 			"%s\n", svc, dname, sw, d->weight,
-			tun_names[d->tun_type], d->tun_port,
+			tun_name(d->tun_type), d->tun_port,
 			tun_flag_opts[tun_flag(d)]);
 		break;
 	case NFLVS_CTL_TUN_IPIP:
 		fprintf(f, "-a %s -r %s %s -w %d --tun-type %s\n", svc, dname,
-			sw, d->weight, tun_names[d->tun_type]);
+			sw, d->weight, tun_name(d->tun_type));
 		break;
 	default:
 		fprintf(f, "-a %s -r %s %s -w %d\n", svc, dname, sw, d->weight);
@@ -352,14 +359,14 @@ static const char *tun_info(const struct nflvs_ctl_dest *d, char *buf)
 		return NULL;
 	switch (d->tun_type) {
 	case NFLVS_CTL_TUN_IPIP:
-		snprintf(buf, 16, "%s", tun_names[d->tun_type]);
+		snprintf(buf, 16, "%s", tun_name(d->tun_type));
 		return buf;
 	case NFLVS_CTL_TUN_GUE:
-		snprintf(buf, 16, "%s:%d:%s", tun_names[d->tun_type],
+		snprintf(buf, 16, "%s:%d:%s", tun_name(d->tun_type),
 			 d->tun_port, tun_flags[tun_flag(d)]);
 		return buf;
 	case NFLVS_CTL_TUN_GRE:
-		snprintf(buf, 16, "%s:%s", tun_names[d->tun_type],
+		snprintf(buf, 16, "%s:%s", tun_name(d->tun_type),
 			 tun_flags[tun_flag(d)]);
 		return buf;
 	default:
@@ -698,12 +705,7 @@ static const char *proto_lower(int proto)
 
 static const char *fwd_json(uint8_t fwd)
 {
-	static const char *const names[] = {
-		[NFLVS_CTL_FWD_NAT] = "nat", [NFLVS_CTL_FWD_DR] = "dr",
-		[NFLVS_CTL_FWD_TUN] = "tun", [NFLVS_CTL_FWD_LOCAL] = "local",
-	};
-
-	return fwd <= NFLVS_CTL_FWD_LOCAL ? names[fwd] : "?";
+	return fwd == NFLVS_CTL_FWD_LOCAL ? "local" : fwd_name(fwd);
 }
 
 static void j_stats(struct json *j, const struct nflvs_ctl_stats *s)
@@ -737,7 +739,7 @@ static void j_tunnel(struct json *j, const struct nflvs_ctl_dest *d)
 		return;
 	}
 	j_open(j, "tunnel", '{');
-	j_str(j, "type", tun_names[d->tun_type]);
+	j_str(j, "type", tun_name(d->tun_type));
 	j_u64(j, "port", d->tun_port);
 	j_bool(j, "csum", d->tun_flags & NFLVS_CTL_TUN_F_CSUM);
 	j_bool(j, "remcsum", d->tun_flags & NFLVS_CTL_TUN_F_REMCSUM);
@@ -911,8 +913,25 @@ void adm_format_version(FILE *f)
 	      "IPVS v1.2.1)\n", f);
 }
 
+/* "rr|wrr|...", "ipip|gue|gre": the lists of names.h, as ipvsadm's usage */
+static void usage_lists(char *scheds, size_t slen, char *tuns, size_t tlen)
+{
+	size_t i, n = 0;
+
+	scheds[0] = tuns[0] = '\0';
+	for (i = 0; i < SCHEDULERS; i++)
+		n += snprintf(scheds + n, n < slen ? slen - n : 0, "%s%s",
+			      i ? "|" : "", sched_name(usage_order[i]));
+	for (i = 0, n = 0; i < TUN_TYPES; i++)
+		n += snprintf(tuns + n, n < tlen ? tlen - n : 0, "%s%s",
+			      i ? "|" : "", tun_name(i));
+}
+
 void adm_format_usage(FILE *f, const char *p)
 {
+	char scheds[128], tuns[32];
+
+	usage_lists(scheds, sizeof(scheds), tuns, sizeof(tuns));
 	adm_format_version(f);
 	fprintf(f,
 		"Usage:\n"
@@ -958,7 +977,7 @@ void adm_format_usage(FILE *f, const char *p)
 	fprintf(f,
 		"Options:\n"
 		"  --ipv6         -6                   fwmark entry uses IPv6\n"
-		"  --scheduler    -s scheduler         one of " SCHEDULERS ",\n"
+		"  --scheduler    -s scheduler         one of %s,\n"
 		"                                      the default scheduler is %s.\n"
 		"  --pe            engine              alternate persistence engine (none in nflvs)\n"
 		"  --persistent   -p [timeout]         persistent service\n"
@@ -967,7 +986,7 @@ void adm_format_usage(FILE *f, const char *p)
 		"  --gatewaying   -g                   gatewaying (direct routing) (default)\n"
 		"  --ipip         -i                   ipip encapsulation (tunneling)\n"
 		"  --masquerading -m                   masquerading (NAT)\n"
-		"  --tun-type      type                one of ipip|gue|gre,\n"
+		"  --tun-type      type                one of %s,\n"
 		"                                      the default tunnel type is %s.\n"
 		"  --tun-port      port                tunnel destination port\n"
 		"  --tun-nocsum                        tunnel encapsulation without checksum\n"
@@ -993,7 +1012,7 @@ void adm_format_usage(FILE *f, const char *p)
 		"  --json                              list as JSON, with health and weights\n"
 		"  --socket PATH                       the director's socket (or $NFLVS_SOCKET,\n"
 		"                                      default " NFLVS_CTL_SOCKET ")\n",
-		ADM_DEF_SCHED, "ipip");
+		scheds, ADM_DEF_SCHED, tuns, tun_name(TUN_IPIP));
 	fputs("Daemon Options:\n"
 	      "  --syncid sid                        syncid for connection sync (default=255)\n"
 	      "  --sync-maxlen length                Max sync message length (default=1472)\n"

@@ -20,7 +20,6 @@ static int sed_init(struct service *svc)
 }
 
 const struct sched_ops sched_sed = {
-	.name = "sed",
 	.init_service = sed_init,
 	.done_service = sched_heap_done,
 	.add_dest = sched_heap_add,

@@ -19,7 +19,6 @@ static int wlc_init(struct service *svc)
 }
 
 const struct sched_ops sched_wlc = {
-	.name = "wlc",
 	.init_service = wlc_init,
 	.done_service = sched_heap_done,
 	.add_dest = sched_heap_add,

@@ -21,7 +21,7 @@
 #include "adm_client.h"
 #include "adm_format.h"
 #include "adm_parse.h"
-#include "ctl.h"
+#include "ctlmsg.h"
 
 #define IO_TIMEOUT_S	30		/* a director that does not answer */
 
