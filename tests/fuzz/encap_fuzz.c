@@ -170,6 +170,8 @@ static void check_tunnel(const struct encap *e, uint8_t proto,
 			CHECK(!be16(t + 6));
 		CHECK(!t[8] && t[9] == (v4 ? 4 : 41) && !be16(t + 10));
 		break;
+	default:
+		CHECK(0);
 	}
 	CHECK(n == th + in_len && !memcmp(t + th, in, in_len));
 }
