@@ -1841,6 +1841,32 @@ void config_errors_free(struct cfg_errors *errs)
 	memset(errs, 0, sizeof(*errs));
 }
 
+void config_error_push(struct cfg_errors *errs, const char *msg)
+{
+	char **n = realloc(errs->msg, (errs->n + 1) * sizeof(*n));
+
+	if (!n)
+		return;
+	errs->msg = n;
+	errs->msg[errs->n] = strdup(msg);
+	if (errs->msg[errs->n])
+		errs->n++;
+}
+
+void config_error_add(struct cfg_errors *errs, const char *file, int line,
+		      const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int len;
+
+	len = snprintf(msg, sizeof(msg), "%s:%d: ", file, line);
+	va_start(ap, fmt);
+	vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
+	va_end(ap);
+	config_error_push(errs, msg);
+}
+
 /* Names ---------------------------------------------------------------- */
 
 int check_type_parse(const char *s)

@@ -152,6 +152,11 @@ int config_load(const char *path, struct nflvs_config *cfg,
 		struct cfg_errors *errs);
 void config_free(struct nflvs_config *cfg);
 void config_errors_free(struct cfg_errors *errs);
+/* Append @msg as it is to @errs. */
+void config_error_push(struct cfg_errors *errs, const char *msg);
+/* Append "FILE:LINE: message" to @errs (checks made after loading). */
+void config_error_add(struct cfg_errors *errs, const char *file, int line,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Deep copies and frees of the parts (runtime changes edit a copy). */
 int config_dup(struct nflvs_config *dst, const struct nflvs_config *src);

@@ -11,6 +11,9 @@
 #include <nflvs/shm.h>
 #include <nflvs/seqlock.h>
 
+/* The health half of a real server's record (the checker's). */
+typedef __typeof__(((struct nflvs_shm_rs *)0)->health) shm_rs_health_t;
+
 struct shm_map {
 	char name[NFLVS_SHM_NAME_MAX];
 	void *base;

@@ -23,12 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "director.h"
+#include "apply.h"
+#include "conns.h"
 #include "health.h"
 #include "log.h"
-#include "lvs.h"
 #include "persist.h"
-#include "ruleset.h"
+#include "publish.h"
 #include "scheduler.h"
 #include "stats.h"
 
@@ -63,11 +63,10 @@ struct plan {
 
 /* ---- building ----------------------------------------------------------- */
 
-static struct dest *dest_new(struct director *d, const struct cfg_rs *c,
+static struct dest *dest_new(struct apply *a, const struct cfg_rs *c,
 			     bool shm)
 {
 	struct dest *dst = calloc(1, sizeof(*dst));
-	int slot = -1;
 
 	if (!dst)
 		return NULL;
@@ -79,39 +78,35 @@ static struct dest *dest_new(struct director *d, const struct cfg_rs *c,
 	dst->l_threshold = c->lower_threshold;
 	dst->hweight = -1;
 	dst->cfg_index = c->file_index;
-	dst->mark = mark_alloc(&d->marks);
-	if (shm)
-		slot = shm_rs_alloc(&d->shm, &dst->id);
-	if (!dst->mark || (shm && slot < 0)) {
-		if (dst->mark)
-			mark_free(&d->marks, dst->mark);
+	dst->shm_slot = -1;
+	if (svcset_mark_take(a->set, dst) < 0 ||
+	    (shm && publish_dest_slot(a->shm, dst) < 0)) {
+		svcset_mark_release(a->set, dst);
 		free(dst);
 		return NULL;
 	}
-	dst->shm_slot = slot;
-	d->bymark[dst->mark >> d->marks.shift] = dst;
 	return dst;
 }
 
-static void dest_free(struct director *d, struct dest *dst)
+static void dest_free(struct apply *a, struct dest *dst)
 {
-	lvs_dest_down(d, dst);
+	if (a->hooks.dest_gone)
+		a->hooks.dest_gone(a->hooks.ctx, dst);
 	if (dst->svc && dst->svc->persist)
 		persist_forget_dest(dst->svc->persist, dst);
-	d->bymark[dst->mark >> d->marks.shift] = NULL;
-	mark_free(&d->marks, dst->mark);
+	svcset_mark_release(a->set, dst);
 	/* -k: the records stay for the next start (and the checker) */
-	if (dst->shm_slot >= 0 && !d->keep)
-		shm_rs_free(&d->shm, dst->shm_slot);
+	if (!a->keep)
+		publish_dest_gone(a->shm, dst);
 	free(dst);
 }
 
-static struct dest *sorry_new(struct director *d, const struct cfg_service *c)
+static struct dest *sorry_new(struct apply *a, const struct cfg_service *c)
 {
 	struct cfg_rs rc = { .addr = c->sorry_addr, .port = c->sorry_port,
 			     .weight = 1, .fwd = c->fwd,
 			     .file_index = CFG_NOT_IN_FILE };
-	struct dest *dst = dest_new(d, &rc, false);
+	struct dest *dst = dest_new(a, &rc, false);
 
 	if (dst)
 		dst->cfg = rc;
@@ -148,11 +143,9 @@ static int service_persist(struct service *svc)
 }
 
 /* A service object for @c, not linked anywhere yet. */
-static struct service *service_new(struct director *d,
-				   const struct cfg_service *c)
+static struct service *svc_new(struct apply *a, const struct cfg_service *c)
 {
 	struct service *svc = calloc(1, sizeof(*svc));
-	int slot;
 
 	if (!svc)
 		return NULL;
@@ -167,20 +160,17 @@ static struct service *service_new(struct director *d,
 		free(svc);
 		return NULL;
 	}
-	slot = shm_service_alloc(&d->shm, &svc->id);
-	if (slot < 0 || service_persist(svc) < 0) {
-		if (slot >= 0)
-			shm_service_free(&d->shm, slot);
+	if (publish_service_slot(a->shm, svc) < 0 || service_persist(svc) < 0) {
+		publish_service_gone(a->shm, svc);
 		service_destroy(svc);
 		free(svc);
 		return NULL;
 	}
-	svc->shm_slot = slot;
 	return svc;
 }
 
 /* Free a service and everything it still holds. */
-static void service_free(struct director *d, struct service *svc)
+static void svc_free(struct apply *a, struct service *svc)
 {
 	unsigned int i;
 
@@ -190,13 +180,13 @@ static void service_free(struct director *d, struct service *svc)
 	}
 	svc->persist = NULL;
 	for (i = 0; i < svc->ndests; i++)
-		dest_free(d, svc->dests[i]);
+		dest_free(a, svc->dests[i]);
 	for (i = 0; i < svc->ndraining; i++)
-		dest_free(d, svc->draining[i]);
+		dest_free(a, svc->draining[i]);
 	if (svc->sorry)
-		dest_free(d, svc->sorry);
-	if (svc->shm_slot >= 0 && !d->keep)
-		shm_service_free(&d->shm, svc->shm_slot);
+		dest_free(a, svc->sorry);
+	if (!a->keep)
+		publish_service_gone(a->shm, svc);
 	free(svc->draining);
 	service_destroy(svc);
 	free(svc);
@@ -212,14 +202,14 @@ static bool service_is(const struct service *svc, const struct cfg_service *c)
 	       addr_eq(&svc->vip, &c->vip);
 }
 
-static struct service *find_service(struct director *d,
+static struct service *find_service(const struct svcset *set,
 				    const struct cfg_service *c)
 {
 	unsigned int i;
 
-	for (i = 0; i < d->nsvc; i++)
-		if (service_is(d->svc[i], c))
-			return d->svc[i];
+	for (i = 0; i < set->nsvc; i++)
+		if (service_is(set->svc[i], c))
+			return set->svc[i];
 	return NULL;
 }
 
@@ -291,7 +281,7 @@ static bool sorry_same(const struct dest *s, const struct cfg_service *c)
 	return s->port == c->sorry_port && addr_eq(&s->addr, &c->sorry_addr);
 }
 
-static void plan_free(struct director *d, struct plan *p, bool built)
+static void plan_free(struct apply *a, struct plan *p, bool built)
 {
 	unsigned int i, j;
 
@@ -300,11 +290,11 @@ static void plan_free(struct director *d, struct plan *p, bool built)
 
 		if (built) {
 			for (j = 0; j < sp->nadd; j++)
-				dest_free(d, sp->add[j]);
+				dest_free(a, sp->add[j]);
 			if (sp->new_sorry)
-				dest_free(d, sp->new_sorry);
+				dest_free(a, sp->new_sorry);
 			if (sp->is_new && sp->svc)
-				service_free(d, sp->svc);
+				svc_free(a, sp->svc);
 		}
 		free(sp->add);
 		free(sp->add_rs);
@@ -316,7 +306,16 @@ static void plan_free(struct director *d, struct plan *p, bool built)
 	memset(p, 0, sizeof(*p));
 }
 
-static int plan_service(struct director *d, struct svc_plan *sp, char *err,
+/* DR and TUN real servers: can they be reached as their method needs? */
+static int check_dest(struct apply *a, const struct dest *dst,
+		      const struct cfg_rs *rc, char *err, size_t errlen)
+{
+	if (rc->fwd == FWD_NAT || !a->hooks.check_dest)
+		return 0;
+	return a->hooks.check_dest(a->hooks.ctx, dst, rc, err, errlen);
+}
+
+static int plan_service(struct apply *a, struct svc_plan *sp, char *err,
 			size_t errlen)
 {
 	const struct cfg_service *c = sp->c;
@@ -327,9 +326,9 @@ static int plan_service(struct director *d, struct svc_plan *sp, char *err,
 	long k;
 	int ret;
 
-	sp->svc = find_service(d, c);
+	sp->svc = find_service(a->set, c);
 	sp->is_new = !sp->svc;
-	if (sp->is_new && !(sp->svc = service_new(d, c)))
+	if (sp->is_new && !(sp->svc = svc_new(a, c)))
 		return -ENOSPC;
 	sp->add = calloc(c->nrs + 1, sizeof(*sp->add));
 	sp->add_rs = calloc(c->nrs + 1, sizeof(*sp->add_rs));
@@ -359,14 +358,14 @@ static int plan_service(struct director *d, struct svc_plan *sp, char *err,
 	for (j = 0; j < c->nrs && !ret; j++) {
 		if (kept[j])
 			continue;
-		sp->add[sp->nadd] = dest_new(d, &c->rs[j], true);
+		sp->add[sp->nadd] = dest_new(a, &c->rs[j], true);
 		if (!sp->add[sp->nadd]) {
 			ret = -ENOSPC;
 			break;
 		}
 		sp->add_rs[sp->nadd++] = j;
-		ret = lvs_check_dest(d, sp->add[sp->nadd - 1], &c->rs[j], err,
-				     errlen);
+		ret = check_dest(a, sp->add[sp->nadd - 1], &c->rs[j], err,
+				 errlen);
 	}
 	free(kept);
 	free(x.slot);
@@ -374,11 +373,11 @@ static int plan_service(struct director *d, struct svc_plan *sp, char *err,
 		return ret;
 	if (!sorry_same(sp->svc->sorry, c)) {
 		sp->drop_sorry = sp->svc->sorry != NULL;
-		if (c->has_sorry && !(sp->new_sorry = sorry_new(d, c)))
+		if (c->has_sorry && !(sp->new_sorry = sorry_new(a, c)))
 			return -ENOSPC;
 		if (sp->new_sorry) {
-			ret = lvs_check_dest(d, sp->new_sorry, &sp->new_sorry->cfg,
-					     err, errlen);
+			ret = check_dest(a, sp->new_sorry, &sp->new_sorry->cfg,
+					 err, errlen);
 			if (ret)
 				return ret;
 		}
@@ -386,34 +385,35 @@ static int plan_service(struct director *d, struct svc_plan *sp, char *err,
 	return 0;
 }
 
-static int plan_build(struct director *d, const struct nflvs_config *cfg,
+static int plan_build(struct apply *a, const struct nflvs_config *cfg,
 		      struct plan *p, char *errmsg, size_t errlen)
 {
+	const struct svcset *set = a->set;
 	unsigned int i, j;
 	int err = -ENOMEM;
 
 	memset(p, 0, sizeof(*p));
 	p->s = calloc(cfg->nsvc + 1, sizeof(*p->s));
-	p->del = calloc(d->nsvc + 1, sizeof(*p->del));
+	p->del = calloc(set->nsvc + 1, sizeof(*p->del));
 	if (!p->s || !p->del)
 		goto fail;
 	for (i = 0; i < cfg->nsvc; i++) {
 		p->s[p->ns].c = &cfg->svc[i];
-		err = plan_service(d, &p->s[p->ns++], errmsg, errlen);
+		err = plan_service(a, &p->s[p->ns++], errmsg, errlen);
 		if (err)
 			goto fail;
 	}
-	for (i = 0; i < d->nsvc; i++) {
+	for (i = 0; i < set->nsvc; i++) {
 		bool kept = false;
 
 		for (j = 0; j < p->ns && !kept; j++)
-			kept = p->s[j].svc == d->svc[i];
+			kept = p->s[j].svc == set->svc[i];
 		if (!kept)
-			p->del[p->ndel++] = d->svc[i];
+			p->del[p->ndel++] = set->svc[i];
 	}
 	return 0;
 fail:
-	plan_free(d, p, true);
+	plan_free(a, p, true);
 	return err;
 }
 
@@ -427,12 +427,19 @@ static struct rs_service rs_svc_of(const struct service *svc, bool one_packet,
 		.one_packet = one_packet, .fwd = fwd, .vip = svc->vip };
 }
 
+/* The NAT (and counter) elements of @dst in @svc, with one_packet @op. */
 static struct rs_nat rs_nat_of(const struct service *svc,
-			       const struct dest *dst, bool one_packet)
+			       const struct dest *dst, bool op)
 {
-	struct rs_nat n;
+	char a[ADDR_STRLEN], s[SERVICE_STRLEN];
+	struct rs_nat n = { .mark = dst->mark, .port = dst->port,
+			    .addr = dst->addr, .one_packet = op,
+			    .vport = svc->port, .vip = svc->vip };
 
-	director_rs_nat(svc, dst, one_packet, &n);
+	snprintf(n.comment, sizeof(n.comment), "%s%s of %s",
+		 addr_port_str(&dst->addr, dst->port, a, sizeof(a)),
+		 dst == svc->sorry ? " (sorry server)" : "",
+		 service_str(svc, s, sizeof(s)));
 	return n;
 }
 
@@ -472,14 +479,13 @@ static int batch_dests(struct nft_batch *b, const struct ruleset *rs,
 }
 
 /* Deletes first, then adds: an element that moves is never doubled. */
-static int plan_batch(const struct director *d, const struct plan *p,
+static int plan_batch(const struct apply *a, const struct plan *p,
 		      struct nft_batch *b)
 {
-	struct ruleset rs;
+	const struct ruleset rs = *a->rs;
 	unsigned int i;
 	int err = 0;
 
-	director_ruleset_base(d, &rs);
 	for (i = 0; !err && i < p->ndel; i++)
 		err = batch_service(b, &rs, p->del[i], p->del[i]->one_packet, true);
 	for (i = 0; !err && i < p->ns; i++) {
@@ -519,22 +525,22 @@ static int plan_batch(const struct director *d, const struct plan *p,
 	return err;
 }
 
-static int plan_kernel(struct director *d, const struct plan *p, char *err,
+static int plan_kernel(struct apply *a, const struct plan *p, char *err,
 		       size_t errlen)
 {
 	struct nft_batch b;
 	int ret;
 
-	if (!d->ruleset_applied)
-		return 0;	/* director_start builds the whole ruleset */
+	if (!a->in_kernel)
+		return 0;	/* the first ruleset is built whole */
 	if (nft_batch_init(&b) < 0)
 		return -ENOMEM;
-	ret = plan_batch(d, p, &b);
+	ret = plan_batch(a, p, &b);
 	if (ret)
 		snprintf(err, errlen, "building the nftables batch: %s",
 			 strerror(-ret));
 	else if (nft_batch_count(&b) > 0)
-		ret = ruleset_commit(&b, err, errlen);
+		ret = a->hooks.commit(a->hooks.ctx, &b, err, errlen);
 	nft_batch_free(&b);
 	return ret;
 }
@@ -554,23 +560,30 @@ static int push(struct dest ***v, unsigned int *n, struct dest *dst)
 
 /*
  * @dst leaves scheduling; it stays for its connections, counted, until
- * director_reap() finds them gone.  Its record leaves shared memory.
+ * apply_reap() finds them gone.  Its record leaves shared memory.
  */
-static void dest_retire(struct director *d, struct service *svc,
+static void dest_retire(struct apply *a, struct service *svc,
 			struct dest *dst)
 {
 	if (svc->persist)
 		persist_forget_dest(svc->persist, dst);
 	dst->flags |= DEST_F_DRAINING;
 	memset(&dst->cfg, 0, sizeof(dst->cfg));	/* points into the old config */
-	if (dst->shm_slot >= 0)
-		shm_rs_free(&d->shm, dst->shm_slot);
-	dst->shm_slot = -1;
+	publish_dest_gone(a->shm, dst);
 	if (push(&svc->draining, &svc->ndraining, dst) < 0)
-		dest_free(d, dst);	/* no memory to wait: count it gone */
+		dest_free(a, dst);	/* no memory to wait: count it gone */
 }
 
-static void commit_service(struct director *d, struct svc_plan *sp)
+/* The sorry server leaves; it drains like any real server. */
+static void sorry_retire(struct apply *a, struct service *svc)
+{
+	svc->sorry->flags |= DEST_F_DRAINING;
+	if (push(&svc->draining, &svc->ndraining, svc->sorry) < 0)
+		dest_free(a, svc->sorry);
+	svc->sorry = NULL;
+}
+
+static void commit_service(struct apply *a, struct svc_plan *sp)
 {
 	struct service *svc = sp->svc;
 	const struct cfg_service *c = sp->c;
@@ -579,20 +592,16 @@ static void commit_service(struct director *d, struct svc_plan *sp)
 	pthread_mutex_lock(&svc->lock);
 	if (!sp->is_new) {
 		service_params(svc, c);
-		if (strcmp(sched_ops_name(svc->sched), c->scheduler))
+		if (svc->sched != sched_find(c->scheduler))
 			service_set_scheduler(svc, c->scheduler);
 		service_persist(svc);
 	}
 	for (i = 0; i < sp->ndel; i++) {
 		service_del_dest(svc, sp->del[i]);
-		dest_retire(d, svc, sp->del[i]);
+		dest_retire(a, svc, sp->del[i]);
 	}
-	if (sp->drop_sorry) {
-		svc->sorry->flags |= DEST_F_DRAINING;
-		if (push(&svc->draining, &svc->ndraining, svc->sorry) < 0)
-			dest_free(d, svc->sorry);
-		svc->sorry = NULL;
-	}
+	if (sp->drop_sorry)
+		sorry_retire(a, svc);
 	if (sp->new_sorry) {
 		svc->sorry = sp->new_sorry;
 		svc->sorry->svc = svc;
@@ -615,41 +624,28 @@ static void commit_service(struct director *d, struct svc_plan *sp)
 	sp->nadd = 0;	/* they belong to the service now */
 	pthread_mutex_unlock(&svc->lock);
 	/* weights: configured, or what the checker says */
-	for (i = 0; i < svc->ndests; i++)
-		health_apply_dest(d, svc, svc->dests[i]);
+	for (i = 0; a->hooks.dest_health && i < svc->ndests; i++)
+		a->hooks.dest_health(a->hooks.ctx, svc, svc->dests[i]);
 	pthread_mutex_lock(&svc->lock);
 	health_quorum(svc);
 	pthread_mutex_unlock(&svc->lock);
 }
 
-static void commit_removed_service(struct director *d, struct service *svc)
+static void commit_removed_service(struct apply *a, struct service *svc)
 {
-	struct service **nv;
-
 	pthread_mutex_lock(&svc->lock);
 	while (svc->ndests > 0) {
 		struct dest *dst = svc->dests[0];
 
 		service_del_dest(svc, dst);
-		dest_retire(d, svc, dst);
+		dest_retire(a, svc, dst);
 	}
-	if (svc->sorry) {
-		svc->sorry->flags |= DEST_F_DRAINING;
-		if (push(&svc->draining, &svc->ndraining, svc->sorry) < 0)
-			dest_free(d, svc->sorry);
-		svc->sorry = NULL;
-	}
+	if (svc->sorry)
+		sorry_retire(a, svc);
 	pthread_mutex_unlock(&svc->lock);
-	if (svc->shm_slot >= 0)
-		shm_service_free(&d->shm, svc->shm_slot);
-	svc->shm_slot = -1;
-	nv = realloc(d->dead, (d->ndead + 1) * sizeof(*nv));
-	if (!nv) {
-		service_free(d, svc);
-		return;
-	}
-	d->dead = nv;
-	d->dead[d->ndead++] = svc;
+	publish_service_gone(a->shm, svc);
+	if (svcset_bury(a->set, svc) < 0)
+		svc_free(a, svc);
 }
 
 static void log_service(const struct service *svc, const char *what)
@@ -662,9 +658,10 @@ static void log_service(const struct service *svc, const char *what)
 		 svc->ndests == 1 ? "" : "s");
 }
 
-static int plan_commit(struct director *d, struct plan *p,
+static int plan_commit(struct apply *a, struct plan *p,
 		       struct nflvs_config *cfg)
 {
+	struct svcset *set = a->set;
 	struct service **nv = calloc(p->ns + 1, sizeof(*nv));
 	struct svctab tab = { 0 };
 	unsigned int i;
@@ -675,70 +672,52 @@ static int plan_commit(struct director *d, struct plan *p,
 		free(nv);
 		return -ENOMEM;
 	}
-	pthread_rwlock_wrlock(&d->lock);
+	pthread_rwlock_wrlock(&set->lock);
 	for (i = 0; i < p->ndel; i++) {
 		log_service(p->del[i], "removed");
-		commit_removed_service(d, p->del[i]);
+		commit_removed_service(a, p->del[i]);
 	}
 	for (i = 0; i < p->ns; i++) {
-		commit_service(d, &p->s[i]);
+		commit_service(a, &p->s[i]);
 		if (p->s[i].is_new)
 			log_service(nv[i], "added");
 		p->s[i].is_new = false;	/* the service is linked now */
 	}
-	free(d->svc);
-	d->svc = nv;
-	d->nsvc = p->ns;
-	svctab_free(&d->tab);
-	d->tab = tab;
+	svcset_replace(set, nv, p->ns, &tab);
 	/* the old config goes; everything now points into the new one */
-	config_free(&d->cfg);
-	d->cfg = *cfg;
+	config_free(a->running);
+	*a->running = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
-	pthread_rwlock_unlock(&d->lock);
+	pthread_rwlock_unlock(&set->lock);
 	return 0;
 }
 
 /* ---- the public part ------------------------------------------------------ */
 
-int director_apply(struct director *d, struct nflvs_config *cfg,
-		   char *err, size_t errlen)
+int apply_config(struct apply *a, struct nflvs_config *cfg, char *err,
+		 size_t errlen)
 {
 	struct plan p;
-	unsigned int i, j;
 	int ret;
 
 	snprintf(err, errlen, "no room: shared memory or marks (mark_mask allows %u real servers)",
-		 mark_capacity(&d->marks));
-	ret = plan_build(d, cfg, &p, err, errlen);
+		 svcset_capacity(a->set));
+	ret = plan_build(a, cfg, &p, err, errlen);
 	if (ret)
 		return ret;
-	ret = plan_kernel(d, &p, err, errlen);
+	ret = plan_kernel(a, &p, err, errlen);
 	if (!ret)
-		ret = plan_commit(d, &p, cfg);
+		ret = plan_commit(a, &p, cfg);
 	if (ret) {
-		plan_free(d, &p, true);
+		plan_free(a, &p, true);
 		return ret;
 	}
-	for (i = 0; i < d->nsvc; i++) {
-		director_shm_service(d, d->svc[i]);
-		for (j = 0; j < d->svc[i]->ndests; j++)
-			director_shm_dest(d, d->svc[i]->dests[j]);
-	}
-	shm_bump_generation(&d->shm);
-	plan_free(d, &p, false);
-	if (d->ruleset_applied)
-		lvs_applied(d);
+	publish_all(a->shm, a->set);
+	plan_free(a, &p, false);
 	return 0;
 }
 
-static bool drained(const struct dest *dst)
-{
-	return !dst->activeconns && !dst->inactconns && !dst->pending[0] &&
-	       !dst->pending[1];
-}
-
-static void reap_service(struct director *d, struct service *svc)
+static void reap_service(struct apply *a, struct service *svc)
 {
 	unsigned int i = 0;
 
@@ -746,104 +725,88 @@ static void reap_service(struct director *d, struct service *svc)
 	while (i < svc->ndraining) {
 		struct dest *dst = svc->draining[i];
 
-		if (!drained(dst)) {
+		if (!conns_drained(dst)) {
 			i++;
 			continue;
 		}
 		svc->draining[i] = svc->draining[--svc->ndraining];
 		stats_dest_gone(svc, dst);
-		dest_free(d, dst);
+		dest_free(a, dst);
 	}
 	pthread_mutex_unlock(&svc->lock);
 }
 
-void director_reap(struct director *d)
+void apply_reap(struct apply *a)
 {
-	unsigned int i = 0;
+	struct svcset *set = a->set;
+	unsigned int i;
 
-	pthread_rwlock_wrlock(&d->lock);
-	for (i = 0; i < d->nsvc; i++)
-		reap_service(d, d->svc[i]);
+	pthread_rwlock_wrlock(&set->lock);
+	for (i = 0; i < set->nsvc; i++)
+		reap_service(a, set->svc[i]);
 	i = 0;
-	while (i < d->ndead) {
-		struct service *svc = d->dead[i];
+	while (i < set->ndead) {
+		struct service *svc = set->dead[i];
 
-		reap_service(d, svc);
+		reap_service(a, svc);
 		if (svc->ndraining) {
 			i++;
 			continue;
 		}
-		d->dead[i] = d->dead[--d->ndead];
-		service_free(d, svc);
+		set->dead[i] = set->dead[--set->ndead];
+		svc_free(a, svc);
 	}
-	pthread_rwlock_unlock(&d->lock);
+	pthread_rwlock_unlock(&set->lock);
 }
 
-void director_free_services(struct director *d)
+void apply_release(struct apply *a)
 {
+	struct svcset *set = a->set;
 	unsigned int i;
 
-	for (i = 0; i < d->nsvc; i++)
-		service_free(d, d->svc[i]);
-	for (i = 0; i < d->ndead; i++)
-		service_free(d, d->dead[i]);
-	free(d->svc);
-	free(d->dead);
-	d->svc = d->dead = NULL;
-	d->nsvc = d->ndead = 0;
+	for (i = 0; i < set->nsvc; i++)
+		svc_free(a, set->svc[i]);
+	for (i = 0; i < set->ndead; i++)
+		svc_free(a, set->dead[i]);
+	set->nsvc = set->ndead = 0;
 }
 
-/* What a running director cannot change: a restart is needed. */
-static const char *director_fixed(const struct cfg_director *a,
-				  const struct cfg_director *b)
+int apply_ruleset(const struct apply *a, const struct rs_flow *flows,
+		  unsigned int nflows, struct nft_batch *b, unsigned int *nrs)
 {
-	if (strcmp(a->table, b->table))
-		return "table";
-	if (a->queue != b->queue || a->queues != b->queues)
-		return "queue/queues";
-	if (a->mark_mask != b->mark_mask)
-		return "mark_mask";
-	if (strcmp(a->shm, b->shm))
-		return "shm";
-	if (strcmp(a->control, b->control))
-		return "control";
-	/* the DR routes in place are named by these */
-	if (a->route_table != b->route_table || a->route_pref != b->route_pref)
-		return "route_table/route_pref";
-	return NULL;
-}
-
-int director_reload(struct director *d, struct cfg_errors *errs)
-{
-	struct nflvs_config cfg;
-	const char *fixed;
-	char err[512];
+	const struct svcset *set = a->set;
+	struct rs_service *sv = calloc(set->nsvc + 1, sizeof(*sv));
+	struct rs_nat *nat;
+	struct ruleset rs = *a->rs;
+	unsigned int i, j, n = 0;
 	int ret;
 
-	memset(errs, 0, sizeof(*errs));
-	if (config_load(d->cfg.path, &cfg, errs) > 0)
-		return -EINVAL;
-	if (director_check_config(&cfg, errs) > 0) {
-		config_free(&cfg);
-		return -EINVAL;
+	for (i = 0; i < set->nsvc; i++)
+		n += set->svc[i]->ndests + 1;
+	nat = calloc(n + 1, sizeof(*nat));
+	if (!sv || !nat) {
+		free(sv);
+		free(nat);
+		return -ENOMEM;
 	}
-	fixed = director_fixed(&d->cfg.director, &cfg.director);
-	if (fixed) {
-		snprintf(err, sizeof(err), "%s: director.%s changed; restart the director to apply it",
-			 cfg.path, fixed);
-		config_free(&cfg);
-		goto fail;
+	rs.svc = sv;
+	rs.nat = nat;
+	rs.flows = flows;
+	rs.nflows = nflows;
+	for (i = 0; i < set->nsvc; i++) {
+		const struct service *s = set->svc[i];
+
+		sv[rs.nsvc++] = rs_svc_of(s, s->one_packet, s->fwd);
+		for (j = 0; j <= s->ndests; j++) {
+			const struct dest *t = j < s->ndests ? s->dests[j] : s->sorry;
+
+			if (t)
+				nat[rs.nnat++] = rs_nat_of(s, t, s->one_packet);
+		}
 	}
-	ret = director_apply(d, &cfg, err, sizeof(err));
-	if (ret) {
-		config_free(&cfg);
-		goto fail;
-	}
-	log_info("reloaded %s: %u services", d->cfg.path, d->nsvc);
-	return 0;
-fail:
-	errs->msg = calloc(1, sizeof(char *));
-	if (errs->msg && (errs->msg[0] = strdup(err)))
-		errs->n = 1;
-	return -EINVAL;
+	ret = ruleset_build(b, &rs);
+	*nrs = rs.nnat;
+	free(sv);
+	free(nat);
+	return ret;
 }

@@ -1,316 +1,381 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The director: services built from the config, the decision made for
- * each new connection, the ruleset that carries it out, and the shared
- * memory that shows it.
+ * The director assembled.  Each module owns its state and is given what it
+ * needs; this file builds them, wires the hooks, and runs the periodic
+ * work:
+ *
+ *   packets   queue.c workers -> director_decide(): NAT here (service
+ *             pick, a mark that nftables turns into DNAT), DR and TUN in
+ *             flowpath.c
+ *   changes   config file, nflvsadm (admin.c) -> apply.c: plan, one
+ *             nftables batch, commit; then routes and tunnels (dr.c,
+ *             tun.c) for new DR and TUN real servers
+ *   counts    conntrack events (ctrack.c) and DR/TUN flows -> conns.c
+ *   health    the checker's records -> health.c
+ *   shown     shared memory (publish.c), nflvsadm, /metrics (metrics.c)
  */
 #include <errno.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 
+#include "admin.h"
+#include "apply.h"
+#include "clock.h"
+#include "conns.h"
+#include "counters.h"
+#include "ctrack.h"
 #include "director.h"
+#include "dr.h"
+#include "flowpath.h"
 #include "health.h"
 #include "log.h"
-#include "lvs.h"
 #include "packet.h"
-#include "persist.h"
+#include "publish.h"
+#include "queue.h"
+#include "route.h"
 #include "ruleset.h"
-#include "scheduler.h"
 #include "stats.h"
+#include "svcset.h"
+#include "tun.h"
+#include "validate.h"
 
-static uint64_t mono_ns(void)
+/* Bytes of each queued packet copied to us: headers only (TUN: all). */
+#define COPY_HEADERS	256
+#define COPY_WHOLE	0xffff
+#define TICKS_PER_WORK	20		/* the periodic work: 100 ms */
+#define MTU_REFRESH	(10 * NS_PER_SEC)
+
+struct director {
+	struct nflvs_config cfg;	/* what runs */
+	struct ruleset rs;		/* our ruleset's parameters */
+	struct shm_map shm;
+	struct svcset set;
+	struct ctrack ct;
+	struct flowpath fp;
+	struct dr dr;
+	struct apply apply;
+	struct health health;
+	struct admin admin;
+	struct control control;
+	struct metrics metrics;
+	struct dir_counters counters;	/* relaxed atomics */
+
+	struct queue_worker *queues;
+	unsigned int nqueues;
+	uint32_t copy_range;		/* the queues' now */
+	unsigned int flow_services;	/* DR/TUN services running */
+	unsigned int tun_dests;		/* TUN real servers: whole copies */
+	unsigned int ticks, work_ticks;
+	uint64_t next_mtu;
+	int npoll_control, npoll_metrics;	/* of director_pollfds() */
+	bool started;			/* the ruleset is in the kernel */
+};
+
+/* ---- the packet path ------------------------------------------------------- */
+
+static void decide_log(const struct pkt_info *pi, const struct dest *dst)
 {
-	struct timespec ts;
+	char src[ADDR_STRLEN], dstr[ADDR_STRLEN], rs[ADDR_STRLEN];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	log_debug("%s %s -> %s: %s", proto_name(pi->l4proto),
+		  addr_port_str(&pi->saddr, pi->sport, src, sizeof(src)),
+		  addr_port_str(&pi->daddr, pi->dport, dstr, sizeof(dstr)),
+		  dst ? addr_port_str(&dst->addr, dst->port, rs, sizeof(rs))
+		      : "no destination available");
 }
 
-static void stat_inc(uint64_t *c)
+/* NAT: the real server's mark, which nftables turns into DNAT. */
+static struct dest *nat_decide(struct service *svc, const struct pkt_info *pi,
+			       uint64_t now)
 {
-	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
-}
-
-/* ---- configuration this build can run -------------------------------- */
-
-static void cfg_err(struct cfg_errors *e, const char *file, int line,
-		    const char *fmt, ...)
-{
-	char msg[512], **n;
-	va_list ap;
-	int len;
-
-	len = snprintf(msg, sizeof(msg), "%s:%d: ", file, line);
-	va_start(ap, fmt);
-	vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
-	va_end(ap);
-	n = realloc(e->msg, (e->n + 1) * sizeof(*n));
-	if (!n)
-		return;
-	e->msg = n;
-	e->msg[e->n] = strdup(msg);
-	if (e->msg[e->n])
-		e->n++;
-}
-
-/*
- * One-packet services are rewritten statelessly: a reply is mapped back to
- * its service by the real server's address and port alone, so those must
- * not serve another one-packet service.
- */
-static void check_onepacket_rs(const struct nflvs_config *cfg, size_t si,
-			       struct cfg_errors *errs)
-{
-	const struct cfg_service *s = &cfg->svc[si];
-	char a[ADDR_STRLEN];
-	size_t i, j, k;
-
-	for (i = 0; i < si; i++) {
-		if (!cfg->svc[i].one_packet)
-			continue;
-		for (j = 0; j < s->nrs; j++)
-			for (k = 0; k < cfg->svc[i].nrs; k++)
-				if (addr_eq(&s->rs[j].addr, &cfg->svc[i].rs[k].addr) &&
-				    s->rs[j].port == cfg->svc[i].rs[k].port)
-					cfg_err(errs, cfg->path, s->rs[j].line,
-						"address: %s also serves the one-packet service at line %d; its replies could not be told apart",
-						addr_port_str(&s->rs[j].addr, s->rs[j].port, a, sizeof(a)),
-						cfg->svc[i].line);
-	}
-}
-
-/*
- * A service forwards with NAT (conntrack) or with DR and TUN (untracked,
- * the director's own flows), not both; DR and TUN need a vip and a port.
- */
-static void check_lvs(const struct nflvs_config *cfg,
-		      const struct cfg_service *s, struct cfg_errors *errs)
-{
-	bool nat = s->fwd == FWD_NAT;
-	size_t j;
-
-	/* a dr service may have tun real servers (their packets miss the
-	 * flow maps and reach the director), not the other way round: a tun
-	 * service's packets all go to the director, and a DR flow would
-	 * never get its element */
-	for (j = 0; j < s->nrs; j++)
-		if ((s->rs[j].fwd == FWD_NAT) != nat ||
-		    (s->fwd == FWD_TUN && s->rs[j].fwd == FWD_DR))
-			cfg_err(errs, cfg->path, s->rs[j].line,
-				"forward: \"%s\" real server in a \"%s\" service (a service forwards with nat, with dr (and tun), or with tun only: set the service's forward)",
-				fwd_name(s->rs[j].fwd), fwd_name(s->fwd));
-	if (nat)
-		return;
-	if (s->fwmark)
-		cfg_err(errs, cfg->path, s->line,
-			"forward: \"%s\" is for vip services; firewall-mark services forward with nat",
-			fwd_name(s->fwd));
-	else if (!s->port)
-		cfg_err(errs, cfg->path, s->line,
-			"forward: \"%s\" needs a service port (port 0, any port, forwards with nat)",
-			fwd_name(s->fwd));
-	if (s->protocol == IPPROTO_SCTP)
-		cfg_err(errs, cfg->path, s->line,
-			"forward: \"%s\" supports tcp and udp services, not sctp",
-			fwd_name(s->fwd));
-}
-
-int director_check_config(const struct nflvs_config *cfg,
-			  struct cfg_errors *errs)
-{
-	size_t before = errs->n, i;
-
-	for (i = 0; i < cfg->nsvc; i++) {
-		const struct cfg_service *s = &cfg->svc[i];
-
-		if (!sched_find(s->scheduler))
-			cfg_err(errs, cfg->path, s->line,
-				"scheduler: \"%s\" is not available in this build",
-				s->scheduler);
-		if (s->fwmark & cfg->director.mark_mask)
-			cfg_err(errs, cfg->path, s->line,
-				"fwmark: 0x%x uses bits of director.mark_mask 0x%08x, which are the director's",
-				s->fwmark, cfg->director.mark_mask);
-		if (s->one_packet && s->fwmark)
-			cfg_err(errs, cfg->path, s->line,
-				"one_packet: only for UDP services with a vip, not firewall-mark services");
-		if (s->one_packet)
-			check_onepacket_rs(cfg, i, errs);
-		check_lvs(cfg, s, errs);
-	}
-	return errs->n - before;
-}
-
-/* ---- shared memory ----------------------------------------------------- */
-
-void director_shm_service(struct director *d, const struct service *svc)
-{
-	struct nflvs_shm_service *r = &d->shm.svc[svc->shm_slot];
-	__typeof__(r->dir) dir;
-
-	memset(&dir, 0, sizeof(dir));
-	dir.family = svc->family;
-	dir.protocol = svc->protocol;
-	dir.port = svc->port;
-	dir.fwmark = svc->fwmark;
-	memcpy(dir.addr, svc->vip.b, sizeof(dir.addr));
-	snprintf(dir.name, sizeof(dir.name), "%s", svc->name);
-	snprintf(dir.scheduler, sizeof(dir.scheduler), "%s", sched_ops_name(svc->sched));
-	dir.sched_flags = svc->sched_flags;
-	dir.persistence = svc->persistence;
-	dir.netmask = svc->netmask;
-	dir.quorum = svc->quorum;
-	dir.flags = (svc->persistence ? NFLVS_SVC_F_PERSISTENT : 0) |
-		    (svc->one_packet ? NFLVS_SVC_F_ONEPACKET : 0) |
-		    (svc->fwmark ? NFLVS_SVC_F_FWMARK : 0) |
-		    (svc->below_quorum ? NFLVS_SVC_F_DOWN : 0) |
-		    (svc->below_quorum && svc->sorry ? NFLVS_SVC_F_SORRY : 0);
-	dir.config_index = svc->cfg_index;
-	dir.conns = svc->conns;
-	nflvs_seq_write(&r->seq, &r->dir, &dir, sizeof(dir));
-}
-
-void director_shm_dest(struct director *d, const struct dest *dst)
-{
-	struct nflvs_shm_rs *r = &d->shm.rs[dst->shm_slot];
-	__typeof__(r->dir) dir;
-
-	memset(&dir, 0, sizeof(dir));
-	dir.service_id = dst->svc->id;
-	dir.family = dst->addr.family;
-	dir.fwd = dst->fwd;
-	dir.port = dst->port;
-	memcpy(dir.addr, dst->addr.b, sizeof(dir.addr));
-	dir.weight = dst->conf_weight;
-	dir.mark = dst->mark;
-	dir.flags = (dst->flags & DEST_F_OVERLOAD ? NFLVS_RS_F_OVERLOAD : 0) |
-		    (dst->flags & DEST_F_DOWN ? NFLVS_RS_F_DOWN : 0);
-	dir.eff_weight = dest_weight(dst);
-	dir.u_threshold = dst->u_threshold;
-	dir.l_threshold = dst->l_threshold;
-	dir.config_index = dst->cfg_index;
-	dir.activeconns = dst->activeconns;
-	dir.inactconns = dst->inactconns;
-	dir.persistconns = dst->persistconns;
-	dir.conns = dst->conns;
-	nflvs_seq_write(&r->seq, &r->dir, &dir, sizeof(dir));
-}
-
-/* ---- connection accounting --------------------------------------------- */
-
-static void count_class(struct dest *dst, enum ct_class cls, int delta)
-{
-	uint32_t *c = cls == CT_ACTIVE ? &dst->activeconns : &dst->inactconns;
-
-	if (cls == CT_NONE)
-		return;
-	if (delta > 0)
-		(*c)++;
-	else if (*c)
-		(*c)--;
-}
-
-/*
- * IPVS counts a connection as inactive the moment it is scheduled.  So do
- * we, and the conntrack NEW event that follows takes that count over; a
- * scheduled connection conntrack never confirms (the packet was dropped
- * further on) is uncounted after half a second to a second.
- */
-static void pending_add(struct dest *dst)
-{
-	dst->pending[0]++;
-	dst->inactconns++;
-}
-
-static bool pending_take(struct dest *dst)
-{
-	if (dst->pending[1]) {
-		dst->pending[1]--;
-		return true;
-	}
-	if (dst->pending[0]) {
-		dst->pending[0]--;
-		return true;
-	}
-	return false;
-}
-
-/* Every half second; under the service lock. */
-static void pending_expire(struct service *svc, struct dest *dst)
-{
-	uint32_t gone = dst->pending[1];
-
-	dst->pending[1] = dst->pending[0];
-	dst->pending[0] = 0;
-	if (!gone)
-		return;
-	dst->inactconns = dst->inactconns > gone ? dst->inactconns - gone : 0;
-	service_conns_changed(svc, dst);
-}
-
-void director_count(struct service *svc, struct dest *dst, enum ct_class old,
-		    enum ct_class cls, const struct nflvs_addr *client)
-{
-	if (svc->persist && (old == CT_NONE) != (cls == CT_NONE)) {
-		struct nflvs_addr c = *client;
-
-		addr_mask(&c, svc->netmask);
-		persist_conn(svc->persist, &c, cls == CT_NONE ? -1 : 1);
-	}
-	count_class(dst, old, -1);
-	count_class(dst, cls, +1);
-	service_conns_changed(svc, dst);
-}
-
-/* ctrack: the connection of @ev moved from class @old to @cls. */
-static void director_account(void *ctx, uint32_t mark, enum ct_class old,
-			     enum ct_class cls, const struct ct_event *ev)
-{
-	struct director *d = ctx;
-	uint32_t idx = mark >> d->marks.shift;
-	struct service *svc;
 	struct dest *dst;
 
-	if (idx > mark_capacity(&d->marks) || !(dst = d->bymark[idx]))
-		return;
-	svc = dst->svc;
 	pthread_mutex_lock(&svc->lock);
-	if (old == CT_NONE && cls != CT_NONE && pending_take(dst)) {
-		/* counted when scheduled: only persistence learns of it now */
-		director_count(svc, dst, CT_INACTIVE, cls, &ev->src);
-		if (svc->persist) {
-			struct nflvs_addr c = ev->src;
-
-			addr_mask(&c, svc->netmask);
-			persist_conn(svc->persist, &c, 1);
-		}
-	} else {
-		director_count(svc, dst, old, cls, &ev->src);
-	}
+	dst = service_pick(svc, pi, now);
+	/* a one-packet "connection" ends with its datagram */
+	if (dst && !svc->one_packet)
+		conns_scheduled(svc, dst);
+	if (log_level() >= LOG_DEBUG)
+		decide_log(pi, dst);
 	pthread_mutex_unlock(&svc->lock);
+	return dst;
 }
 
-int director_ct_fd(const struct director *d)
+/* The NFQUEUE decision callback (queue.h). */
+static void director_decide(void *ctx, const void *pkt, uint32_t len,
+			    uint32_t mark, struct verdict *v)
 {
-	return ctrack_fd(&d->ct);
+	struct director *d = ctx;
+	struct dir_counters *cnt = &d->counters;
+	uint64_t now = clock_mono_ns();
+	struct service *svc;
+	struct dest *dst = NULL;
+	struct pkt_info pi;
+
+	if (packet_parse(pkt, len, &pi) != PKT_OK) {
+		counter_inc(&cnt->malformed);
+		v->verdict = NF_DROP;
+		return;
+	}
+	pthread_rwlock_rdlock(&d->set.lock);
+	svc = svcset_lookup(&d->set, mark, pi.family, pi.l4proto, &pi.daddr,
+			    pi.dport);
+	if (svc && svc->fwd != FWD_NAT)
+		flowpath_decide(&d->fp, svc, &pi, pkt, len, mark, now, v);
+	else if (svc)
+		dst = nat_decide(svc, &pi, now);
+	pthread_rwlock_unlock(&d->set.lock);
+	if (svc && svc->fwd != FWD_NAT)
+		return;
+	if (!svc) {
+		/* a service that just went away: leave the packet alone */
+		counter_inc(&cnt->noservice);
+		v->verdict = NF_ACCEPT;
+		return;
+	}
+	if (!dst) {
+		counter_inc(&cnt->noavail);
+		v->verdict = NF_DROP;
+		return;
+	}
+	counter_inc(&cnt->scheduled);
+	v->verdict = NF_ACCEPT;
+	v->set_mark = 1;
+	v->mark = (mark & ~d->rs.mark_mask) | dst->mark;
 }
 
-void director_ct_read(struct director *d)
+/* ---- hooks ------------------------------------------------------------------ */
+
+/* ctrack: conntrack's word on a connection of ours. */
+static void hook_ct_account(void *ctx, uint32_t mark, enum ct_class old,
+			    enum ct_class cls, const struct ct_event *ev)
 {
-	uint64_t resyncs = d->ct.stats.resyncs;
+	struct director *d = ctx;
+	struct dest *dst = svcset_by_mark(&d->set, mark);
 
-	ctrack_read(&d->ct);
-	if (d->ct.stats.resyncs != resyncs)
-		log_warn("conntrack events were lost (%llu overruns so far): counts rebuilt from a dump",
-			 (unsigned long long)d->ct.stats.overruns);
+	if (!dst)
+		return;
+	pthread_mutex_lock(&dst->svc->lock);
+	conns_seen(dst->svc, dst, old, cls, &ev->src);
+	pthread_mutex_unlock(&dst->svc->lock);
 }
+
+/* flowpath: a TUN packet goes out encapsulated. */
+static void hook_tun_send(void *ctx, struct dest *dst,
+			  const struct flow_key *k, const void *pkt,
+			  uint32_t len)
+{
+	struct director *d = ctx;
+
+	tun_send(dst, k, pkt, len, &d->counters);
+}
+
+/* apply: can a DR or TUN real server be reached as its method needs? */
+static int hook_check_dest(void *ctx, const struct dest *dst,
+			   const struct cfg_rs *rc, char *err, size_t errlen)
+{
+	struct director *d = ctx;
+	char a[ADDR_STRLEN];
+	struct route_info ri;
+	int ret = route_lookup(&rc->addr, &ri);
+
+	if (ret) {
+		snprintf(err, errlen, "real server %s: no route to it (%s)",
+			 addr_str(&rc->addr, a, sizeof(a)), strerror(-ret));
+		return ret;
+	}
+	return rc->fwd == FWD_DR ? dr_check(&d->dr, dst, &ri, err, errlen)
+				 : tun_check(rc, &ri, err, errlen);
+}
+
+static int hook_commit(void *ctx, struct nft_batch *b, char *err,
+		       size_t errlen)
+{
+	(void)ctx;
+	return ruleset_commit(b, err, errlen);
+}
+
+static void hook_dest_health(void *ctx, struct service *svc, struct dest *dst)
+{
+	struct director *d = ctx;
+
+	health_apply_dest(&d->health, svc, dst);
+}
+
+/* apply: a real server is freed, its forwarding state goes. */
+static void hook_dest_gone(void *ctx, struct dest *dst)
+{
+	struct director *d = ctx;
+
+	dr_dest_down(&d->dr, dst);
+	tun_dest_down(dst);
+	flowpath_drop_dest(&d->fp, dst, false, NULL, NULL);
+}
+
+/* health: expire_connections, a real server went down. */
+static void hook_expire(void *ctx, struct dest *dst)
+{
+	struct director *d = ctx;
+	char a[ADDR_STRLEN];
+
+	if (dst->fwd != FWD_NAT)
+		dr_expire_dest(&d->dr, dst);	/* DR and TUN flows */
+	else if (ctrack_flush_mark(dst->mark, d->rs.mark_mask) < 0)
+		log_warn("real server %s: expiring its connections failed",
+			 addr_port_str(&dst->addr, dst->port, a, sizeof(a)));
+}
+
+/* ---- changes ---------------------------------------------------------------- */
+
+static void dest_up(struct director *d, struct dest *dst)
+{
+	char a[ADDR_STRLEN];
+	int ret;
+
+	if (dst->fwd == FWD_NAT)
+		return;
+	ret = dst->fwd == FWD_DR ? dr_dest_up(&d->dr, dst) : tun_dest_up(dst);
+	if (ret)
+		log_err("real server %s: %s: %s",
+			addr_str(&dst->addr, a, sizeof(a)),
+			dst->fwd == FWD_DR ? "DR routing" : "TUN", strerror(-ret));
+	d->tun_dests += dst->fwd == FWD_TUN;
+}
+
+/* TUN sends what it is given: the queues copy whole packets. */
+static void copy_range(struct director *d)
+{
+	uint32_t want = d->tun_dests ? COPY_WHOLE : COPY_HEADERS;
+	unsigned int i;
+
+	if (want == d->copy_range)
+		return;
+	for (i = 0; i < d->nqueues; i++)
+		if (queue_set_copy_range(&d->queues[i], want) < 0)
+			log_err("NFQUEUE %u: setting the copy range: %s",
+				d->queues[i].num, strerror(errno));
+	d->copy_range = want;
+}
+
+/* After a configuration is applied: routes and tunnels for the DR and TUN
+ * real servers that have none yet, the queues' copy range. */
+static void director_applied(struct director *d)
+{
+	unsigned int i, j;
+
+	d->flow_services = d->tun_dests = 0;
+	for (i = 0; i < d->set.nsvc; i++) {
+		struct service *svc = d->set.svc[i];
+
+		if (svc->fwd == FWD_NAT)
+			continue;
+		d->flow_services++;
+		for (j = 0; j < svc->ndests; j++)
+			dest_up(d, svc->dests[j]);
+		if (svc->sorry)
+			dest_up(d, svc->sorry);
+	}
+	dr_cleanup(&d->dr);
+	copy_range(d);
+}
+
+static int director_apply(void *ctx, struct nflvs_config *cfg, char *err,
+			  size_t errlen)
+{
+	struct director *d = ctx;
+	int ret = apply_config(&d->apply, cfg, err, errlen);
+
+	if (!ret && d->started)
+		director_applied(d);
+	return ret;
+}
+
+static int director_set_timeouts(void *ctx, const struct rs_timeouts *t,
+				 char *err, size_t errlen)
+{
+	struct director *d = ctx;
+	struct ruleset rs = d->rs;
+	struct nft_batch b;
+	int ret = 0;
+
+	if (d->started) {
+		rs.timeouts = *t;
+		if (nft_batch_init(&b) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		ret = ruleset_build_timeouts(&b, &rs);
+		if (!ret)
+			ret = ruleset_commit(&b, err, errlen);
+		nft_batch_free(&b);
+	}
+	if (!ret)
+		d->rs.timeouts = *t;
+	return ret;
+}
+
+/* What a running director cannot change: a restart is needed. */
+static const char *director_fixed(const struct cfg_director *a,
+				  const struct cfg_director *b)
+{
+	if (strcmp(a->table, b->table))
+		return "table";
+	if (a->queue != b->queue || a->queues != b->queues)
+		return "queue/queues";
+	if (a->mark_mask != b->mark_mask)
+		return "mark_mask";
+	if (strcmp(a->shm, b->shm))
+		return "shm";
+	if (strcmp(a->control, b->control))
+		return "control";
+	/* the DR routes in place are named by these */
+	if (a->route_table != b->route_table || a->route_pref != b->route_pref)
+		return "route_table/route_pref";
+	return NULL;
+}
+
+int director_reload(struct director *d, struct cfg_errors *errs)
+{
+	struct nflvs_config cfg;
+	const char *fixed;
+	char err[512];
+
+	memset(errs, 0, sizeof(*errs));
+	if (config_load(d->cfg.path, &cfg, errs) > 0)
+		return -EINVAL;
+	if (validate_config(&cfg, errs) > 0) {
+		config_free(&cfg);
+		return -EINVAL;
+	}
+	fixed = director_fixed(&d->cfg.director, &cfg.director);
+	if (fixed)
+		snprintf(err, sizeof(err), "%s: director.%s changed; restart the director to apply it",
+			 cfg.path, fixed);
+	if (fixed || director_apply(d, &cfg, err, sizeof(err))) {
+		config_error_push(errs, err);
+		config_free(&cfg);
+		return -EINVAL;
+	}
+	log_info("reloaded %s: %u services", d->cfg.path, d->set.nsvc);
+	return 0;
+}
+
+static int director_reload_hook(void *ctx, struct cfg_errors *errs)
+{
+	return director_reload(ctx, errs);
+}
+
+const char *director_config_path(const struct director *d)
+{
+	return d->cfg.path;
+}
+
+/* ---- building ----------------------------------------------------------------- */
 
 /* conntrack's TCP timeouts (sysctls), for the states ipvsadm leaves alone */
 static void conntrack_tcp_timeouts(uint32_t t[RS_TCP_STATES])
@@ -338,31 +403,36 @@ static void conntrack_tcp_timeouts(uint32_t t[RS_TCP_STATES])
 	}
 }
 
-int director_init(struct director *d, struct nflvs_config *cfg)
+/* Each module given what it needs. */
+static void director_wire(struct director *d)
+{
+	const struct cfg_director *c = &d->cfg.director;
+
+	dr_init(&d->dr, &d->rs, &d->set, &d->fp, c->route_table,
+		c->route_pref);
+	d->apply = (struct apply){
+		.set = &d->set, .shm = &d->shm, .running = &d->cfg,
+		.rs = &d->rs,
+		.hooks = { .check_dest = hook_check_dest, .commit = hook_commit,
+			   .dest_health = hook_dest_health,
+			   .dest_gone = hook_dest_gone, .ctx = d },
+	};
+	d->health = (struct health){ .shm = &d->shm, .set = &d->set,
+				     .expire = hook_expire, .ctx = d };
+	d->admin = (struct admin){
+		.set = &d->set, .shm = &d->shm, .ct = &d->ct, .fp = &d->fp,
+		.rs = &d->rs, .running = &d->cfg, .apply = director_apply,
+		.reload = director_reload_hook,
+		.set_timeouts = director_set_timeouts, .ctx = d,
+	};
+}
+
+static int director_shm(struct director *d, const struct nflvs_config *cfg)
 {
 	const struct cfg_director *c = &cfg->director;
-	char err[256];
-	int ret;
+	int ret = shm_create(&d->shm, c->shm, DIRECTOR_MAX_SERVICES,
+			     DIRECTOR_MAX_RS);
 
-	memset(d, 0, sizeof(*d));
-	d->control.lfd = -1;
-	d->metrics.lfd = -1;
-	pthread_rwlock_init(&d->lock, NULL);
-	d->cfg.director = *c;
-	/* IPVS's defaults: ESTABLISHED 900 s, FIN_WAIT 120 s, UDP 300 s */
-	d->timeouts = (struct rs_timeouts){ 900, 120, 300, { 0 } };
-	conntrack_tcp_timeouts(d->timeouts.tcp_base);
-	ret = mark_init(&d->marks, c->mark_mask);
-	if (ret)
-		return ret;
-	d->bymark = calloc(mark_capacity(&d->marks) + 1, sizeof(*d->bymark));
-	ret = ctrack_init(&d->ct, c->mark_mask, director_account, d);
-	if (!d->bymark || ret)
-		return -ENOMEM;
-	ret = lvs_init(d);
-	if (ret)
-		return ret;
-	ret = shm_create(&d->shm, c->shm, DIRECTOR_MAX_SERVICES, DIRECTOR_MAX_RS);
 	if (ret) {
 		log_err("shared memory %s: %s", c->shm, strerror(-ret));
 		return ret;
@@ -377,138 +447,77 @@ int director_init(struct director *d, struct nflvs_config *cfg)
 			log_warn("shared memory %s: cannot give it to user %s's group",
 				 c->shm, c->user);
 	}
-	ret = director_apply(d, cfg, err, sizeof(err));
+	return 0;
+}
+
+static int director_init(struct director *d, struct nflvs_config *cfg)
+{
+	const struct cfg_director *c = &cfg->director;
+	struct flowpath_env fe = { .mark_mask = c->mark_mask,
+				   .timeouts = &d->rs.timeouts,
+				   .counters = &d->counters,
+				   .send = hook_tun_send, .ctx = d };
+	char err[256];
+	int ret;
+
+	/* until the first change commits, what runs is nothing of this */
+	d->cfg.director = *c;
+	d->rs = (struct ruleset){ .table = d->cfg.director.table,
+				  .mark_mask = c->mark_mask, .queue = c->queue,
+				  .queues = c->queues };
+	/* IPVS's defaults: ESTABLISHED 900 s, FIN_WAIT 120 s, UDP 300 s */
+	d->rs.timeouts = (struct rs_timeouts){ 900, 120, 300, { 0 } };
+	conntrack_tcp_timeouts(d->rs.timeouts.tcp_base);
+	d->copy_range = COPY_HEADERS;
+	director_wire(d);
+	ret = svcset_init(&d->set, c->mark_mask);
+	if (!ret)
+		ret = ctrack_init(&d->ct, c->mark_mask, hook_ct_account, d);
+	if (!ret)
+		ret = flowpath_init(&d->fp, &fe);
+	if (!ret)
+		ret = director_shm(d, cfg);
+	if (ret)
+		return ret;
+	ret = apply_config(&d->apply, cfg, err, sizeof(err));
 	if (ret)
 		log_err("%s", err);
 	return ret;
 }
 
-/* ---- the ruleset ------------------------------------------------------- */
-
-void director_ruleset_base(const struct director *d, struct ruleset *rs)
+struct director *director_new(struct nflvs_config *cfg)
 {
-	const struct cfg_director *c = &d->cfg.director;
+	struct director *d = calloc(1, sizeof(*d));
 
-	*rs = (struct ruleset){
-		.table = c->table, .mark_mask = c->mark_mask,
-		.queue = c->queue, .queues = c->queues,
-		.native_queue = d->native_queue, .timeouts = d->timeouts,
-	};
-}
-
-void director_rs_nat(const struct service *svc, const struct dest *dst,
-		     bool op, struct rs_nat *n)
-{
-	char a[ADDR_STRLEN], s[SERVICE_STRLEN];
-
-	*n = (struct rs_nat){ .mark = dst->mark, .port = dst->port,
-		.addr = dst->addr, .one_packet = op,
-		.vport = svc->port, .vip = svc->vip };
-	snprintf(n->comment, sizeof(n->comment), "%s%s of %s",
-		 addr_port_str(&dst->addr, dst->port, a, sizeof(a)),
-		 dst == svc->sorry ? " (sorry server)" : "",
-		 service_str(svc, s, sizeof(s)));
-}
-
-static int director_apply_ruleset(struct director *d)
-{
-	const struct cfg_director *c = &d->cfg.director;
-	struct rs_service *sv = calloc(d->nsvc + 1, sizeof(*sv));
-	struct rs_nat *nat;
-	struct ruleset rs;
-	unsigned int i, j, nrs = 0;
-	struct nft_batch b;
-	char err[256];
-	int ret;
-
-	for (i = 0; i < d->nsvc; i++)
-		nrs += d->svc[i]->ndests + 1;
-	nat = calloc(nrs + 1, sizeof(*nat));
-	if (!sv || !nat || nft_batch_init(&b) < 0) {
-		free(sv);
-		free(nat);
-		return -ENOMEM;
+	if (!d) {
+		log_err("out of memory");
+		config_free(cfg);
+		return NULL;
 	}
-	director_ruleset_base(d, &rs);
-	rs.svc = sv;
-	rs.nat = nat;
-	for (i = 0; i < d->nsvc; i++) {
-		const struct service *s = d->svc[i];
-
-		sv[rs.nsvc++] = (struct rs_service){ .protocol = s->protocol,
-			.port = s->port, .fwmark = s->fwmark,
-			.one_packet = s->one_packet, .fwd = s->fwd,
-			.vip = s->vip };
-		for (j = 0; j <= s->ndests; j++) {
-			const struct dest *t = j < s->ndests ? s->dests[j] : s->sorry;
-
-			if (t)
-				director_rs_nat(s, t, s->one_packet,
-						&nat[rs.nnat++]);
-		}
+	sockset_init(&d->control.socks, 0, 0);
+	sockset_init(&d->metrics.socks, 0, 0);
+	if (director_init(d, cfg)) {
+		config_free(cfg);
+		director_free(d);
+		return NULL;
 	}
-	rs.flows = lvs_restored(d, &rs.nflows);
-	ret = ruleset_build(&b, &rs);
-	if (!ret)
-		ret = ruleset_commit(&b, err, sizeof(err));
-	else
-		snprintf(err, sizeof(err), "building the batch: %s",
-			 strerror(-ret));
-	if (ret)
-		log_err("ruleset: %s", err);
-	else
-		log_info("ruleset applied: table %s (inet%s), %u services, %u real servers",
-			 c->table, d->native_queue ? "" : ", ip, ip6",
-			 rs.nsvc, rs.nnat);
-	nft_batch_free(&b);
-	free(sv);
-	free(nat);
-	return ret;
+	return d;
 }
 
-static int director_remove_ruleset(struct director *d)
-{
-	struct nft_batch b;
-	char err[256];
-	int ret;
+/* ---- start and stop ------------------------------------------------------------ */
 
-	if (nft_batch_init(&b) < 0)
-		return -ENOMEM;
-	ret = ruleset_build_delete(&b, d->cfg.director.table);
-	if (!ret)
-		ret = ruleset_commit(&b, err, sizeof(err));
-	if (ret)
-		log_err("ruleset: removing table %s: %s",
-			d->cfg.director.table, strerror(-ret));
-	else
-		log_info("ruleset removed: table %s", d->cfg.director.table);
-	nft_batch_free(&b);
-	return ret;
-}
-
-int director_start(struct director *d)
+static int director_queues(struct director *d)
 {
 	const struct cfg_director *c = &d->cfg.director;
 	unsigned int i;
 	int ret;
 
-	ret = ruleset_probe_native_queue(c->table);
-	if (ret < 0) {
-		log_err("nftables: probing the kernel failed: %s",
-			strerror(-ret));
-		return ret;
-	}
-	d->native_queue = ret;
-	log_info("kernel: %s", d->native_queue ?
-		 "nft queue expression available, using it" :
-		 "no nft queue expression (nft_queue), using the xtables NFQUEUE target through nft compat");
-
 	d->queues = calloc(c->queues, sizeof(*d->queues));
 	if (!d->queues)
 		return -ENOMEM;
 	for (i = 0; i < (unsigned int)c->queues; i++) {
-		ret = queue_open(&d->queues[i], c->queue + i,
-				 DIRECTOR_COPY_RANGE, director_decide, d);
+		ret = queue_open(&d->queues[i], c->queue + i, d->copy_range,
+				 director_decide, d);
 		if (ret) {
 			log_err("NFQUEUE %d: %s%s", c->queue + i, strerror(-ret),
 				ret == -EBUSY ? " (bound by another program)" : "");
@@ -520,215 +529,262 @@ int director_start(struct director *d)
 			return ret;
 	}
 	log_info("listening on NFQUEUE %d-%d", c->queue, c->queue + c->queues - 1);
-	/* DR flows of a director before us, read before its table goes */
-	ret = lvs_start(d);
+	return 0;
+}
+
+/* The whole ruleset, with the DR flows a director before us left. */
+static int director_ruleset(struct director *d)
+{
+	struct rs_flow *flows;
+	unsigned int nflows, nrs = 0;
+	struct nft_batch b;
+	char err[256];
+	int ret;
+
+	/* read before its table goes */
+	ret = dr_restore(&d->dr, &flows, &nflows);
 	if (ret)
 		return ret;
-	lvs_applied(d);
-	ret = director_apply_ruleset(d);
-	lvs_restored_done(d);
+	director_applied(d);
+	if (nft_batch_init(&b) < 0) {
+		free(flows);
+		return -ENOMEM;
+	}
+	ret = apply_ruleset(&d->apply, flows, nflows, &b, &nrs);
+	if (ret)
+		snprintf(err, sizeof(err), "building the batch: %s",
+			 strerror(-ret));
+	else
+		ret = ruleset_commit(&b, err, sizeof(err));
+	if (ret) {
+		log_err("ruleset: %s", err);
+	} else {
+		log_info("ruleset applied: table %s (inet%s), %u services, %u real servers",
+			 d->rs.table, d->rs.native_queue ? "" : ", ip, ip6",
+			 d->set.nsvc, nrs);
+		dr_adopt(&d->dr, flows, nflows);
+	}
+	nft_batch_free(&b);
+	free(flows);
+	return ret;
+}
+
+static int director_listen(struct director *d)
+{
+	const struct cfg_director *c = &d->cfg.director;
+	int ret;
+
+	ret = control_open(&d->control, c->control, c->control_group,
+			   admin_serve, &d->admin);
+	if (ret < 0) {
+		log_err("control socket %s: %s", c->control, strerror(-ret));
+		return ret;
+	}
+	ret = metrics_open(&d->metrics, c->metrics, &d->set, &d->shm,
+			   &d->counters);
+	if (ret < 0)
+		log_err("metrics %s: %s", c->metrics, strerror(-ret));
+	return ret;
+}
+
+int director_start(struct director *d)
+{
+	int ret = ruleset_probe_native_queue(d->rs.table);
+
+	if (ret < 0) {
+		log_err("nftables: probing the kernel failed: %s",
+			strerror(-ret));
+		return ret;
+	}
+	d->rs.native_queue = ret;
+	log_info("kernel: %s", d->rs.native_queue ?
+		 "nft queue expression available, using it" :
+		 "no nft queue expression (nft_queue), using the xtables NFQUEUE target through nft compat");
+	ret = director_queues(d);
+	if (!ret)
+		ret = director_ruleset(d);
 	if (ret)
 		return ret;
-	d->ruleset_applied = true;
+	d->started = d->apply.in_kernel = true;
 	/* events first, then a dump: nothing falls between the two */
 	ret = ctrack_open(&d->ct);
 	if (!ret)
 		ret = ctrack_resync(&d->ct);
-	if (ret)
+	if (ret) {
 		log_err("conntrack: %s", strerror(-ret));
+		return ret;
+	}
+	log_info("conntrack: accounting %llu existing connections",
+		 (unsigned long long)d->ct.stats.tracked);
+	return director_listen(d);
+}
+
+static int director_remove_ruleset(struct director *d)
+{
+	struct nft_batch b;
+	char err[256];
+	int ret;
+
+	if (nft_batch_init(&b) < 0)
+		return -ENOMEM;
+	ret = ruleset_build_delete(&b, d->rs.table);
+	if (!ret)
+		ret = ruleset_commit(&b, err, sizeof(err));
+	if (ret)
+		log_err("ruleset: removing table %s: %s", d->rs.table,
+			strerror(-ret));
 	else
-		log_info("conntrack: accounting %llu existing connections",
-			 (unsigned long long)d->ct.stats.tracked);
+		log_info("ruleset removed: table %s", d->rs.table);
+	nft_batch_free(&b);
 	return ret;
 }
 
-void director_stop(struct director *d)
+void director_stop(struct director *d, bool keep)
 {
 	unsigned int i;
 
-	if (d->keep) {
+	metrics_close(&d->metrics);
+	control_close(&d->control);
+	if (keep) {
 		/* as a crash leaves them, for the next start to take over
 		 * (keepalived --dont-release-ipvs): the ruleset with its flow
 		 * maps, the DR rules and routes, the shared memory */
 		log_info("keeping the ruleset, routes and shared memory for the next start (-k)");
 		d->shm.owner = false;
-	} else {
-		if (d->ruleset_applied)
-			director_remove_ruleset(d);
-		lvs_stop(d);
+		d->apply.keep = d->dr.keep = true;
+	} else if (d->started) {
+		director_remove_ruleset(d);
 	}
-	d->ruleset_applied = false;
+	d->started = d->apply.in_kernel = false;
 	for (i = 0; i < d->nqueues; i++)
 		queue_close(&d->queues[i]);
 	d->nqueues = 0;
+	/* every real server's routes and tunnel go with it (not with -k) */
+	apply_release(&d->apply);
+	if (!keep)
+		dr_stop(&d->dr);
 }
 
 void director_free(struct director *d)
 {
-	director_free_services(d);
+	if (!d)
+		return;
+	apply_release(&d->apply);
 	free(d->queues);
-	svctab_free(&d->tab);
-	free(d->bymark);
 	ctrack_fini(&d->ct);
-	lvs_fini(d);
+	flowpath_fini(&d->fp);
+	svcset_fini(&d->set);
 	shm_close(&d->shm);
-	mark_fini(&d->marks);
 	config_free(&d->cfg);
-	pthread_rwlock_destroy(&d->lock);
+	free(d);
 }
 
-/* Once a second: expire persistence templates, scheduler housekeeping. */
-static void service_gc(struct service *s, uint64_t now)
+/* ---- periodic work --------------------------------------------------------------- */
+
+/* Every 100 ms, per service: counts to shared memory; every half second
+ * scheduled connections never confirmed go; every second housekeeping. */
+static void service_tick(struct director *d, struct service *s, bool half,
+			 bool second, uint64_t now)
 {
-	if (s->persist)
-		persist_gc(s->persist, s->persistence, now);
-	if (s->sched->gc)
-		s->sched->gc(s, now);
-}
+	unsigned int j;
 
-void director_tick(struct director *d)
-{
-	bool half = ++d->ticks % 5 == 0, second = d->ticks % 10 == 0;
-	uint64_t now = mono_ns();
-	unsigned int i, j;
-
-	pthread_rwlock_rdlock(&d->lock);
-	for (i = 0; i < d->nsvc; i++) {
-		struct service *s = d->svc[i];
-
-		pthread_mutex_lock(&s->lock);
-		if (second)
-			service_gc(s, now);
-		for (j = 0; half && j < s->ndests; j++)
-			pending_expire(s, s->dests[j]);
-		for (j = 0; half && j < s->ndraining; j++)
-			pending_expire(s, s->draining[j]);
-		for (j = 0; j < s->ndests; j++)
-			director_shm_dest(d, s->dests[j]);
-		director_shm_service(d, s);
-		pthread_mutex_unlock(&s->lock);
-	}
-	for (i = 0; half && i < d->ndead; i++) {
-		struct service *s = d->dead[i];
-
-		pthread_mutex_lock(&s->lock);
-		for (j = 0; j < s->ndraining; j++)
-			pending_expire(s, s->draining[j]);
-		pthread_mutex_unlock(&s->lock);
-	}
-	pthread_rwlock_unlock(&d->lock);
-	if (second && ctrack_expire(&d->ct) < 0)
-		log_warn("conntrack: looking up expired connections failed");
+	pthread_mutex_lock(&s->lock);
 	if (second)
-		lvs_tick(d, now);
-	if (second) {
-		stats_refresh(d, d->ticks % (10 * STATS_PERIOD_S) == 0);
-		director_reap(d);
+		service_gc(s, now);
+	for (j = 0; half && j < s->ndests; j++)
+		conns_tick(s, s->dests[j]);
+	for (j = 0; half && j < s->ndraining; j++)
+		conns_tick(s, s->draining[j]);
+	for (j = 0; j < s->ndests; j++)
+		publish_dest(&d->shm, s->dests[j]);
+	publish_service(&d->shm, s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void dead_tick(struct service *s)
+{
+	unsigned int j;
+
+	pthread_mutex_lock(&s->lock);
+	for (j = 0; j < s->ndraining; j++)
+		conns_tick(s, s->draining[j]);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* DR and TUN, once a second: DR flows the kernel dropped, TUN flows timed
+ * out, TUN path MTUs. */
+static void flows_tick(struct director *d, uint64_t now)
+{
+	if (!d->flow_services && !flowpath_count(&d->fp))
+		return;
+	dr_tick(&d->dr, now);
+	flowpath_expire(&d->fp, now);
+	if (d->tun_dests && now >= d->next_mtu) {
+		tun_refresh(&d->set);
+		d->next_mtu = now + MTU_REFRESH;
 	}
 }
 
-/* ---- per packet --------------------------------------------------------- */
-
-static void decide_log(const struct pkt_info *pi, const struct dest *dst)
+static void director_work(struct director *d)
 {
-	char src[ADDR_STRLEN], dstr[ADDR_STRLEN], rs[ADDR_STRLEN];
+	bool half = ++d->work_ticks % 5 == 0, second = d->work_ticks % 10 == 0;
+	uint64_t now = clock_mono_ns();
+	unsigned int i;
 
-	log_debug("%s %s -> %s: %s", proto_name(pi->l4proto),
-		  addr_port_str(&pi->saddr, pi->sport, src, sizeof(src)),
-		  addr_port_str(&pi->daddr, pi->dport, dstr, sizeof(dstr)),
-		  dst ? addr_port_str(&dst->addr, dst->port, rs, sizeof(rs))
-		      : "no destination available");
+	pthread_rwlock_rdlock(&d->set.lock);
+	for (i = 0; i < d->set.nsvc; i++)
+		service_tick(d, d->set.svc[i], half, second, now);
+	for (i = 0; half && i < d->set.ndead; i++)
+		dead_tick(d->set.dead[i]);
+	pthread_rwlock_unlock(&d->set.lock);
+	if (!second)
+		return;
+	if (ctrack_expire(&d->ct) < 0)
+		log_warn("conntrack: looking up expired connections failed");
+	flows_tick(d, now);
+	if (d->started)
+		stats_refresh(&d->set, d->rs.table,
+			      d->work_ticks % (10 * STATS_PERIOD_S) == 0);
+	apply_reap(&d->apply);
 }
 
-/* The scheduler, behind the client's persistence template if any. */
-static struct dest *director_schedule(struct service *svc,
-				      const struct pkt_info *pi, uint64_t now)
+void director_timer(struct director *d, uint64_t ticks)
 {
-	struct nflvs_addr client;
-	struct dest *dst;
-
-	if (!svc->persist)
-		return svc->sched->schedule(svc, pi, now);
-	client = pi->saddr;
-	addr_mask(&client, svc->netmask);
-	dst = persist_lookup(svc->persist, &client, svc->persistence, now);
-	if (dst)
-		return dst;
-	dst = svc->sched->schedule(svc, pi, now);
-	if (dst)
-		persist_bind(svc->persist, &client, dst, svc->persistence, now);
-	return dst;
+	health_poll(&d->health);
+	d->ticks += ticks;
+	if (d->ticks >= TICKS_PER_WORK) {
+		d->ticks = 0;
+		director_work(d);
+	}
 }
 
-struct dest *director_pick(struct service *svc, const struct pkt_info *pi)
-{
-	struct dest *dst;
+/* ---- the main loop's fds ----------------------------------------------------------- */
 
-	if (svc->below_quorum && svc->sorry)
-		dst = svc->sorry;
-	else
-		dst = director_schedule(svc, pi, mono_ns());
-	if (dst) {
-		dst->conns++;
-		svc->conns++;
-	} else {
-		svc->noavail++;
-	}
-	return dst;
+int director_pollfds(struct director *d, struct pollfd *p, int max)
+{
+	int n = 0;
+
+	if (max < 1)
+		return 0;
+	p[n++] = (struct pollfd){ .fd = ctrack_fd(&d->ct), .events = POLLIN };
+	d->npoll_control = control_pollfds(&d->control, p + n, max - n);
+	n += d->npoll_control;
+	d->npoll_metrics = metrics_pollfds(&d->metrics, p + n, max - n);
+	return n + d->npoll_metrics;
 }
 
-void director_decide(void *ctx, const void *pkt, uint32_t len, uint32_t mark,
-		     struct verdict *v)
+void director_events(struct director *d, const struct pollfd *p, int n)
 {
-	struct director *d = ctx;
-	struct service *svc;
-	struct dest *dst = NULL;
-	struct pkt_info pi;
-	uint32_t m = 0;
+	uint64_t resyncs = d->ct.stats.resyncs;
 
-	if (packet_parse(pkt, len, &pi) != PKT_OK) {
-		stat_inc(&d->stats.malformed);
-		v->verdict = NF_DROP;
+	if (n > 0 && p[0].revents) {
+		ctrack_read(&d->ct);
+		if (d->ct.stats.resyncs != resyncs)
+			log_warn("conntrack events were lost (%llu overruns so far): counts rebuilt from a dump",
+				 (unsigned long long)d->ct.stats.overruns);
+	}
+	if (n < 1 + d->npoll_control + d->npoll_metrics)
 		return;
-	}
-	pthread_rwlock_rdlock(&d->lock);
-	svc = svctab_lookup(&d->tab, mark & ~d->cfg.director.mark_mask,
-			    pi.family, pi.l4proto, &pi.daddr, pi.dport);
-	if (svc && svc->fwd != FWD_NAT) {
-		lvs_decide(d, svc, &pi, pkt, len, mark, v);
-		pthread_rwlock_unlock(&d->lock);
-		return;
-	}
-	if (svc) {
-		pthread_mutex_lock(&svc->lock);
-		dst = director_pick(svc, &pi);
-		if (dst) {
-			/* a one-packet "connection" ends with its datagram */
-			if (!svc->one_packet) {
-				pending_add(dst);
-				service_conns_changed(svc, dst);
-			}
-			m = dst->mark;
-		}
-		if (log_level() >= LOG_DEBUG)
-			decide_log(&pi, dst);
-		pthread_mutex_unlock(&svc->lock);
-	}
-	pthread_rwlock_unlock(&d->lock);
-
-	if (!svc) {
-		/* a service that just went away: leave the packet alone */
-		stat_inc(&d->stats.noservice);
-		v->verdict = NF_ACCEPT;
-		return;
-	}
-	if (!dst) {
-		stat_inc(&d->stats.noavail);
-		v->verdict = NF_DROP;
-		return;
-	}
-	stat_inc(&d->stats.scheduled);
-	v->verdict = NF_ACCEPT;
-	v->set_mark = 1;
-	v->mark = (mark & ~d->cfg.director.mark_mask) | m;
+	control_handle(&d->control, p + 1, d->npoll_control);
+	metrics_handle(&d->metrics, p + 1 + d->npoll_control, d->npoll_metrics);
 }

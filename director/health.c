@@ -6,11 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctrack.h"
-#include "director.h"
 #include "health.h"
 #include "log.h"
-#include "lvs.h"
+#include "publish.h"
 
 extern char **environ;
 
@@ -30,7 +28,7 @@ static const char *state_name(uint32_t st)
 static const char *dest_label(const struct service *svc,
 			      const struct dest *dst, char *buf, size_t len)
 {
-	char a[ADDR_STRLEN], s[ADDR_STRLEN + 16];
+	char a[ADDR_STRLEN], s[SERVICE_STRLEN];
 
 	service_str(svc, s, sizeof(s));
 	snprintf(buf, len, "%s of service %s%s(%s)",
@@ -62,19 +60,9 @@ static void health_notify(const struct service *svc, const struct dest *dst,
 		log_warn("notify %s: %s", argv[0], strerror(err));
 }
 
-/* The checker's word on @dst, or NULL when the record is unreadable. */
-static int health_read(struct director *d, const struct dest *dst,
-		       struct nflvs_shm_rs *h)
-{
-	struct nflvs_shm_rs *r = &d->shm.rs[dst->shm_slot];
-
-	return nflvs_seq_read(&r->hseq, &h->health, &r->health,
-			      sizeof(h->health));
-}
-
 void health_quorum(struct service *svc)
 {
-	char str[ADDR_STRLEN + 16];
+	char str[SERVICE_STRLEN];
 	uint64_t live = 0;
 	unsigned int i;
 	bool below;
@@ -94,70 +82,77 @@ void health_quorum(struct service *svc)
 						  : ": sorry server released") : "");
 }
 
-void health_apply_dest(struct director *d, struct service *svc,
-		       struct dest *dst)
+void health_judge(const struct dest *dst, const shm_rs_health_t *h,
+		  struct health_change *c)
 {
 	const struct cfg_check *ck = &dst->cfg.check;
-	struct nflvs_shm_rs h;
-	uint32_t flags;
-	int weight;
+	bool down = h->state == NFLVS_RS_DOWN;
+
+	memset(c, 0, sizeof(*c));
+	c->weight = h->weight >= 0 ? h->weight : dst->conf_weight;
+	c->flags = dst->flags & ~DEST_F_DOWN;
+	if (down && ck->on_failure == ON_FAILURE_QUIESCE)
+		c->weight = 0;
+	else if (down)
+		c->flags |= DEST_F_DOWN;
+	c->changed = c->weight != dst->weight || c->flags != dst->flags;
+	c->transition = h->state != dst->hstate;
+	if (!c->transition)
+		return;
+	c->expire = down && ck->expire_connections;
+	/* up again means: after a down; unknown -> up is no news */
+	if (down)
+		c->notify = dst->cfg.notify_down;
+	else if (dst->hstate == NFLVS_RS_DOWN)
+		c->notify = dst->cfg.notify_up;
+}
+
+void health_apply_dest(struct health *h, struct service *svc,
+		       struct dest *dst)
+{
+	struct health_change c;
+	shm_rs_health_t rec;
 	char label[160];
 
-	if (health_read(d, dst, &h) < 0)
+	if (publish_health(h->shm, dst, &rec) < 0)
 		return;
+	health_judge(dst, &rec, &c);
 	dest_label(svc, dst, label, sizeof(label));
-	weight = h.health.weight >= 0 ? h.health.weight : dst->conf_weight;
-	flags = dst->flags & ~DEST_F_DOWN;
-	if (h.health.state == NFLVS_RS_DOWN) {
-		if (ck->on_failure == ON_FAILURE_QUIESCE)
-			weight = 0;
-		else
-			flags |= DEST_F_DOWN;
-	}
-	if (h.health.state != dst->hstate)
-		log_info("real server %s: %s%s%s", label,
-			 state_name(h.health.state),
-			 h.health.state == NFLVS_RS_DOWN ? ": " : "",
-			 h.health.state == NFLVS_RS_DOWN ? h.health.last_error : "");
-	if (weight != dst->weight || flags != dst->flags) {
+	if (c.transition)
+		log_info("real server %s: %s%s%s", label, state_name(rec.state),
+			 rec.state == NFLVS_RS_DOWN ? ": " : "",
+			 rec.state == NFLVS_RS_DOWN ? rec.last_error : "");
+	if (c.changed) {
 		pthread_mutex_lock(&svc->lock);
-		dst->weight = weight;
-		dst->flags = flags;
+		dst->weight = c.weight;
+		dst->flags = c.flags;
 		service_upd_dest(svc, dst);
 		health_quorum(svc);
 		/* at once, not at the next tick: tools see when it applied */
-		if (dst->shm_slot >= 0)
-			director_shm_dest(d, dst);
+		publish_dest(h->shm, dst);
 		pthread_mutex_unlock(&svc->lock);
 	}
-	if (h.health.state != dst->hstate) {
-		bool down = h.health.state == NFLVS_RS_DOWN;
-
-		if (down && ck->expire_connections && dst->fwd != FWD_NAT)
-			lvs_expire_dest(d, dst);
-		else if (down && ck->expire_connections &&
-			 ctrack_flush_mark(dst->mark, d->cfg.director.mark_mask) < 0)
-			log_warn("real server %s: expiring its connections failed", label);
-		if (down || dst->hstate == NFLVS_RS_DOWN)
-			health_notify(svc, dst, down ? dst->cfg.notify_down
-						     : dst->cfg.notify_up);
-	}
-	dst->hstate = h.health.state;
-	dst->hweight = h.health.weight;
+	if (c.expire && h->expire)
+		h->expire(h->ctx, dst);
+	if (c.notify)
+		health_notify(svc, dst, c.notify);
+	dst->hstate = rec.state;
+	dst->hweight = rec.weight;
 }
 
-void health_poll(struct director *d)
+void health_poll(struct health *h)
 {
-	uint64_t gen = __atomic_load_n(&d->shm.hdr->health_generation,
+	struct svcset *set = h->set;
+	uint64_t gen = __atomic_load_n(&h->shm->hdr->health_generation,
 				       __ATOMIC_ACQUIRE);
 	unsigned int i, j;
 
-	if (gen == d->health_gen)
+	if (gen == h->gen)
 		return;
-	d->health_gen = gen;
-	pthread_rwlock_rdlock(&d->lock);
-	for (i = 0; i < d->nsvc; i++)
-		for (j = 0; j < d->svc[i]->ndests; j++)
-			health_apply_dest(d, d->svc[i], d->svc[i]->dests[j]);
-	pthread_rwlock_unlock(&d->lock);
+	h->gen = gen;
+	pthread_rwlock_rdlock(&set->lock);
+	for (i = 0; i < set->nsvc; i++)
+		for (j = 0; j < set->svc[i]->ndests; j++)
+			health_apply_dest(h, set->svc[i], set->svc[i]->dests[j]);
+	pthread_rwlock_unlock(&set->lock);
 }

@@ -17,12 +17,10 @@
 
 #include "config.h"
 #include "director.h"
-#include "health.h"
 #include "log.h"
+#include "validate.h"
 
 #define DEFAULT_CONFIG	"/etc/nflvs/nflvs.conf"
-#define TICK_MS		5	/* health changes are seen this fast */
-#define TICKS_PER_WORK	20	/* the rest of the periodic work: 100 ms */
 
 static void usage(FILE *f)
 {
@@ -59,7 +57,7 @@ static int load_config(const char *path, struct nflvs_config *cfg)
 	int n;
 
 	n = config_load(path, cfg, &errs);
-	if (!n && director_check_config(cfg, &errs) > 0) {
+	if (!n && validate_config(cfg, &errs) > 0) {
 		n = errs.n;
 		config_free(cfg);
 	}
@@ -88,8 +86,8 @@ static int signals_open(void)
 static int tick_open(void)
 {
 	struct itimerspec it = {
-		.it_interval = { 0, TICK_MS * 1000000L },
-		.it_value = { 0, TICK_MS * 1000000L },
+		.it_interval = { 0, DIRECTOR_TICK_MS * 1000000L },
+		.it_value = { 0, DIRECTOR_TICK_MS * 1000000L },
 	};
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 
@@ -105,7 +103,7 @@ static void reload(struct director *d)
 	struct cfg_errors errs;
 	size_t i;
 
-	log_info("SIGHUP: reloading %s", d->cfg.path);
+	log_info("SIGHUP: reloading %s", director_config_path(d));
 	if (director_reload(d, &errs) == 0)
 		return;
 	for (i = 0; i < errs.n; i++)
@@ -117,31 +115,21 @@ static void reload(struct director *d)
 /* Returns when SIGTERM or SIGINT arrives. */
 static void run(struct director *d, int sfd, int tfd)
 {
-	struct pollfd p[3 + CONTROL_CLIENTS + 1 + METRICS_CLIENTS + 1] = {
+	struct pollfd p[2 + DIRECTOR_POLLFDS] = {
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = tfd, .events = POLLIN },
-		{ .fd = director_ct_fd(d), .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
-	uint64_t ticks, n = 0;
-	int nc, nm;
+	uint64_t ticks;
+	int n;
 
 	for (;;) {
-		nc = control_pollfds(d, p + 3, CONTROL_CLIENTS + 1);
-		nm = metrics_pollfds(d, p + 3 + nc, METRICS_CLIENTS + 1);
-		if (poll(p, 3 + nc + nm, -1) < 0 && errno != EINTR)
+		n = director_pollfds(d, p + 2, DIRECTOR_POLLFDS);
+		if (poll(p, 2 + n, -1) < 0 && errno != EINTR)
 			return;
-		if (p[2].revents)
-			director_ct_read(d);
-		control_handle(d, p + 3, nc);
-		metrics_handle(d, p + 3 + nc, nm);
-		if (p[1].revents && read(tfd, &ticks, sizeof(ticks)) > 0) {
-			health_poll(d);
-			if ((n += ticks) >= TICKS_PER_WORK) {
-				n = 0;
-				director_tick(d);
-			}
-		}
+		director_events(d, p + 2, n);
+		if (p[1].revents && read(tfd, &ticks, sizeof(ticks)) > 0)
+			director_timer(d, ticks);
 		if (!p[0].revents || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {
@@ -157,7 +145,7 @@ int main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONFIG;
 	struct nflvs_config cfg;
-	struct director d;
+	struct director *d;
 	int opt, test = 0, keep = 0, verbose = 0, sfd, tfd, ret, level;
 
 	while ((opt = getopt(argc, argv, "f:tkvh")) != -1) {
@@ -203,25 +191,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("starting: config %s", path);
-	ret = director_init(&d, &cfg);
-	if (!ret)
-		ret = director_start(&d);
-	if (!ret && (ret = control_open(&d)) < 0)
-		log_err("control socket %s: %s", d.cfg.director.control,
-			strerror(-ret));
-	if (!ret && (ret = metrics_open(&d)) < 0)
-		log_err("metrics %s: %s", d.cfg.director.metrics, strerror(-ret));
+	d = director_new(&cfg);
+	if (!d)
+		return 1;
+	ret = director_start(d);
 	if (!ret) {
 		log_info("started");
-		run(&d, sfd, tfd);
-		/* from here on only: a start that failed cleans up all the
-		 * same, and a running director frees what it removes */
-		d.keep = keep;
+		run(d, sfd, tfd);
 	}
-	metrics_close(&d);
-	control_close(&d);
-	director_stop(&d);
-	director_free(&d);
+	/* -k only from a director that ran: a start that failed cleans up
+	 * all the same */
+	director_stop(d, !ret && keep);
+	director_free(d);
 	log_info("stopped");
 	log_close();
 	return ret ? 1 : 0;

@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "director.h"
 #include "log.h"
 #include "metrics.h"
+#include "publish.h"
 #include "stats.h"
 
 struct page {
@@ -96,7 +96,7 @@ static void header(struct page *p, int i)
 	    fam[i].name, fam[i].type);
 }
 
-static void render_service(struct director *d, struct page *p, int i,
+static void render_service(const struct metrics *m, struct page *p, int i,
 			   const struct service *s)
 {
 	struct nflvs_ctl_stats st;
@@ -116,14 +116,12 @@ static void render_service(struct director *d, struct page *p, int i,
 	}
 	for (j = 0; j < s->ndests; j++) {
 		const struct dest *dst = s->dests[j];
-		struct nflvs_shm_rs h = { 0 };
+		shm_rs_health_t h = { 0 };
 
 		dest_labels(s, dst, l, sizeof(l));
 		stats_dest(dst, &st);
-		if (dst->shm_slot >= 0)
-			nflvs_seq_read(&d->shm.rs[dst->shm_slot].hseq, &h.health,
-				       &d->shm.rs[dst->shm_slot].health,
-				       sizeof(h.health));
+		if (publish_health(m->shm, dst, &h) < 0)
+			memset(&h, 0, sizeof(h));
 		switch (i) {
 		case 3:
 			put(p, "%s{%s} %llu\n", fam[i].name, l, (unsigned long long)st.conns);
@@ -144,61 +142,62 @@ static void render_service(struct director *d, struct page *p, int i,
 			put(p, "%s{%s} %d\n", fam[i].name, l, dest_present(dst) ? dst->weight : 0);
 			break;
 		case 9:
-			put(p, "%s{%s} %d\n", fam[i].name, l, h.health.state != NFLVS_RS_DOWN);
+			put(p, "%s{%s} %d\n", fam[i].name, l, h.state != NFLVS_RS_DOWN);
 			break;
 		case 10:
-			put(p, "%s{%s} %.6f\n", fam[i].name, l, h.health.latency_us / 1e6);
+			put(p, "%s{%s} %.6f\n", fam[i].name, l, h.latency_us / 1e6);
 			break;
 		}
 	}
 }
 
-/* The director's own counters (struct director_stats). */
+/* The director's own counters (counters.h). */
 static const struct {
 	const char *name, *help;
 	size_t off;
 } counters[] = {
 	{ "nflvs_malformed_packets_total",
 	  "Queued packets dropped: could not be parsed.",
-	  offsetof(struct director_stats, malformed) },
+	  offsetof(struct dir_counters, malformed) },
 	{ "nflvs_no_destination_total",
 	  "New connections dropped: no real server available.",
-	  offsetof(struct director_stats, noavail) },
+	  offsetof(struct dir_counters, noavail) },
 	{ "nflvs_not_syn_total",
 	  "DR/TUN TCP packets of no connection that were not a SYN: dropped.",
-	  offsetof(struct director_stats, nosyn) },
+	  offsetof(struct dir_counters, nosyn) },
 	{ "nflvs_tun_errors_total",
 	  "TUN packets that could not be encapsulated or sent.",
-	  offsetof(struct director_stats, tun_errors) },
+	  offsetof(struct dir_counters, tun_errors) },
 	{ "nflvs_tun_too_big_total",
 	  "TUN packets too big for the tunnel: ICMP errors sent to the client.",
-	  offsetof(struct director_stats, tun_toobig) },
+	  offsetof(struct dir_counters, tun_toobig) },
 };
 
-char *metrics_render(struct director *d, size_t *len)
+char *metrics_render(const struct metrics *m, size_t *len)
 {
+	struct svcset *set = m->set;
 	struct page p = { .cap = 8192 };
 	unsigned int i, k;
 
 	p.buf = malloc(p.cap);
 	if (!p.buf)
 		return NULL;
-	pthread_rwlock_rdlock(&d->lock);
+	pthread_rwlock_rdlock(&set->lock);
 	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
 		header(&p, i);
-		for (k = 0; k < d->nsvc; k++) {
-			pthread_mutex_lock(&d->svc[k]->lock);
-			render_service(d, &p, i, d->svc[k]);
-			pthread_mutex_unlock(&d->svc[k]->lock);
+		for (k = 0; k < set->nsvc; k++) {
+			pthread_mutex_lock(&set->svc[k]->lock);
+			render_service(m, &p, i, set->svc[k]);
+			pthread_mutex_unlock(&set->svc[k]->lock);
 		}
 	}
-	pthread_rwlock_unlock(&d->lock);
+	pthread_rwlock_unlock(&set->lock);
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		put(&p, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
 		    counters[i].name, counters[i].help, counters[i].name,
-		    counters[i].name, (unsigned long long)__atomic_load_n(
-			    (const uint64_t *)((const char *)&d->stats + counters[i].off),
-			    __ATOMIC_RELAXED));
+		    counters[i].name, (unsigned long long)counter_get(
+			    (const uint64_t *)((const char *)m->counters +
+					       counters[i].off)));
 	if (p.err) {
 		free(p.buf);
 		return NULL;
@@ -209,37 +208,24 @@ char *metrics_render(struct director *d, size_t *len)
 
 /* ---- a minimal HTTP server ------------------------------------------------- */
 
-int metrics_open(struct director *d)
+int metrics_open(struct metrics *m, const char *listen_on, struct svcset *set,
+		 struct shm_map *shm, const struct dir_counters *cnt)
 {
-	struct metrics *m = &d->metrics;
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss;
 	struct nflvs_addr a;
 	uint16_t port;
 	socklen_t sl;
-	int one = 1, fd, i;
+	int one = 1, fd;
 
-	m->lfd = -1;
-	for (i = 0; i < METRICS_CLIENTS; i++)
-		m->client[i] = -1;
-	if (!d->cfg.director.metrics[0])
+	sockset_init(&m->socks, METRICS_CLIENTS, METRICS_TIMEOUT_MS);
+	m->set = set;
+	m->shm = shm;
+	m->counters = cnt;
+	if (!listen_on[0])
 		return 0;
-	if (addr_port_parse(d->cfg.director.metrics, &a, &port) < 0)
+	if (addr_port_parse(listen_on, &a, &port) < 0)
 		return -EINVAL;
-	if (a.family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		s4->sin_addr = a.v4;
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		s6->sin6_addr = a.v6;
-		sl = sizeof(*s6);
-	}
+	addr_sockaddr(&a, port, &ss, &sl);
 	fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -250,39 +236,19 @@ int metrics_open(struct director *d)
 		close(fd);
 		return err;
 	}
-	m->lfd = fd;
-	log_info("metrics: http://%s/metrics", d->cfg.director.metrics);
+	sockset_listen(&m->socks, fd);
+	log_info("metrics: http://%s/metrics", listen_on);
 	return 0;
 }
 
-void metrics_close(struct director *d)
+void metrics_close(struct metrics *m)
 {
-	struct metrics *m = &d->metrics;
-	int i;
-
-	if (m->lfd < 0)
-		return;		/* never opened: no clients either */
-	close(m->lfd);
-	m->lfd = -1;
-	for (i = 0; i < METRICS_CLIENTS; i++)
-		if (m->client[i] >= 0) {
-			close(m->client[i]);
-			m->client[i] = -1;
-		}
+	sockset_close(&m->socks);
 }
 
-int metrics_pollfds(struct director *d, struct pollfd *p, int max)
+int metrics_pollfds(struct metrics *m, struct pollfd *p, int max)
 {
-	struct metrics *m = &d->metrics;
-	int n = 0, i;
-
-	if (m->lfd < 0 || max < 1)
-		return 0;
-	p[n++] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
-	for (i = 0; i < METRICS_CLIENTS && n < max; i++)
-		if (m->client[i] >= 0)
-			p[n++] = (struct pollfd){ .fd = m->client[i], .events = POLLIN };
-	return n;
+	return sockset_pollfds(&m->socks, p, max);
 }
 
 static void respond(int fd, const char *status, const char *type,
@@ -298,7 +264,7 @@ static void respond(int fd, const char *status, const char *type,
 }
 
 /* One request, then the connection is closed (Connection: close). */
-static void metrics_serve(struct director *d, int fd)
+static void metrics_serve(const struct metrics *m, int fd)
 {
 	char req[2048];
 	ssize_t n = recv(fd, req, sizeof(req) - 1, 0);
@@ -312,7 +278,7 @@ static void metrics_serve(struct director *d, int fd)
 		respond(fd, "404 Not Found", "text/plain", "try /metrics\n", 13);
 		return;
 	}
-	page = metrics_render(d, &len);
+	page = metrics_render(m, &len);
 	if (!page) {
 		respond(fd, "500 Internal Server Error", "text/plain", "", 0);
 		return;
@@ -321,34 +287,21 @@ static void metrics_serve(struct director *d, int fd)
 	free(page);
 }
 
-void metrics_handle(struct director *d, const struct pollfd *p, int n)
+void metrics_handle(struct metrics *m, const struct pollfd *p, int n)
 {
-	struct metrics *m = &d->metrics;
-	struct timeval tv = { 1, 0 };
-	int i, j, fd;
+	int i, slot;
 
 	for (i = 0; i < n; i++) {
 		if (!p[i].revents)
 			continue;
-		if (p[i].fd == m->lfd) {
-			fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
-			for (j = 0; fd >= 0 && j < METRICS_CLIENTS; j++)
-				if (m->client[j] < 0)
-					break;
-			if (fd >= 0 && j == METRICS_CLIENTS) {
-				close(fd);
-			} else if (fd >= 0) {
-				setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-				m->client[j] = fd;
-			}
+		if (p[i].fd == m->socks.lfd) {
+			sockset_accept(&m->socks);
 			continue;
 		}
-		for (j = 0; j < METRICS_CLIENTS; j++)
-			if (m->client[j] == p[i].fd) {
-				metrics_serve(d, p[i].fd);
-				close(p[i].fd);
-				m->client[j] = -1;
-			}
+		slot = sockset_slot(&m->socks, p[i].fd);
+		if (slot >= 0) {
+			metrics_serve(m, p[i].fd);
+			sockset_drop(&m->socks, slot);
+		}
 	}
 }

@@ -12,21 +12,29 @@
 #include <poll.h>
 #include <stddef.h>
 
-#define METRICS_CLIENTS	8
+#include "counters.h"
+#include "shm_map.h"
+#include "sockset.h"
+#include "svcset.h"
+
+#define METRICS_CLIENTS		8
+#define METRICS_TIMEOUT_MS	1000
 
 struct metrics {
-	int lfd;
-	int client[METRICS_CLIENTS];
+	struct sockset socks;
+	struct svcset *set;
+	struct shm_map *shm;			/* health of the real servers */
+	const struct dir_counters *counters;
 };
 
-struct director;
-
-int metrics_open(struct director *d);
-void metrics_close(struct director *d);
-int metrics_pollfds(struct director *d, struct pollfd *p, int max);
-void metrics_handle(struct director *d, const struct pollfd *p, int n);
+/* Listen on "ADDRESS:PORT" (nothing when @listen_on is ""). */
+int metrics_open(struct metrics *m, const char *listen_on, struct svcset *set,
+		 struct shm_map *shm, const struct dir_counters *cnt);
+void metrics_close(struct metrics *m);
+int metrics_pollfds(struct metrics *m, struct pollfd *p, int max);
+void metrics_handle(struct metrics *m, const struct pollfd *p, int n);
 
 /* The page itself (tests call this): a malloc'd string. */
-char *metrics_render(struct director *d, size_t *len);
+char *metrics_render(const struct metrics *m, size_t *len);
 
 #endif

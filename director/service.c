@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "packet.h"
+#include "persist.h"
 #include "scheduler.h"
 #include "service.h"
 
@@ -146,4 +148,50 @@ const char *service_str(const struct service *svc, char *buf, size_t len)
 		snprintf(buf, len, "%s %s", proto_name(svc->protocol),
 			 addr_port_str(&svc->vip, svc->port, a, sizeof(a)));
 	return buf;
+}
+
+/* The scheduler, behind the client's persistence template if any. */
+static struct dest *service_schedule(struct service *svc,
+				     const struct pkt_info *pi, uint64_t now)
+{
+	struct nflvs_addr client;
+	struct dest *dst;
+
+	if (!svc->persist)
+		return svc->sched->schedule(svc, pi, now);
+	client = pi->saddr;
+	addr_mask(&client, svc->netmask);
+	dst = persist_lookup(svc->persist, &client, svc->persistence, now);
+	if (dst)
+		return dst;
+	dst = svc->sched->schedule(svc, pi, now);
+	if (dst)
+		persist_bind(svc->persist, &client, dst, svc->persistence, now);
+	return dst;
+}
+
+struct dest *service_pick(struct service *svc, const struct pkt_info *pi,
+			  uint64_t now_ns)
+{
+	struct dest *dst;
+
+	if (svc->below_quorum && svc->sorry)
+		dst = svc->sorry;
+	else
+		dst = service_schedule(svc, pi, now_ns);
+	if (dst) {
+		dst->conns++;
+		svc->conns++;
+	} else {
+		svc->noavail++;
+	}
+	return dst;
+}
+
+void service_gc(struct service *svc, uint64_t now_ns)
+{
+	if (svc->persist)
+		persist_gc(svc->persist, svc->persistence, now_ns);
+	if (svc->sched->gc)
+		svc->sched->gc(svc, now_ns);
 }

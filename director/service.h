@@ -64,9 +64,11 @@ struct dest {
 	uint64_t add_seq;		/* larger = added later = earlier in list */
 	uint32_t cfg_index;		/* position in its service's config */
 	struct cfg_rs cfg;		/* as configured (tunnel, check, ...) */
-	bool routed;			/* DR: its table, route and rule exist */
-	struct encap *encap;		/* TUN: the outer headers (lvs.c) */
-	uint64_t tun_pkts, tun_bytes;	/* TUN: sent encapsulated (atomics) */
+	bool routed;			/* DR: its table, route and rule exist
+					   (dr.c) */
+	struct encap *encap;		/* TUN: the outer headers (tun.c) */
+	uint64_t tun_pkts, tun_bytes;	/* TUN: sent encapsulated (atomics,
+					   tun.c) */
 };
 
 struct service {
@@ -150,6 +152,17 @@ int service_set_scheduler(struct service *svc, const char *sched);
  */
 void service_conns_changed(struct service *svc, struct dest *d);
 int service_dest_index(const struct service *svc, const struct dest *d);
+/*
+ * The real server for a new connection at @now_ns: the sorry server while
+ * the service is below its quorum, else the client's persistence template,
+ * else the scheduler's choice (which a new template remembers); counted
+ * as scheduled.  NULL when none is available.
+ */
+struct pkt_info;
+struct dest *service_pick(struct service *svc, const struct pkt_info *pi,
+			  uint64_t now_ns);
+/* Once a second: persistence templates expire, scheduler housekeeping. */
+void service_gc(struct service *svc, uint64_t now_ns);
 /* "TCP 10.0.1.100:80", "UDP [2001:db8::1]:53", "FWM 5" */
 const char *service_str(const struct service *svc, char *buf, size_t len);
 #define SERVICE_STRLEN	(ADDR_STRLEN + 16)

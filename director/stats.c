@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <string.h>
 
-#include "director.h"
 #include "log.h"
+#include "ruleset.h"
 #include "stats.h"
 
 static void stats_raw(const struct dest *dst, struct stats *s)
@@ -139,10 +139,9 @@ void stats_dest_gone(struct service *svc, const struct dest *dst)
 static void counter_cb(void *ctx, uint32_t index, bool in, uint64_t packets,
 		       uint64_t bytes)
 {
-	struct director *d = ctx;
-	struct dest *dst;
+	struct dest *dst = svcset_by_index(ctx, index);
 
-	if (index > mark_capacity(&d->marks) || !(dst = d->bymark[index]))
+	if (!dst)
 		return;
 	if (in) {
 		dst->kstats.inpkts = packets;
@@ -166,19 +165,17 @@ static void sample_service(struct service *svc)
 	rates_update(&svc->rates, &s, STATS_PERIOD_S);
 }
 
-void stats_refresh(struct director *d, bool sample)
+void stats_refresh(struct svcset *set, const char *table, bool sample)
 {
 	unsigned int i;
 
-	if (!d->ruleset_applied)
-		return;
-	pthread_rwlock_rdlock(&d->lock);
-	if (ruleset_read_counters(d->cfg.director.table, counter_cb, d) < 0)
+	pthread_rwlock_rdlock(&set->lock);
+	if (ruleset_read_counters(table, counter_cb, set) < 0)
 		log_debug("reading the real servers' counters failed");
-	for (i = 0; sample && i < d->nsvc; i++) {
-		pthread_mutex_lock(&d->svc[i]->lock);
-		sample_service(d->svc[i]);
-		pthread_mutex_unlock(&d->svc[i]->lock);
+	for (i = 0; sample && i < set->nsvc; i++) {
+		pthread_mutex_lock(&set->svc[i]->lock);
+		sample_service(set->svc[i]);
+		pthread_mutex_unlock(&set->svc[i]->lock);
 	}
-	pthread_rwlock_unlock(&d->lock);
+	pthread_rwlock_unlock(&set->lock);
 }

@@ -15,13 +15,13 @@
 #include <nflvs/ctl.h>
 
 #include "service.h"
-
-struct director;
+#include "svcset.h"
 
 #define STATS_PERIOD_S	2
 
-/* Read the kernel's counters; every STATS_PERIOD_S also update rates. */
-void stats_refresh(struct director *d, bool sample);
+/* Read the counters of @table's ruleset into the services of @set; every
+ * STATS_PERIOD_S (@sample) also update the rates. */
+void stats_refresh(struct svcset *set, const char *table, bool sample);
 
 /* What ipvsadm shows: since the last -Z, with rates. */
 void stats_dest(const struct dest *dst, struct nflvs_ctl_stats *out);

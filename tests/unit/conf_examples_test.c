@@ -5,7 +5,7 @@
 #include <glob.h>
 
 #include "config.h"
-#include "director.h"
+#include "validate.h"
 
 Test(conf_examples, every_example_is_valid)
 {
@@ -21,7 +21,7 @@ Test(conf_examples, every_example_is_valid)
 		bool loaded = n == 0;	/* else the loader freed it */
 
 		if (loaded)
-			n = director_check_config(&cfg, &errs);
+			n = validate_config(&cfg, &errs);
 		for (j = 0; j < errs.n; j++)
 			cr_log_error("%s", errs.msg[j]);
 		cr_expect_eq(n, 0, "%s is not valid", g.gl_pathv[i]);

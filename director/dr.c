@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+#include <linux/rtnetlink.h>
+
+#include "clock.h"
+#include "dr.h"
+#include "log.h"
+
+#define SWEEP_GRACE	(2 * NS_PER_SEC)	/* a new flow's element may lag */
+#define SYNC_BIG	100000		/* flows: read the maps less often */
+
+void dr_init(struct dr *dr, const struct ruleset *rs, struct svcset *set,
+	     struct flowpath *fp, uint32_t route_table, uint32_t route_pref)
+{
+	*dr = (struct dr){ .rs = rs, .set = set, .fp = fp,
+			   .route_table = route_table, .route_pref = route_pref };
+}
+
+static uint32_t dest_table(const struct dr *dr, const struct dest *dst)
+{
+	return dr->route_table + svcset_mark_index(dr->set, dst->mark);
+}
+
+/* ---- routes ---------------------------------------------------------------- */
+
+int dr_check(const struct dr *dr, const struct dest *dst,
+	     const struct route_info *ri, char *err, size_t errlen)
+{
+	char a[ADDR_STRLEN];
+
+	addr_str(&dst->addr, a, sizeof(a));
+	if (!ri->onlink) {
+		snprintf(err, errlen, "real server %s: dr forwarding needs it on a directly connected network (the route to it has a gateway)",
+			 a);
+		return -EHOSTUNREACH;
+	}
+	if (route_table_used(dst->addr.family, dest_table(dr, dst)) > 0) {
+		snprintf(err, errlen, "real server %s: routing table %u is in use by somebody else (set director.route_table)",
+			 a, dest_table(dr, dst));
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* The local table's rule goes after ours while DR services run. */
+static int local_rule_move(struct dr *dr, uint8_t family)
+{
+	int f = family == AF_INET6;
+	uint32_t pref;
+	int ret;
+
+	if (dr->local_moved[f])
+		return 0;
+	ret = route_local_pref(family, &pref);
+	if (ret < 0)
+		return ret;
+	if (pref == dr->route_pref + 1) {
+		/* a director before us moved it, from the kernel's 0 */
+		dr->local_orig[f] = 0;
+		dr->local_moved[f] = true;
+		return 0;
+	}
+	ret = route_local_move(family, pref, dr->route_pref + 1);
+	if (ret < 0)
+		return ret;
+	dr->local_orig[f] = pref;
+	dr->local_moved[f] = true;
+	log_info("routing: the local table's %s rule moved from preference %u to %u, after the DR rules",
+		 f ? "IPv6" : "IPv4", pref, dr->route_pref + 1);
+	return 0;
+}
+
+int dr_dest_up(struct dr *dr, struct dest *dst)
+{
+	uint32_t table = dest_table(dr, dst);
+	struct route_info ri;
+	int ret;
+
+	if (dst->routed)
+		return 0;
+	ret = route_lookup(&dst->addr, &ri);
+	if (!ret)
+		ret = local_rule_move(dr, dst->addr.family);
+	if (!ret)
+		ret = route_default(true, &dst->addr, ri.oif, table);
+	if (!ret)
+		ret = route_rule(dst->addr.family, true, dst->mark,
+				 dr->rs->mark_mask, table, dr->route_pref);
+	if (ret == -EEXIST)
+		ret = 0;	/* a director before us left it */
+	if (!ret)
+		dst->routed = true;
+	else
+		route_default(false, &dst->addr, 0, table);
+	return ret;
+}
+
+void dr_dest_down(struct dr *dr, struct dest *dst)
+{
+	uint32_t table = dest_table(dr, dst);
+
+	if (dst->routed && !dr->keep) {	/* -k: the next start takes them over */
+		route_rule(dst->addr.family, false, dst->mark,
+			   dr->rs->mark_mask, table, dr->route_pref);
+		route_default(false, &dst->addr, 0, table);
+		dst->routed = false;
+	}
+}
+
+struct keep_ctx {
+	struct dr *dr;
+	int fam;
+};
+
+static bool keep_table(void *ctx, uint32_t table)
+{
+	struct keep_ctx *x = ctx;
+	struct dr *dr = x->dr;
+	struct dest *dst;
+
+	if (table == RT_TABLE_LOCAL)
+		return dr->local_moved[x->fam];
+	if (table < dr->route_table)
+		return false;
+	dst = svcset_by_index(dr->set, table - dr->route_table);
+	return dst && dst->routed && (dst->addr.family == AF_INET6) == x->fam;
+}
+
+/*
+ * What a director before us left and we do not use: its rules and routes
+ * stayed while we started (a restart in its place must not drop the DR
+ * connections it routed), the unused ones go now.
+ */
+void dr_cleanup(struct dr *dr)
+{
+	struct keep_ctx x = { .dr = dr };
+	unsigned int removed, total = 0;
+
+	if (dr->cleaned)
+		return;
+	dr->cleaned = true;
+	for (x.fam = 0; x.fam < 2; x.fam++)
+		if (route_cleanup(x.fam ? AF_INET6 : AF_INET, dr->route_table,
+				  dr->route_table + svcset_capacity(dr->set),
+				  dr->route_pref, keep_table, &x, &removed) == 0)
+			total += removed;
+	if (total)
+		log_info("routing: removed %u rules and routes a previous director left",
+			 total);
+}
+
+void dr_stop(struct dr *dr)
+{
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		if (!dr->local_moved[f])
+			continue;
+		if (route_local_move(f ? AF_INET6 : AF_INET, dr->route_pref + 1,
+				     dr->local_orig[f]) < 0)
+			log_err("routing: could not move the local table's rule back to %u",
+				dr->local_orig[f]);
+		else
+			log_info("routing: the local table's rule is back at preference %u",
+				 dr->local_orig[f]);
+		dr->local_moved[f] = false;
+	}
+}
+
+/* ---- the kernel's flow maps ------------------------------------------------- */
+
+static void sync_cb(void *ctx, const struct rs_flow *rf)
+{
+	struct dr *dr = ctx;
+
+	flowpath_sync_one(dr->fp, rf, svcset_by_mark(dr->set, rf->mark));
+}
+
+static void dr_sync(struct dr *dr, uint64_t now)
+{
+	unsigned int gone;
+	int fam;
+
+	flowpath_sync_begin(dr->fp);
+	for (fam = 0; fam < 2; fam++)
+		if (ruleset_read_flows(dr->rs, fam ? AF_INET6 : AF_INET,
+				       sync_cb, dr) < 0) {
+			/* not read: keep everything rather than guess */
+			flowpath_sync_abort(dr->fp);
+			log_debug("DR flows: reading the flow maps failed");
+			return;
+		}
+	gone = flowpath_sync_end(dr->fp, now > SWEEP_GRACE ? now - SWEEP_GRACE : 0);
+	if (gone)
+		log_debug("DR flows: %u timed out in the kernel", gone);
+}
+
+void dr_tick(struct dr *dr, uint64_t now)
+{
+	if (now < dr->next_sync)
+		return;
+	dr_sync(dr, now);
+	dr->next_sync = now + (flowpath_count(dr->fp) > SYNC_BIG ? 5 : 1) *
+			NS_PER_SEC;
+}
+
+struct expire_ctx {
+	struct dr *dr;
+	struct nft_batch b;
+	unsigned int n;
+};
+
+static void expire_cb(void *ctx, const struct flow *f)
+{
+	struct expire_ctx *x = ctx;
+	struct rs_flow rf;
+
+	flowpath_element(x->dr->fp, f, &rf);
+	if (ruleset_build_flow(&x->b, x->dr->rs, &rf, true) == 0)
+		x->n++;
+}
+
+void dr_expire_dest(struct dr *dr, struct dest *dst)
+{
+	struct expire_ctx x = { .dr = dr };
+	char err[256];
+
+	if (nft_batch_init(&x.b) < 0)
+		return;
+	flowpath_drop_dest(dr->fp, dst, true, expire_cb, &x);
+	if (x.n && ruleset_commit(&x.b, err, sizeof(err)) < 0)
+		log_debug("DR flows: removing %u: %s", x.n, err);
+	nft_batch_free(&x.b);
+}
+
+/* ---- a restart ---------------------------------------------------------------- */
+
+struct restore_ctx {
+	struct dr *dr;
+	struct nflvs_addr *old;		/* old mark index -> address */
+	uint32_t nold;
+	struct rs_flow *v;
+	unsigned int n, cap;
+};
+
+static void restore_mark_cb(void *ctx, uint32_t mark,
+			    const struct nflvs_addr *addr)
+{
+	struct restore_ctx *x = ctx;
+	uint32_t idx = svcset_mark_index(x->dr->set, mark);
+
+	if (idx && idx < x->nold)
+		x->old[idx] = *addr;
+}
+
+bool dr_remap(const struct svcset *set, const struct nflvs_addr *old,
+	      uint32_t nold, struct rs_flow *f)
+{
+	uint32_t idx = svcset_mark_index(set, f->mark), mask = set->marks.mask;
+	uint8_t proto = f->map == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	unsigned int i, j;
+
+	if (!idx || idx >= nold || !old[idx].family)
+		return false;
+	for (i = 0; i < set->nsvc; i++) {
+		const struct service *svc = set->svc[i];
+
+		if (svc->fwd != FWD_DR || svc->protocol != proto ||
+		    svc->port != f->dport || !addr_eq(&svc->vip, &f->daddr))
+			continue;
+		for (j = 0; j < svc->ndests; j++)
+			if (svc->dests[j]->fwd == FWD_DR &&
+			    addr_eq(&svc->dests[j]->addr, &old[idx])) {
+				f->mark = (f->mark & ~mask) | svc->dests[j]->mark;
+				return true;
+			}
+	}
+	return false;
+}
+
+static void restore_cb(void *ctx, const struct rs_flow *f)
+{
+	struct restore_ctx *x = ctx;
+	struct rs_flow nf = *f;
+
+	/* an element about to expire is not worth carrying over */
+	if (f->timeout_ms <= 100 || !dr_remap(x->dr->set, x->old, x->nold, &nf))
+		return;
+	if (x->n == x->cap) {
+		unsigned int cap = x->cap ? 2 * x->cap : 256;
+		struct rs_flow *v = realloc(x->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		x->v = v;
+		x->cap = cap;
+	}
+	/* the time it has left, not a whole new timeout */
+	x->v[x->n++] = nf;
+}
+
+static bool has_dr_service(const struct svcset *set)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->nsvc; i++)
+		if (set->svc[i]->fwd == FWD_DR)
+			return true;
+	return false;
+}
+
+int dr_restore(struct dr *dr, struct rs_flow **v, unsigned int *n)
+{
+	struct restore_ctx x = { .dr = dr };
+	int fam;
+
+	*v = NULL;
+	*n = 0;
+	if (!has_dr_service(dr->set))
+		return 0;	/* no DR service: no flow to keep */
+	x.nold = svcset_capacity(dr->set) + 1;
+	x.old = calloc(x.nold, sizeof(*x.old));
+	if (!x.old)
+		return -ENOMEM;
+	if (ruleset_read_marks(dr->rs->table, restore_mark_cb, &x) == 0)
+		for (fam = 0; fam < 2; fam++)
+			ruleset_read_flows(dr->rs, fam ? AF_INET6 : AF_INET,
+					   restore_cb, &x);
+	free(x.old);
+	*v = x.v;
+	*n = x.n;
+	if (x.n)
+		log_info("DR flows: %u flows of the previous director kept", x.n);
+	return 0;
+}
+
+void dr_adopt(struct dr *dr, const struct rs_flow *v, unsigned int n)
+{
+	unsigned int i;
+
+	flowpath_sync_begin(dr->fp);
+	for (i = 0; i < n; i++)
+		sync_cb(dr, &v[i]);
+	flowpath_sync_end(dr->fp, 0);
+}

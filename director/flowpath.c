@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <string.h>
+
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+
+#include "clock.h"
+#include "conns.h"
+#include "flowpath.h"
+
+#define SYN_TIMEOUT_S	60		/* IPVS's SYN_RECV */
+
+/* flows.c: a flow of @dst moved from class @old to @cls. */
+static void flowpath_account(void *ctx, struct dest *dst, enum ct_class old,
+			     enum ct_class cls, const struct flow_key *k)
+{
+	struct service *svc = dst->svc;
+
+	(void)ctx;
+	pthread_mutex_lock(&svc->lock);
+	conns_move(svc, dst, old, cls, &k->saddr);
+	pthread_mutex_unlock(&svc->lock);
+}
+
+int flowpath_init(struct flowpath *fp, const struct flowpath_env *env)
+{
+	fp->env = *env;
+	pthread_mutex_init(&fp->lock, NULL);
+	if (flows_init(&fp->flows, flowpath_account, fp) < 0) {
+		pthread_mutex_destroy(&fp->lock);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void flowpath_fini(struct flowpath *fp)
+{
+	flows_fini(&fp->flows);
+	pthread_mutex_destroy(&fp->lock);
+}
+
+static uint64_t state_timeout(const struct flowpath *fp, enum flow_state st)
+{
+	const struct rs_timeouts *t = fp->env.timeouts;
+
+	return NS_PER_SEC * (st == FLOW_SYN ? SYN_TIMEOUT_S :
+			     st == FLOW_ESTABLISHED ? t->tcp :
+			     st == FLOW_CLOSING ? t->tcpfin : t->udp);
+}
+
+static enum rs_flowmap map_of(const struct flow *f)
+{
+	return f->state == FLOW_UDP ? RS_FLOWS_UDP :
+	       f->state == FLOW_CLOSING ? RS_FLOWS_CLOSING : RS_FLOWS_TCP;
+}
+
+void flowpath_element(const struct flowpath *fp, const struct flow *f,
+		      struct rs_flow *rf)
+{
+	const struct rs_timeouts *t = fp->env.timeouts;
+	enum rs_flowmap map = map_of(f);
+
+	*rf = (struct rs_flow){
+		.saddr = f->key.saddr, .daddr = f->key.daddr,
+		.sport = f->key.sport, .dport = f->key.dport,
+		.mark = f->mark, .map = map,
+		.timeout_ms = 1000ull * (map == RS_FLOWS_TCP ? t->tcp :
+					 map == RS_FLOWS_UDP ? t->udp : t->tcpfin),
+	};
+}
+
+/* ---- the packet path ------------------------------------------------------- */
+
+static void flow_key_of(const struct pkt_info *pi, struct flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = pi->family;
+	k->proto = pi->l4proto;
+	k->sport = pi->sport;
+	k->dport = pi->dport;
+	k->saddr = pi->saddr;
+	k->daddr = pi->daddr;
+}
+
+static void accept_mark(struct verdict *v, uint32_t mark)
+{
+	v->verdict = NF_ACCEPT;
+	v->set_mark = 1;
+	v->mark = mark;
+}
+
+/* A packet of known TUN flow @f: its state, its time. */
+static void tun_track(struct flowpath *fp, struct flow *f,
+		      const struct pkt_info *pi, uint64_t now)
+{
+	enum flow_state st = f->state;
+
+	if (pi->l4proto == IPPROTO_TCP)
+		st = flow_tcp_next(st, pi->tcp_flags);
+	if (st != f->state)
+		flows_set_state(&fp->flows, f, st);
+	f->expires = now + state_timeout(fp, st);
+}
+
+/* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs_learn
+ * moves its element to the closing map). */
+static void dr_known(struct flowpath *fp, struct flow *f,
+		     const struct pkt_info *pi, struct verdict *v)
+{
+	if (pi->l4proto == IPPROTO_TCP && (pi->tcp_flags & (TCP_FIN | TCP_RST)) &&
+	    f->state != FLOW_CLOSING)
+		flows_set_state(&fp->flows, f, FLOW_CLOSING);
+	accept_mark(v, f->mark);
+}
+
+/* A new flow to @dst (the service's pick). */
+static void new_flow(struct flowpath *fp, struct service *svc,
+		     struct dest *dst, const struct flow_key *k, uint32_t mark,
+		     uint64_t now, struct verdict *v)
+{
+	bool tcp = k->proto == IPPROTO_TCP, tun = dst->fwd == FWD_TUN;
+	uint32_t m = (mark & ~fp->env.mark_mask) | dst->mark;
+	enum flow_state st = !tcp ? FLOW_UDP : tun ? FLOW_SYN : FLOW_ESTABLISHED;
+	struct flow *f;
+
+	if (tun)
+		v->verdict = NF_DROP;	/* the encapsulated copy goes instead */
+	else
+		accept_mark(v, m);
+	if (svc->one_packet)
+		return;		/* no flow: the next datagram is scheduled anew */
+	pthread_mutex_lock(&fp->lock);
+	/* DR: the kernel makes the flow's element as the packet passes */
+	f = flows_add(&fp->flows, k, dst, m, st, tun);
+	if (f)
+		f->expires = tun ? now + state_timeout(fp, st) : now;
+	pthread_mutex_unlock(&fp->lock);
+}
+
+/* The flow of @k, if one goes on: a SYN on an ended one's ports is a new
+ * connection, scheduled anew as IPVS does (conn_reuse_mode), and the
+ * ended one leaves the counts (and, DR, the closing map: lvs_learn). */
+static struct flow *known_flow(struct flowpath *fp, const struct flow_key *k,
+			       const struct pkt_info *pi)
+{
+	struct flow *f = flows_find(&fp->flows, k);
+
+	if (f && f->state == FLOW_CLOSING && pi->l4proto == IPPROTO_TCP &&
+	    (pi->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		flows_del(&fp->flows, f);
+		return NULL;
+	}
+	return f;
+}
+
+void flowpath_decide(struct flowpath *fp, struct service *svc,
+		     const struct pkt_info *pi, const void *pkt, uint32_t len,
+		     uint32_t mark, uint64_t now, struct verdict *v)
+{
+	struct dir_counters *cnt = fp->env.counters;
+	struct dest *dst = NULL;
+	struct flow_key k;
+	struct flow *f;
+
+	flow_key_of(pi, &k);
+	pthread_mutex_lock(&fp->lock);
+	f = known_flow(fp, &k, pi);
+	if (f && !f->tun) {
+		dr_known(fp, f, pi, v);
+	} else if (f) {
+		tun_track(fp, f, pi, now);
+		dst = f->dest;
+		v->verdict = NF_DROP;
+	}
+	pthread_mutex_unlock(&fp->lock);
+	if (f) {
+		if (dst)
+			fp->env.send(fp->env.ctx, dst, &k, pkt, len);
+		return;
+	}
+	/* as IPVS: only a SYN starts a TCP connection */
+	if (pi->l4proto == IPPROTO_TCP &&
+	    (!(pi->tcp_flags & TCP_SYN) || (pi->tcp_flags & TCP_RST))) {
+		counter_inc(&cnt->nosyn);
+		v->verdict = NF_DROP;
+		return;
+	}
+	pthread_mutex_lock(&svc->lock);
+	dst = service_pick(svc, pi, now);
+	pthread_mutex_unlock(&svc->lock);
+	if (!dst) {
+		counter_inc(&cnt->noavail);
+		v->verdict = NF_DROP;
+		return;
+	}
+	counter_inc(&cnt->scheduled);
+	new_flow(fp, svc, dst, &k, mark, now, v);
+	if (dst->fwd == FWD_TUN)
+		fp->env.send(fp->env.ctx, dst, &k, pkt, len);
+}
+
+/* ---- the kernel's DR flows ------------------------------------------------- */
+
+static enum flow_state state_of_map(enum rs_flowmap m)
+{
+	return m == RS_FLOWS_TCP ? FLOW_ESTABLISHED :
+	       m == RS_FLOWS_UDP ? FLOW_UDP : FLOW_CLOSING;
+}
+
+void flowpath_sync_begin(struct flowpath *fp)
+{
+	pthread_mutex_lock(&fp->lock);
+	flows_sweep_begin(&fp->flows);
+}
+
+/* One element of the kernel's flow maps: mark it seen, or adopt it. */
+void flowpath_sync_one(struct flowpath *fp, const struct rs_flow *rf,
+		       struct dest *dst)
+{
+	struct flow_key k = {
+		.family = rf->saddr.family,
+		.proto = rf->map == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP,
+		.sport = rf->sport, .dport = rf->dport,
+		.saddr = rf->saddr, .daddr = rf->daddr,
+	};
+	struct flow *f = flows_find(&fp->flows, &k);
+
+	if (f) {
+		flows_seen(&fp->flows, f);
+		if (rf->map == RS_FLOWS_CLOSING && f->state != FLOW_CLOSING)
+			flows_set_state(&fp->flows, f, FLOW_CLOSING);
+		return;
+	}
+	if (!dst || dst->fwd != FWD_DR)
+		return;
+	f = flows_add(&fp->flows, &k, dst, rf->mark, state_of_map(rf->map),
+		      false);
+	if (f)
+		f->expires = 0;
+}
+
+unsigned int flowpath_sync_end(struct flowpath *fp, uint64_t older_than)
+{
+	unsigned int gone = flows_sweep_older(&fp->flows, older_than);
+
+	pthread_mutex_unlock(&fp->lock);
+	return gone;
+}
+
+void flowpath_sync_abort(struct flowpath *fp)
+{
+	pthread_mutex_unlock(&fp->lock);
+}
+
+/* ---- the rest -------------------------------------------------------------- */
+
+unsigned int flowpath_expire(struct flowpath *fp, uint64_t now)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&fp->lock);
+	n = flows_expire(&fp->flows, now);
+	pthread_mutex_unlock(&fp->lock);
+	return n;
+}
+
+struct drop_ctx {
+	const struct dest *dst;
+	flows_each_fn each;
+	void *ctx;
+};
+
+static void drop_cb(void *ctx, const struct flow *f)
+{
+	struct drop_ctx *x = ctx;
+
+	if (f->dest == x->dst && !f->tun)
+		x->each(x->ctx, f);
+}
+
+unsigned int flowpath_drop_dest(struct flowpath *fp, const struct dest *dst,
+				bool count, flows_each_fn each, void *ctx)
+{
+	struct drop_ctx x = { dst, each, ctx };
+	unsigned int n;
+
+	pthread_mutex_lock(&fp->lock);
+	if (each)
+		flows_foreach(&fp->flows, drop_cb, &x);
+	n = flows_drop_dest(&fp->flows, dst, count);
+	pthread_mutex_unlock(&fp->lock);
+	return n;
+}
+
+void flowpath_foreach(struct flowpath *fp, flows_each_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&fp->lock);
+	flows_foreach(&fp->flows, fn, ctx);
+	pthread_mutex_unlock(&fp->lock);
+}
+
+uint32_t flowpath_count(struct flowpath *fp)
+{
+	return __atomic_load_n(&fp->flows.count, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFLVS_FLOWPATH_H
+#define NFLVS_FLOWPATH_H
+
+/*
+ * The packet path of DR and TUN services, whose connections conntrack
+ * does not follow (a director sees only the client's side), and the
+ * director's own flow table (flows.h) that follows them instead.
+ *
+ * DR.  A new flow's first packet comes here (it missed the kernel's flow
+ * maps): the service picks a real server, the flow enters the table, and
+ * the verdict's mark routes the packet (dr.c) and makes the kernel add
+ * the flow's element as the packet passes (ruleset.c, lvs_learn).  From
+ * then on the kernel routes the flow by its map; only a FIN or RST comes
+ * here again (accounting).  Once a second dr.c reads the maps back: the
+ * flows the kernel timed out leave the table (flowpath_sync_*).
+ *
+ * TUN.  Every packet of a TUN service comes here: the flow's real server,
+ * or a new one, and the packet is handed to env.send (tun.c) while the
+ * original is dropped.  TUN flows follow IPVS's TCP states as seen from
+ * the client's side and time out by the director's clock.
+ *
+ * A SYN on the tuple of a closing flow starts a new connection, as IPVS's
+ * conn_reuse_mode does.  Counts go to the service (conns.h) under its
+ * lock; the lock order is in svcset.h.
+ */
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "flows.h"
+#include "packet.h"
+#include "queue.h"
+#include "ruleset.h"
+#include "service.h"
+
+struct flowpath_env {
+	uint32_t mark_mask;		/* director.mark_mask */
+	const struct rs_timeouts *timeouts;	/* the director's, may change */
+	struct dir_counters *counters;
+	/* TUN: send @pkt of flow @k encapsulated to @dst */
+	void (*send)(void *ctx, struct dest *dst, const struct flow_key *k,
+		     const void *pkt, uint32_t len);
+	void *ctx;
+};
+
+struct flowpath {
+	struct flowpath_env env;
+	pthread_mutex_t lock;		/* the table */
+	struct flow_table flows;
+};
+
+int flowpath_init(struct flowpath *fp, const struct flowpath_env *env);
+void flowpath_fini(struct flowpath *fp);
+
+/* A packet of DR/TUN service @svc (worker, svcset lock held for reading);
+ * @mark is the packet's, @now_ns the monotonic clock. */
+void flowpath_decide(struct flowpath *fp, struct service *svc,
+		     const struct pkt_info *pi, const void *pkt, uint32_t len,
+		     uint32_t mark, uint64_t now_ns, struct verdict *v);
+
+/*
+ * DR: the table against the kernel's flow maps.  Between begin and end
+ * the table's lock is held: sync_one() each element read (@dst the real
+ * server its mark names, NULL if none), and end() removes the DR flows
+ * not seen that were made before @older_than (a newer one's element may
+ * not be in the kernel yet; 0: remove none); it returns how many went.
+ * abort() keeps everything (the maps could not be read).
+ */
+void flowpath_sync_begin(struct flowpath *fp);
+void flowpath_sync_one(struct flowpath *fp, const struct rs_flow *rf,
+		       struct dest *dst);
+unsigned int flowpath_sync_end(struct flowpath *fp, uint64_t older_than);
+void flowpath_sync_abort(struct flowpath *fp);
+
+/* TUN: flows whose time ran out by @now_ns go; how many. */
+unsigned int flowpath_expire(struct flowpath *fp, uint64_t now_ns);
+/*
+ * Every flow to @dst goes: counted as ended (expire_connections), or not
+ * (the real server is being freed).  @each, if not NULL, sees each DR
+ * flow first (under the lock), so that its kernel element can go too.
+ */
+unsigned int flowpath_drop_dest(struct flowpath *fp, const struct dest *dst,
+				bool count, flows_each_fn each, void *ctx);
+/* Every flow, under the lock (listings). */
+void flowpath_foreach(struct flowpath *fp, flows_each_fn fn, void *ctx);
+uint32_t flowpath_count(struct flowpath *fp);
+
+/* The element of DR flow @f in the kernel's map for its state. */
+void flowpath_element(const struct flowpath *fp, const struct flow *f,
+		      struct rs_flow *rf);
+
+#endif
