@@ -48,7 +48,7 @@
  *
  * - ADD/EDIT_SERVICE with a scheduler the director does not have: -ENOENT,
  *   as the kernel answers (ipvsadm: "Scheduler or persistence engine not
- *   found").  ctl_check_svc() (common/ctl.c) returns it.
+ *   found").  ctl_check_svc() (common/ctlmsg.c) returns it.
  * - Any reply with status < 0 may carry a payload: text saying why, at
  *   most NFLVS_CTL_TEXT_MAX bytes, not NUL-terminated, lines separated by
  *   '\n' (RELOAD's error lines are the same thing).  nflvsadm prints
@@ -163,7 +163,7 @@ struct nflvs_ctl_svc {
 	uint8_t addr[16];
 	char sched[16];			/* "" = keep (EDIT) or "wlc" (ADD) */
 	uint32_t flags;			/* NFLVS_CTL_SVC_F_* */
-	uint32_t sched_flags;		/* SCHED_F_* of config.h */
+	uint32_t sched_flags;		/* SCHED_F_* of common/names.h */
 	uint32_t timeout;		/* persistence, seconds */
 	uint32_t netmask;		/* persistence prefix length */
 	char name[64];
