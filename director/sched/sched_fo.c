@@ -13,16 +13,4 @@ static bool fo_key(const struct dest *d, uint32_t *num, uint32_t *den)
 	return dest_available(d);
 }
 
-static int fo_init(struct service *svc)
-{
-	return sched_heap_attach(svc, fo_key);
-}
-
-const struct sched_ops sched_fo = {
-	.init_service = fo_init,
-	.done_service = sched_heap_done,
-	.add_dest = sched_heap_add,
-	.del_dest = sched_heap_del,
-	.upd_dest = sched_heap_sync,
-	.schedule = sched_heap_schedule,
-};
+SCHED_HEAP_OPS(fo, fo_key, false);

@@ -69,6 +69,26 @@ struct dest *sched_heap_schedule(struct service *svc,
 				 const struct pkt_info *pi, uint64_t now_ns);
 
 /*
+ * A scheduler that is the heap's order by @key (lc, wlc, sed, nq, fo,
+ * ovf): const struct sched_ops sched_@name.  @counts says whether @key
+ * reads the connection counts, so that a count change moves the server.
+ */
+#define SCHED_HEAP_OPS(name, key, counts)				\
+	static int name##_init(struct service *svc)			\
+	{								\
+		return sched_heap_attach(svc, key);			\
+	}								\
+	const struct sched_ops sched_##name = {				\
+		.init_service = name##_init,				\
+		.done_service = sched_heap_done,			\
+		.add_dest = sched_heap_add,				\
+		.del_dest = sched_heap_del,				\
+		.upd_dest = sched_heap_sync,				\
+		.conn_changed = (counts) ? sched_heap_sync : NULL,	\
+		.schedule = sched_heap_schedule,			\
+	}
+
+/*
  * Heaps by id.  Room for @n entries; 0, or -1 without memory (the heap is
  * left as it was).
  */

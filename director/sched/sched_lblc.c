@@ -16,18 +16,11 @@
  */
 #include <stdlib.h>
 
-#include "sched_loctab.h"
-#include "sched_wlcq.h"
-#include "scheduler.h"
+#include "sched_lbl.h"
 
 struct lblc_entry {
 	struct loc_entry le;		/* first */
 	struct dest *dest;		/* NULL once deleted from the list */
-};
-
-struct lblc_data {
-	struct loc_table tab;
-	struct wlcq q;
 };
 
 static void lblc_free_entry(struct loc_entry *e)
@@ -37,39 +30,9 @@ static void lblc_free_entry(struct loc_entry *e)
 
 static int lblc_init(struct service *svc)
 {
-	struct lblc_data *l = calloc(1, sizeof(*l));
+	struct lbl *l = calloc(1, sizeof(*l));
 
-	if (!l)
-		return -1;
-	if (loctab_init(&l->tab, lblc_free_entry) < 0) {
-		free(l);
-		return -1;
-	}
-	if (wlcq_init(&l->q, svc) < 0) {
-		wlcq_free(&l->q);
-		loctab_destroy(&l->tab);
-		free(l);
-		return -1;
-	}
-	svc->sched_data = l;
-	return 0;
-}
-
-static void lblc_done(struct service *svc)
-{
-	struct lblc_data *l = svc->sched_data;
-
-	loctab_destroy(&l->tab);
-	wlcq_free(&l->q);
-	free(l);
-	svc->sched_data = NULL;
-}
-
-static void lblc_add_dest(struct service *svc, struct dest *d)
-{
-	struct lblc_data *l = svc->sched_data;
-
-	wlcq_add(&l->q, d);
+	return l ? lbl_attach(svc, l, lblc_free_entry) : -1;
 }
 
 static void lblc_forget(struct loc_entry *e, void *d)
@@ -87,28 +50,14 @@ static void lblc_forget(struct loc_entry *e, void *d)
  */
 static void lblc_del_dest(struct service *svc, struct dest *d, int pos)
 {
-	struct lblc_data *l = svc->sched_data;
+	struct lbl *l = svc->sched_data;
 
 	(void)pos;
 	wlcq_del(&l->q, d);
 	loctab_walk(&l->tab, lblc_forget, d);
 }
 
-static void lblc_upd_dest(struct service *svc, struct dest *d)
-{
-	struct lblc_data *l = svc->sched_data;
-
-	wlcq_update(&l->q, d);
-}
-
-static void lblc_gc(struct service *svc, uint64_t now)
-{
-	struct lblc_data *l = svc->sched_data;
-
-	loctab_gc(&l->tab, now);
-}
-
-static bool lblc_keep(const struct lblc_data *l, const struct service *svc,
+static bool lblc_keep(const struct lbl *l, const struct service *svc,
 		      const struct dest *d)
 {
 	return d && dest_present(d) && d->weight > 0 &&
@@ -118,7 +67,7 @@ static bool lblc_keep(const struct lblc_data *l, const struct service *svc,
 static struct dest *lblc_schedule(struct service *svc,
 				  const struct pkt_info *pi, uint64_t now)
 {
-	struct lblc_data *l = svc->sched_data;
+	struct lbl *l = svc->sched_data;
 	struct lblc_entry *en;
 	struct dest *d;
 
@@ -148,11 +97,11 @@ static struct dest *lblc_schedule(struct service *svc,
 
 const struct sched_ops sched_lblc = {
 	.init_service = lblc_init,
-	.done_service = lblc_done,
-	.add_dest = lblc_add_dest,
+	.done_service = lbl_done,
+	.add_dest = lbl_add_dest,
 	.del_dest = lblc_del_dest,
-	.upd_dest = lblc_upd_dest,
-	.conn_changed = lblc_upd_dest,
-	.gc = lblc_gc,
+	.upd_dest = lbl_upd_dest,
+	.conn_changed = lbl_upd_dest,
+	.gc = lbl_gc,
 	.schedule = lblc_schedule,
 };

@@ -35,9 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sched_loctab.h"
-#include "sched_wlcq.h"
-#include "scheduler.h"
+#include "sched_lbl.h"
 
 #define LBLCR_SMALL	8	/* members scanned in place */
 #define LBLCR_REPLAY_COST 24	/* a replayed key, in members scanned */
@@ -74,8 +72,7 @@ struct lblcr_entry {
 };
 
 struct lblcr_data {
-	struct loc_table tab;
-	struct wlcq q;
+	struct lbl lbl;			/* first */
 	uint64_t seq;			/* set insertions so far */
 };
 
@@ -323,12 +320,12 @@ static int lblcr_to_big(struct lblcr_data *l, struct lblcr_entry *en,
 		big_free(b);
 		return -1;
 	}
-	b->synced = b->used = l->q.logseq;
+	b->synced = b->used = l->lbl.q.logseq;
 	en->big = b;
 	en->n = 0;
 	/* fresh numbers in the same order: only the order is compared */
 	for (i = 0; i < n; i++)
-		big_insert(&l->q, en, en->small[i], ++l->seq);
+		big_insert(&l->lbl.q, en, en->small[i], ++l->seq);
 	return 0;
 }
 
@@ -344,7 +341,7 @@ static void lblcr_free_entry(struct loc_entry *e)
 static void lblcr_set_insert(struct lblcr_data *l, struct lblcr_entry *en,
 			     struct dest *d, uint64_t now)
 {
-	int s = wlcq_slot(&l->q, d);
+	int s = wlcq_slot(&l->lbl.q, d);
 	unsigned int i;
 
 	/* no slot, no memory: as the kernel when kmalloc() fails */
@@ -354,7 +351,7 @@ static void lblcr_set_insert(struct lblcr_data *l, struct lblcr_entry *en,
 		if (big_has(en->big, s) ||
 		    big_reserve(en->big, en->n, en->n + 1, s))
 			return;
-		big_insert(&l->q, en, s, ++l->seq);
+		big_insert(&l->lbl.q, en, s, ++l->seq);
 	} else {
 		for (i = 0; i < en->n; i++)
 			if (en->small[i] == (uint32_t)s)
@@ -362,7 +359,7 @@ static void lblcr_set_insert(struct lblcr_data *l, struct lblcr_entry *en,
 		if (en->n < LBLCR_SMALL)
 			en->small[en->n++] = s;
 		else if (lblcr_to_big(l, en, s) == 0)
-			big_insert(&l->q, en, s, ++l->seq);
+			big_insert(&l->lbl.q, en, s, ++l->seq);
 		else
 			return;
 	}
@@ -398,9 +395,9 @@ static struct dest *lblcr_set_min(struct lblcr_data *l,
 	const struct wlcq_rec *r, *least = NULL;
 	unsigned int i;
 	if (en->big)
-		return big_min(&l->q, en);
+		return big_min(&l->lbl.q, en);
 	for (i = en->n; i-- > 0;) {
-		r = &l->q.rec[en->small[i]];
+		r = &l->lbl.q.rec[en->small[i]];
 		if (!r->den)
 			continue;
 		if (!least || (uint64_t)r->num * least->den <
@@ -426,7 +423,7 @@ static int lblcr_set_max(const struct lblcr_data *l,
 
 	if (!b) {
 		for (i = en->n; i-- > 0;) {
-			d = l->q.rec[en->small[i]].d;
+			d = l->lbl.q.rec[en->small[i]].d;
 			if (d->weight <= 0)
 				continue;
 			if (!most || wlcq_lighter(most, d)) {
@@ -437,7 +434,7 @@ static int lblcr_set_max(const struct lblcr_data *l,
 		return m;
 	}
 	for (s = big_next(b, 0), r = 0; s >= 0; s = big_next(b, s + 1), r++) {
-		d = l->q.rec[s].d;
+		d = l->lbl.q.rec[s].d;
 		if (d->weight <= 0)
 			continue;
 		if (!most || wlcq_lighter(most, d) ||
@@ -454,37 +451,7 @@ static int lblcr_init(struct service *svc)
 {
 	struct lblcr_data *l = calloc(1, sizeof(*l));
 
-	if (!l)
-		return -1;
-	if (loctab_init(&l->tab, lblcr_free_entry) < 0) {
-		free(l);
-		return -1;
-	}
-	if (wlcq_init(&l->q, svc) < 0) {
-		wlcq_free(&l->q);
-		loctab_destroy(&l->tab);
-		free(l);
-		return -1;
-	}
-	svc->sched_data = l;
-	return 0;
-}
-
-static void lblcr_done(struct service *svc)
-{
-	struct lblcr_data *l = svc->sched_data;
-
-	loctab_destroy(&l->tab);
-	wlcq_free(&l->q);
-	free(l);
-	svc->sched_data = NULL;
-}
-
-static void lblcr_add_dest(struct service *svc, struct dest *d)
-{
-	struct lblcr_data *l = svc->sched_data;
-
-	wlcq_add(&l->q, d);
+	return l ? lbl_attach(svc, &l->lbl, lblcr_free_entry) : -1;
 }
 
 static void lblcr_forget(struct loc_entry *e, void *slot)
@@ -501,27 +468,13 @@ static void lblcr_forget(struct loc_entry *e, void *slot)
 static void lblcr_del_dest(struct service *svc, struct dest *d, int pos)
 {
 	struct lblcr_data *l = svc->sched_data;
-	int s = wlcq_slot(&l->q, d);
+	int s = wlcq_slot(&l->lbl.q, d);
 	uint32_t slot = s;
 
 	(void)pos;
 	if (s >= 0)
-		loctab_walk(&l->tab, lblcr_forget, &slot);
-	wlcq_del(&l->q, d);
-}
-
-static void lblcr_upd_dest(struct service *svc, struct dest *d)
-{
-	struct lblcr_data *l = svc->sched_data;
-
-	wlcq_update(&l->q, d);
-}
-
-static void lblcr_gc(struct service *svc, uint64_t now)
-{
-	struct lblcr_data *l = svc->sched_data;
-
-	loctab_gc(&l->tab, now);
+		loctab_walk(&l->lbl.tab, lblcr_forget, &slot);
+	wlcq_del(&l->lbl.q, d);
 }
 
 static struct dest *lblcr_new(struct lblcr_data *l,
@@ -536,7 +489,7 @@ static struct dest *lblcr_new(struct lblcr_data *l,
 	en->le.addr = *daddr;
 	en->le.lastuse = now;
 	lblcr_set_insert(l, en, d, now);
-	loctab_add(&l->tab, &en->le);
+	loctab_add(&l->lbl.tab, &en->le);
 	return d;
 }
 
@@ -548,23 +501,23 @@ static struct dest *lblcr_schedule(struct service *svc,
 	struct dest *d;
 	int m;
 
-	en = (struct lblcr_entry *)loctab_get(&l->tab, &pi->daddr);
+	en = (struct lblcr_entry *)loctab_get(&l->lbl.tab, &pi->daddr);
 	if (!en) {
-		d = wlcq_min(&l->q, svc);
+		d = wlcq_min(&l->lbl.q, svc);
 		return d ? lblcr_new(l, &pi->daddr, d, now) : NULL;
 	}
 	en->le.lastuse = now;
 	d = lblcr_set_min(l, en);
-	if (en->n > 1 && now > en->lastmod + l->tab.expiration) {
+	if (en->n > 1 && now > en->lastmod + l->lbl.tab.expiration) {
 		m = lblcr_set_max(l, en);
 		if (m >= 0) {
 			lblcr_set_remove(en, m);
 			en->lastmod = now;
 		}
 	}
-	if (d && !wlcq_overloaded(&l->q, svc, d))
+	if (d && !wlcq_overloaded(&l->lbl.q, svc, d))
 		return d;
-	d = wlcq_min(&l->q, svc);
+	d = wlcq_min(&l->lbl.q, svc);
 	if (d)
 		lblcr_set_insert(l, en, d, now);
 	return d;
@@ -572,11 +525,11 @@ static struct dest *lblcr_schedule(struct service *svc,
 
 const struct sched_ops sched_lblcr = {
 	.init_service = lblcr_init,
-	.done_service = lblcr_done,
-	.add_dest = lblcr_add_dest,
+	.done_service = lbl_done,
+	.add_dest = lbl_add_dest,
 	.del_dest = lblcr_del_dest,
-	.upd_dest = lblcr_upd_dest,
-	.conn_changed = lblcr_upd_dest,
-	.gc = lblcr_gc,
+	.upd_dest = lbl_upd_dest,
+	.conn_changed = lbl_upd_dest,
+	.gc = lbl_gc,
 	.schedule = lblcr_schedule,
 };

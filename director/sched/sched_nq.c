@@ -19,17 +19,4 @@ static bool nq_key(const struct dest *d, uint32_t *num, uint32_t *den)
 	return dest_available(d);
 }
 
-static int nq_init(struct service *svc)
-{
-	return sched_heap_attach(svc, nq_key);
-}
-
-const struct sched_ops sched_nq = {
-	.init_service = nq_init,
-	.done_service = sched_heap_done,
-	.add_dest = sched_heap_add,
-	.del_dest = sched_heap_del,
-	.upd_dest = sched_heap_sync,
-	.conn_changed = sched_heap_sync,
-	.schedule = sched_heap_schedule,
-};
+SCHED_HEAP_OPS(nq, nq_key, true);

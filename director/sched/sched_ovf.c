@@ -15,17 +15,4 @@ static bool ovf_key(const struct dest *d, uint32_t *num, uint32_t *den)
 	return dest_available(d) && d->activeconns <= (uint32_t)d->weight;
 }
 
-static int ovf_init(struct service *svc)
-{
-	return sched_heap_attach(svc, ovf_key);
-}
-
-const struct sched_ops sched_ovf = {
-	.init_service = ovf_init,
-	.done_service = sched_heap_done,
-	.add_dest = sched_heap_add,
-	.del_dest = sched_heap_del,
-	.upd_dest = sched_heap_sync,
-	.conn_changed = sched_heap_sync,
-	.schedule = sched_heap_schedule,
-};
+SCHED_HEAP_OPS(ovf, ovf_key, true);
