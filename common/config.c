@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "log.h"
 
 #define VAL_SHOW	72		/* bytes of a bad value shown */
 #define SECS_MAX	86400.0		/* a day: beyond is a typo */
@@ -81,9 +82,6 @@ static const char *const check_names[] = {
 };
 static const char *const on_failure_names[] = {
 	[ON_FAILURE_REMOVE] = "remove", [ON_FAILURE_QUIESCE] = "quiesce", NULL
-};
-static const char *const log_level_names[] = {
-	"error", "warning", "notice", "info", "debug", NULL
 };
 static const char *const proto_names[] = { "tcp", "udp", "sctp", NULL };
 

@@ -16,11 +16,29 @@ static struct {
 	int level;
 } logcfg = { "nflvs", false, LOG_INFO };
 
-static const char *const level_names[] = {
-	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
-	[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+/* The levels a config may name, from LOG_ERR on. */
+const char *const log_level_names[] = {
+	"error", "warning", "notice", "info", "debug", NULL
 };
+
+static const char *prio_name(int prio)
+{
+	static const char *const worse[] = { "emerg", "alert", "crit" };
+
+	prio &= 7;
+	return prio < LOG_ERR ? worse[prio] : log_level_names[prio - LOG_ERR];
+}
+
+int log_level_parse(const char *name, int verbose)
+{
+	int i, level = LOG_INFO;
+
+	for (i = 0; name && log_level_names[i]; i++)
+		if (!strcmp(name, log_level_names[i]))
+			level = LOG_ERR + i;
+	level += verbose;
+	return level > LOG_DEBUG ? LOG_DEBUG : level;
+}
 
 void log_open(const char *ident, bool use_syslog, int level)
 {
@@ -62,7 +80,7 @@ void log_msg(int prio, const char *fmt, ...)
 		return;
 	}
 	n = snprintf(line, sizeof(line), "%s[%d]: %s: ", logcfg.ident,
-		     (int)getpid(), level_names[prio & 7]);
+		     (int)getpid(), prio_name(prio));
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
 	if (m < 0)

@@ -6,6 +6,12 @@
 #include <syslog.h>
 
 /* Levels are syslog's (LOG_ERR .. LOG_DEBUG). */
+/* "error" .. "debug", NULL-terminated: the names of LOG_ERR .. LOG_DEBUG. */
+extern const char *const log_level_names[];
+/* The level of @name (LOG_INFO if it is none of them), raised by
+ * @verbose steps up to LOG_DEBUG. */
+int log_level_parse(const char *name, int verbose);
+
 void log_open(const char *ident, bool use_syslog, int level);
 void log_set_level(int level);
 int log_level(void);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -32,21 +31,6 @@ static void usage(FILE *f)
 		"           next start (established DR connections go on)\n"
 		"  -v       more logging (repeat for debug)\n"
 		"  -h       this help\n");
-}
-
-static int level_parse(const char *s)
-{
-	static const struct { const char *name; int level; } levels[] = {
-		{ "error", LOG_ERR }, { "warning", LOG_WARNING },
-		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
-		{ "debug", LOG_DEBUG },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (!strcasecmp(s, levels[i].name))
-			return levels[i].level;
-	return LOG_INFO;
 }
 
 /* Load, validate, and report every error as FILE:LINE: message. */
@@ -146,7 +130,7 @@ int main(int argc, char **argv)
 	const char *path = DEFAULT_CONFIG;
 	struct nflvs_config cfg;
 	struct director *d;
-	int opt, test = 0, keep = 0, verbose = 0, sfd, tfd, ret, level;
+	int opt, test = 0, keep = 0, verbose = 0, sfd, tfd, ret;
 
 	while ((opt = getopt(argc, argv, "f:tkvh")) != -1) {
 		switch (opt) {
@@ -181,9 +165,8 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
-	level = level_parse(cfg.director.log_level) + verbose;
 	log_open("nflvs-director", cfg.director.syslog,
-		 level > LOG_DEBUG ? LOG_DEBUG : level);
+		 log_level_parse(cfg.director.log_level, verbose));
 	sfd = signals_open();
 	tfd = tick_open();
 	if (sfd < 0 || tfd < 0) {

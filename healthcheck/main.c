@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -35,23 +34,6 @@ static void usage(FILE *f)
 		"  -t       check the configuration and exit (0 valid, 1 invalid)\n"
 		"  -v       more logging (repeat for debug)\n"
 		"  -h       this help\n");
-}
-
-static int level_parse(const char *s, int verbose)
-{
-	static const struct { const char *name; int level; } levels[] = {
-		{ "error", LOG_ERR }, { "warning", LOG_WARNING },
-		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
-		{ "debug", LOG_DEBUG },
-	};
-	int level = LOG_INFO;
-	size_t i;
-
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (!strcasecmp(s, levels[i].name))
-			level = levels[i].level;
-	level += verbose;
-	return level > LOG_DEBUG ? LOG_DEBUG : level;
 }
 
 /*
@@ -85,7 +67,7 @@ static void reload(struct sigwatch *s)
 		log_err("reload failed: keeping the running configuration");
 		return;
 	}
-	log_set_level(level_parse(cfg.director.log_level, s->verbose));
+	log_set_level(log_level_parse(cfg.director.log_level, s->verbose));
 	checker_reload(s->c, &cfg);
 }
 
@@ -159,7 +141,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_open("nflvs-healthcheck", cfg.director.syslog,
-		 level_parse(cfg.director.log_level, sw.verbose));
+		 log_level_parse(cfg.director.log_level, sw.verbose));
 	sfd = signals_open();
 	if (sfd < 0) {
 		log_err("signals: %s", strerror(errno));
