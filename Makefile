@@ -22,7 +22,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 VERSION := 0.1
-CPPFLAGS += -D_GNU_SOURCE -DNFLVS_VERSION='"$(VERSION)"' -Iinclude -Icommon -Idirector -Ihealthcheck
+CPPFLAGS += -D_GNU_SOURCE -DNFLVS_VERSION='"$(VERSION)"' -Iinclude -Icommon -Idirector -Ihealthcheck \
+	    -Iimport
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -fno-strict-aliasing -pthread -MMD -MP $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -pthread -lrt
@@ -40,6 +41,7 @@ COMMON_SRC   := $(wildcard common/*.c)
 DIRLIB_SRC   := $(filter-out director/main.c director/nflvsadm.c director/adm_%.c,$(wildcard director/*.c))
 ADMLIB_SRC   := $(wildcard director/adm_*.c)
 HCLIB_SRC    := $(filter-out healthcheck/main.c,$(wildcard healthcheck/*.c))
+IMPLIB_SRC   := $(filter-out import/main.c,$(wildcard import/*.c))
 UNIT_SRC     := $(wildcard tests/unit/*_test.c)
 E2E_SRC      := $(wildcard tests/e2e/*.c)
 
@@ -49,10 +51,12 @@ COMMON_OBJ   := $(call obj,$(COMMON_SRC))
 DIRLIB_OBJ   := $(call obj,$(DIRLIB_SRC))
 ADMLIB_OBJ   := $(call obj,$(ADMLIB_SRC))
 HCLIB_OBJ    := $(call obj,$(HCLIB_SRC))
+IMPLIB_OBJ   := $(call obj,$(IMPLIB_SRC))
 
 PROGS := $(BUILD)/nflvs-director
 PROGS += $(if $(wildcard director/nflvsadm.c),$(BUILD)/nflvsadm)
 PROGS += $(if $(wildcard healthcheck/main.c),$(BUILD)/nflvs-healthcheck)
+PROGS += $(BUILD)/nflvs-import-keepalived
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
 	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
 
@@ -78,9 +82,16 @@ $(BUILD)/nflvs-healthcheck: $(call obj,healthcheck/main.c) $(HCLIB_OBJ) $(COMMON
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# import/: nflvs-import-keepalived, keepalived.conf to nflvs.conf
+$(BUILD)/nflvs-import-keepalived: $(call obj,import/main.c) $(IMPLIB_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 # Tests ------------------------------------------------------------------
 
-$(BUILD)/tests/unit: $(call obj,$(UNIT_SRC)) $(DIRLIB_OBJ) $(ADMLIB_OBJ) $(HCLIB_OBJ) $(COMMON_OBJ)
+$(BUILD)/tests/unit: $(call obj,$(UNIT_SRC)) $(DIRLIB_OBJ) $(ADMLIB_OBJ) $(HCLIB_OBJ) $(IMPLIB_OBJ) \
+		     $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
