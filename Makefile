@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g
 BUILD   := build
 
 PKGS    := libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libconfig \
-	   libcurl
+	   libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

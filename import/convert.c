@@ -106,8 +106,9 @@ struct conv {
 
 static const char *const flag_names[] = {
 	"sh-port", "sh-fallback", "mh-port", "mh-fallback",
-	"flag-1", "flag-2", "flag-3",
+	"flag-1", "flag-2", "flag-3", NULL,
 };
+#define NFLAGS	7
 
 static const char *const schedulers[] = {
 	"rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf",
@@ -959,7 +960,7 @@ static void rs_key(struct conv *c, const struct ka_node *n, struct krs *rs)
 	if (!strcmp(k, "weight")) {
 		if (num1(c, n, 0, 65535, &v))
 			rs->weight = v;
-	} else if (!strcmp(k, "lvs_method") || !strcmp(k, "lb_kind")) {
+	} else if (!strcmp(k, "lvs_method")) {
 		fwd_read(c, n, &rs->fwd);
 	} else if (!strcmp(k, "uthreshold")) {
 		if (num1(c, n, 0, UINT32_MAX, &v))
@@ -1120,7 +1121,7 @@ static void vs_flag(struct conv *c, const struct ka_node *n, struct kvs *vs)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+	for (i = 0; i < NFLAGS; i++)
 		if (!strcmp(ka_key(n), flag_names[i]))
 			vs->flag_at[i] = n;
 	args(c, n, 0, 0);
@@ -1324,7 +1325,7 @@ static void svc_sched(struct conv *c, struct ogroup *g, const struct kvs *vs)
 	size_t i;
 
 	og_str(g, "scheduler", sched);
-	for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+	for (i = 0; i < NFLAGS; i++) {
 		const struct ka_node *n = vs->flag_at[i];
 
 		if (!n)
@@ -1468,10 +1469,11 @@ static void svc_emit(struct conv *c, const struct kvs *vs,
 	svc_sched(c, g, vs);
 	og_str(g, "forward", fwd_name(fwd));
 	svc_persist(c, g, vs, in_);
+	proto = in_->fwmark ? 0 : vs->protocol ? vs->protocol : 2;
 	if (vs->ops && in_->fwmark)
 		WARN(c, vs->n, "ops: not converted: nflvs schedules each "
 		     "datagram of UDP services with a VIP only");
-	else if (vs->ops && vs->protocol != 2)
+	else if (vs->ops && proto != 2)
 		WARN(c, vs->n, "ops: not converted: one-packet scheduling "
 		     "needs UDP (keepalived drops it too)");
 	else if (vs->ops)
@@ -1803,8 +1805,9 @@ size_t convert_file(const char *path, FILE *out, struct diag *d)
 	struct ogroup *g = NULL;
 	char header[600];
 
-	if (!ka_parse(path, &t, d))
-		g = convert_tree(&t, d);
+	/* on, after syntax errors too: every error of the file at once */
+	ka_parse(path, &t, d);
+	g = convert_tree(&t, d);
 	ka_free(&t);
 	if (!g && !d->nerr)
 		diag_error(d, path, 0, "out of memory");

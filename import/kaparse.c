@@ -396,10 +396,11 @@ static void lines_read(struct reader *r, FILE *f, const char *file)
 		len += (size_t)sprintf(logical + len, "%s%s", len ? " " : "", buf);
 		if (more)
 			continue;
-		if (quote)
-			diag_error(r->d, file, first, "missing closing quote");
 		s = trim(logical);
-		if (*s && !include_line(r, file, first, s)) {
+		if (quote)
+			diag_error(r->d, file, first, "missing closing quote: %s",
+				   s);
+		else if (*s && !include_line(r, file, first, s)) {
 			if (*s == '@' || (*s == '$' && strchr(s, '=')))
 				diag_error(r->d, file, first, "%s: keepalived's "
 					   "conditional lines and parameters are "
