@@ -829,7 +829,7 @@ Test(import, errors_with_file_and_line)
 		"}\n"
 		"virtual_server 10.0.1.103 80 {\n"		/* 19 */
 		"  real_server 10.0.2.11 80 { notify_up \"/bin/x\n"
-		"}\n"), 11);
+		"}\n"), 10);
 	expect_report(1, "virtual_server: invalid IP address \"10.0.1.300\"");
 	expect_report(4, "lb_algo: unknown scheduler \"fastest\"");
 	expect_report(5, "weight: invalid value \"70000\" (expected 0..65535)");
