@@ -1708,7 +1708,7 @@ static void global_defs(struct conv *c, const struct ka_node *g)
 		else if (!strncmp(k, "lvs_sync_daemon", 15))
 			WARN(c, n, "global_defs %s: not converted: nflvs "
 			     "shares connection state with conntrackd (see the "
-			     "HA setup in nflvs-director(8))", k);
+			     "HA setup in nflvs-import-keepalived(8))", k);
 		else
 			WARN(c, n, "global_defs %s: not converted: nflvs has "
 			     "no such setting", k);
@@ -1725,7 +1725,7 @@ static void root_convert(struct conv *c, const struct ka_node *n)
 		global_defs(c, n);
 	else if (!strncmp(k, "vrrp_", 5) && strcmp(k, "vrrp_track_file"))
 		WARN(c, n, "%s%s%s: VRRP stays with keepalived; see the HA "
-		     "setup in nflvs-director(8)", k, n->nw > 1 ? " " : "",
+		     "setup in nflvs-import-keepalived(8)", k, n->nw > 1 ? " " : "",
 		     n->nw > 1 ? n->w[1] : "");
 	else if (in(ignored_roots, k))
 		WARN(c, n, "%s: not converted: it stays with keepalived", k);
