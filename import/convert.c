@@ -719,7 +719,11 @@ static void file_track(struct conv *c, const struct ka_node *at,
 		const struct ka_node *n = &tf->kids[i];
 
 		if (!strcmp(ka_key(n), "file")) {
-			if (args(c, n, 1, 1))
+			if (args(c, n, 1, 1) && n->w[1][0] != '/')
+				ERR(c, n, "file: \"%s\" is not an absolute path "
+				    "(keepalived reads it from its working "
+				    "directory)", n->w[1]);
+			else if (n->nw == 2)
 				og_str(g, "file", n->w[1]);
 			file = true;
 		} else if (!strcmp(ka_key(n), "weight")) {
