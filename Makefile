@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g
 BUILD   := build
 
 PKGS    := libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libconfig \
-	   libcurl
+	   libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -41,13 +41,15 @@ endif
 #                        packet and address types)
 #   director/nflvsadm/   the CLI: the control protocol and common/ only
 #   healthcheck/         the checker
+#   import/              nflvs-import-keepalived: common/ only
 # Tests see what they test.
 INC_common            := -Iinclude -Icommon
 INC_director          := $(INC_common) -Idirector -Idirector/sched
 INC_director/sched    := $(INC_common) -Idirector/sched
 INC_director/nflvsadm := $(INC_common) -Idirector/nflvsadm
 INC_healthcheck       := $(INC_common) -Ihealthcheck
-INC_tests/unit        := $(INC_director) -Idirector/nflvsadm -Ihealthcheck -Itests/unit
+INC_import            := $(INC_common) -Iimport
+INC_tests/unit        := $(INC_director) -Idirector/nflvsadm -Ihealthcheck -Iimport -Itests/unit
 INC_tests/e2e         := $(INC_common) -Itests/e2e
 INC_tests/helpers     := $(INC_common) -Itests/helpers
 INC_tests/bench       := $(INC_director)
@@ -55,12 +57,14 @@ INC_tests/fuzz        := $(INC_director)
 inc = $(or $(INC_$(patsubst %/,%,$(dir $(1)))),$(error $(1): no include path for its folder))
 
 # director/: the daemon (main.c + the rest), its schedulers in sched/ and
-# nflvsadm in nflvsadm/; healthcheck/: the checker (main.c + the rest).
-# Everything but the mains is linked into the unit tests.
+# nflvsadm in nflvsadm/; healthcheck/: the checker (main.c + the rest);
+# import/: the keepalived converter.  Everything but the mains is linked
+# into the unit tests.
 COMMON_SRC   := $(wildcard common/*.c)
 DIRLIB_SRC   := $(filter-out director/main.c,$(wildcard director/*.c director/sched/*.c))
 ADMLIB_SRC   := $(filter-out director/nflvsadm/nflvsadm.c,$(wildcard director/nflvsadm/*.c))
 HCLIB_SRC    := $(filter-out healthcheck/main.c,$(wildcard healthcheck/*.c))
+IMPLIB_SRC   := $(filter-out import/main.c,$(wildcard import/*.c))
 UNIT_SRC     := $(wildcard tests/unit/*_test.c)
 E2E_SRC      := $(wildcard tests/e2e/*.c)
 
@@ -70,10 +74,12 @@ COMMON_OBJ   := $(call obj,$(COMMON_SRC))
 DIRLIB_OBJ   := $(call obj,$(DIRLIB_SRC))
 ADMLIB_OBJ   := $(call obj,$(ADMLIB_SRC))
 HCLIB_OBJ    := $(call obj,$(HCLIB_SRC))
+IMPLIB_OBJ   := $(call obj,$(IMPLIB_SRC))
 
 PROGS := $(BUILD)/nflvs-director
 PROGS += $(BUILD)/nflvsadm
 PROGS += $(BUILD)/nflvs-healthcheck
+PROGS += $(BUILD)/nflvs-import-keepalived
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
 	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
 
@@ -99,9 +105,16 @@ $(BUILD)/nflvs-healthcheck: $(call obj,healthcheck/main.c) $(HCLIB_OBJ) $(COMMON
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# import/: nflvs-import-keepalived, keepalived.conf to nflvs.conf
+$(BUILD)/nflvs-import-keepalived: $(call obj,import/main.c) $(IMPLIB_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 # Tests ------------------------------------------------------------------
 
-$(BUILD)/tests/unit: $(call obj,$(UNIT_SRC)) $(DIRLIB_OBJ) $(ADMLIB_OBJ) $(HCLIB_OBJ) $(COMMON_OBJ)
+$(BUILD)/tests/unit: $(call obj,$(UNIT_SRC)) $(DIRLIB_OBJ) $(ADMLIB_OBJ) $(HCLIB_OBJ) $(IMPLIB_OBJ) \
+		     $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion

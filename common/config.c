@@ -886,6 +886,12 @@ static bool http_host_ok(const char *s)
 	return *s && printable(s);
 }
 
+/* An MD5 digest as keepalived's genhash prints it: 32 hex digits. */
+static bool md5_hex_ok(const char *s)
+{
+	return strlen(s) == 32 && strspn(s, "0123456789abcdefABCDEF") == 32;
+}
+
 static bool nonempty(const char *s)
 {
 	return *s;
@@ -1005,6 +1011,9 @@ static const struct key check_keys[] = {
 	{ KEY("expect", key_strdup), FIELD(struct cfg_check, expect),
 	  .types = T_HTTP, .ok = nonempty, .what = "invalid expect string",
 	  .hint = "(expected a non-empty body substring)" },
+	{ KEY("digest", key_strdup), FIELD(struct cfg_check, digest),
+	  .types = T_HTTP, .ok = md5_hex_ok, .what = "invalid MD5 digest",
+	  .hint = "(expected 32 hex digits)" },
 	{ KEY("verify_tls", key_bool), FIELD(struct cfg_check, verify_tls),
 	  .types = 1u << CHECK_HTTPS },
 	{ KEY("argv", key_check_argv), .types = 1u << CHECK_EXEC },
@@ -1081,6 +1090,7 @@ static void check_free(struct cfg_check *c)
 	free(c->path);
 	free(c->host);
 	free(c->expect);
+	free(c->digest);
 	argv_clear(c->argv);
 	memset(c, 0, sizeof(*c));
 }
@@ -1103,6 +1113,7 @@ static bool check_dup(struct cfg_check *dst, const struct cfg_check *src)
 	dst->path = dup_or_null(src->path, &oom);
 	dst->host = dup_or_null(src->host, &oom);
 	dst->expect = dup_or_null(src->expect, &oom);
+	dst->digest = dup_or_null(src->digest, &oom);
 	for (i = 0; src->argv[i]; i++)
 		dst->argv[i] = dup_or_null(src->argv[i], &oom);
 	return !oom;
@@ -1123,7 +1134,8 @@ static void check_trim(struct cfg_check *c)
 		free(c->path);
 		free(c->host);
 		free(c->expect);
-		c->path = c->host = c->expect = NULL;
+		free(c->digest);
+		c->path = c->host = c->expect = c->digest = NULL;
 		c->nstatus = 0;
 		memset(c->status, 0, sizeof(c->status));
 	}

@@ -49,6 +49,9 @@ struct cfg_check {
 	char *path;			/* http(s), default "/"; else NULL */
 	char *host;			/* http(s) Host header, NULL = address */
 	char *expect;			/* http(s) body substring, NULL = none */
+	char *digest;			/* http(s) body MD5, 32 lowercase hex
+					   digits (keepalived's digest);
+					   NULL = none */
 	struct cfg_status_range status[CFG_STATUS_MAX];
 	int nstatus;			/* http(s): >= 1, default 200-299;
 					   0 (other types) = 200-299 */

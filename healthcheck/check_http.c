@@ -8,12 +8,15 @@
  * listener that stopped accepting.  The address is the real server's (or
  * connect_port); with "host" set, the URL names the host (Host header, TLS
  * server name and certificate check) and CURLOPT_CONNECT_TO sends it to the
- * real server, so no name is ever resolved.
+ * real server, so no name is ever resolved.  With "digest", the body's MD5
+ * must be the one given, as keepalived's HTTP_GET digest.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+
+#include <openssl/evp.h>
 
 #include "check_http.h"
 #include "log.h"
@@ -35,6 +38,7 @@ struct http_probe {
 	struct curl_slist *headers;
 	struct curl_slist *connect_to;
 	struct http_match match;
+	EVP_MD_CTX *md5;		/* with a digest: the body's MD5 */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -185,6 +189,20 @@ void check_http_error(CURLcode code, long os_errno, const char *errbuf,
 	}
 }
 
+void check_http_digest_eval(const struct cfg_check *c,
+			    const unsigned char md5[16], struct probe_result *r)
+{
+	char hex[33];
+	int i;
+
+	if (!c->digest || !r->ok)
+		return;
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md5[i]);
+	if (strcasecmp(hex, c->digest))
+		probe_fail(r, "body MD5 %s, not %s", hex, c->digest);
+}
+
 /* ---- the multi handle in the event loop ---------------------------------- */
 
 static unsigned int timeout_ms(const struct target *t)
@@ -204,6 +222,15 @@ static void http_finish(struct checker *c, CURLMsg *msg)
 	if (msg->data.result == CURLE_OK) {
 		curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
 		check_http_eval(p->t->check, status, p->match.found, &r);
+		if (p->md5 && r.ok) {
+			unsigned char md[EVP_MAX_MD_SIZE];
+			unsigned int len = 0;
+
+			if (EVP_DigestFinal_ex(p->md5, md, &len) != 1 ||
+			    len != 16)
+				probe_fail(&r, "MD5 failed");
+			check_http_digest_eval(p->t->check, md, &r);
+		}
 	} else {
 		curl_easy_getinfo(p->easy, CURLINFO_OS_ERRNO, &os_errno);
 		check_http_error(msg->data.result, os_errno, p->errbuf,
@@ -332,6 +359,8 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *ctx)
 	struct http_probe *p = ctx;
 
 	check_http_match_feed(&p->match, data, size * nmemb);
+	if (p->md5 && EVP_DigestUpdate(p->md5, data, size * nmemb) != 1)
+		return 0;	/* curl ends the transfer: the check fails */
 	return size * nmemb;
 }
 
@@ -417,6 +446,7 @@ static void http_release(struct http_probe *p)
 	curl_slist_free_all(p->connect_to);
 	free(p->url);
 	check_http_match_free(&p->match);
+	EVP_MD_CTX_free(p->md5);
 	free(p);
 }
 
@@ -440,6 +470,8 @@ static int http_init(struct target *t)
 		     curl_share_setopt(p->share, CURLSHOPT_SHARE,
 				       CURL_LOCK_DATA_CONNECT)))
 		err = -EINVAL;
+	if (!err && t->check->digest && !(p->md5 = EVP_MD_CTX_new()))
+		err = -ENOMEM;
 	if (!err)
 		err = http_setup(p, t);
 	if (err) {
@@ -462,6 +494,11 @@ static void http_start(struct target *t)
 		return;
 	}
 	check_http_match_reset(&p->match);
+	if (p->md5 && EVP_DigestInit_ex(p->md5, EVP_md5(), NULL) != 1) {
+		probe_fail(&r, "MD5 failed");
+		checker_done(t, &r);
+		return;
+	}
 	p->errbuf[0] = '\0';
 	mc = curl_multi_add_handle(t->c->multi, p->easy);
 	if (mc != CURLM_OK) {

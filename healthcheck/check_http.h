@@ -37,6 +37,11 @@ void check_http_match_free(struct http_match *m);
 void check_http_eval(const struct cfg_check *c, long status, bool body_ok,
 		     struct probe_result *r);
 
+/* Then the body's MD5 against the check's digest (if any, and if @r is
+ * still a success). */
+void check_http_digest_eval(const struct cfg_check *c,
+			    const unsigned char md5[16], struct probe_result *r);
+
 /* Say why a transfer failed: "connect: Connection refused", "TLS: ...". */
 void check_http_error(CURLcode code, long os_errno, const char *errbuf,
 		      unsigned int timeout_ms, struct probe_result *r);

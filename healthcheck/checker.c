@@ -281,6 +281,7 @@ bool checker_check_same(const struct cfg_check *a, const struct cfg_check *b)
 	    a->verify_tls != b->verify_tls || a->nstatus != b->nstatus ||
 	    !str_same(a->path, b->path) || !str_same(a->host, b->host) ||
 	    !str_same(a->expect, b->expect) ||
+	    !str_same(a->digest, b->digest) ||
 	    memcmp(a->status, b->status, sizeof(a->status)))
 		return false;
 	for (i = 0; i <= CFG_ARGV_MAX; i++) {

@@ -491,3 +491,17 @@ Test(health, sigterm_exits_zero_and_clears_checker_pid)
 	cr_expect_eq(m.hdr->checker_pid, 0);
 	shm_close(&m);
 }
+
+Test(health, http_digest_is_the_body_md5)
+{
+	lab_health_t h;
+
+	/* each server answers its name and a newline: MD5("rs1\n") */
+	start_both(SVC_HEAD("{ type = \"http\"; digest = \"7A6C0D2EF5A9E6E1776090916C66BA3A\"; " FAST " }")
+		   RS3);
+	expect_state("10.0.2.11", NFLVS_RS_UP, 5000, &h);
+	expect_state("10.0.2.12", NFLVS_RS_DOWN, 5000, &h);
+	cr_expect_str_eq(h.last_error, "body MD5 "
+			 "f1743bfe5e2cd7630e74f90e32d8f651, not "
+			 "7A6C0D2EF5A9E6E1776090916C66BA3A");
+}
