@@ -19,6 +19,7 @@
 #include "director.h"
 #include "health.h"
 #include "log.h"
+#include "notify.h"
 
 #define DEFAULT_CONFIG	"/etc/nflvs/nflvs.conf"
 #define TICK_MS		5	/* health changes are seen this fast */
@@ -105,13 +106,17 @@ static void reload(struct director *d)
 	struct cfg_errors errs;
 	size_t i;
 
+	notify_reloading();
 	log_info("SIGHUP: reloading %s", d->cfg.path);
-	if (director_reload(d, &errs) == 0)
+	if (director_reload(d, &errs) == 0) {
+		notify_send("READY=1");
 		return;
+	}
 	for (i = 0; i < errs.n; i++)
 		log_err("%s", errs.msg[i]);
 	log_err("reload failed: the running configuration is unchanged");
 	config_errors_free(&errs);
+	notify_send("READY=1");
 }
 
 /* Returns when SIGTERM or SIGINT arrives. */
@@ -213,7 +218,13 @@ int main(int argc, char **argv)
 		log_err("metrics %s: %s", d.cfg.director.metrics, strerror(-ret));
 	if (!ret) {
 		log_info("started");
+		/* the ruleset is in the kernel, the control socket is up */
+		ret = notify_send("READY=1");
+		if (ret < 0)
+			log_warn("NOTIFY_SOCKET: %s", strerror(-ret));
+		ret = 0;
 		run(&d, sfd, tfd);
+		notify_send("STOPPING=1");
 		/* from here on only: a start that failed cleans up all the
 		 * same, and a running director frees what it removes */
 		d.keep = keep;
