@@ -5,12 +5,16 @@
 #   sudo make check install what is missing, build, run every test
 #   sudo make demo  a namespace lab with traffic through a VIP
 #   make bench      the benchmarks under tests/bench (root)
+#   sudo make install  PREFIX, DESTDIR, SBINDIR, UNITDIR... as usual
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+DOCDIR  ?= $(PREFIX)/share/doc/nflvs
+# systemd reads /usr/local/lib/systemd/system too; Debian 12 has /lib/...
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -53,6 +57,8 @@ HCLIB_OBJ    := $(call obj,$(HCLIB_SRC))
 PROGS := $(BUILD)/nflvs-director
 PROGS += $(if $(wildcard director/nflvsadm.c),$(BUILD)/nflvsadm)
 PROGS += $(if $(wildcard healthcheck/main.c),$(BUILD)/nflvs-healthcheck)
+UNITS    := nflvs-director.service nflvs-healthcheck.service
+EXAMPLES := conf/nat.conf conf/dr.conf conf/tun.conf
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
 	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
 
@@ -126,11 +132,23 @@ bench:
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)tests/bench/run.sh
 
+# The programs, nflvs-realserver, the man pages, the systemd units (with
+# this install's paths), the example configs, and conf/nat.conf as
+# SYSCONFDIR/nflvs/nflvs.conf unless that exists: it is the admin's.
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
-	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/nflvs
+	install -m 0755 $(PROGS) contrib/nflvs-realserver $(DESTDIR)$(SBINDIR)/
 	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			contrib/systemd/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	test -e $(DESTDIR)$(SYSCONFDIR)/nflvs/nflvs.conf || \
+		install -m 0644 conf/nat.conf $(DESTDIR)$(SYSCONFDIR)/nflvs/nflvs.conf
 
 clean:
 	rm -rf $(BUILD)
