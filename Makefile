@@ -5,6 +5,7 @@
 #   sudo make check install what is missing, build, run every test
 #   sudo make demo  a namespace lab with traffic through a VIP
 #   make bench      the benchmarks under tests/bench (root)
+#   make deb        Debian packages in build/deb (debhelper, lintian)
 #   sudo make install  PREFIX, DESTDIR, SBINDIR, UNITDIR... as usual
 
 PREFIX  ?= /usr/local
@@ -150,10 +151,15 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/nflvs/nflvs.conf || \
 		install -m 0644 conf/nat.conf $(DESTDIR)$(SYSCONFDIR)/nflvs/nflvs.conf
 
+# Debian packages in build/deb/ (contrib/build-deb.sh), checked by lintian.
+deb:
+	$(Q)contrib/install-deps.sh --deb
+	$(Q)contrib/build-deb.sh
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check run-tests tests demo bench install clean
+.PHONY: all check run-tests tests demo bench install clean deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
