@@ -117,7 +117,7 @@ tests: $(PROGS) $(TEST_PROGS)
 # `check` first installs what is missing, then re-enters make so that the
 # pkg-config flags above are computed with the packages present.
 check:
-	$(Q)contrib/install-deps.sh
+	$(Q)contrib/install-deps.sh $$([ "$$(id -u)" -eq 0 ] && echo --deb --pkg)
 	$(Q)$(MAKE) --no-print-directory run-tests
 
 run-tests: tests
@@ -156,10 +156,17 @@ deb:
 	$(Q)contrib/install-deps.sh --deb
 	$(Q)contrib/build-deb.sh
 
+# Only the package's test (also part of check): a fresh Debian 12 root,
+# the package installed, its units run by a real systemd in a container,
+# then purged (tests/pkg/deb.sh).
+check-pkg: deb
+	$(Q)contrib/install-deps.sh --pkg
+	$(Q)tests/pkg/deb.sh
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check run-tests tests demo bench install clean deb
+.PHONY: all check run-tests tests demo bench install clean deb check-pkg
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -34,7 +34,8 @@ else
 fi
 
 echo "  DEB     $out (log: $out/build.log)"
-export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=$(nproc)"
+DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=$(nproc)"
+export DEB_BUILD_OPTIONS
 if ! (cd "$src" && dpkg-buildpackage -b -us -uc) >"$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2
 	echo "dpkg-buildpackage failed: see $out/build.log" >&2
