@@ -58,8 +58,6 @@ HCLIB_OBJ    := $(call obj,$(HCLIB_SRC))
 PROGS := $(BUILD)/nflvs-director
 PROGS += $(if $(wildcard director/nflvsadm.c),$(BUILD)/nflvsadm)
 PROGS += $(if $(wildcard healthcheck/main.c),$(BUILD)/nflvs-healthcheck)
-UNITS    := nflvs-director.service nflvs-healthcheck.service
-EXAMPLES := conf/nat.conf conf/dr.conf conf/tun.conf
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
 	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
 
@@ -133,6 +131,9 @@ bench:
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)tests/bench/run.sh
 
+UNITS    := nflvs-director.service nflvs-healthcheck.service
+EXAMPLES := conf/nat.conf conf/dr.conf conf/tun.conf
+
 # The programs, nflvs-realserver, the man pages, the systemd units (with
 # this install's paths), the example configs, and conf/nat.conf as
 # SYSCONFDIR/nflvs/nflvs.conf unless that exists: it is the admin's.
@@ -156,6 +157,10 @@ deb:
 	$(Q)contrib/install-deps.sh --deb
 	$(Q)contrib/build-deb.sh
 
+# For contrib/build-deb.sh: the pkg-config modules the programs link.
+print-pkgs:
+	@echo $(PKGS)
+
 # Only the package's test (also part of check): a fresh Debian 12 root,
 # the package installed, its units run by a real systemd in a container,
 # then purged (tests/pkg/deb.sh).
@@ -166,7 +171,7 @@ check-pkg: deb
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check run-tests tests demo bench install clean deb check-pkg
+.PHONY: all check run-tests tests demo bench install clean deb check-pkg print-pkgs
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -22,6 +22,20 @@ if [ "$changelog" != "$version" ]; then
 	exit 1
 fi
 
+# Each library the Makefile links must come from a package that
+# debian/control's Build-Depends names, or a clean build (sbuild, a new
+# machine) fails where this one, with the library at hand, passes.
+builddeps=$(sed -n '/^Build-Depends:/,/^[A-Z][A-Za-z-]*:/p' debian/control |
+	sed '$d')
+for mod in $(make -s --no-print-directory print-pkgs); do
+	pc=$(pkg-config --path "$mod") || { echo "pkg-config: no $mod" >&2; exit 1; }
+	dev=$(dpkg -S "$pc" | sed 's/[:,].*//')
+	if ! printf '%s\n' "$builddeps" | grep -qw -- "$dev"; then
+		echo "debian/control: Build-Depends lacks $dev (for $mod, which the Makefile links)" >&2
+		exit 1
+	fi
+done
+
 rm -rf "$out"
 mkdir -p "$src"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
