@@ -193,6 +193,15 @@ ok $? "apt-get install ./$(basename "$deb")"
 	[ "$(show nflvs-director ActiveState)" = inactive ]
 ok $? "installed disabled and not started"
 
+# Every program the package brings finds its libraries (the package's
+# Depends come from dpkg-shlibdeps) and answers -h.
+out=$(c sh -c 'for p in /usr/sbin/nflvs*; do
+	ldd "$p" 2>/dev/null | grep "not found" | sed "s|^|$p: |"
+	"$p" -h >/dev/null 2>&1 || echo "$p -h: exit $?"
+done')
+[ -z "$out" ]
+ok $? "every /usr/sbin/nflvs* program links and runs${out:+: $out}"
+
 out=$(c systemd-analyze verify --man=no nflvs-director.service \
 	nflvs-healthcheck.service 2>&1) && [ -z "$out" ]
 ok $? "systemd-analyze verify: the units are clean${out:+: $out}"
