@@ -169,12 +169,12 @@ find_leader() {
 		awk '$2 == "systemd" { print $1; exit }')
 	[ -n "$leader" ]
 }
-wait_for 30 find_leader || { cat "$work/boot.log"; die "the container did not start"; }
+wait_for 60 find_leader || { cat "$work/boot.log"; die "the container did not start"; }
 booted() {
 	st=$(c systemctl is-system-running 2>/dev/null)
 	[ "$st" = running ] || [ "$st" = degraded ]
 }
-if ! wait_for 90 booted; then
+if ! wait_for 180 booted; then
 	cat "$work/boot.log"
 	say "state: $(c systemctl is-system-running 2>&1); jobs:"
 	c systemctl list-jobs --no-pager 2>&1 | head -n 20
@@ -241,7 +241,7 @@ ok $? "nflvs-healthcheck: ready once attached to the director's segment"
 hpid=$(show nflvs-healthcheck MainPID)
 
 c systemctl reload nflvs-director &&
-	wait_for 10 sh -c "nsenter -t $leader -a journalctl -o cat -u nflvs-director | grep -q 'reloaded /etc/nflvs/nflvs.conf'" &&
+	wait_for 30 sh -c "nsenter -t $leader -a journalctl -o cat -u nflvs-director | grep -q 'reloaded /etc/nflvs/nflvs.conf'" &&
 	[ "$(show nflvs-director MainPID)" = "$dpid" ] &&
 	[ "$(show nflvs-director ActiveState)" = active ]
 ok $? "systemctl reload nflvs-director: same process, active again"
@@ -263,7 +263,7 @@ ok $? "systemctl reload nflvs-healthcheck"
 c systemctl restart nflvs-director &&
 	[ "$(show nflvs-director MainPID)" != "$dpid" ] &&
 	[ "$(show nflvs-healthcheck MainPID)" = "$hpid" ] &&
-	wait_for 10 sh -c "nsenter -t $leader -a journalctl -o cat -u nflvs-healthcheck | grep -q 're-attached to shared memory'"
+	wait_for 30 sh -c "nsenter -t $leader -a journalctl -o cat -u nflvs-healthcheck | grep -q 're-attached to shared memory'"
 ok $? "systemctl restart nflvs-director: the checker stays and re-attaches"
 
 c systemctl stop nflvs-healthcheck nflvs-director
