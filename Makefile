@@ -5,12 +5,17 @@
 #   sudo make check install what is missing, build, run every test
 #   sudo make demo  a namespace lab with traffic through a VIP
 #   make bench      the benchmarks under tests/bench (root)
+#   make deb        Debian packages in build/deb (debhelper, lintian)
+#   sudo make install  PREFIX, DESTDIR, SBINDIR, UNITDIR... as usual
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+DOCDIR  ?= $(PREFIX)/share/doc/nflvs
+# systemd reads /usr/local/lib/systemd/system too; Debian 12 has /lib/...
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -144,7 +149,7 @@ tests: $(PROGS) $(TEST_PROGS)
 # `check` first installs what is missing, then re-enters make so that the
 # pkg-config flags above are computed with the packages present.
 check:
-	$(Q)contrib/install-deps.sh
+	$(Q)contrib/install-deps.sh $$([ "$$(id -u)" -eq 0 ] && echo --deb --pkg)
 	$(Q)$(MAKE) --no-print-directory run-tests
 
 run-tests: tests
@@ -160,16 +165,47 @@ bench:
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)tests/bench/run.sh
 
+UNITS    := nflvs-director.service nflvs-healthcheck.service
+EXAMPLES := conf/nat.conf conf/dr.conf conf/tun.conf
+
+# The programs, nflvs-realserver, the man pages, the systemd units (with
+# this install's paths), the example configs, and conf/nat.conf as
+# SYSCONFDIR/nflvs/nflvs.conf unless that exists: it is the admin's.
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
-	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/nflvs
+	install -m 0755 $(PROGS) contrib/nflvs-realserver $(DESTDIR)$(SBINDIR)/
 	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			contrib/systemd/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	test -e $(DESTDIR)$(SYSCONFDIR)/nflvs/nflvs.conf || \
+		install -m 0644 conf/nat.conf $(DESTDIR)$(SYSCONFDIR)/nflvs/nflvs.conf
+
+# Debian packages in build/deb/ (contrib/build-deb.sh), checked by lintian.
+deb:
+	$(Q)contrib/install-deps.sh --deb
+	$(Q)contrib/build-deb.sh
+
+# For contrib/build-deb.sh: the pkg-config modules the programs link.
+print-pkgs:
+	@echo $(PKGS)
+
+# Only the package's test (also part of check): a fresh Debian 12 root,
+# the package installed, its units run by a real systemd in a container,
+# then purged (tests/pkg/deb.sh).
+check-pkg: deb
+	$(Q)contrib/install-deps.sh --pkg
+	$(Q)tests/pkg/deb.sh
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check run-tests tests demo bench install clean
+.PHONY: all check run-tests tests demo bench install clean deb check-pkg print-pkgs
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -4,12 +4,24 @@
 # Install the Debian packages nflvs needs to build and test, if missing.
 #   contrib/install-deps.sh          build + test dependencies
 #   contrib/install-deps.sh --bench  also what the benchmarks use
+#   contrib/install-deps.sh --deb    also what `make deb' uses (debhelper,
+#                                    lintian)
+#   contrib/install-deps.sh --pkg    also what tests/pkg/deb.sh uses
+#                                    (debootstrap, systemd-nspawn)
+# Options add up.
 set -eu
 
 pkgs="gcc make pkg-config libnftnl-dev libmnl-dev libnetfilter-queue-dev
 libconfig-dev libcriterion-dev libcurl4-openssl-dev libnetfilter-conntrack-dev
 nftables iproute2 conntrack procps openssl libssl-dev"
-[ "${1:-}" = "--bench" ] && pkgs="$pkgs iperf3"
+for opt in "$@"; do
+	case $opt in
+	--bench) pkgs="$pkgs iperf3" ;;
+	--deb) pkgs="$pkgs dpkg-dev debhelper lintian" ;;
+	--pkg) pkgs="$pkgs debootstrap systemd-container" ;;
+	*) echo "usage: $0 [--bench] [--deb] [--pkg]" >&2; exit 2 ;;
+	esac
+done
 
 missing=""
 for p in $pkgs; do

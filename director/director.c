@@ -34,6 +34,7 @@
 #include "flowpath.h"
 #include "health.h"
 #include "log.h"
+#include "notify.h"
 #include "packet.h"
 #include "publish.h"
 #include "queue.h"
@@ -339,7 +340,20 @@ static const char *director_fixed(const struct cfg_director *a,
 	return NULL;
 }
 
+static int director_reload_file(struct director *d, struct cfg_errors *errs);
+
+/* SIGHUP and nflvsadm --reload; the service manager is told of both. */
 int director_reload(struct director *d, struct cfg_errors *errs)
+{
+	int ret;
+
+	notify_reloading();
+	ret = director_reload_file(d, errs);
+	notify_send("READY=1");
+	return ret;
+}
+
+static int director_reload_file(struct director *d, struct cfg_errors *errs)
 {
 	struct nflvs_config cfg;
 	const char *fixed;

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "director.h"
 #include "log.h"
+#include "notify.h"
 #include "validate.h"
 
 #define DEFAULT_CONFIG	"/etc/nflvs/nflvs.conf"
@@ -180,7 +181,13 @@ int main(int argc, char **argv)
 	ret = director_start(d);
 	if (!ret) {
 		log_info("started");
+		/* the ruleset is in the kernel, the control socket is up */
+		ret = notify_send("READY=1");
+		if (ret < 0)
+			log_warn("NOTIFY_SOCKET: %s", strerror(-ret));
+		ret = 0;
 		run(d, sfd, tfd);
+		notify_send("STOPPING=1");
 	}
 	/* -k only from a director that ran: a start that failed cleans up
 	 * all the same */

@@ -16,6 +16,7 @@
 #include "checker.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 
 #define DEFAULT_CONFIG	"/etc/nflvs/nflvs.conf"
 
@@ -24,6 +25,8 @@ struct sigwatch {
 	struct checker *c;
 	const char *path;
 	int verbose;
+	struct timer ready;	/* READY=1 once attached */
+	bool ready_sent;
 };
 
 static void usage(FILE *f)
@@ -62,13 +65,38 @@ static void reload(struct sigwatch *s)
 {
 	struct nflvs_config cfg;
 
+	if (s->ready_sent)
+		notify_reloading();
 	log_info("SIGHUP: reloading %s", s->path);
 	if (load_config(s->path, &cfg, true) < 0) {
 		log_err("reload failed: keeping the running configuration");
+	} else {
+		log_set_level(log_level_parse(cfg.director.log_level, s->verbose));
+		checker_reload(s->c, &cfg);
+	}
+	if (s->ready_sent)
+		notify_send("READY=1");
+}
+
+/*
+ * Ready for the service manager once attached to the director's segment:
+ * the first round of checks is then scheduled.  Looked at as often as the
+ * checker looks at the segment.
+ */
+static void ready_timer(struct timer *tm)
+{
+	struct sigwatch *s = container_of(tm, struct sigwatch, ready);
+	int ret;
+
+	if (!s->c->attached) {
+		evloop_timer_set(&s->c->loop, tm, evloop_clock() +
+				 CHECKER_SHM_TICK_MS * 1000000ull);
 		return;
 	}
-	log_set_level(log_level_parse(cfg.director.log_level, s->verbose));
-	checker_reload(s->c, &cfg);
+	s->ready_sent = true;
+	ret = notify_send("READY=1");
+	if (ret < 0)
+		log_warn("NOTIFY_SOCKET: %s", strerror(-ret));
 }
 
 static void signal_event(struct watch *w, uint32_t events)
@@ -161,8 +189,11 @@ int main(int argc, char **argv)
 		checker_free(&c);
 		return 1;
 	}
+	sw.ready.fn = ready_timer;
+	evloop_timer_set(&c.loop, &sw.ready, evloop_clock());
 	log_info("started");
 	ret = checker_run(&c) ? 1 : c.exit_code;
+	notify_send("STOPPING=1");
 	checker_free(&c);
 	close(sfd);
 	log_info("stopped");

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Run the unit tests, then the end-to-end tests (root only: without root
-# criterion reports them skipped).  Every e2e namespace, process and shm
+# criterion reports them skipped), then the Debian package's test (root
+# only too; the package is built without its unit tests, just run).  Every e2e namespace, process and shm
 # segment of this run carries the run id; whatever a crashed test left
 # behind is swept at the end.
 set -u
@@ -27,4 +28,12 @@ echo "== unit tests"
 build/tests/unit --jobs="$jobs" --short-filename || status=1
 echo "== end-to-end tests (network namespaces)"
 build/tests/e2e --jobs="$jobs" --short-filename || status=1
+echo "== Debian package on Debian 12 under systemd (tests/pkg/deb.sh)"
+if [ "$(id -u)" -ne 0 ]; then
+	tests/pkg/deb.sh	# says it skips
+elif DEB_BUILD_OPTIONS=nocheck contrib/build-deb.sh >/dev/null; then
+	tests/pkg/deb.sh || status=1
+else
+	status=1
+fi
 exit $status
