@@ -167,7 +167,7 @@ static pid_t nsd_start(const char *role)
 		 "  zonesdir: \"%s\"\n  pidfile: \"%s/nsd.pid\"\n"
 		 "  database: \"\"\n  zonelistfile: \"%s/zone.list\"\n"
 		 "  xfrdfile: \"%s/xfrd.state\"\n  xfrdir: \"%s\"\n"
-		 "  server-count: 1\n  verbosity: 1\n"
+		 "  server-count: 1\n  verbosity: 1\n  rrl-ratelimit: 0\n"
 		 "remote-control:\n  control-enable: no\n"
 		 "zone:\n  name: \".\"\n  zonefile: \"%s/root.zone\"\n",
 		 lab.dir, lab.dir, lab.dir, lab.dir, lab.dir, lab.dir);
