@@ -36,35 +36,19 @@ TestSuite(checkers, .init = setup, .fini = teardown, .timeout = 120);
 
 static void start_both(const char *services)
 {
-	lab_write_conf(&lab, services);
-	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_gt(lab_checker_start(&lab, NULL), 0);
+	lab_start_checked(&lab, services);
 }
 
 /* Wait until real server @addr:@port is in @state, or fail the test. */
 static void expect(const char *addr, int port, uint32_t state,
 		   lab_health_t *h)
 {
-	lab_health_t tmp;
-
-	if (!h)
-		h = &tmp;
-	cr_assert_eq(lab_wait_health(&lab, addr, port, state, 8000, h), 0,
-		     "%s port %d: state %u (%s), expected %u\nchecker:\n%s",
-		     addr, port, h->state, h->last_error, state,
-		     lab_log(&lab, "checker"));
+	lab_expect_health(&lab, addr, port, state, 8000, h);
 }
 
 static void put(const char *name, const char *text)
 {
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", lab.dir, name);
-	f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	fclose(f);
+	lab_put(&lab, name, text, 0644);
 }
 
 /* ---- smtp: OpenSMTPD ----------------------------------------------------- */
@@ -181,6 +165,23 @@ static pid_t nsd_start(const char *role)
 	return pid;
 }
 
+/* Stop NSD (@pid): rs2's port 53 answers ICMP port unreachable to both
+ * families; start it again. */
+static void nsd_down_up(pid_t pid)
+{
+	lab_health_t h;
+
+	cr_assert_geq(lab_stop(&lab, pid, SIGTERM, 5000), 0);
+	expect("10.0.2.12", 53, NFLVS_RS_DOWN, &h);
+	cr_expect_str_eq(h.last_error, "ICMP port unreachable");
+	expect("fd00:2::12", 53, NFLVS_RS_DOWN, &h);
+	cr_expect_str_eq(h.last_error, "ICMPv6 port unreachable");
+	nsd_start("rs2");
+	expect("10.0.2.12", 53, NFLVS_RS_UP, &h);
+	cr_expect_eq(h.transitions, 3, "up, down, up");
+	expect("fd00:2::12", 53, NFLVS_RS_UP, NULL);
+}
+
 Test(checkers, dns_against_nsd)
 {
 	lab_health_t h;
@@ -204,15 +205,7 @@ Test(checkers, dns_against_nsd)
 	expect("10.0.2.11", 53, NFLVS_RS_DOWN, &h);
 	cr_expect_str_eq(h.last_error, "ICMP port unreachable");
 
-	cr_assert_geq(lab_stop(&lab, pid, SIGTERM, 5000), 0);
-	expect("10.0.2.12", 53, NFLVS_RS_DOWN, &h);
-	cr_expect_str_eq(h.last_error, "ICMP port unreachable");
-	expect("fd00:2::12", 53, NFLVS_RS_DOWN, &h);
-	cr_expect_str_eq(h.last_error, "ICMPv6 port unreachable");
-	nsd_start("rs2");
-	expect("10.0.2.12", 53, NFLVS_RS_UP, &h);
-	cr_expect_eq(h.transitions, 3, "up, down, up");
-	expect("fd00:2::12", 53, NFLVS_RS_UP, NULL);
+	nsd_down_up(pid);
 }
 
 /* A DNS query for the SOA of "." with id 0x1234, as udp's payload: NSD is
@@ -240,15 +233,7 @@ Test(checkers, udp_against_nsd)
 	expect("10.0.2.12", 5353, NFLVS_RS_DOWN, &h);
 	cr_expect_str_eq(h.last_error, "reply byte 0 is 12, expected 43");
 
-	cr_assert_geq(lab_stop(&lab, pid, SIGTERM, 5000), 0);
-	expect("10.0.2.12", 53, NFLVS_RS_DOWN, &h);
-	cr_expect_str_eq(h.last_error, "ICMP port unreachable");
-	expect("fd00:2::12", 53, NFLVS_RS_DOWN, &h);
-	cr_expect_str_eq(h.last_error, "ICMPv6 port unreachable");
-	nsd_start("rs2");
-	expect("10.0.2.12", 53, NFLVS_RS_UP, &h);
-	cr_expect_eq(h.transitions, 3, "up, down, up");
-	expect("fd00:2::12", 53, NFLVS_RS_UP, NULL);
+	nsd_down_up(pid);
 }
 
 /* ---- ping ------------------------------------------------------------------ */
