@@ -162,6 +162,13 @@ static int dns_init(struct target *t)
 	return 0;
 }
 
+static void dns_expire(struct target *t)
+{
+	struct dns_probe *p = t->probe;
+
+	dgram_expire(&p->d, false, NULL);
+}
+
 static void dns_abort(struct target *t)
 {
 	struct dns_probe *p = t->probe;
@@ -181,5 +188,6 @@ const struct check_ops check_dns_ops = {
 	.init = dns_init,
 	.start = dns_start,
 	.abort = dns_abort,
+	.expire = dns_expire,
 	.fini = dns_fini,
 };

@@ -200,18 +200,17 @@ static void ping_reply(struct ping_sock *s, const uint8_t *buf, size_t len,
 	ping_up(p);
 }
 
-static void ping_event(struct watch *w, uint32_t events)
+/* Read up to @max replies. */
+static void ping_read(struct ping_sock *s, int max)
 {
-	struct ping_sock *s = container_of(w, struct ping_sock, w);
 	struct sockaddr_storage from;
+	struct watch *w = &s->w;
 	socklen_t flen;
 	uint8_t buf[1500];
 	ssize_t n;
 	int i;
 
-	(void)events;
-	/* bounded, so that replies cannot starve the other checks */
-	for (i = 0; i < 256; i++) {
+	for (i = 0; i < max; i++) {
 		flen = sizeof(from);
 		n = recvfrom(w->fd, buf, sizeof(buf), MSG_DONTWAIT,
 			     (struct sockaddr *)&from, &flen);
@@ -220,6 +219,13 @@ static void ping_event(struct watch *w, uint32_t events)
 		if (n >= 0)	/* an error (an ICMP one) is consumed */
 			ping_reply(s, buf, n, &from);
 	}
+}
+
+static void ping_event(struct watch *w, uint32_t events)
+{
+	(void)events;
+	/* bounded, so that replies cannot starve the other checks */
+	ping_read(container_of(w, struct ping_sock, w), 256);
 }
 
 /* Only echo replies, on a raw socket that would see all ICMP. */
@@ -249,8 +255,10 @@ static int ping_socket(int family, bool raw)
 		close(fd);
 		return err;
 	}
-	/* a burst of thousands of replies must not be dropped */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	/* a burst of thousands of replies must not be dropped (beyond
+	 * net.core.rmem_max where we may) */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	return fd;
 }
 
@@ -466,6 +474,19 @@ static void ping_abort(struct target *t)
 		ping_release(t->c->ping, p);
 }
 
+/* A reply that came in time counts, even if a busy loop had not read it. */
+static void ping_expire(struct target *t)
+{
+	struct ping_socks *ps = t->c->ping;
+
+	if (ps && ps->s[t->sa.ss_family == AF_INET6].w.fd >= 0)
+		ping_read(&ps->s[t->sa.ss_family == AF_INET6], PING_SEQS);
+	if (!t->running)
+		return;
+	ping_abort(t);
+	checker_timed_out(t);
+}
+
 static void ping_fini(struct target *t)
 {
 	ping_abort(t);
@@ -477,5 +498,6 @@ const struct check_ops check_ping_ops = {
 	.init = ping_init,
 	.start = ping_start,
 	.abort = ping_abort,
+	.expire = ping_expire,
 	.fini = ping_fini,
 };

@@ -78,13 +78,11 @@ static void udp_start(struct target *t)
 /* Silence: up unless a reply was required (keepalived's read timeout). */
 static void udp_expire(struct target *t)
 {
-	struct dgram_probe *d = t->probe;
+	char why[48];
 
-	if (t->check->require_reply)
-		dgram_fail(d, "no reply within %u ms",
-			   checker_ms(t->check->timeout));
-	else
-		dgram_up(d);
+	snprintf(why, sizeof(why), "no reply within %u ms",
+		 checker_ms(t->check->timeout));
+	dgram_expire(t->probe, !t->check->require_reply, why);
 }
 
 static int udp_init(struct target *t)

@@ -177,10 +177,17 @@ static void target_tick(struct timer *tm)
 	t->ops->start(t);
 }
 
+void checker_timed_out(struct target *t)
+{
+	struct probe_result r;
+
+	probe_fail(&r, "timeout after %u ms", checker_ms(t->check->timeout));
+	checker_done(t, &r);
+}
+
 static void target_deadline(struct timer *tm)
 {
 	struct target *t = container_of(tm, struct target, deadline);
-	struct probe_result r;
 
 	if (!t->running)
 		return;
@@ -189,8 +196,7 @@ static void target_deadline(struct timer *tm)
 		return;
 	}
 	t->ops->abort(t);
-	probe_fail(&r, "timeout after %u ms", checker_ms(t->check->timeout));
-	checker_done(t, &r);
+	checker_timed_out(t);
 }
 
 static void target_address(struct target *t)

@@ -43,8 +43,10 @@ struct check_ops {
 	void (*abort)(struct target *t);
 	/*
 	 * Optional: the timeout passed; stop and end with checker_done().
-	 * Without it the check is stopped with abort() and fails (udp: a
-	 * silent server is up).
+	 * Without it the check is stopped with abort() and fails.  The
+	 * datagram checks read what their socket holds first: a reply that
+	 * came in time counts even when a busy loop had not read it yet
+	 * (and udp: a silent server is up).
 	 */
 	void (*expire)(struct target *t);
 	/* Release t->probe (evloop_defer_free if events may point at it). */
@@ -135,6 +137,8 @@ int checker_run(struct checker *c);
 
 /* A check of @t ended: state machine, shared memory, log, next check. */
 void checker_done(struct target *t, const struct probe_result *r);
+/* It ended at its timeout: "timeout after N ms" (the probe is stopped). */
+void checker_timed_out(struct target *t);
 
 /*
  * The configured weight of @t's real server as its record says now (an

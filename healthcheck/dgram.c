@@ -174,6 +174,24 @@ bool dgram_error(struct dgram_probe *d, int err)
 	return false;
 }
 
+void dgram_expire(struct dgram_probe *d, bool silence_ok, const char *why)
+{
+	struct target *t = d->t;
+
+	if (d->w.fd >= 0)
+		d->recv(d);
+	if (!t->running)
+		return;
+	if (silence_ok) {
+		dgram_up(d);
+	} else if (why) {
+		dgram_fail(d, "%s", why);
+	} else {
+		dgram_close(d);
+		checker_timed_out(t);
+	}
+}
+
 static void dgram_event(struct watch *w, uint32_t events)
 {
 	struct dgram_probe *d = container_of(w, struct dgram_probe, w);

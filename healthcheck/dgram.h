@@ -43,6 +43,12 @@ void dgram_fail(struct dgram_probe *d, const char *fmt, ...)
  * failed and returns true.
  */
 bool dgram_error(struct dgram_probe *d, int err);
+/*
+ * The timeout passed: read what the socket holds (recv()), and if the
+ * check is still running end it: up with @silence_ok, else failed with
+ * @why or the common timeout text when @why is NULL.
+ */
+void dgram_expire(struct dgram_probe *d, bool silence_ok, const char *why);
 
 /*
  * A non-blocking UDP socket connected to t->sa, with IP_RECVERR (or
