@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -78,8 +79,21 @@ struct typed {
 
 static const char *const check_names[] = {
 	[CHECK_NONE] = "none", [CHECK_TCP] = "tcp", [CHECK_HTTP] = "http",
-	[CHECK_HTTPS] = "https", [CHECK_EXEC] = "exec", NULL
+	[CHECK_HTTPS] = "https", [CHECK_EXEC] = "exec", [CHECK_SMTP] = "smtp",
+	[CHECK_DNS] = "dns", [CHECK_UDP] = "udp", [CHECK_PING] = "ping",
+	[CHECK_FILE] = "file", NULL
 };
+/* keepalived's DNS_CHECK types (RFC 1035, 3596, 4034) */
+static const struct {
+	const char *name;
+	uint16_t type;
+} dns_types[] = {
+	{ "A", 1 }, { "NS", 2 }, { "CNAME", 5 }, { "SOA", 6 }, { "MX", 15 },
+	{ "TXT", 16 }, { "AAAA", 28 }, { "RRSIG", 46 }, { "DNSKEY", 48 },
+};
+#define DNS_TYPE_SOA	6
+#define SMTP_HELO	"smtpchecker.keepalived.org"	/* keepalived's */
+#define UDP_REPLY_MAX	255				/* keepalived's */
 static const char *const on_failure_names[] = {
 	[ON_FAILURE_REMOVE] = "remove", [ON_FAILURE_QUIESCE] = "quiesce", NULL
 };
@@ -744,6 +758,100 @@ static int key_check_argv(struct loader *ld, const config_setting_t *s,
 	return argv_parse(ld, s, c->argv) < 0 ? -1 : 0;
 }
 
+static int key_dns_type(struct loader *ld, const config_setting_t *s,
+			const struct key *k, void *obj)
+{
+	struct cfg_check *c = obj;
+	const char *v;
+	int t;
+
+	(void)k;
+	if (get_str(ld, s, &v))
+		return -1;
+	t = dns_type_parse(v);
+	if (t < 0) {
+		err_set(ld, s, "unknown DNS query type %s (expected one of "
+			"A NS CNAME SOA MX TXT AAAA RRSIG DNSKEY)", qv(ld, s));
+		return -1;
+	}
+	c->query_type = t;
+	return 0;
+}
+
+static void bytes_clear(struct cfg_bytes *b)
+{
+	free(b->data);
+	free(b->mask);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Hex into @b; @wild: x digits allowed (a mask is kept if one is used). */
+static int get_hex(struct loader *ld, const config_setting_t *s, bool wild,
+		   struct cfg_bytes *b)
+{
+	const char *v = config_setting_get_string(s);
+	size_t max = strlen(v) / 2 + 1, i;
+	uint8_t *data = malloc(max), *mask = wild ? malloc(max) : NULL;
+	int n = -ENOMEM;
+
+	if (data && (mask || !wild))
+		n = config_hex_parse(v, data, mask, max > CFG_UDP_MAX ?
+				     CFG_UDP_MAX : max);
+	if (n < 0) {
+		free(data);
+		free(mask);
+		if (n == -ENOMEM)
+			err_set(ld, s, "out of memory");
+		else if (n == -E2BIG)
+			err_set(ld, s, "more than %d bytes", CFG_UDP_MAX);
+		else
+			err_set(ld, s, "invalid hex string %s (expected hex "
+				"digits%s, groups separated by spaces)",
+				qv(ld, s), wild ? " or x" : "");
+		return -1;
+	}
+	for (i = 0; mask && i < (size_t)n && !mask[i]; i++)
+		;
+	if (mask && i == (size_t)n) {	/* no wildcard: every bit counts */
+		free(mask);
+		mask = NULL;
+	}
+	bytes_clear(b);
+	*b = (struct cfg_bytes){ data, mask, n };
+	return 0;
+}
+
+static int key_payload(struct loader *ld, const config_setting_t *s,
+		       const struct key *k, void *obj)
+{
+	struct cfg_check *c = obj;
+
+	(void)k;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return err_type(ld, s, "a string of hex digits");
+	return get_hex(ld, s, false, &c->payload);
+}
+
+/* keepalived's "require_reply [HEX]": true, false or the bytes. */
+static int key_require_reply(struct loader *ld, const config_setting_t *s,
+			     const struct key *k, void *obj)
+{
+	struct cfg_check *c = obj;
+
+	(void)k;
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		c->require_reply = config_setting_get_bool(s);
+		bytes_clear(&c->reply);
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return err_type(ld, s, "a boolean or a string of hex digits");
+	if (get_hex(ld, s, true, &c->reply))
+		return -1;
+	c->require_reply = true;
+	return 0;
+}
+
 /* "200", "200-299": codes 100..599, low <= high. */
 static bool status_str(const char *v, struct cfg_status_range *r)
 {
@@ -897,9 +1005,30 @@ static bool nonempty(const char *s)
 	return *s;
 }
 
+static bool helo_ok(const char *s)
+{
+	return *s && strlen(s) <= CFG_HELO_MAX && printable(s);
+}
+
+/* A file to read: absolute, no control characters (it goes to logs). */
+static bool file_path_ok(const char *s)
+{
+	if (*s != '/')
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* Tables of keys ------------------------------------------------------- */
 
 #define T_HTTP	((1u << CHECK_HTTP) | (1u << CHECK_HTTPS))
+/* every type that probes a port */
+#define T_PORT	(((1u << (CHECK_FILE + 1)) - 1) & \
+		 ~((1u << CHECK_PING) | (1u << CHECK_FILE)))
+#define T_UDP	(1u << CHECK_UDP)
+#define T_FILE	(1u << CHECK_FILE)
 
 static const struct key top_keys[] = {
 	{ KEY("director", NULL) },
@@ -1000,7 +1129,7 @@ static const struct key check_keys[] = {
 	{ KEY("fall", key_int), FIELD(struct cfg_check, fall),
 	  .lo = 1, .hi = INT_MAX },
 	{ KEY("connect_port", key_int), FIELD(struct cfg_check, connect_port),
-	  .lo = 0, .hi = 65535 },
+	  .lo = 0, .hi = 65535, .types = T_PORT },
 	{ KEY("path", key_strdup), FIELD(struct cfg_check, path),
 	  .types = T_HTTP, .ok = http_path_ok, .what = "invalid HTTP path",
 	  .hint = "(expected '/' first, no spaces or control characters)" },
@@ -1017,6 +1146,31 @@ static const struct key check_keys[] = {
 	{ KEY("verify_tls", key_bool), FIELD(struct cfg_check, verify_tls),
 	  .types = 1u << CHECK_HTTPS },
 	{ KEY("argv", key_check_argv), .types = 1u << CHECK_EXEC },
+	{ KEY("helo_name", key_strdup), FIELD(struct cfg_check, helo_name),
+	  .types = 1u << CHECK_SMTP, .ok = helo_ok, .what = "invalid HELO name",
+	  .hint = "(expected 1 to 255 characters, no spaces or control "
+		  "characters)" },
+	{ KEY("query_type", key_dns_type), .types = 1u << CHECK_DNS },
+	{ KEY("query_name", key_strdup), FIELD(struct cfg_check, query_name),
+	  .types = 1u << CHECK_DNS, .ok = config_dns_name_ok,
+	  .what = "invalid DNS name",
+	  .hint = "(expected labels of 1 to 63 bytes separated by dots, at "
+		  "most 253 characters, or \".\")" },
+	{ KEY("payload", key_payload), .types = T_UDP },
+	{ KEY("require_reply", key_require_reply), .types = T_UDP },
+	{ KEY("min_reply_length", key_int),
+	  FIELD(struct cfg_check, min_reply_length), .lo = 0, .hi = 65535,
+	  .types = T_UDP },
+	{ KEY("max_reply_length", key_int),
+	  FIELD(struct cfg_check, max_reply_length), .lo = 0, .hi = 65535,
+	  .types = T_UDP },
+	{ KEY("file", key_strdup), FIELD(struct cfg_check, file),
+	  .types = T_FILE, .ok = file_path_ok, .what = "invalid file name",
+	  .hint = "(expected an absolute path, no control characters)" },
+	{ KEY("file_weight", key_int), FIELD(struct cfg_check, file_weight),
+	  .lo = -2147483647, .hi = 2147483647, .types = T_FILE },
+	{ KEY("reverse", key_bool), FIELD(struct cfg_check, reverse),
+	  .types = T_FILE },
 	{ KEY("on_failure", key_enum), FIELD(struct cfg_check, on_failure),
 	  .names = on_failure_names, .what = "on_failure action" },
 	{ KEY("expire_connections", key_bool),
@@ -1083,6 +1237,9 @@ static void check_defaults(struct cfg_check *c)
 	c->fall = 2;
 	c->verify_tls = true;
 	c->on_failure = ON_FAILURE_REMOVE;
+	c->query_type = DNS_TYPE_SOA;
+	c->max_reply_length = UDP_REPLY_MAX;
+	c->file_weight = 1;
 }
 
 static void check_free(struct cfg_check *c)
@@ -1092,6 +1249,11 @@ static void check_free(struct cfg_check *c)
 	free(c->expect);
 	free(c->digest);
 	argv_clear(c->argv);
+	free(c->helo_name);
+	free(c->query_name);
+	bytes_clear(&c->payload);
+	bytes_clear(&c->reply);
+	free(c->file);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1102,6 +1264,25 @@ static char *dup_or_null(const char *s, bool *oom)
 	if (s && !p)
 		*oom = true;
 	return p;
+}
+
+static uint8_t *mem_dup(const uint8_t *p, size_t len, bool *oom)
+{
+	uint8_t *d = p ? malloc(len ? len : 1) : NULL;
+
+	if (p && !d)
+		*oom = true;
+	else if (d)
+		memcpy(d, p, len);
+	return d;
+}
+
+static void bytes_dup(struct cfg_bytes *dst, const struct cfg_bytes *src,
+		      bool *oom)
+{
+	dst->data = mem_dup(src->data, src->len, oom);
+	dst->mask = mem_dup(src->mask, src->len, oom);
+	dst->len = src->len;
 }
 
 static bool check_dup(struct cfg_check *dst, const struct cfg_check *src)
@@ -1116,6 +1297,11 @@ static bool check_dup(struct cfg_check *dst, const struct cfg_check *src)
 	dst->digest = dup_or_null(src->digest, &oom);
 	for (i = 0; src->argv[i]; i++)
 		dst->argv[i] = dup_or_null(src->argv[i], &oom);
+	dst->helo_name = dup_or_null(src->helo_name, &oom);
+	dst->query_name = dup_or_null(src->query_name, &oom);
+	bytes_dup(&dst->payload, &src->payload, &oom);
+	bytes_dup(&dst->reply, &src->reply, &oom);
+	dst->file = dup_or_null(src->file, &oom);
 	return !oom;
 }
 
@@ -1141,6 +1327,72 @@ static void check_trim(struct cfg_check *c)
 	}
 	if (c->type != CHECK_EXEC)
 		argv_clear(c->argv);
+	if (c->type != CHECK_SMTP) {
+		free(c->helo_name);
+		c->helo_name = NULL;
+	}
+	if (c->type != CHECK_DNS) {
+		free(c->query_name);
+		c->query_name = NULL;
+		c->query_type = DNS_TYPE_SOA;
+	}
+	if (c->type != CHECK_UDP) {
+		bytes_clear(&c->payload);
+		bytes_clear(&c->reply);
+		c->require_reply = false;
+		c->min_reply_length = 0;
+		c->max_reply_length = UDP_REPLY_MAX;
+	}
+	if (c->type != CHECK_FILE) {
+		free(c->file);
+		c->file = NULL;
+		c->file_weight = 1;
+		c->reverse = false;
+	}
+	/* a check that does not use a port has none */
+	if (c->type == CHECK_PING || c->type == CHECK_FILE)
+		c->connect_port = 0;
+}
+
+/* Only what this group says is reported: an inherited mistake was. */
+static void check_finish_udp(struct loader *ld, const config_setting_t *g,
+			     struct cfg_check *c)
+{
+	static const char *const lens[] = { "min_reply_length",
+					    "max_reply_length" };
+	const config_setting_t *s;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		s = member(g, lens[i]);
+		if (s && !bad(ld, s) && !c->require_reply)
+			err_set(ld, s, "only valid with require_reply %s",
+				qv(ld, s));
+	}
+	s = member(g, "max_reply_length");
+	if (!s)
+		s = member(g, "min_reply_length");
+	if (!s)
+		s = member(g, "require_reply");
+	if (s && !bad(ld, s) && c->require_reply &&
+	    c->min_reply_length > c->max_reply_length)
+		err_key(ld, s, "min_reply_length",
+			"%d is above max_reply_length %d (no reply could match)",
+			c->min_reply_length, c->max_reply_length);
+}
+
+/* keepalived applies a tracked file at once: rise and fall default to 1. */
+static void check_finish_file(struct loader *ld, const config_setting_t *g,
+			      struct cfg_check *c, bool type_here)
+{
+	if (!c->file && type_here && !member(g, "file"))
+		err_key(ld, g, "file", "missing (required for file checks)");
+	if (!member(g, "type"))
+		return;
+	if (!member(g, "rise"))
+		c->rise = 1;
+	if (!member(g, "fall"))
+		c->fall = 1;
 }
 
 static void check_finish(struct loader *ld, const config_setting_t *g,
@@ -1159,6 +1411,14 @@ static void check_finish(struct loader *ld, const config_setting_t *g,
 	if (c->type == CHECK_EXEC && !c->argv[0] && type_here &&
 	    !member(g, "argv"))
 		err_key(ld, g, "argv", "missing (required for exec checks)");
+	if (c->type == CHECK_SMTP && !c->helo_name)
+		c->helo_name = xstrdup(ld, g, SMTP_HELO);
+	if (c->type == CHECK_DNS && !c->query_name)
+		c->query_name = xstrdup(ld, g, ".");
+	if (c->type == CHECK_UDP)
+		check_finish_udp(ld, g, c);
+	if (c->type == CHECK_FILE)
+		check_finish_file(ld, g, c, type_here);
 }
 
 /*
@@ -1888,5 +2148,91 @@ int check_type_parse(const char *s)
 
 const char *check_type_name(enum check_type t)
 {
-	return (unsigned int)t <= CHECK_EXEC ? check_names[t] : "?";
+	return (unsigned int)t <= CHECK_FILE ? check_names[t] : "?";
+}
+
+int dns_type_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s && i < sizeof(dns_types) / sizeof(dns_types[0]); i++)
+		if (!strcasecmp(s, dns_types[i].name))
+			return dns_types[i].type;
+	return -EINVAL;
+}
+
+const char *dns_type_name(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dns_types) / sizeof(dns_types[0]); i++)
+		if (dns_types[i].type == type)
+			return dns_types[i].name;
+	return "?";
+}
+
+/* Values and formats ------------------------------------------------------ */
+
+static int hex_digit(char c, bool wild)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (wild && (c == 'x' || c == 'X'))
+		return 16;	/* any 4 bits */
+	return -1;
+}
+
+int config_hex_parse(const char *s, uint8_t *data, uint8_t *mask,
+		     size_t max)
+{
+	size_t n = 0;
+	int hi, lo;
+
+	for (;;) {
+		s += strspn(s, " \t");
+		if (!*s)
+			break;
+		hi = hex_digit(*s++, mask);
+		lo = *s && *s != ' ' && *s != '\t' ? hex_digit(*s++, mask) : -2;
+		if (hi < 0 || lo == -1)
+			return -EINVAL;
+		if (n == max)
+			return -E2BIG;
+		if (lo == -2) {		/* a digit alone is a byte */
+			lo = hi;
+			hi = 0;
+		}
+		data[n] = (hi & 15) << 4 | (lo & 15);
+		if (mask)
+			mask[n] = (hi == 16 ? 0xf0 : 0) | (lo == 16 ? 0x0f : 0);
+		n++;
+	}
+	return n ? (int)n : -EINVAL;
+}
+
+bool config_dns_name_ok(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+
+	if (!strcmp(s, "."))
+		return true;
+	if (len && s[len - 1] == '.')
+		len--;		/* the root's dot is optional */
+	if (!len || len > CFG_DNS_NAME_MAX)
+		return false;
+	for (; len--; s++) {
+		if (*s == '.') {
+			if (!label)
+				return false;
+			label = 0;
+		} else if ((unsigned char)*s <= ' ' || *s == 0x7f ||
+			   ++label > 63) {
+			return false;
+		}
+	}
+	return label > 0;
 }

@@ -26,6 +26,11 @@ enum check_type {
 	CHECK_HTTP,
 	CHECK_HTTPS,
 	CHECK_EXEC,
+	CHECK_SMTP,
+	CHECK_DNS,
+	CHECK_UDP,
+	CHECK_PING,
+	CHECK_FILE,
 };
 
 enum on_failure {
@@ -39,6 +44,16 @@ struct cfg_status_range {
 
 #define CFG_STATUS_MAX	8
 #define CFG_ARGV_MAX	32
+#define CFG_HELO_MAX	255		/* smtp helo_name */
+#define CFG_DNS_NAME_MAX	253	/* dns query_name, without the root dot */
+#define CFG_UDP_MAX	65507		/* udp payload: an IPv4 datagram's */
+
+/* Bytes given in hex (udp payload, require_reply); mask: bits ignored. */
+struct cfg_bytes {
+	uint8_t *data;			/* NULL = none */
+	uint8_t *mask;			/* NULL = every bit counts */
+	size_t len;
+};
 
 struct cfg_check {
 	enum check_type type;
@@ -57,6 +72,17 @@ struct cfg_check {
 					   0 (other types) = 200-299 */
 	bool verify_tls;		/* https, default true */
 	char *argv[CFG_ARGV_MAX + 1];	/* exec, NULL terminated; else empty */
+	char *helo_name;		/* smtp, default smtpchecker.keepalived.org */
+	uint16_t query_type;		/* dns: RR type, default 6 (SOA) */
+	char *query_name;		/* dns, default "." */
+	struct cfg_bytes payload;	/* udp, none = the default text */
+	bool require_reply;		/* udp, default false */
+	struct cfg_bytes reply;		/* udp: what a reply starts with */
+	int min_reply_length;		/* udp, default 0 */
+	int max_reply_length;		/* udp, default 255 */
+	char *file;			/* file: absolute path */
+	int file_weight;		/* file, default 1 */
+	bool reverse;			/* file, default false */
 	enum on_failure on_failure;	/* default remove */
 	bool expire_connections;	/* default false */
 	int line;			/* where it was given, 0 = default */
@@ -171,5 +197,22 @@ void config_rs_free(struct cfg_rs *rs);
 /* Check type names (the other shared names are in names.h). */
 int check_type_parse(const char *s);
 const char *check_type_name(enum check_type t);
+/* DNS query types by name, any case ("soa"): the RR type, or -EINVAL. */
+int dns_type_parse(const char *s);
+const char *dns_type_name(uint16_t type);
+
+/*
+ * Hex as keepalived's UDP_CHECK reads it: groups separated by spaces or
+ * tabs, two digits to a byte, a last single digit of a group a byte of its
+ * own; with @mask, a digit x or X matches any 4 bits (its mask bits are
+ * set).  Fills up to @max bytes of @data (and @mask, which may be NULL when
+ * wildcards are not allowed) and returns their number, or -EINVAL (a bad
+ * character, nothing at all) or -E2BIG (more than @max).
+ */
+int config_hex_parse(const char *s, uint8_t *data, uint8_t *mask,
+		     size_t max);
+/* A DNS name: labels of 1..63 bytes, at most 253 characters without the
+ * final dot, "." alone for the root. */
+bool config_dns_name_ok(const char *s);
 
 #endif

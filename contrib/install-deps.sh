@@ -13,7 +13,7 @@ set -eu
 
 pkgs="gcc make pkg-config libnftnl-dev libmnl-dev libnetfilter-queue-dev
 libconfig-dev libcriterion-dev libcurl4-openssl-dev libnetfilter-conntrack-dev
-nftables iproute2 conntrack procps openssl libssl-dev"
+nftables iproute2 conntrack procps openssl libssl-dev nsd"
 for opt in "$@"; do
 	case $opt in
 	--bench) pkgs="$pkgs iperf3" ;;
@@ -22,6 +22,17 @@ for opt in "$@"; do
 	*) echo "usage: $0 [--bench] [--deb] [--pkg]" >&2; exit 2 ;;
 	esac
 done
+
+# The smtp check's tests talk to OpenSMTPD.  Debian's MTAs conflict with
+# each other: a host that has one keeps it, and those tests are skipped.
+mta=$(dpkg-query -W -f='${Status} ${Package} ${Provides}\n' 2>/dev/null |
+	awk '/ok installed/ && /mail-transport-agent/ { print $4 }')
+if [ -z "$mta" ]; then
+	pkgs="$pkgs opensmtpd"
+elif [ "$mta" != opensmtpd ]; then
+	echo "note: $mta is this host's MTA; the smtp tests need opensmtpd" \
+		"and are skipped" >&2
+fi
 
 missing=""
 for p in $pkgs; do
@@ -37,6 +48,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# An MTA or a DNS server installed for the tests must not start on this
+# host: the tests start their own in namespaces.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 0755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq >/dev/null
+# never at the cost of a package the host has (another MTA)
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get install -y -qq --no-install-recommends --no-remove $missing >/dev/null

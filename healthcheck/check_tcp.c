@@ -26,21 +26,53 @@ static void sock_reset_close(int fd)
 	close(fd);
 }
 
-static void tcp_close(struct tcp_probe *p)
+void check_tcp_close(struct evloop *l, struct watch *w)
 {
-	int fd = p->w.fd;
+	int fd = w->fd;
 
 	if (fd < 0)
 		return;
-	evloop_watch_del(&p->t->c->loop, &p->w);
+	evloop_watch_del(l, w);
 	sock_reset_close(fd);
+}
+
+int check_tcp_connect(struct target *t, struct watch *w)
+{
+	int fd, err;
+
+	fd = socket(t->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -errno;
+	/* loopback may connect, or be refused, at once */
+	if (connect(fd, (struct sockaddr *)&t->sa, t->salen) < 0 &&
+	    errno != EINPROGRESS) {
+		err = -errno;
+		sock_reset_close(fd);
+		return err;
+	}
+	/* connected at once: EPOLLOUT fires at once, with SO_ERROR 0 */
+	err = evloop_watch_add(&t->c->loop, w, fd, EPOLLOUT);
+	if (err)
+		sock_reset_close(fd);
+	return err;
+}
+
+int check_tcp_result(const struct watch *w)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	return err;
 }
 
 static void tcp_finish(struct tcp_probe *p, int err)
 {
 	struct probe_result r;
 
-	tcp_close(p);
+	check_tcp_close(&p->t->c->loop, &p->w);
 	if (err)
 		probe_fail(&r, "connect: %s", strerror(err));
 	else
@@ -50,14 +82,8 @@ static void tcp_finish(struct tcp_probe *p, int err)
 
 static void tcp_event(struct watch *w, uint32_t events)
 {
-	struct tcp_probe *p = container_of(w, struct tcp_probe, w);
-	socklen_t len = sizeof(int);
-	int err = 0;
-
 	(void)events;
-	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	tcp_finish(p, err);
+	tcp_finish(container_of(w, struct tcp_probe, w), check_tcp_result(w));
 }
 
 static int tcp_init(struct target *t)
@@ -77,43 +103,30 @@ static void tcp_start(struct target *t)
 {
 	struct tcp_probe *p = t->probe;
 	struct probe_result r;
-	int fd, err, rc;
+	int err;
 
 	if (!t->probe_port) {
 		probe_fail(&r, "no port to connect to (set connect_port)");
 		checker_done(t, &r);
 		return;
 	}
-	fd = socket(t->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0) {
-		probe_fail(&r, "socket: %s", strerror(errno));
-		checker_done(t, &r);
-		return;
-	}
-	rc = connect(fd, (struct sockaddr *)&t->sa, t->salen);
-	if (rc < 0 && errno == EINPROGRESS) {
-		err = evloop_watch_add(&t->c->loop, &p->w, fd, EPOLLOUT);
-		if (!err)
-			return;
-		err = -err;
-	} else {
-		err = rc < 0 ? errno : 0;	/* loopback may connect at once */
-	}
-	sock_reset_close(fd);
-	tcp_finish(p, err);
+	err = check_tcp_connect(t, &p->w);
+	if (err)
+		tcp_finish(p, -err);
 }
 
 static void tcp_abort(struct target *t)
 {
-	tcp_close(t->probe);
+	struct tcp_probe *p = t->probe;
+
+	check_tcp_close(&t->c->loop, &p->w);
 }
 
 static void tcp_fini(struct target *t)
 {
 	struct tcp_probe *p = t->probe;
 
-	tcp_close(p);
+	check_tcp_close(&t->c->loop, &p->w);
 	evloop_defer_free(&t->c->loop, p);
 }
 

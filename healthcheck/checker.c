@@ -17,9 +17,14 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "check_dns.h"
 #include "check_exec.h"
+#include "check_file.h"
 #include "check_http.h"
+#include "check_ping.h"
+#include "check_smtp.h"
 #include "check_tcp.h"
+#include "check_udp.h"
 #include "checker.h"
 #include "log.h"
 
@@ -40,6 +45,16 @@ static const struct check_ops *checker_ops(enum check_type type)
 		return &check_http_ops;
 	case CHECK_EXEC:
 		return &check_exec_ops;
+	case CHECK_SMTP:
+		return &check_smtp_ops;
+	case CHECK_DNS:
+		return &check_dns_ops;
+	case CHECK_UDP:
+		return &check_udp_ops;
+	case CHECK_PING:
+		return &check_ping_ops;
+	case CHECK_FILE:
+		return &check_file_ops;
 	default:
 		return NULL;
 	}
@@ -74,7 +89,7 @@ static int checker_env_init(struct checker *c)
 
 /* ---- publishing -------------------------------------------------------- */
 
-static struct nflvs_shm_rs *target_record(struct target *t)
+static struct nflvs_shm_rs *target_record(const struct target *t)
 {
 	struct checker *c = t->c;
 	struct nflvs_shm_rs *r;
@@ -162,16 +177,26 @@ static void target_tick(struct timer *tm)
 	t->ops->start(t);
 }
 
+void checker_timed_out(struct target *t)
+{
+	struct probe_result r;
+
+	probe_fail(&r, "timeout after %u ms", checker_ms(t->check->timeout));
+	checker_done(t, &r);
+}
+
 static void target_deadline(struct timer *tm)
 {
 	struct target *t = container_of(tm, struct target, deadline);
-	struct probe_result r;
 
 	if (!t->running)
 		return;
+	if (t->ops->expire) {
+		t->ops->expire(t);
+		return;
+	}
 	t->ops->abort(t);
-	probe_fail(&r, "timeout after %u ms", checker_ms(t->check->timeout));
-	checker_done(t, &r);
+	checker_timed_out(t);
 }
 
 static void target_address(struct target *t)
@@ -179,7 +204,7 @@ static void target_address(struct target *t)
 	const struct nflvs_addr *a = &t->key.addr;
 
 	t->probe_port = t->check->connect_port ? t->check->connect_port
-					       : t->key.port;
+		      : t->key.port ? t->key.port : t->ops->port;
 	addr_sockaddr(a, t->probe_port, &t->sa, &t->salen);
 }
 
@@ -271,10 +296,36 @@ static bool str_same(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
+static bool bytes_same(const struct cfg_bytes *a, const struct cfg_bytes *b)
+{
+	return a->len == b->len && !a->data == !b->data &&
+	       !a->mask == !b->mask &&
+	       (!a->data || !memcmp(a->data, b->data, a->len)) &&
+	       (!a->mask || !memcmp(a->mask, b->mask, a->len));
+}
+
+/* The keys of the other checkers (smtp, dns, udp, file). */
+static bool check_more_same(const struct cfg_check *a,
+			    const struct cfg_check *b)
+{
+	return str_same(a->helo_name, b->helo_name) &&
+	       a->query_type == b->query_type &&
+	       str_same(a->query_name, b->query_name) &&
+	       bytes_same(&a->payload, &b->payload) &&
+	       a->require_reply == b->require_reply &&
+	       bytes_same(&a->reply, &b->reply) &&
+	       a->min_reply_length == b->min_reply_length &&
+	       a->max_reply_length == b->max_reply_length &&
+	       str_same(a->file, b->file) &&
+	       a->file_weight == b->file_weight && a->reverse == b->reverse;
+}
+
 bool checker_check_same(const struct cfg_check *a, const struct cfg_check *b)
 {
 	int i;
 
+	if (!check_more_same(a, b))
+		return false;
 	if (a->type != b->type || a->interval != b->interval ||
 	    a->timeout != b->timeout || a->rise != b->rise ||
 	    a->fall != b->fall || a->connect_port != b->connect_port ||
@@ -414,6 +465,13 @@ static int checker_reconcile(struct checker *c, struct target_desc *d,
 	return 0;
 }
 
+int checker_conf_weight(const struct target *t)
+{
+	const struct nflvs_shm_rs *r = target_record(t);
+
+	return r ? targets_conf_weight(r, t->id) : -1;
+}
+
 struct target *checker_target(const struct checker *c, uint32_t id)
 {
 	struct target probe = { .id = id }, *pp = &probe, **m;
@@ -503,6 +561,8 @@ static int checker_drop_privileges(struct checker *c)
 			errno ? ": " : "", errno ? strerror(errno) : "");
 		return -1;
 	}
+	/* a raw socket for the ping checks, while it can be had */
+	check_ping_prepare(c, user, pw->pw_gid);
 	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
 		log_err("director.user: switching to \"%s\": %s", user,
@@ -647,6 +707,7 @@ void checker_free(struct checker *c)
 	c->nt = 0;
 	check_exec_reap_all(c);
 	check_http_multi_free(c);
+	check_ping_free(c);
 	if (c->attached) {
 		uint32_t me = getpid();
 

@@ -28,15 +28,27 @@
 #define CHECKER_SHM_TICK_MS	100
 
 struct target;
+struct ping_socks;
 
 struct check_ops {
 	const char *name;
+	/* The port probed when neither connect_port nor the real server
+	 * gives one (0: none). */
+	uint16_t port;
 	/* Set up t->probe for t->check; 0 or -errno. */
 	int (*init)(struct target *t);
 	/* Start one check; it ends with checker_done(), perhaps at once. */
 	void (*start)(struct target *t);
 	/* Stop the running check without a result (timeout, forgotten). */
 	void (*abort)(struct target *t);
+	/*
+	 * Optional: the timeout passed; stop and end with checker_done().
+	 * Without it the check is stopped with abort() and fails.  The
+	 * datagram checks read what their socket holds first: a reply that
+	 * came in time counts even when a busy loop had not read it yet
+	 * (and udp: a silent server is up).
+	 */
+	void (*expire)(struct target *t);
 	/* Release t->probe (evloop_defer_free if events may point at it). */
 	void (*fini)(struct target *t);
 };
@@ -76,6 +88,7 @@ struct checker {
 	struct timer curl_timer;
 	void *reapers;			/* exec checks killed, not reaped */
 	char **env;			/* environment for exec checks */
+	struct ping_socks *ping;	/* the ping checks' sockets, or NULL */
 
 	struct timer shm_timer;
 	struct shm_map shm;
@@ -124,6 +137,14 @@ int checker_run(struct checker *c);
 
 /* A check of @t ended: state machine, shared memory, log, next check. */
 void checker_done(struct target *t, const struct probe_result *r);
+/* It ended at its timeout: "timeout after N ms" (the probe is stopped). */
+void checker_timed_out(struct target *t);
+
+/*
+ * The configured weight of @t's real server as its record says now (an
+ * nflvsadm -e changes it), or -1 when there is no record to read.
+ */
+int checker_conf_weight(const struct target *t);
 
 /* The target of record @id, or NULL. */
 struct target *checker_target(const struct checker *c, uint32_t id);

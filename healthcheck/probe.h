@@ -23,15 +23,21 @@ static inline void probe_ok(struct probe_result *r, int weight)
 	r->error[0] = '\0';
 }
 
+static inline __attribute__((format(printf, 2, 0)))
+void probe_vfail(struct probe_result *r, const char *fmt, va_list ap)
+{
+	r->ok = false;
+	r->weight = -1;
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+}
+
 static inline __attribute__((format(printf, 2, 3)))
 void probe_fail(struct probe_result *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	r->ok = false;
-	r->weight = -1;
 	va_start(ap, fmt);
-	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	probe_vfail(r, fmt, ap);
 	va_end(ap);
 }
 

@@ -211,6 +211,16 @@ int targets_scan(const struct shm_map *m, const struct nflvs_config *cfg,
 	return n;
 }
 
+int targets_conf_weight(const struct nflvs_shm_rs *r, uint32_t id)
+{
+	struct nflvs_shm_rs snap;
+
+	if (nflvs_seq_read(&r->seq, &snap.id, &r->id, RS_SNAP_LEN) ||
+	    snap.id != id)
+		return -1;
+	return snap.dir.weight;
+}
+
 void targets_label(const struct target_key *k, const char *svc_name,
 		   char *buf, size_t len)
 {

@@ -59,6 +59,10 @@ const struct cfg_check *targets_find_check(const struct nflvs_config *cfg,
 					   uint32_t svc_index,
 					   uint32_t rs_index);
 
+/* The configured weight in the live record @r if its id is still @id, else
+ * -1. */
+int targets_conf_weight(const struct nflvs_shm_rs *r, uint32_t id);
+
 bool targets_key_eq(const struct target_key *a, const struct target_key *b);
 /* A total order of keys (field by field, never padding), for sorting. */
 int targets_key_cmp(const struct target_key *a, const struct target_key *b);

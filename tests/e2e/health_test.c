@@ -61,21 +61,13 @@ static long now_ms(void)
 
 static void start_both(const char *conf)
 {
-	lab_write_conf(&lab, conf);
-	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_gt(lab_checker_start(&lab, NULL), 0);
+	lab_start_checked(&lab, conf);
 }
 
 static void expect_state(const char *addr, uint32_t state, int ms,
 			 lab_health_t *h)
 {
-	lab_health_t tmp;
-
-	if (!h)
-		h = &tmp;
-	cr_assert_eq(lab_wait_health(&lab, addr, 8080, state, ms, h), 0,
-		     "%s: state %u (%s), expected %u\nchecker:\n%s", addr,
-		     h->state, h->last_error, state, lab_log(&lab, "checker"));
+	lab_expect_health(&lab, addr, 8080, state, ms, h);
 }
 
 static void kill_rs(const char *role)
@@ -222,15 +214,7 @@ Test(health, tcp_up_down_up)
 
 static void put(const char *name, const char *text, int mode)
 {
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", lab.dir, name);
-	f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
+	lab_put(&lab, name, text, mode);
 }
 
 static int wait_weight(const char *addr, int weight, int ms, lab_health_t *h)

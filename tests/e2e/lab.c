@@ -235,6 +235,19 @@ int lab_stop(struct lab *l, pid_t pid, int sig, int ms)
 	return st;
 }
 
+void lab_put(struct lab *l, const char *name, const char *text, int mode)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", l->dir, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
 const char *lab_log(struct lab *l, const char *name)
 {
 	static char buf[65536];
@@ -572,6 +585,26 @@ int lab_wait_health(struct lab *l, const char *addr, int port,
 		usleep(2000);
 	} while (now_ms() < deadline);
 	return -1;
+}
+
+void lab_start_checked(struct lab *l, const char *services)
+{
+	lab_write_conf(l, services);
+	cr_assert_eq(lab_director_start(l), 0);
+	cr_assert_gt(lab_checker_start(l, NULL), 0);
+}
+
+void lab_expect_health(struct lab *l, const char *addr, int port,
+		       uint32_t state, int ms, lab_health_t *h)
+{
+	lab_health_t tmp;
+
+	if (!h)
+		h = &tmp;
+	cr_assert_eq(lab_wait_health(l, addr, port, state, ms, h), 0,
+		     "%s port %d: state %u (%s), expected %u\nchecker:\n%s",
+		     addr, port, h->state, h->last_error, state,
+		     lab_log(l, "checker"));
 }
 
 uint64_t lab_shm_director_start(struct lab *l)

@@ -90,6 +90,8 @@ pid_t lab_spawn(struct lab *l, const char *role, const char *name,
 int lab_stop(struct lab *l, pid_t pid, int sig, int ms);
 /* Wait for @pid to exit by itself; -1 on timeout. */
 int lab_wait_exit(struct lab *l, pid_t pid, int ms);
+/* Write @text into the lab directory's file @name, with @mode. */
+void lab_put(struct lab *l, const char *name, const char *text, int mode);
 /* Contents of a log written by lab_spawn (static buffer). */
 const char *lab_log(struct lab *l, const char *name);
 
@@ -131,6 +133,13 @@ typedef __typeof__(((struct nflvs_shm_rs *)0)->health) lab_health_t;
 /* Start build/nflvs-healthcheck in the director's namespace (log
  * "checker"), with extra @args, and wait until it runs; returns its pid. */
 pid_t lab_checker_start(struct lab *l, const char *args);
+/* Write the config (lab_write_conf), start the director and the checker;
+ * the test fails if either does not start. */
+void lab_start_checked(struct lab *l, const char *services);
+/* lab_wait_health() that fails the test, with the checker's log, after
+ * @ms. */
+void lab_expect_health(struct lab *l, const char *addr, int port,
+		       uint32_t state, int ms, lab_health_t *h);
 /* Read the health of real server @addr:@port from the lab's segment:
  * 0, or -1 if there is no segment or no such real server. */
 int lab_health(struct lab *l, const char *addr, int port, lab_health_t *h);

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1247,9 +1248,9 @@ Test(config, check_type)
 		     "  check = { interval = 1; }; } );\n",
 		     "2: type: missing (required in a service's check)");
 	expect_error("services = ( { vip = \"10.0.0.1\"; port = 80;\n"
-		     "  check = { type = \"ping\"; }; } );\n",
-		     "2: type: unknown check type \"ping\" (expected one of none "
-		     "tcp http https exec)");
+		     "  check = { type = \"icmp\"; }; } );\n",
+		     "2: type: unknown check type \"icmp\" (expected one of none "
+		     "tcp http https exec smtp dns udp ping file)");
 	expect_ok(SVC_CHECK("type = \"tcp\"; connect_port = 22;"));
 	cr_assert_eq(cfg.svc[0].check.type, CHECK_TCP);
 	cr_assert_eq(cfg.svc[0].check.connect_port, 22);
@@ -1465,6 +1466,265 @@ Test(config, rs_check_errors)
 			 "\"1\"");
 }
 
+/* keepalived's other checkers: smtp, dns, udp, ping, file ---------------- */
+
+Test(config, check_smtp_dns_values)
+{
+	const struct cfg_service *s;
+
+	expect_ok(
+	/* 1 */ "services = ( { vip = \"10.0.0.1\"; port = 25;\n"
+	/* 2 */ "  check = { type = \"smtp\"; };\n"
+	/* 3 */ "  real_servers = (\n"
+	/* 4 */ "    { address = \"10.0.0.2\"; port = 80;\n"
+	/* 5 */ "      check = { helo_name = \"lb1.example.org\"; connect_port = 2525; }; },\n"
+	/* 6 */ "    { address = \"10.0.0.3\"; port = 80;\n"
+	/* 7 */ "      check = { type = \"dns\"; }; },\n"
+	/* 8 */ "    { address = \"10.0.0.4\"; port = 80;\n"
+	/* 9 */ "      check = { type = \"dns\"; query_type = \"aaaa\";"
+		 " query_name = \"www.example.org.\"; }; }\n"
+	/* 10 */ "  ); } );\n");
+	s = &cfg.svc[0];
+	cr_assert_eq(s->check.type, CHECK_SMTP);
+	cr_assert_str_eq(s->check.helo_name, "smtpchecker.keepalived.org");
+	cr_assert_str_eq(s->rs[0].check.helo_name, "lb1.example.org");
+	cr_assert_eq(s->rs[0].check.connect_port, 2525);
+	cr_assert_eq(s->rs[1].check.type, CHECK_DNS);
+	cr_assert_null(s->rs[1].check.helo_name, "smtp's key dropped");
+	cr_assert_eq(s->rs[1].check.query_type, 6, "SOA");
+	cr_assert_str_eq(s->rs[1].check.query_name, ".");
+	cr_assert_eq(s->rs[2].check.query_type, 28, "AAAA");
+	cr_assert_str_eq(s->rs[2].check.query_name, "www.example.org.");
+}
+
+Test(config, check_smtp_dns_errors)
+{
+	char text[1024], name[300];
+
+	expect_error(SVC_CHECK("type = \"smtp\"; helo_name = \"a b\";"),
+		     "2: helo_name: invalid HELO name \"a b\" (expected 1 to "
+		     "255 characters, no spaces or control characters)");
+	expect_error(SVC_CHECK("type = \"tcp\"; helo_name = \"a\";"),
+		     "2: helo_name: only valid for smtp checks \"a\"");
+	expect_error(SVC_CHECK("type = \"dns\"; query_type = \"PTR\";"),
+		     "2: query_type: unknown DNS query type \"PTR\" (expected "
+		     "one of A NS CNAME SOA MX TXT AAAA RRSIG DNSKEY)");
+	expect_error(SVC_CHECK("type = \"dns\"; query_name = \"a..b\";"),
+		     "2: query_name: invalid DNS name \"a..b\" (expected labels "
+		     "of 1 to 63 bytes separated by dots, at most 253 "
+		     "characters, or \".\")");
+	expect_error(SVC_CHECK("type = \"dns\"; name = \"a\";"),
+		     "2: name: unknown key \"name\" in a check");
+	memset(name, 'a', 64);
+	name[64] = '\0';
+	snprintf(text, sizeof(text), SVC_CHECK("type = \"dns\"; query_name = \"%s.org\";"),
+		 name);
+	cr_assert_eq(load(text), 1, "a label of 64 bytes:%s", all_errors());
+}
+
+Test(config, dns_names)
+{
+	char name[300];
+	int i;
+
+	cr_assert(config_dns_name_ok("."));
+	cr_assert(config_dns_name_ok("org"));
+	cr_assert(config_dns_name_ok("example.org."));
+	cr_assert(config_dns_name_ok("_sip._udp.example.org"));
+	cr_assert_not(config_dns_name_ok(""));
+	cr_assert_not(config_dns_name_ok(".org"));
+	cr_assert_not(config_dns_name_ok("a..org"));
+	cr_assert_not(config_dns_name_ok("a.org.."));
+	cr_assert_not(config_dns_name_ok("a b.org"));
+	/* 253 characters: 63 + 1 + 63 + 1 + 63 + 1 + 61 */
+	for (i = 0; i < 253; i++)
+		name[i] = (i + 1) % 64 ? 'a' : '.';
+	name[253] = '\0';
+	cr_assert(config_dns_name_ok(name), "%s", name);
+	name[253] = '.';
+	name[254] = '\0';
+	cr_assert(config_dns_name_ok(name), "the root's dot is extra");
+	name[253] = 'a';
+	cr_assert_not(config_dns_name_ok(name), "254 characters");
+	cr_assert_eq(dns_type_parse("soa"), 6);
+	cr_assert_eq(dns_type_parse("DNSKEY"), 48);
+	cr_assert_lt(dns_type_parse("ANY"), 0);
+	cr_assert_str_eq(dns_type_name(15), "MX");
+}
+
+static void assert_hex(const char *s, bool wild, const char *want_data,
+		       const char *want_mask)
+{
+	uint8_t data[64], mask[64];
+	char got[200] = "", gotm[200] = "";
+	int n, i, o = 0, om = 0;
+
+	n = config_hex_parse(s, data, wild ? mask : NULL, sizeof(data));
+	cr_assert_gt(n, 0, "\"%s\": %d", s, n);
+	for (i = 0; i < n; i++) {
+		o += snprintf(got + o, sizeof(got) - o, "%s%02X", i ? " " : "",
+			      data[i]);
+		if (wild)
+			om += snprintf(gotm + om, sizeof(gotm) - om, "%s%02X",
+				       i ? " " : "", mask[i]);
+	}
+	cr_assert_str_eq(got, want_data, "\"%s\"", s);
+	if (wild)
+		cr_assert_str_eq(gotm, want_mask, "\"%s\" mask", s);
+}
+
+Test(config, hex_as_keepalived_reads_it)
+{
+	uint8_t b[4];
+
+	/* keepalived.conf(5)'s own example */
+	assert_hex("Ab12f 3 456 546443123", false,
+		   "AB 12 0F 03 45 06 54 64 43 12 03", NULL);
+	assert_hex("  00\t0102 ", false, "00 01 02", NULL);
+	assert_hex("1x x2 X", true, "10 02 00", "0F F0 0F");
+	cr_assert_eq(config_hex_parse("1x", b, NULL, 4), -EINVAL,
+		     "no wildcards in a payload");
+	cr_assert_eq(config_hex_parse("0g", b, NULL, 4), -EINVAL);
+	cr_assert_eq(config_hex_parse("", b, NULL, 4), -EINVAL);
+	cr_assert_eq(config_hex_parse("   ", b, NULL, 4), -EINVAL);
+	cr_assert_eq(config_hex_parse("0011223344", b, NULL, 4), -E2BIG);
+	cr_assert_eq(config_hex_parse("00112233", b, NULL, 4), 4);
+}
+
+Test(config, check_udp_values)
+{
+	const struct cfg_service *s;
+
+	expect_ok(
+	/* 1 */ "services = ( { vip = \"10.0.0.1\"; port = 53; protocol = \"udp\";\n"
+	/* 2 */ "  check = { type = \"udp\"; payload = \"12 34 0100\"; };\n"
+	/* 3 */ "  real_servers = (\n"
+	/* 4 */ "    { address = \"10.0.0.2\"; port = 80;\n"
+	/* 5 */ "      check = { require_reply = true; max_reply_length = 512; }; },\n"
+	/* 6 */ "    { address = \"10.0.0.3\"; port = 80;\n"
+	/* 7 */ "      check = { require_reply = \"1234 8x\"; min_reply_length = 12; }; },\n"
+	/* 8 */ "    { address = \"10.0.0.4\"; port = 80;\n"
+	/* 9 */ "      check = { type = \"tcp\"; }; }\n"
+	/* 10 */ "  ); } );\n");
+	s = &cfg.svc[0];
+	cr_assert_eq(s->check.payload.len, 4);
+	cr_assert_eq(memcmp(s->check.payload.data, "\x12\x34\x01\x00", 4), 0);
+	cr_assert_null(s->check.payload.mask);
+	cr_assert_not(s->check.require_reply);
+	cr_assert_eq(s->check.min_reply_length, 0);
+	cr_assert_eq(s->check.max_reply_length, 255, "keepalived's default");
+	cr_assert(s->rs[0].check.require_reply);
+	cr_assert_null(s->rs[0].check.reply.data, "any reply");
+	cr_assert_eq(s->rs[0].check.max_reply_length, 512);
+	cr_assert_eq(s->rs[0].check.payload.len, 4, "the service's payload");
+	cr_assert(s->rs[1].check.require_reply);
+	cr_assert_eq(s->rs[1].check.reply.len, 3);
+	cr_assert_eq(memcmp(s->rs[1].check.reply.data, "\x12\x34\x80", 3), 0);
+	cr_assert_eq(memcmp(s->rs[1].check.reply.mask, "\x00\x00\x0f", 3), 0);
+	cr_assert_eq(s->rs[1].check.min_reply_length, 12);
+	cr_assert_eq(s->rs[2].check.type, CHECK_TCP);
+	cr_assert_null(s->rs[2].check.payload.data, "udp's keys dropped");
+	cr_assert_not(s->rs[2].check.require_reply);
+}
+
+Test(config, check_udp_errors)
+{
+	int rc;
+
+	expect_error(SVC_CHECK("type = \"udp\"; payload = \"12 3z\";"),
+		     "2: payload: invalid hex string \"12 3z\" (expected hex "
+		     "digits, groups separated by spaces)");
+	expect_error(SVC_CHECK("type = \"udp\"; payload = \"1x\";"),
+		     "2: payload: invalid hex string \"1x\" (expected hex "
+		     "digits, groups separated by spaces)");
+	expect_error(SVC_CHECK("type = \"udp\"; payload = 12;"),
+		     "2: payload: expected a string of hex digits, got an "
+		     "integer \"12\"");
+	expect_error(SVC_CHECK("type = \"udp\"; require_reply = \"\";"),
+		     "2: require_reply: invalid hex string \"\" (expected hex "
+		     "digits or x, groups separated by spaces)");
+	expect_error(SVC_CHECK("type = \"udp\"; require_reply = 1;"),
+		     "2: require_reply: expected a boolean or a string of hex "
+		     "digits, got an integer \"1\"");
+	expect_error(SVC_CHECK("type = \"udp\"; min_reply_length = 4;"),
+		     "2: min_reply_length: only valid with require_reply \"4\"");
+	expect_error(SVC_CHECK("type = \"udp\"; require_reply = true; "
+			       "max_reply_length = 65536;"),
+		     "2: max_reply_length: out of range \"65536\" (expected "
+		     "0..65535)");
+	rc = load(
+	/* 1 */ "services = ( { vip = \"10.0.0.1\"; port = 53; check = {\n"
+	/* 2 */ "  type = \"udp\"; require_reply = true;\n"
+	/* 3 */ "  min_reply_length = 10;\n"
+	/* 4 */ "  max_reply_length = 5; }; } );\n");
+	cr_assert_eq(rc, 1, "%s", all_errors());
+	cr_assert_str_eq(err(0), "4: min_reply_length: 10 is above "
+			 "max_reply_length 5 (no reply could match)");
+}
+
+Test(config, check_ping_and_file_values)
+{
+	const struct cfg_service *s;
+
+	expect_ok(
+	/* 1 */ "services = ( { vip = \"10.0.0.1\"; port = 80;\n"
+	/* 2 */ "  check = { type = \"http\"; rise = 3; fall = 4; connect_port = 81; };\n"
+	/* 3 */ "  real_servers = (\n"
+	/* 4 */ "    { address = \"10.0.0.2\"; port = 80; check = { type = \"ping\"; }; },\n"
+	/* 5 */ "    { address = \"10.0.0.3\"; port = 80;\n"
+	/* 6 */ "      check = { type = \"file\"; file = \"/run/w\"; }; },\n"
+	/* 7 */ "    { address = \"10.0.0.4\"; port = 80;\n"
+	/* 8 */ "      check = { type = \"file\"; file = \"/run/w\"; file_weight = -2147483647;\n"
+	/* 9 */ "                reverse = true; fall = 2; }; }\n"
+	/* 10 */ "  ); } );\n");
+	s = &cfg.svc[0];
+	cr_assert_eq(s->rs[0].check.type, CHECK_PING);
+	cr_assert_eq(s->rs[0].check.connect_port, 0, "no port to ping");
+	cr_assert_eq(s->rs[0].check.rise, 3, "inherited");
+	cr_assert_eq(s->rs[1].check.type, CHECK_FILE);
+	cr_assert_str_eq(s->rs[1].check.file, "/run/w");
+	cr_assert_eq(s->rs[1].check.file_weight, 1);
+	cr_assert_not(s->rs[1].check.reverse);
+	cr_assert_eq(s->rs[1].check.rise, 1, "keepalived applies a file at once");
+	cr_assert_eq(s->rs[1].check.fall, 1);
+	cr_assert_eq(s->rs[1].check.connect_port, 0);
+	cr_assert_eq(s->rs[2].check.file_weight, -2147483647);
+	cr_assert(s->rs[2].check.reverse);
+	cr_assert_eq(s->rs[2].check.rise, 1);
+	cr_assert_eq(s->rs[2].check.fall, 2, "given");
+}
+
+Test(config, check_ping_and_file_errors)
+{
+	int rc;
+
+	expect_error(SVC_CHECK("type = \"ping\"; connect_port = 80;"),
+		     "2: connect_port: only valid for none, tcp, http, https, "
+		     "exec, smtp, dns and udp checks \"80\"");
+	expect_error(SVC_CHECK("type = \"file\";"),
+		     "2: file: missing (required for file checks)");
+	expect_error(SVC_CHECK("type = \"file\"; file = \"weight\";"),
+		     "2: file: invalid file name \"weight\" (expected an "
+		     "absolute path, no control characters)");
+	expect_error(SVC_CHECK("type = \"file\"; file = \"/w\"; "
+			       "file_weight = -2147483648L;"),
+		     "2: file_weight: out of range \"-2147483648\" (expected "
+		     "-2147483647..2147483647)");
+	expect_error(SVC_CHECK("type = \"file\"; file = \"/w\"; weight = 2;"),
+		     "2: weight: unknown key \"weight\" in a check");
+	expect_error(SVC_CHECK("type = \"udp\"; reverse = true;"),
+		     "2: reverse: only valid for file checks \"true\"");
+	/* a real server's check inherits the service's file */
+	rc = load(
+	/* 1 */ "services = ( { vip = \"10.0.0.1\"; port = 80;\n"
+	/* 2 */ "  check = { type = \"file\"; file = \"/w\"; };\n"
+	/* 3 */ "  real_servers = ( { address = \"10.0.0.2\"; port = 80;\n"
+	/* 4 */ "    check = { reverse = true; }; } ); } );\n");
+	cr_assert_eq(rc, 0, "%s", all_errors());
+	cr_assert_str_eq(cfg.svc[0].rs[0].check.file, "/w");
+	cr_assert(cfg.svc[0].rs[0].check.reverse);
+}
+
 /* Robustness ----------------------------------------------------------- */
 
 /*
@@ -1559,7 +1819,11 @@ Test(config, name_helpers)
 	cr_assert_eq(check_type_parse("none"), CHECK_NONE);
 	cr_assert_eq(check_type_parse("https"), CHECK_HTTPS);
 	cr_assert_eq(check_type_parse("exec"), CHECK_EXEC);
+	cr_assert_eq(check_type_parse("smtp"), CHECK_SMTP);
+	cr_assert_eq(check_type_parse("file"), CHECK_FILE);
 	cr_assert_lt(check_type_parse("icmp"), 0);
+	cr_assert_str_eq(check_type_name(CHECK_PING), "ping");
+	cr_assert_str_eq(check_type_name(CHECK_DNS), "dns");
 	cr_assert_str_eq(check_type_name(CHECK_TCP), "tcp");
 	cr_assert_str_eq(check_type_name(CHECK_HTTP), "http");
 	cr_assert_str_eq(check_type_name((enum check_type)99), "?");

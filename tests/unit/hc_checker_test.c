@@ -18,6 +18,7 @@
 static struct hc_fix f;
 static struct checker c;
 static char dir[64];
+static pid_t child;		/* a server of the test, killed at the end */
 
 static void setup(void)
 {
@@ -29,6 +30,11 @@ static void teardown(void)
 {
 	char cmd[128];
 
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		child = 0;
+	}
 	checker_free(&c);
 	fix_fini(&f);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -318,4 +324,104 @@ Test(hc_checker, http_through_the_loop_and_a_reload)
 	kill(srv, SIGKILL);
 	waitpid(srv, NULL, 0);
 	close(fd);
+}
+
+/* A bound UDP socket on loopback; with @echo, a child sends every
+ * datagram back. */
+static int udp_peer(uint16_t *port, bool echo, pid_t *pid)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET }, from;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint8_t buf[1500];
+	ssize_t n;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	*port = ntohs(sa.sin_port);
+	*pid = echo ? fork() : 0;
+	cr_assert_geq(*pid, 0);
+	if (!echo || *pid)
+		return fd;
+	for (;;) {
+		len = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+			     &len);
+		if (n >= 0)
+			sendto(fd, buf, n, 0, (struct sockaddr *)&from, len);
+	}
+}
+
+Test(hc_checker, udp_unreachable_silence_and_replies)
+{
+	char conf[1024];
+	uint16_t silent, echo, closed;
+	pid_t none;
+	int fs = udp_peer(&silent, false, &none);
+	int fe = udp_peer(&echo, true, &child);
+	int fc = udp_peer(&closed, false, &none);
+
+	close(fc);	/* a port nobody holds: ICMP port unreachable */
+	/* real servers 127.0.0.1:1..5, each checked at its connect_port */
+	snprintf(conf, sizeof(conf),
+		 "services = ( { vip = \"10.0.1.100\"; port = 53; protocol = \"udp\";\n"
+		 "  check = { type = \"udp\"; payload = \"70696e67\"; interval = 0.05;"
+		 " timeout = 0.3; rise = 1; fall = 1; };\n"
+		 "  real_servers = (\n"
+		 "    { address = \"127.0.0.1\"; port = 1; check = { connect_port = %u; }; },\n"
+		 "    { address = \"127.0.0.1\"; port = 2; check = { connect_port = %u; }; },\n"
+		 "    { address = \"127.0.0.1\"; port = 3; check = { connect_port = %u;\n"
+		 "      require_reply = \"70 69 6x\"; min_reply_length = 4; }; },\n"
+		 "    { address = \"127.0.0.1\"; port = 4; check = { connect_port = %u;\n"
+		 "      require_reply = \"ff\"; }; },\n"
+		 "    { address = \"127.0.0.1\"; port = 5; check = { connect_port = %u;\n"
+		 "      require_reply = true; }; } ); } );\n",
+		 silent, closed, echo, echo, silent);
+	start(conf);
+	cr_assert(fix_run_until(&c, 3000, STATE_IS("127.0.0.1", 1, NFLVS_RS_UP)),
+		  "silence is up: %s", health("127.0.0.1", 1).last_error);
+	cr_assert(fix_run_until(&c, 3000, STATE_IS("127.0.0.1", 2, NFLVS_RS_DOWN)));
+	cr_expect_str_eq(health("127.0.0.1", 2).last_error,
+			 "ICMP port unreachable");
+	cr_assert(fix_run_until(&c, 3000, STATE_IS("127.0.0.1", 3, NFLVS_RS_UP)),
+		  "%s", health("127.0.0.1", 3).last_error);
+	cr_assert(fix_run_until(&c, 3000, STATE_IS("127.0.0.1", 4, NFLVS_RS_DOWN)));
+	cr_expect_str_eq(health("127.0.0.1", 4).last_error,
+			 "reply byte 0 is 70, expected ff");
+	cr_assert(fix_run_until(&c, 3000, STATE_IS("127.0.0.1", 5, NFLVS_RS_DOWN)));
+	cr_expect_str_eq(health("127.0.0.1", 5).last_error,
+			 "no reply within 300 ms");
+	close(fs);
+	close(fe);
+}
+
+Test(hc_checker, file_value_moves_the_weight)
+{
+	char conf[1024], path[128], want[160];
+
+	snprintf(path, sizeof(path), "%s/w", dir);
+	write_file("w", "3\n");
+	snprintf(conf, sizeof(conf),
+		 "services = ( { vip = \"10.0.1.100\"; port = 80;\n"
+		 "  check = { type = \"file\"; file = \"%s\"; file_weight = 2; interval = 0.05; };\n"
+		 "  real_servers = ( { address = \"127.0.0.1\"; port = 80; },\n"
+		 "    { address = \"127.0.0.2\"; port = 80; check = { file_weight = 0; }; } ); } );\n",
+		 path);
+	start(conf);
+	/* the record's configured weight is 1: 1 + 3 x 2 */
+	cr_assert(fix_run_until(&c, 3000, health("127.0.0.1", 80).weight == 7));
+	cr_expect_eq(health("127.0.0.1", 80).state, NFLVS_RS_UP);
+	cr_assert(fix_run_until(&c, 3000, STATE_IS("127.0.0.2", 80, NFLVS_RS_DOWN)));
+	snprintf(want, sizeof(want), "%s holds 3", path);
+	cr_expect_str_eq(health("127.0.0.2", 80).last_error, want);
+	write_file("w", "-1");
+	cr_assert(fix_run_until(&c, 3000, health("127.0.0.1", 80).weight == 0));
+	cr_expect_eq(health("127.0.0.1", 80).state, NFLVS_RS_UP);
+	unlink(path);		/* a missing file is 0 */
+	cr_assert(fix_run_until(&c, 3000, STATE_IS("127.0.0.2", 80, NFLVS_RS_UP)));
+	cr_assert(fix_run_until(&c, 3000, health("127.0.0.1", 80).weight == -1));
+	write_file("w", "-2147483648");
+	cr_assert(fix_run_until(&c, 3000, STATE_IS("127.0.0.1", 80, NFLVS_RS_DOWN)));
 }
