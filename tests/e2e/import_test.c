@@ -169,3 +169,59 @@ Test(import, sorry_server_while_the_real_servers_are_down)
 	} while (lab_tally_of(&t, "rs3") != 4 && now_ms() < deadline);
 	cr_expect_eq(lab_tally_of(&t, "rs3"), 4, "the sorry server answers");
 }
+
+Test(import, keepalived_checkers_decide_where_traffic_goes)
+{
+	char ka[2048], file[256];
+	struct lab_tally t;
+	long deadline;
+
+	/* PING_CHECK finds rs1 up; FILE_CHECK (weight 0: as keepalived, a
+	 * number other than 0 is a fault) keeps rs2 down while its file says
+	 * 1; SMTP_CHECK finds no mail server on rs3 */
+	snprintf(file, sizeof(file), "%s/rs2.state", lab.dir);
+	cr_assert_eq(lab_sh(&lab, "echo 1 > %s", file), 0);
+	snprintf(ka, sizeof(ka),
+		 "track_file rs2 {\n"
+		 "  file %s\n"
+		 "  weight 0\n"
+		 "}\n"
+		 "virtual_server " LAB_VIP4 " 80 {\n"
+		 "  lb_algo rr\n"
+		 "  lb_kind NAT\n"
+		 "  protocol TCP\n"
+		 "  delay_loop 0.2\n"
+		 "  real_server 10.0.2.11 8080 {\n"
+		 "    PING_CHECK {\n      connect_timeout 0.5\n    }\n"
+		 "  }\n"
+		 "  real_server 10.0.2.12 8080 {\n"
+		 "    FILE_CHECK {\n      track_file rs2\n    }\n"
+		 "  }\n"
+		 "  real_server 10.0.2.13 8080 {\n"
+		 "    SMTP_CHECK {\n      connect_port 25\n"
+		 "      connect_timeout 0.5\n    }\n"
+		 "  }\n"
+		 "}\n", file);
+	import_start(ka);
+	cr_assert_gt(lab_checker_start(&lab, NULL), 0);
+	cr_assert_eq(lab_wait_health(&lab, "10.0.2.11", 8080, NFLVS_RS_UP,
+				     10000, NULL), 0);
+	cr_assert_eq(lab_wait_health(&lab, "10.0.2.12", 8080, NFLVS_RS_DOWN,
+				     10000, NULL), 0);
+	cr_assert_eq(lab_wait_health(&lab, "10.0.2.13", 8080, NFLVS_RS_DOWN,
+				     10000, NULL), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 6"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 6, "only the live one");
+	/* the file says 0, no fault: rs2 takes its share */
+	cr_assert_eq(lab_sh(&lab, "echo 0 > %s", file), 0);
+	cr_assert_eq(lab_wait_health(&lab, "10.0.2.12", 8080, NFLVS_RS_UP,
+				     10000, NULL), 0);
+	deadline = now_ms() + 10000;
+	do {
+		cr_assert_eq(lab_count(&lab, "cl", &t,
+				       "--tcp " LAB_VIP4 " 80 -n 6"), 0);
+	} while (lab_tally_of(&t, "rs2") != 3 && now_ms() < deadline);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 3);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 3);
+	cr_expect_eq(lab_tally_of(&t, "rs3"), 0);
+}

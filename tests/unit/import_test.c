@@ -640,8 +640,8 @@ Test(import, misc_and_notify_errors)
 
 Test(import, new_checkers_as_nflvs_check_types)
 {
-	/* smtp, dns, udp, ping and file are nflvs check types of their own
-	 * branch: here the text is checked, not loaded */
+	const struct cfg_rs *rs;
+
 	cr_assert_eq(convert_load(
 		"track_file maint {\n"
 		"  file /run/maint\n"
@@ -670,7 +670,7 @@ Test(import, new_checkers_as_nflvs_check_types)
 		"    weight -2\n"
 		"  } }\n"
 		"  real_server 10.0.2.17 25 { UDP_CHECK { require_reply } }\n"
-		"}\n", false), 0);
+		"}\n", true), 0);
 	const char *want[] = {
 		"type = \"smtp\";", "helo_name = \"lb.example\";", "timeout = 2;",
 		"type = \"dns\";", "query_type = \"AAAA\";",
@@ -685,6 +685,27 @@ Test(import, new_checkers_as_nflvs_check_types)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		cr_expect_not_null(strstr(text, want[i]), "no %s in\n%s",
 				   want[i], text);
+	/* and the director loads it as keepalived meant it */
+	cr_assert_eq(cfg.nsvc, 1);
+	cr_assert_eq(cfg.svc[0].nrs, 7);
+	rs = cfg.svc[0].rs;
+	cr_expect_eq(rs[0].check.type, CHECK_SMTP);
+	cr_expect_str_eq(rs[0].check.helo_name, "lb.example");
+	cr_expect_eq(rs[1].check.type, CHECK_DNS);
+	cr_expect_eq(rs[1].check.query_type, 28, "AAAA");
+	cr_expect_str_eq(rs[1].check.query_name, "www.example");
+	cr_expect_eq(rs[2].check.type, CHECK_UDP);
+	cr_expect(rs[2].check.require_reply);
+	cr_expect_eq(rs[2].check.min_reply_length, 2);
+	cr_expect_eq(rs[2].check.max_reply_length, 10);
+	cr_expect_eq(rs[3].check.type, CHECK_PING);
+	cr_expect_eq(rs[4].check.type, CHECK_FILE);
+	cr_expect_str_eq(rs[4].check.file, "/run/maint");
+	cr_expect_eq(rs[4].check.file_weight, 5);
+	cr_expect(rs[4].check.reverse);
+	cr_expect_eq(rs[5].check.file_weight, -2);
+	cr_expect(!rs[5].check.reverse);
+	cr_expect(rs[6].check.require_reply);
 }
 
 Test(import, unknown_checker_keys_and_file_errors)
