@@ -63,7 +63,7 @@ static void write_file(const char *name, const char *body)
 static void dump(void);
 
 /* Convert @conf; returns the number of errors.  With none, the output is
- * loaded into cfg (and must be valid unless @check_types_pending). */
+ * loaded into cfg (and must be valid when @must_load). */
 static size_t convert_load(const char *conf, bool must_load)
 {
 	char out[192];
