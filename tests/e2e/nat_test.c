@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lab.h"
@@ -271,14 +272,9 @@ Test(nat, restart_over_stale_table_and_established_flows_survive_kill9)
 
 static pid_t stream_start(void)
 {
-	pid_t pid = lab_spawn(&lab, "cl", "stream",
-			      "exec build/tests/nflvs-testnet stream " LAB_VIP4 " 80 "
-			      "--conns %d --interval-ms 20 --stats-file %s/stream.stats "
-			      "--ready-file %s/stream.ready", NCONNS, lab.dir, lab.dir);
+	pid_t pid = lab_stream(&lab, LAB_VIP4, 80, NCONNS);
 
 	cr_assert_gt(pid, 0);
-	cr_assert_eq(lab_wait_sh(&lab, 10000, "test -e %s/stream.ready", lab.dir), 0,
-		     "%s", lab_log(&lab, "stream"));
 	cr_assert_geq(lab_wait_stat(&lab, "stream", "rounds_min", 5, 10000), 5);
 	return pid;
 }
@@ -290,14 +286,16 @@ static void sysctl_loose(int on)
 }
 
 /* Packets the vip_input chain dropped (ip table, or inet if native). */
+#define VIP_DROPS \
+	"sh -c 'nft list chain ip nflvs vip_input 2>/dev/null || " \
+	"nft list chain inet nflvs vip_input' | awk '/drop/ { for (i = 1; i < NF; i++) " \
+	"if ($i == \"packets\") s += $(i + 1) } END { print s + 0 }'"
+
 static long long vip_input_drops(void)
 {
 	char out[64];
 
-	lab_cap(&lab, out, sizeof(out), "ip netns exec %s sh -c 'nft list chain ip nflvs vip_input "
-		"2>/dev/null || nft list chain inet nflvs vip_input' | "
-		"awk '/drop/ { for (i = 1; i < NF; i++) if ($i == \"packets\") s += $(i + 1) } "
-		"END { print s + 0 }'", lab_ns(&lab, "dir"));
+	lab_cap(&lab, out, sizeof(out), "ip netns exec %s " VIP_DROPS, lab_ns(&lab, "dir"));
 	return atoll(out);
 }
 
@@ -359,10 +357,8 @@ Test(nat, consistent_service_takes_over_connections_it_never_saw)
 	sysctl_loose(0);
 	d0 = vip_input_drops();
 	block("cl", false);
-	cr_expect_eq(lab_wait_sh(&lab, 10000, "test $(ip netns exec %s sh -c 'nft list chain ip nflvs vip_input "
-				 "2>/dev/null || nft list chain inet nflvs vip_input' | "
-				 "awk '/drop/ { for (i = 1; i < NF; i++) if ($i == \"packets\") s += $(i + 1) } "
-				 "END { print s + 0 }') -ge %lld", lab_ns(&lab, "dir"), d0 + NCONNS), 0,
+	cr_expect_eq(lab_wait_sh(&lab, 10000, "test $(ip netns exec %s " VIP_DROPS ") -ge %lld",
+				 lab_ns(&lab, "dir"), d0 + NCONNS), 0,
 		     "vip_input dropped %lld", vip_input_drops() - d0);
 	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
 
