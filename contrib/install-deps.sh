@@ -8,7 +8,7 @@ set -eu
 
 pkgs="gcc make pkg-config libnftnl-dev libmnl-dev libnetfilter-queue-dev
 libconfig-dev libcriterion-dev libcurl4-openssl-dev libnetfilter-conntrack-dev
-nftables iproute2 conntrack procps openssl libssl-dev"
+nftables iproute2 conntrack procps openssl libssl-dev bird2"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs iperf3"
 
 missing=""
