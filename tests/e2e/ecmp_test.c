@@ -386,8 +386,9 @@ Test(ecmp, link_cut)
 
 /*
  * The watcher: dir1's services lose all their real servers (its checker
- * says so), then get them back, then its director dies while its bird
- * lives.  The route follows each time, and the connections go on.
+ * says so), then get them back; its bird restarts; then its director dies
+ * while its bird lives.  The route follows each time, and the connections
+ * go on.
  */
 Test(ecmp, watcher_withdraws_and_restores)
 {
@@ -414,6 +415,16 @@ Test(ecmp, watcher_withdraws_and_restores)
 		     lab_log(&lab, "watch-dir1"));
 	r0 = lab_stat(&lab, "stream", "rounds_min");
 	expect_progress(r0, 25, "dir1 back");
+
+	/* a bird restarted behind the watcher's back starts with the VIPs
+	 * disabled; the watcher tells it again within 5 s */
+	cr_assert_eq(lab_stop(&lab, dirs[1].bird, SIGTERM, 5000), 0);
+	cr_assert_eq(wait_paths("10.0.3.3", 10000), 0, "bird stopped");
+	node_bird(&dirs[1]);
+	cr_assert_eq(wait_paths("10.0.3.2 10.0.3.3", 30000), 0, "bird back: %s",
+		     lab_log(&lab, "watch-dir1"));
+	r0 = lab_stat(&lab, "stream", "rounds_min");
+	expect_progress(r0, 25, "dir1's bird back");
 
 	lose_dir1(KILL_DIRECTOR);
 	cr_assert_eq(wait_paths("10.0.3.3", 10000), 0, "director dead: %s",
