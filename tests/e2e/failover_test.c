@@ -127,7 +127,7 @@ Test(failover, expire_connections_resets_them)
 	cr_assert_eq(lab_set_health(&lab, "10.0.2.12", 80, NFLVS_RS_DOWN, -1, "refused"), 0);
 	/* its conntrack entry is gone: the next ping, not a SYN, is dropped
 	 * (rr is not consistent), and the client gives up, never reset */
-	cr_expect_eq(lab_wait_exit(&lab, h, 5000), 1, "hold survived: %s", lab_log(&lab, "hold"));
+	cr_expect_eq(lab_wait_exit(&lab, h, 15000), 1, "hold survived: %s", lab_log(&lab, "hold"));
 	cr_expect(strstr(lab_log(&lab, "hold"), "fail") && strstr(lab_log(&lab, "hold"), "timeout"),
 		  "%s", lab_log(&lab, "hold"));
 }
@@ -166,7 +166,7 @@ Test(failover, expire_connections_with_mh_resets_them)
 	gone = held_by(3000);
 	cr_assert_not_null(gone, "no real server counts the connection");
 	cr_assert_eq(lab_set_health(&lab, gone, 80, NFLVS_RS_DOWN, -1, "refused"), 0);
-	cr_expect_eq(lab_wait_exit(&lab, h, 5000), 1, "hold survived: %s", lab_log(&lab, "hold"));
+	cr_expect_eq(lab_wait_exit(&lab, h, 15000), 1, "hold survived: %s", lab_log(&lab, "hold"));
 	cr_expect(strstr(lab_log(&lab, "hold"), "fail") && strstr(lab_log(&lab, "hold"), "reset"),
 		  "%s", lab_log(&lab, "hold"));
 }
