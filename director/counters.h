@@ -14,7 +14,10 @@ struct dir_counters {
 	uint64_t noservice;	/* accepted untouched: no such service */
 	uint64_t noavail;	/* dropped: no destination available */
 	uint64_t scheduled;
-	uint64_t nosyn;		/* dropped: DR/TUN TCP packet of no flow, not a SYN */
+	uint64_t nosyn;		/* dropped: TCP packet of no connection, not a
+				 * SYN, and the service not consistent */
+	uint64_t adopted;	/* scheduled: TCP packet of no connection, not
+				 * a SYN (begun on another director) */
 	uint64_t tun_errors;	/* TUN: encapsulated packets not sent */
 	uint64_t tun_toobig;	/* TUN: ICMP too-big answers sent */
 };

@@ -90,19 +90,29 @@ static void decide_log(const struct pkt_info *pi, const struct dest *dst)
 		      : "no destination available");
 }
 
-/* NAT: the real server's mark, which nftables turns into DNAT. */
+/*
+ * NAT: the real server's mark, which nftables turns into DNAT.  Conntrack
+ * (nf_conntrack_tcp_loose, on by default) makes a TCP packet of no entry
+ * a new connection even when it is not a SYN: a connection begun on
+ * another director, or whose entry was deleted.  As IPVS, only a SYN
+ * starts one, unless the service is consistent (service_may_start());
+ * @*nosyn says such a packet is dropped.
+ */
 static struct dest *nat_decide(struct service *svc, const struct pkt_info *pi,
-			       uint64_t now)
+			       uint64_t now, bool *nosyn)
 {
-	struct dest *dst;
+	struct dest *dst = NULL;
 
 	pthread_mutex_lock(&svc->lock);
-	dst = service_pick(svc, pi, now);
-	/* a one-packet "connection" ends with its datagram */
-	if (dst && !svc->one_packet)
-		conns_scheduled(svc, dst);
-	if (log_level() >= LOG_DEBUG)
-		decide_log(pi, dst);
+	*nosyn = !service_may_start(svc, pi);
+	if (!*nosyn) {
+		dst = service_pick(svc, pi, now);
+		/* a one-packet "connection" ends with its datagram */
+		if (dst && !svc->one_packet)
+			conns_scheduled(svc, dst);
+		if (log_level() >= LOG_DEBUG)
+			decide_log(pi, dst);
+	}
 	pthread_mutex_unlock(&svc->lock);
 	return dst;
 }
@@ -117,6 +127,7 @@ static void director_decide(void *ctx, const void *pkt, uint32_t len,
 	struct service *svc;
 	struct dest *dst = NULL;
 	struct pkt_info pi;
+	bool nosyn = false;
 
 	if (packet_parse(pkt, len, &pi) != PKT_OK) {
 		counter_inc(&cnt->malformed);
@@ -129,7 +140,7 @@ static void director_decide(void *ctx, const void *pkt, uint32_t len,
 	if (svc && svc->fwd != FWD_NAT)
 		flowpath_decide(&d->fp, svc, &pi, pkt, len, mark, now, v);
 	else if (svc)
-		dst = nat_decide(svc, &pi, now);
+		dst = nat_decide(svc, &pi, now, &nosyn);
 	pthread_rwlock_unlock(&d->set.lock);
 	if (svc && svc->fwd != FWD_NAT)
 		return;
@@ -139,12 +150,19 @@ static void director_decide(void *ctx, const void *pkt, uint32_t len,
 		v->verdict = NF_ACCEPT;
 		return;
 	}
+	if (nosyn) {
+		counter_inc(&cnt->nosyn);
+		v->verdict = NF_DROP;
+		return;
+	}
 	if (!dst) {
 		counter_inc(&cnt->noavail);
 		v->verdict = NF_DROP;
 		return;
 	}
 	counter_inc(&cnt->scheduled);
+	if (pi.l4proto == IPPROTO_TCP && !(pi.tcp_flags & TCP_SYN))
+		counter_inc(&cnt->adopted);
 	v->verdict = NF_ACCEPT;
 	v->set_mark = 1;
 	v->mark = (mark & ~d->rs.mark_mask) | dst->mark;

@@ -114,14 +114,29 @@ static void dr_known(struct flowpath *fp, struct flow *f,
 	accept_mark(v, f->mark);
 }
 
+/*
+ * The state a new flow starts in: UDP; DR TCP established from its first
+ * packet; TUN TCP from a SYN, or, for a connection begun on another
+ * director (no SYN), from what its packet says.
+ */
+static enum flow_state first_state(const struct pkt_info *pi, bool tun)
+{
+	if (pi->l4proto != IPPROTO_TCP)
+		return FLOW_UDP;
+	if (pi->tcp_flags & TCP_FIN)
+		return FLOW_CLOSING;
+	return tun && (pi->tcp_flags & TCP_SYN) ? FLOW_SYN : FLOW_ESTABLISHED;
+}
+
 /* A new flow to @dst (the service's pick). */
 static void new_flow(struct flowpath *fp, struct service *svc,
-		     struct dest *dst, const struct flow_key *k, uint32_t mark,
-		     uint64_t now, struct verdict *v)
+		     struct dest *dst, const struct pkt_info *pi,
+		     const struct flow_key *k, uint32_t mark, uint64_t now,
+		     struct verdict *v)
 {
-	bool tcp = k->proto == IPPROTO_TCP, tun = dst->fwd == FWD_TUN;
+	bool tun = dst->fwd == FWD_TUN;
 	uint32_t m = (mark & ~fp->env.mark_mask) | dst->mark;
-	enum flow_state st = !tcp ? FLOW_UDP : tun ? FLOW_SYN : FLOW_ESTABLISHED;
+	enum flow_state st = first_state(pi, tun);
 	struct flow *f;
 
 	if (tun)
@@ -162,6 +177,7 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 	struct dest *dst = NULL;
 	struct flow_key k;
 	struct flow *f;
+	bool start;
 
 	flow_key_of(pi, &k);
 	pthread_mutex_lock(&fp->lock);
@@ -179,23 +195,27 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 			fp->env.send(fp->env.ctx, dst, &k, pkt, len);
 		return;
 	}
-	/* as IPVS: only a SYN starts a TCP connection */
-	if (pi->l4proto == IPPROTO_TCP &&
-	    (!(pi->tcp_flags & TCP_SYN) || (pi->tcp_flags & TCP_RST))) {
+	/* as IPVS, a SYN starts a TCP connection; with a consistent
+	 * scheduler, so does a packet of one begun on another director */
+	pthread_mutex_lock(&svc->lock);
+	start = service_may_start(svc, pi);
+	if (start)
+		dst = service_pick(svc, pi, now);
+	pthread_mutex_unlock(&svc->lock);
+	if (!start) {
 		counter_inc(&cnt->nosyn);
 		v->verdict = NF_DROP;
 		return;
 	}
-	pthread_mutex_lock(&svc->lock);
-	dst = service_pick(svc, pi, now);
-	pthread_mutex_unlock(&svc->lock);
 	if (!dst) {
 		counter_inc(&cnt->noavail);
 		v->verdict = NF_DROP;
 		return;
 	}
 	counter_inc(&cnt->scheduled);
-	new_flow(fp, svc, dst, &k, mark, now, v);
+	if (pi->l4proto == IPPROTO_TCP && !(pi->tcp_flags & TCP_SYN))
+		counter_inc(&cnt->adopted);
+	new_flow(fp, svc, dst, pi, &k, mark, now, v);
 	if (dst->fwd == FWD_TUN)
 		fp->env.send(fp->env.ctx, dst, &k, pkt, len);
 }

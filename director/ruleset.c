@@ -549,26 +549,18 @@ static int fam_index(uint8_t af)
 }
 
 /*
- * ct state new <key> @set counter queue, where <key> is
+ * <key> @set, where <key> is
  *   meta mark & ~M                          (Q_FWMARK)
  *   ip daddr . meta l4proto . th dport      (Q_SERVICE)
  *   ip daddr . meta l4proto                 (Q_ANYPORT)
  */
-static void rule_queue_new(struct rs_ctx *c, uint8_t af, enum qkind k)
+static void add_qkey(struct nftnl_rule *r, const struct ruleset *rs,
+		     uint8_t af, enum qkind k)
 {
-	const struct ruleset *rs = c->rs;
-	struct nftnl_rule *r = nftnl_rule_alloc();
 	bool v4 = af == AF_INET;
 	uint32_t r_proto = v4 ? NFT_REG32_01 : NFT_REG32_04;
 	uint32_t r_port = v4 ? NFT_REG32_02 : NFT_REG32_05;
 
-	if (!r) {
-		c->err = -ENOMEM;
-		return;
-	}
-	if (rs->native_queue)
-		add_nfproto(r, af);
-	add_ct_new(r);
 	if (k == Q_FWMARK) {
 		add_expr(r, ex_meta(NFT_META_MARK, NFT_REG32_00));
 		add_expr(r, ex_and32(NFT_REG32_00, ~rs->mark_mask));
@@ -580,6 +572,22 @@ static void rule_queue_new(struct rs_ctx *c, uint8_t af, enum qkind k)
 	if (k == Q_SERVICE)
 		add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, r_port));
 	add_expr(r, ex_lookup(NFT_REG32_00, qset[k][fam_index(af)].name, 0, -1));
+}
+
+/* ct state new <key> @set counter queue */
+static void rule_queue_new(struct rs_ctx *c, uint8_t af, enum qkind k)
+{
+	const struct ruleset *rs = c->rs;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	if (rs->native_queue)
+		add_nfproto(r, af);
+	add_ct_new(r);
+	add_qkey(r, rs, af, k);
 	add_expr(r, ex_counter());
 	add_expr(r, ex_queue(rs));
 	msg_rule(c, qfamily(rs, af), "queue_new", r, qcomment[k]);
@@ -1482,6 +1490,72 @@ int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
 	return c.err;
 }
 
+/* ---- the director's own stack never answers a virtual service -------- */
+
+/*
+ * vip_input (input hook), in the tables with the service sets:
+ *
+ *   ct mark & M != 0 accept             a NAT connection the director
+ *                                       sent to a local real server
+ *   meta l4proto tcp <key> @set counter drop     each service set
+ *
+ * A TCP packet for a virtual service that reaches the local stack was
+ * scheduled nowhere: the director dropped none of it because it was not
+ * running (the queue's bypass), or conntrack found it INVALID (a FIN, or
+ * with nf_conntrack_tcp_loose off any packet, of a connection it never
+ * saw), and no flow or NAT binding took it.  The stack, owning the VIP,
+ * would answer with a RST and kill a connection that another director
+ * carries, or this one will know in a moment (ECMP, a failover): dropped,
+ * the client retransmits.  A packet of no conntrack entry makes the ct
+ * mark expression break, so the first rule lets it on to the others.
+ */
+static void rule_vip_input(struct rs_ctx *c, uint8_t af, int k, bool lvs)
+{
+	struct nftnl_rule *r = lvs_rule(c, af);
+
+	if (!r)
+		return;
+	add_l4proto_is(r, IPPROTO_TCP);
+	if (lvs)
+		add_lvs_service(r, af, k);
+	else
+		add_qkey(r, c->rs, af, k);
+	add_expr(r, ex_counter());
+	add_expr(r, ex_verdict(NF_DROP));
+	msg_rule(c, qfamily(c->rs, af), "vip_input", r,
+		 "TCP for a virtual service that nothing scheduled: no RST from this host");
+}
+
+/* ct mark & M != 0 accept */
+static void rule_vip_scheduled(struct rs_ctx *c, int family)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_mark_nonzero(r, true, c->rs->mark_mask);
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_rule(c, family, "vip_input", r,
+		 "a NAT connection the director scheduled");
+}
+
+static void build_vip_input(struct rs_ctx *c, uint8_t af)
+{
+	int fam = qfamily(c->rs, af), k;
+
+	if (!c->rs->native_queue || af == AF_INET) {
+		msg_chain(c, fam, "vip_input", "filter", NF_INET_LOCAL_IN,
+			  NF_IP_PRI_FILTER);
+		rule_vip_scheduled(c, fam);
+	}
+	for (k = 0; k < Q_KINDS; k++)
+		rule_vip_input(c, af, k, false);
+	for (k = 0; k < LVS_KINDS; k++)
+		rule_vip_input(c, af, k, true);
+}
+
 /* create-then-delete: removes a table if it exists, never fails if not */
 static void msg_table_flush_out(struct rs_ctx *c, int family)
 {
@@ -1508,6 +1582,7 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af)
 	rule_op_queue(c, af);
 	build_onepacket_chains(c, af);
 	build_lvs_chains(c, af);
+	build_vip_input(c, af);
 }
 
 int ruleset_build(struct nft_batch *b, const struct ruleset *rs)

@@ -5,6 +5,7 @@
  * walk it exactly as the kernel does and listings match ipvsadm's.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,32 @@ struct dest *service_pick(struct service *svc, const struct pkt_info *pi,
 		svc->noavail++;
 	}
 	return dst;
+}
+
+bool service_consistent(const struct service *svc)
+{
+	const struct sched_ops *ops = svc->sched;
+	unsigned int i;
+
+	if (ops != sched_all[SCHEDULER_SH] && ops != sched_all[SCHEDULER_DH] &&
+	    ops != sched_all[SCHEDULER_MH])
+		return false;
+	/* the sorry server takes new connections, not ones begun elsewhere */
+	if (svc->persistence || (svc->below_quorum && svc->sorry))
+		return false;
+	for (i = 0; i < svc->ndests; i++)
+		if (svc->dests[i]->u_threshold || svc->dests[i]->l_threshold)
+			return false;
+	return true;
+}
+
+bool service_may_start(const struct service *svc, const struct pkt_info *pi)
+{
+	if (pi->l4proto != IPPROTO_TCP)
+		return true;
+	if (pi->tcp_flags & TCP_RST)
+		return false;
+	return (pi->tcp_flags & TCP_SYN) || service_consistent(svc);
 }
 
 void service_gc(struct service *svc, uint64_t now_ns)

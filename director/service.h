@@ -16,6 +16,7 @@
 #include "config.h"
 
 struct encap;
+struct pkt_info;
 
 struct persist_table;
 struct sched_ops;
@@ -158,9 +159,30 @@ int service_dest_index(const struct service *svc, const struct dest *d);
  * else the scheduler's choice (which a new template remembers); counted
  * as scheduled.  NULL when none is available.
  */
-struct pkt_info;
 struct dest *service_pick(struct service *svc, const struct pkt_info *pi,
 			  uint64_t now_ns);
+/*
+ * Does the service's choice for a packet depend only on the packet and on
+ * what every director of a group shares (the configuration: real servers,
+ * weights, flags; and their health), never on this director's history?
+ * Then any director may take a connection that began on another one
+ * (behind ECMP, or after a failover) and pick the real server it has.
+ * True for sh, dh and mh (their tables depend on the set alone, any
+ * flags) unless the service is persistent (templates live in one
+ * director and may point elsewhere than the hash), a real server has
+ * connection thresholds (overload follows this director's counts) or the
+ * sorry server is in use (it takes new connections, not ones begun on a
+ * real server).
+ */
+bool service_consistent(const struct service *svc);
+/*
+ * May @pi, a packet that belongs to no connection this director knows,
+ * start one?  Any packet but TCP; a TCP SYN (not RST), as IPVS; another
+ * TCP packet but a RST only when service_consistent(): its connection
+ * began elsewhere, and the scheduler picks the real server that has it
+ * (IPVS's sloppy_tcp, limited to where it cannot pick a wrong one).
+ */
+bool service_may_start(const struct service *svc, const struct pkt_info *pi);
 /* Once a second: persistence templates expire, scheduler housekeeping. */
 void service_gc(struct service *svc, uint64_t now_ns);
 /* "TCP 10.0.1.100:80", "UDP [2001:db8::1]:53", "FWM 5" */

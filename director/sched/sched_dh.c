@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Destination hashing, as IPVS ip_vs_dh.c: a 256-bucket table filled with
- * the destinations round robin in list order, weights ignored; the
- * packet's destination address times 2654435761 picks the bucket, and an
- * unavailable destination there means no server.  Down and draining
- * destinations are left out of the table, which is rebuilt on every list
- * or flag change and never while scheduling.
+ * the destinations round robin in the canonical order of sched_hash.h
+ * (IPVS: its list order), weights ignored; the packet's destination
+ * address times 2654435761 picks the bucket, and an unavailable
+ * destination there means no server.  Down and draining destinations are
+ * left out of the table, which is rebuilt on every list or flag change and
+ * never while scheduling; should that fail (no memory for the sort), the
+ * old table stays, less a deleted destination.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "sched_hash.h"
@@ -25,24 +28,19 @@ static unsigned int dh_hashkey(const struct nflvs_addr *a)
 	return (sched_addr_fold(a) * SCHED_HASH_GOLDEN) & DH_TAB_MASK;
 }
 
-/* ip_vs_dh_reassign(), over the present destinations only */
-static void dh_reassign(struct service *svc)
+/* ip_vs_dh_reassign(), over the present destinations in canonical order */
+static int dh_reassign(struct service *svc)
 {
 	struct dh_data *s = svc->sched_data;
-	unsigned int i, p = 0, npresent = 0;
+	unsigned int i, n;
+	struct dest **v = sched_hash_order(svc, &n);
 
-	for (i = 0; i < svc->ndests; i++)
-		npresent += dest_present(svc->dests[i]);
-	for (i = 0; i < DH_TAB_SIZE; i++) {
-		if (!npresent) {
-			s->bucket[i] = NULL;
-			continue;
-		}
-		while (!dest_present(svc->dests[p]))
-			p = (p + 1) % svc->ndests;
-		s->bucket[i] = svc->dests[p];
-		p = (p + 1) % svc->ndests;
-	}
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < DH_TAB_SIZE; i++)
+		s->bucket[i] = n ? v[i % n] : NULL;
+	free(v);
+	return 0;
 }
 
 static int dh_init(struct service *svc)
@@ -52,7 +50,11 @@ static int dh_init(struct service *svc)
 	if (!s)
 		return -1;
 	svc->sched_data = s;
-	dh_reassign(svc);
+	if (dh_reassign(svc) < 0) {
+		free(s);
+		svc->sched_data = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -70,9 +72,12 @@ static void dh_add_dest(struct service *svc, struct dest *d)
 
 static void dh_del_dest(struct service *svc, struct dest *d, int pos)
 {
-	(void)d;
+	struct dh_data *s = svc->sched_data;
+
 	(void)pos;
-	dh_reassign(svc);
+	/* @d is freed after this: a failed rebuild must not leave it */
+	if (dh_reassign(svc) < 0)
+		sched_hash_forget(s->bucket, DH_TAB_SIZE, d);
 }
 
 static void dh_upd_dest(struct service *svc, struct dest *d)

@@ -5,21 +5,29 @@
  * Each destination gets a preference order over the M = 4093 slots of the
  * lookup table: start at offset, step by skip (mod M), both from the
  * kernel's hsiphash of address + port under two fixed keys.  The table is
- * populated in list order, each destination taking `turns' slots in a row
+ * populated with the destinations taking turns in the canonical order of
+ * sched_hash.h (IPVS: its list order), each taking `turns' slots in a row
  * (its weight over the gcd of the weights, shifted right so that the
  * largest is at most 6 bits), each slot the next free one of its order,
  * until every slot has an owner.  The client's address (plus its source
  * port with mh-port) hashed the same way picks the slot.
  *
- * As in the kernel the weight that shapes the table is the last non-zero
- * one (last_weight): quiescing a destination (weight 0) keeps its slots,
- * whose clients then get no server, or with mh-fallback are walked on
- * around the table as the kernel does.  Down and draining destinations are
- * left out, as the kernel's list does not hold them; one that comes back
- * is as if added again (last_weight = its weight).
+ * The table is a function of the present destinations, their addresses,
+ * ports and weights, and of nothing else: two directors with the same
+ * real servers answer alike whatever order the servers came in and
+ * whatever weights they had before.  The kernel shapes it with each
+ * destination's last non-zero weight instead (last_weight), so that a
+ * quiesced destination (weight 0) keeps its slots and its clients get no
+ * server; here a quiesced destination leaves the table as if it had been
+ * added with weight 0, its clients go to the others (Maglev moves few
+ * clients of the others: a few percent), and it comes back to the same
+ * slots.  An overloaded destination keeps its slots: its clients get no
+ * server, or with mh-fallback are walked on around the table as the
+ * kernel does.  Down and draining destinations are left out, as the
+ * kernel's list does not hold them.
  *
  * The table is rebuilt in the add/del/upd callbacks and only when an input
- * (the present set or a last_weight) changed, never while scheduling.
+ * (the present set or a weight) changed, never while scheduling.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -35,9 +43,10 @@
 #define MH_KEY1		2654435761ull
 #define MH_KEY2		2654446892ull
 
+/* What the table was built from, to skip rebuilds that change nothing */
 struct mh_rec {
 	struct dest *d;
-	int last_weight;	/* latest non-zero weight, or the added one */
+	int weight;
 	bool present;
 };
 
@@ -112,60 +121,48 @@ static struct mh_rec *mh_rec_of(const struct mh_data *s, const struct dest *d)
 	return &s->rec[d->sched_pos];
 }
 
-static int mh_last_weight(const struct mh_data *s, const struct dest *d)
-{
-	const struct mh_rec *r = mh_rec_of(s, d);
-
-	return r ? r->last_weight : d->weight;
-}
-
 /*
- * ip_vs_mh_permutate(): offsets, skips and turns of the present
- * destinations in list order.  Returns how many, 0 when no destination
- * has a positive last_weight (the kernel's gcd < 1).
+ * ip_vs_mh_permutate(): offsets, skips and turns of the @n present
+ * destinations @v, in that order.  Returns 0 when none has a positive
+ * weight (the kernel's gcd < 1), else @n.
  */
-static unsigned int mh_permutate(const struct service *svc,
-				 const struct mh_data *s, struct mh_setup *ds)
+static unsigned int mh_permutate(struct dest *const *v, unsigned int n,
+				 struct mh_setup *ds)
 {
-	unsigned int i, n = 0;
-	int g = 0, mw = 0, rshift, lw;
+	int g = 0, mw = 0, rshift, w;
+	unsigned int i;
 
-	for (i = 0; i < svc->ndests; i++) {
-		if (!dest_present(svc->dests[i]))
-			continue;
-		lw = mh_last_weight(s, svc->dests[i]);
-		if (lw > 0)
-			g = g > 0 ? sched_gcd(lw, g) : lw;
-		if (lw > mw)
-			mw = lw;
+	for (i = 0; i < n; i++) {
+		w = v[i]->weight;
+		if (w > 0)
+			g = g > 0 ? sched_gcd(w, g) : w;
+		if (w > mw)
+			mw = w;
 	}
 	if (g < 1)
 		return 0;
 	rshift = mh_fls(mw / g) - MH_TAB_BITS;
 	if (rshift < 0)
 		rshift = 0;
-	for (i = 0; i < svc->ndests; i++) {
-		struct dest *d = svc->dests[i];
+	for (i = 0; i < n; i++) {
+		const struct dest *d = v[i];
 
-		if (!dest_present(d))
-			continue;
-		lw = mh_last_weight(s, d);
-		ds[n].d = d;
-		ds[n].offset = mh_hashkey(&d->addr, d->port, MH_KEY1, 0) %
+		w = d->weight;
+		ds[i].d = v[i];
+		ds[i].offset = mh_hashkey(&d->addr, d->port, MH_KEY1, 0) %
 			       MH_TAB_SIZE;
-		ds[n].skip = mh_hashkey(&d->addr, d->port, MH_KEY2, 0) %
+		ds[i].skip = mh_hashkey(&d->addr, d->port, MH_KEY2, 0) %
 			     (MH_TAB_SIZE - 1) + 1;
-		ds[n].perm = ds[n].offset;
-		ds[n].turns = (lw / g) >> rshift;
-		if (!ds[n].turns)
-			ds[n].turns = lw != 0;
-		n++;
+		ds[i].perm = ds[i].offset;
+		ds[i].turns = (w / g) >> rshift;
+		if (!ds[i].turns)
+			ds[i].turns = w > 0;
 	}
 	return n;
 }
 
 /*
- * ip_vs_mh_populate(): destinations take turns in list order, each
+ * ip_vs_mh_populate(): destinations take turns in the order given, each
  * claiming `turns' slots in a row, every slot the next free one of its
  * own order, until the table is full.
  */
@@ -204,30 +201,35 @@ static void mh_populate(struct mh_data *s, struct mh_setup *ds,
 static int mh_reassign(struct service *svc)
 {
 	struct mh_data *s = svc->sched_data;
-	unsigned int i, n = 0, nd;
-	struct mh_setup *ds;
-	uint64_t *used;
+	struct mh_setup *ds = NULL;
+	uint64_t *used = NULL;
+	struct dest **v;
+	unsigned int i, n, nd;
+	int err = -ENOMEM;
 
-	for (i = 0; i < svc->ndests; i++)
-		n += dest_present(svc->dests[i]);
-	if (n > MH_TAB_SIZE)
-		return -E2BIG;
+	v = sched_hash_order(svc, &n);
+	if (!v)
+		return -ENOMEM;
+	if (n > MH_TAB_SIZE) {
+		err = -E2BIG;
+		goto out;
+	}
 	ds = calloc(n ? n : 1, sizeof(*ds));
 	used = calloc((MH_TAB_SIZE + 63) / 64, sizeof(*used));
-	if (!ds || !used) {
-		free(ds);
-		free(used);
-		return -ENOMEM;
-	}
-	nd = mh_permutate(svc, s, ds);
+	if (!ds || !used)
+		goto out;
+	nd = mh_permutate(v, n, ds);
 	if (nd)
 		mh_populate(s, ds, nd, used);
 	else
 		for (i = 0; i < MH_TAB_SIZE; i++)
 			s->lookup[i] = NULL;
+	err = 0;
+out:
+	free(v);
 	free(ds);
 	free(used);
-	return 0;
+	return err;
 }
 
 static void mh_rec_add(struct mh_data *s, struct dest *d)
@@ -237,14 +239,14 @@ static void mh_rec_add(struct mh_data *s, struct dest *d)
 		struct mh_rec *r = realloc(s->rec, cap * sizeof(*r));
 
 		if (!r) {
-			d->sched_pos = -1;	/* last_weight = weight */
+			d->sched_pos = -1;	/* rebuilt on every update */
 			return;
 		}
 		s->rec = r;
 		s->cap = cap;
 	}
 	s->rec[s->nrec].d = d;
-	s->rec[s->nrec].last_weight = d->weight;
+	s->rec[s->nrec].weight = d->weight;
 	s->rec[s->nrec].present = dest_present(d);
 	d->sched_pos = s->nrec++;
 }
@@ -287,7 +289,6 @@ static void mh_del_dest(struct service *svc, struct dest *d, int pos)
 {
 	struct mh_data *s = svc->sched_data;
 	struct mh_rec *r = mh_rec_of(s, d);
-	unsigned int i;
 
 	(void)pos;
 	if (r) {
@@ -295,30 +296,23 @@ static void mh_del_dest(struct service *svc, struct dest *d, int pos)
 		r->d->sched_pos = r - s->rec;
 	}
 	/* @d is freed after this: a failed rebuild must not leave it */
-	for (i = 0; i < MH_TAB_SIZE; i++)
-		if (s->lookup[i] == d)
-			s->lookup[i] = NULL;
-	mh_reassign(svc);
+	if (mh_reassign(svc) < 0)
+		sched_hash_forget(s->lookup, MH_TAB_SIZE, d);
 }
 
-/* __ip_vs_update_dest(): last_weight keeps the latest non-zero weight. */
+/* A change of weight or presence rebuilds; overload alone does not. */
 static void mh_upd_dest(struct service *svc, struct dest *d)
 {
 	struct mh_rec *r = mh_rec_of(svc->sched_data, d);
 	bool present = dest_present(d);
-	int lw;
 
-	if (!r) {
-		mh_reassign(svc);
-		return;
+	if (r) {
+		if (present == r->present &&
+		    (!present || d->weight == r->weight))
+			return;		/* same inputs, same table */
+		r->present = present;
+		r->weight = d->weight;
 	}
-	lw = r->last_weight;
-	if (present && (!r->present || d->weight != 0))
-		lw = d->weight;
-	if (present == r->present && lw == r->last_weight)
-		return;		/* same inputs, same table */
-	r->present = present;
-	r->last_weight = lw;
 	mh_reassign(svc);
 }
 

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Source hashing, as IPVS ip_vs_sh.c.  A 256-bucket table is filled in list
- * order, each destination taking as many consecutive buckets as its weight
- * (a quiesced one, weight 0, still takes one), round and round until the
- * table is full.  The client's address (plus its source port with sh-port)
+ * Source hashing, as IPVS ip_vs_sh.c.  A 256-bucket table is filled in the
+ * canonical order of sched_hash.h (IPVS: its list order), each destination
+ * taking as many consecutive buckets as its weight (a quiesced one, weight
+ * 0, still takes one), round and round until the table is full.  The client's address (plus its source port with sh-port)
  * times 2654435761 picks the bucket.  A bucket whose destination is
  * unavailable gives no server, or with sh-fallback sends the client on
  * around the table exactly as the kernel walks it.
  *
  * Destinations that are down or draining are left out of the table, as the
  * kernel's list does not hold them.  The table is rebuilt on every list,
- * weight or flag change, never while scheduling.
+ * weight or flag change, never while scheduling; should that fail (no
+ * memory for the sort), the old table stays, less a deleted destination.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "sched_hash.h"
@@ -34,40 +36,29 @@ static unsigned int sh_hashkey(const struct nflvs_addr *a, uint16_t port,
 	return (offset + key * SCHED_HASH_GOLDEN) & SH_TAB_MASK;
 }
 
-/* Index of the first present destination at or after @from, or -1. */
-static int sh_next_present(const struct service *svc, unsigned int from)
-{
-	unsigned int i;
-
-	for (i = from; i < svc->ndests; i++)
-		if (dest_present(svc->dests[i]))
-			return i;
-	return -1;
-}
-
-/* ip_vs_sh_reassign() */
-static void sh_reassign(struct service *svc)
+/* ip_vs_sh_reassign(), in the canonical order */
+static int sh_reassign(struct service *svc)
 {
 	struct sh_data *s = svc->sched_data;
-	int p = sh_next_present(svc, 0), count = 0;
-	unsigned int i;
+	unsigned int i, n, p = 0;
+	struct dest **v = sched_hash_order(svc, &n);
+	int count = 0;
 
+	if (!v)
+		return -ENOMEM;
 	for (i = 0; i < SH_TAB_SIZE; i++) {
-		struct dest *d;
-
-		if (p < 0) {
+		if (!n) {
 			s->bucket[i] = NULL;
 			continue;
 		}
-		d = svc->dests[p];
-		s->bucket[i] = d;
-		if (++count >= d->weight) {
+		s->bucket[i] = v[p];
+		if (++count >= v[p]->weight) {
 			count = 0;
-			p = sh_next_present(svc, p + 1);
-			if (p < 0)
-				p = sh_next_present(svc, 0);
+			p = (p + 1) % n;
 		}
 	}
+	free(v);
+	return 0;
 }
 
 static int sh_init(struct service *svc)
@@ -77,7 +68,11 @@ static int sh_init(struct service *svc)
 	if (!s)
 		return -1;
 	svc->sched_data = s;
-	sh_reassign(svc);
+	if (sh_reassign(svc) < 0) {
+		free(s);
+		svc->sched_data = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -95,9 +90,12 @@ static void sh_add_dest(struct service *svc, struct dest *d)
 
 static void sh_del_dest(struct service *svc, struct dest *d, int pos)
 {
-	(void)d;
+	struct sh_data *s = svc->sched_data;
+
 	(void)pos;
-	sh_reassign(svc);
+	/* @d is freed after this: a failed rebuild must not leave it */
+	if (sh_reassign(svc) < 0)
+		sched_hash_forget(s->bucket, SH_TAB_SIZE, d);
 }
 
 static void sh_upd_dest(struct service *svc, struct dest *d)

@@ -130,34 +130,48 @@ int lab_ns_add(struct lab *l, const char *role)
 	return 0;
 }
 
-/* The topology is tests/lib/lab.sh's, shared with the demo and benchmarks. */
-int lab_nat_topology(struct lab *l, int nrs)
+/*
+ * The topologies are tests/lib/lab.sh's, shared with the demo and
+ * benchmarks: @nfixed roles, then rs1 .. rs@nrs, registered first, so
+ * that cleanup removes whatever was created.
+ */
+static int lab_topology(struct lab *l, const char *kind,
+			const char *const *fixed, int nfixed, int nrs)
 {
-	static const char *const roles[] = { "cl", "dir", "rs1", "rs2", "rs3",
-		"rs4", "rs5", "rs6", "rs7", "rs8" };
+	char rs[8];
 	int i;
 
-	if (nrs > 8)
+	if (nrs > 8 || nfixed + nrs > LAB_MAX_NS - l->nns)
 		return -1;
-	/* registered first, so that cleanup removes whatever was created */
-	for (i = 0; i < nrs + 2; i++)
+	for (i = 0; i < nfixed; i++)
 		snprintf(l->ns[l->nns++], sizeof(l->ns[0]), "%s",
-			 lab_ns(l, roles[i]));
-	return lab_sh(l, "tests/lib/lab.sh nat %s %d", l->id, nrs);
+			 lab_ns(l, fixed[i]));
+	for (i = 1; i <= nrs; i++) {
+		snprintf(rs, sizeof(rs), "rs%d", i);
+		snprintf(l->ns[l->nns++], sizeof(l->ns[0]), "%s", lab_ns(l, rs));
+	}
+	return lab_sh(l, "tests/lib/lab.sh %s %s %d", kind, l->id, nrs);
+}
+
+int lab_nat_topology(struct lab *l, int nrs)
+{
+	static const char *const roles[] = { "cl", "dir" };
+
+	return lab_topology(l, "nat", roles, 2, nrs);
 }
 
 int lab_dr_topology(struct lab *l, int nrs)
 {
-	static const char *const roles[] = { "cl", "rt", "dir", "rs1", "rs2",
-		"rs3", "rs4", "rs5", "rs6", "rs7", "rs8" };
-	int i;
+	static const char *const roles[] = { "cl", "rt", "dir" };
 
-	if (nrs > 8)
-		return -1;
-	for (i = 0; i < nrs + 3; i++)
-		snprintf(l->ns[l->nns++], sizeof(l->ns[0]), "%s",
-			 lab_ns(l, roles[i]));
-	return lab_sh(l, "tests/lib/lab.sh dr %s %d", l->id, nrs);
+	return lab_topology(l, "dr", roles, 3, nrs);
+}
+
+int lab_ecmp_topology(struct lab *l, int nrs)
+{
+	static const char *const roles[] = { "cl", "rt", "dir1", "dir2" };
+
+	return lab_topology(l, "ecmp", roles, 4, nrs);
 }
 
 pid_t lab_spawn(struct lab *l, const char *role, const char *name,
@@ -309,27 +323,34 @@ void lab_write_conf(struct lab *l, const char *services)
 	fclose(f);
 }
 
-int lab_director_start(struct lab *l)
+pid_t lab_director_spawn(struct lab *l, const char *role, const char *name,
+			 const char *conf)
 {
 	long deadline = now_ms() + 10000;
 	/* the log is appended to across restarts: look past what is there */
-	size_t seen = strlen(lab_log(l, "director"));
+	size_t seen = strlen(lab_log(l, name));
+	pid_t pid;
 
-	l->director = lab_spawn(l, "dir", "director",
-				"exec " DIRECTOR " -v %s -f %s", l->director_args,
-				l->conf);
-	if (l->director < 0)
+	pid = lab_spawn(l, role, name, "exec " DIRECTOR " -v %s -f %s",
+			l->director_args, conf);
+	if (pid < 0)
 		return -1;
 	while (now_ms() < deadline) {
-		const char *log = lab_log(l, "director");
+		const char *log = lab_log(l, name);
 
 		if (strlen(log) > seen && strstr(log + seen, ": started"))
-			return 0;
-		if (lab_wait_exit(l, l->director, 10) >= 0)
+			return pid;
+		if (lab_wait_exit(l, pid, 10) >= 0)
 			break;
 	}
-	cr_log_error("director did not start:\n%s", lab_log(l, "director"));
+	cr_log_error("%s did not start:\n%s", name, lab_log(l, name));
 	return -1;
+}
+
+int lab_director_start(struct lab *l)
+{
+	l->director = lab_director_spawn(l, "dir", "director", l->conf);
+	return l->director > 0 ? 0 : -1;
 }
 
 int lab_director_stop(struct lab *l, int sig)
@@ -362,6 +383,21 @@ void lab_cleanup(struct lab *l)
 		if (system(cmd) != 0)
 			cr_log_warn("could not remove %s", l->dir);
 	}
+}
+
+pid_t lab_stream(struct lab *l, const char *vip, int port, int conns)
+{
+	pid_t pid = lab_spawn(l, "cl", "stream",
+			      "exec " TESTNET " stream %s %d --conns %d --interval-ms 20 "
+			      "--stats-file %s/stream.stats --ready-file %s/stream.ready",
+			      vip, port, conns, l->dir, l->dir);
+
+	if (pid < 0 || lab_wait_sh(l, 15000, "test -e %s/stream.ready", l->dir)) {
+		cr_log_error("stream: not every connection got an answer: %s",
+			     lab_log(l, "stream"));
+		return -1;
+	}
+	return pid;
 }
 
 static void tally_parse(struct lab_tally *t, char *out)

@@ -68,6 +68,18 @@ void lab_cleanup(struct lab *l);	/* may run twice */
 #define LAB_DR_VIP6	"fd00:3::100"
 int lab_dr_topology(struct lab *l, int nrs);
 
+/*
+ * The ECMP topology (lab_ecmp_topology; tests/lib/lab.sh ecmp): as DR, but
+ * two directors, each with the VIP on lo, which the router reaches
+ * through BGP routes (the test runs bird), spreading flows by ports.
+ *
+ *   rt   as in DR; fib_multipath_hash_policy 1
+ *   dirD eth0 10.0.3.(1+D)/24 (D = 1, 2), the VIP 10.0.9.100 on lo
+ *   rsN  as in DR, with the VIP 10.0.9.100 on lo
+ */
+#define LAB_ECMP_VIP4	"10.0.9.100"
+int lab_ecmp_topology(struct lab *l, int nrs);
+
 /* Namespace name of a role ("cl", "dir", "rs1"). */
 const char *lab_ns(struct lab *l, const char *role);
 int lab_ns_add(struct lab *l, const char *role);
@@ -104,7 +116,19 @@ int lab_serve_all(struct lab *l, int nrs, const char *args);
 void lab_write_conf(struct lab *l, const char *services);
 /* Start the director on the config and wait until it runs. */
 int lab_director_start(struct lab *l);
+/* The same for another director: in @role, its log @name.log, config
+ * @conf; its pid once it runs, or -1. */
+pid_t lab_director_spawn(struct lab *l, const char *role, const char *name,
+			 const char *conf);
 int lab_director_stop(struct lab *l, int sig);
+
+/*
+ * `nflvs-testnet stream --conns @conns` in the client, as "stream" (its
+ * log stream.log, its stats stream.stats: lab_stat(l, "stream", KEY)),
+ * sending every 20 ms; returns its pid once every connection had an
+ * answer, or -1 after 15 s.
+ */
+pid_t lab_stream(struct lab *l, const char *vip, int port, int conns);
 
 /* Result of `nflvs-testnet count`. */
 struct lab_tally {

@@ -5,7 +5,9 @@
  */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lab.h"
@@ -247,4 +249,151 @@ Test(nat, restart_over_stale_table_and_established_flows_survive_kill9)
 	cr_expect_eq(lab_sh(&lab, "test $(ip netns exec %s nft list tables | grep -c nflvs) -le 3",
 			    lab_ns(&lab, "dir")), 0);
 	finish_hold(hold);
+}
+
+/* ---- connections the director never saw ---------------------------------- */
+
+/*
+ * A connection whose conntrack entry is gone (another director began it,
+ * or it was deleted, as here with conntrack -F) sends packets that are
+ * not SYNs.  With nf_conntrack_tcp_loose on (the default) conntrack makes
+ * them new, and the director takes them only if the service is
+ * consistent (mh here): they go to the real server that has the
+ * connection.  With it off they are INVALID: no director sees them, and
+ * the host's stack, which holds the VIP, must not reset them.
+ */
+#define NAT_SVC(sched, flags) \
+	"services = ( { vip = \"" LAB_VIP4 "\"; port = 80; protocol = \"tcp\";\n" \
+	"  scheduler = \"" sched "\"; scheduler_flags = ( " flags " );\n" \
+	"  real_servers = ( { address = \"10.0.2.11\"; port = 80; },\n" \
+	"    { address = \"10.0.2.12\"; port = 80; },\n" \
+	"    { address = \"10.0.2.13\"; port = 80; } ); } );\n"
+#define NCONNS	12
+
+static pid_t stream_start(void)
+{
+	pid_t pid = lab_stream(&lab, LAB_VIP4, 80, NCONNS);
+
+	cr_assert_gt(pid, 0);
+	cr_assert_geq(lab_wait_stat(&lab, "stream", "rounds_min", 5, 10000), 5);
+	return pid;
+}
+
+static void sysctl_loose(int on)
+{
+	cr_assert_eq(lab_sh(&lab, "ip netns exec %s sysctl -qw net.netfilter.nf_conntrack_tcp_loose=%d",
+			    lab_ns(&lab, "dir"), on), 0);
+}
+
+/* Packets the vip_input chain dropped (ip table, or inet if native). */
+#define VIP_DROPS \
+	"sh -c 'nft list chain ip nflvs vip_input 2>/dev/null || " \
+	"nft list chain inet nflvs vip_input' | awk '/drop/ { for (i = 1; i < NF; i++) " \
+	"if ($i == \"packets\") s += $(i + 1) } END { print s + 0 }'"
+
+static long long vip_input_drops(void)
+{
+	char out[64];
+
+	lab_cap(&lab, out, sizeof(out), "ip netns exec %s " VIP_DROPS, lab_ns(&lab, "dir"));
+	return atoll(out);
+}
+
+/* Stop the client: nothing was reset or closed; the stall comes back. */
+static long long stream_end(pid_t pid)
+{
+	const char *out;
+	long long stall = -1;
+	int ok = -1;
+
+	cr_expect_eq(lab_stop(&lab, pid, SIGTERM, 5000), 0, "%s", lab_log(&lab, "stream"));
+	out = lab_log(&lab, "stream");
+	if (strstr(out, "total "))
+		sscanf(strstr(out, "total "), "total %*d ok %d stall_max_ms %lld", &ok,
+		       &stall);
+	cr_expect_eq(ok, NCONNS, "%s", out);
+	return stall;
+}
+
+/*
+ * The director loses its state while the real servers keep theirs.  A
+ * real server's answer that reaches a director with no entry leaves it
+ * un-NATed (as from IPVS), and the client's stack resets the connection:
+ * conntrack sync, not scheduling, covers that (docs/nflvs-director.8,
+ * CONNECTIONS BEGUN ELSEWHERE).  So that only what the director decides
+ * is tested, the director's namespace drops both directions around the
+ * flush (nft, before conntrack), and the real servers' side comes back
+ * once the client's retransmissions have been taken over.
+ */
+static void block(const char *what, bool on)
+{
+	if (on)
+		cr_assert_eq(lab_sh(&lab, "ip netns exec %s sh -c \"nft add table inet t%s && "
+				    "nft add chain inet t%s c '{ type filter hook prerouting priority -400; }' && "
+				    "nft add rule inet t%s c ip %s 10.0.1.2 tcp %s 80 drop\"",
+				    lab_ns(&lab, "dir"), what, what, what,
+				    !strcmp(what, "cl") ? "saddr" : "daddr",
+				    !strcmp(what, "cl") ? "dport" : "sport"), 0);
+	else
+		cr_assert_eq(lab_sh(&lab, "ip netns exec %s nft delete table inet t%s",
+				    lab_ns(&lab, "dir"), what), 0);
+}
+
+Test(nat, consistent_service_takes_over_connections_it_never_saw)
+{
+	long long r0, d0;
+	pid_t s;
+
+	lab_write_conf(&lab, NAT_SVC("mh", "\"mh-port\""));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	s = stream_start();
+	block("cl", true);
+	block("rs", true);
+	cr_assert_geq(lab_wait_stat(&lab, "stream", "waiting_max_ms", 300, 10000), 300);
+	r0 = lab_stat(&lab, "stream", "rounds_min");
+	cr_assert_eq(lab_sh(&lab, "ip netns exec %s conntrack -F", lab_ns(&lab, "dir")), 0);
+
+	/* loose off: INVALID, dropped before the host's stack, never reset */
+	sysctl_loose(0);
+	d0 = vip_input_drops();
+	block("cl", false);
+	cr_expect_eq(lab_wait_sh(&lab, 30000, "test $(ip netns exec %s " VIP_DROPS ") -ge %lld",
+				 lab_ns(&lab, "dir"), d0 + NCONNS), 0,
+		     "vip_input dropped %lld", vip_input_drops() - d0);
+	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
+
+	/* loose on: the retransmissions are new connections, taken over */
+	sysctl_loose(1);
+	/* deadlines for retransmissions that back off, on a busy machine */
+	cr_expect_eq(lab_wait_sh(&lab, 60000, "test $(ip netns exec %s conntrack -L -p tcp "
+				 "--orig-dst " LAB_VIP4 " 2>/dev/null | grep -c 'ESTABLISHED.*mark=[1-9]') -eq %d",
+				 lab_ns(&lab, "dir"), NCONNS), 0, "not taken over: %s",
+		     lab_log(&lab, "director"));
+	block("rs", false);
+	cr_expect_geq(lab_wait_stat(&lab, "stream", "rounds_min", r0 + 20, 60000), r0 + 20,
+		      "%s", lab_log(&lab, "stream"));
+	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
+	stream_end(s);
+}
+
+Test(nat, connection_it_never_saw_is_dropped_not_reset)
+{
+	long long d0;
+	pid_t s;
+
+	/* rr is not consistent: it would send them to a server that resets */
+	lab_write_conf(&lab, NAT_SVC("rr", ""));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	s = stream_start();
+	cr_assert_eq(lab_sh(&lab, "ip netns exec %s conntrack -F", lab_ns(&lab, "dir")), 0);
+	cr_expect_geq(lab_wait_stat(&lab, "stream", "waiting_max_ms", 1500, 30000), 1500);
+	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
+	cr_expect_eq(lab_stat(&lab, "stream", "open"), NCONNS);
+	/* loose off: they reach the host's stack now, which must not answer */
+	sysctl_loose(0);
+	d0 = vip_input_drops();
+	cr_expect_gt(lab_wait_stat(&lab, "stream", "waiting_max_ms", 3500, 30000), 0);
+	cr_expect_gt(vip_input_drops(), d0, "no retransmission reached vip_input");
+	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
+	cr_expect_geq(stream_end(s), 3500);
 }

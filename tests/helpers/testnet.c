@@ -91,10 +91,34 @@
  *	(decimals allowed; SIGTERM/SIGINT end it early): "ok BYTES NAME", exit
  *	0.  A reset, an EOF, or no data for T ms (default 2000):
  *	"fail BYTES REASON", exit 1.  BYTES counts the data after the name line.
+ *
+ * stream ADDR PORT --conns N [--interval-ms I] [--seconds S] [--timeout-ms T]
+ *        [--src ADDR] [--ready-file F] [--stats-file F]
+ *	N long-lived connections (each from its own source port) streaming
+ *	small messages: each sends "m\n" every I ms (default 20) once the
+ *	answer to the last one came, and the answer must be the server's
+ *	name, the same every time.  A connection's STALL is the longest it
+ *	waited for an answer (the wait still going on included): a failover
+ *	shows there, since the client retransmits until the path works again.
+ *	A connection not set up within T ms (default 2000) fails; one that is
+ *	set up never times out: it ends only with a reset, an EOF or a wrong
+ *	answer.  Runs S seconds, or until SIGTERM/SIGINT.  The ready file is
+ *	created once every connection has had an answer.  The stats file holds
+ *	one line, rewritten whole every 100 ms and at the end:
+ *		conns N open O reset R eof E failed F rounds_min M
+ *		rounds_total T stall_max_ms S waiting_max_ms W
+ *	(open: going on; rounds_min: the fewest answers any connection had;
+ *	waiting_max_ms: the longest wait going on now).  stdout at the end, a
+ *	line per connection, then the total:
+ *		conn I SPORT NAME ROUNDS STALL_MS STATE
+ *		total N ok K stall_max_ms S
+ *	STATE is ok or a REASON (reset, eof, timeout, name-changed, ...).
+ *	Exit 0 iff every connection is ok.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -1376,7 +1400,7 @@ static void client_free(struct client *cl)
 
 enum { OPT_TCP = 256, OPT_UDP, OPT_SEQ, OPT_HTTP, OPT_TIMEOUT, OPT_CONC,
        OPT_SRC, OPT_DURATION, OPT_INTERVAL, OPT_COUNT, OPT_READY, OPT_BYTES,
-       OPT_SECONDS, OPT_SPORT, OPT_LOG };
+       OPT_SECONDS, OPT_SPORT, OPT_LOG, OPT_CONNS, OPT_STATS };
 
 /* The options count and load share: 1 taken, 0 not one of them, -1 bad. */
 static int client_option(struct client *cl, int opt, const char *arg)
@@ -1969,39 +1993,313 @@ static int stream_read(int fd, int64_t end, int stall_ms,
 	}
 }
 
-static int stream_main(int argc, char *argv[])
-{
-	static const struct option opts[] = {
-		{ "seconds", required_argument, NULL, OPT_SECONDS },
-		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
-		{ 0 }
-	};
-	unsigned long long timeout = 2000, bytes = 0;
-	char line[4096];
-	struct endpoint dst;
-	int64_t secs = 0;
-	size_t extra = 0;
-	int c, fd, err = 0;
+/*
+ * stream --conns: long-lived connections, each sending a small message
+ * every interval and waiting for its answer, for failover tests: what
+ * matters is how long each waited at worst (its stall) and whether any
+ * was reset or closed.
+ */
+struct sconn {
+	int fd;
+	uint16_t sport;
+	bool connecting;
+	bool waiting;			/* a message sent, not answered yet */
+	int err;			/* 0 while it goes on, else -errno */
+	char name[NAME_MAX_LEN + 1];
+	char buf[RESP_MAX];
+	size_t got;
+	unsigned long long rounds;
+	int64_t sent_at, next, stall;
+};
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == OPT_SECONDS)
-			err = opt_seconds("stream", "--seconds", optarg, &secs);
-		else if (c == OPT_TIMEOUT)
-			err = opt_uint("stream", "--timeout-ms", optarg, 1,
-				       3600000, &timeout);
-		else
-			err = -1;
+struct mstream {
+	struct sconn *c;
+	unsigned int n;
+	struct endpoint dst, src;
+	int64_t interval, timeout, end;
+	const char *ready, *stats;
+	bool readied;
+	struct pollfd *pfd;
+};
+
+static void ms_fail(struct sconn *c, int err)
+{
+	if (!c->err)
+		c->err = err;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+static void ms_open(struct mstream *m, struct sconn *c, int64_t now)
+{
+	static const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int one = 1;
+
+	c->fd = socket(m->dst.ss.ss_family,
+		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		c->err = -errno;
+		return;
+	}
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	if (m->src.len) {
+		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			   sizeof(one));
+		if (bind(c->fd, ep_sa(&m->src), m->src.len) < 0)
+			return ms_fail(c, -errno);
+	}
+	if (connect(c->fd, ep_sa(&m->dst), m->dst.len) < 0 &&
+	    errno != EINPROGRESS)
+		return ms_fail(c, -errno);
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0)
+		c->sport = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	c->connecting = true;
+	c->next = now + m->timeout;	/* the connect's deadline */
+}
+
+static void ms_send(struct mstream *m, struct sconn *c, int64_t now)
+{
+	if (send(c->fd, "m\n", 2, MSG_NOSIGNAL) == 2) {
+		c->waiting = true;
+		c->sent_at = now;
+	} else if (errno != EAGAIN && errno != EINTR) {
+		ms_fail(c, -errno);
+	} else {
+		c->next = now + m->interval;
+	}
+}
+
+/* One answer: a round trip done, the next message due an interval later. */
+static int ms_answer(struct mstream *m, struct sconn *c, const char *line,
+		     int64_t now)
+{
+	if (!c->waiting || !name_ok(line))
+		return -EPROTO;
+	if (!c->name[0])
+		strcpy(c->name, line);
+	else if (strcmp(c->name, line))
+		return -EXDEV;			/* name-changed */
+	c->waiting = false;
+	c->rounds++;
+	if (now - c->sent_at > c->stall)
+		c->stall = now - c->sent_at;
+	c->next = c->sent_at + m->interval > now ? c->sent_at + m->interval
+						 : now;
+	return 0;
+}
+
+static void ms_read(struct mstream *m, struct sconn *c, int64_t now)
+{
+	ssize_t r = recv(c->fd, c->buf + c->got, sizeof(c->buf) - 1 - c->got, 0);
+	char *nl;
+	int err;
+
+	if (r == 0)
+		return ms_fail(c, -ENODATA);
+	if (r < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			ms_fail(c, -errno);
+		return;
+	}
+	c->got += r;
+	while ((nl = memchr(c->buf, '\n', c->got))) {
+		*nl = '\0';
+		err = ms_answer(m, c, c->buf, now);
 		if (err)
-			return usage("stream");
+			return ms_fail(c, err);
+		c->got -= nl + 1 - c->buf;
+		memmove(c->buf, nl + 1, c->got);
 	}
-	if (!secs) {
-		fprintf(stderr, "stream: --seconds is required\n");
-		return usage("stream");
+	if (c->got == sizeof(c->buf) - 1)
+		ms_fail(c, -EMSGSIZE);
+}
+
+static void ms_event(struct mstream *m, struct sconn *c, short revents,
+		     int64_t now)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (c->connecting && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) || soerr)
+			return ms_fail(c, soerr ? -soerr : -errno);
+		c->connecting = false;
+		c->next = now;
+		return;
 	}
-	if (parse_target("stream", argc - optind, argv + optind, &dst) < 0)
-		return usage("stream");
-	signals_setup();
-	fd = tcp_connect(&dst, timeout);
+	if (!c->connecting && (revents & (POLLIN | POLLERR | POLLHUP)))
+		ms_read(m, c, now);
+}
+
+/* How long a connection has waited at worst, the current wait included. */
+static int64_t ms_stall(const struct sconn *c, int64_t now)
+{
+	int64_t w = c->waiting && !c->err ? now - c->sent_at : 0;
+
+	return w > c->stall ? w : c->stall;
+}
+
+static const char *ms_state(const struct sconn *c)
+{
+	if (!c->err)
+		return "ok";
+	return c->err == -EXDEV ? "name-changed" : err_token(-c->err);
+}
+
+/* The stats file: one line a reader polls (lab_stat() in the tests). */
+static void ms_stats(struct mstream *m, int64_t now)
+{
+	unsigned long long min = ULLONG_MAX, total = 0;
+	unsigned int i, open = 0, reset = 0, eof = 0, failed = 0;
+	int64_t stall = 0, waiting = 0, w;
+	char line[512];
+
+	for (i = 0; i < m->n; i++) {
+		const struct sconn *c = &m->c[i];
+
+		open += !c->err && !c->connecting;
+		reset += c->err == -ECONNRESET || c->err == -EPIPE;
+		eof += c->err == -ENODATA;
+		total += c->rounds;
+		if (c->rounds < min)
+			min = c->rounds;
+		if (ms_stall(c, now) > stall)
+			stall = ms_stall(c, now);
+		w = c->waiting && !c->err ? now - c->sent_at : 0;
+		if (w > waiting)
+			waiting = w;
+	}
+	failed = m->n - open - reset - eof;
+	snprintf(line, sizeof(line), "conns %u open %u reset %u eof %u failed %u "
+		 "rounds_min %llu rounds_total %llu stall_max_ms %lld "
+		 "waiting_max_ms %lld\n", m->n, open, reset, eof, failed,
+		 m->n ? min : 0, total, (long long)stall, (long long)waiting);
+	if (m->stats && file_replace(m->stats, line) < 0)
+		fprintf(stderr, "stream: %s: %s\n", m->stats, strerror(errno));
+	if (m->ready && !m->readied && min > 0 && m->n) {
+		m->readied = true;
+		if (file_touch(m->ready) < 0)
+			fprintf(stderr, "stream: %s: cannot create it\n", m->ready);
+	}
+}
+
+/* Due work (messages, connect deadlines); returns the next deadline. */
+static int64_t ms_due(struct mstream *m, int64_t now)
+{
+	int64_t next = now + 100;	/* the stats file */
+	unsigned int i;
+
+	for (i = 0; i < m->n; i++) {
+		struct sconn *c = &m->c[i];
+
+		if (c->err || c->waiting)
+			continue;
+		if (c->next <= now) {
+			if (c->connecting) {
+				ms_fail(c, -ETIMEDOUT);
+				continue;
+			}
+			ms_send(m, c, now);
+		}
+		if (!c->err && !c->waiting && c->next < next)
+			next = c->next;
+	}
+	return m->end && m->end < next ? m->end : next;
+}
+
+static void ms_loop(struct mstream *m)
+{
+	int64_t now = now_ms(), due, stats_at = now;
+	struct timespec ts;
+	unsigned int i;
+
+	while (!stop_requested && (!m->end || now < m->end)) {
+		due = ms_due(m, now);
+		for (i = 0; i < m->n; i++) {
+			m->pfd[i].fd = m->c[i].fd;
+			m->pfd[i].events = m->c[i].connecting ? POLLOUT : POLLIN;
+		}
+		due = due > now ? due - now : 0;
+		ts.tv_sec = due / 1000;
+		ts.tv_nsec = due % 1000 * 1000000;
+		if (ppoll(m->pfd, m->n, &ts, &wait_mask) < 0 && errno != EINTR)
+			break;
+		now = now_ms();
+		for (i = 0; i < m->n; i++)
+			if (m->c[i].fd >= 0 && m->pfd[i].revents)
+				ms_event(m, &m->c[i], m->pfd[i].revents, now);
+		if (now - stats_at >= 100) {
+			ms_stats(m, now);
+			stats_at = now;
+		}
+	}
+	ms_stats(m, now);
+}
+
+/* stdout: a line per connection, then the total; 0 iff every one is ok. */
+static int ms_report(struct mstream *m)
+{
+	int64_t now = now_ms(), stall = 0;
+	unsigned int i, ok = 0;
+
+	for (i = 0; i < m->n; i++) {
+		const struct sconn *c = &m->c[i];
+
+		printf("conn %u %u %s %llu %lld %s\n", i, c->sport,
+		       c->name[0] ? c->name : "-", c->rounds,
+		       (long long)ms_stall(c, now), ms_state(c));
+		ok += !c->err;
+		if (ms_stall(c, now) > stall)
+			stall = ms_stall(c, now);
+		if (c->err)
+			fprintf(stderr, "stream: connection %u (port %u) after %llu "
+				"messages: %s\n", i, c->sport, c->rounds,
+				c->err == -EXDEV ? "the server's name changed"
+						 : err_text(-c->err));
+	}
+	printf("total %u ok %u stall_max_ms %lld\n", m->n, ok, (long long)stall);
+	return ok == m->n ? 0 : 1;
+}
+
+static int ms_run(struct mstream *m)
+{
+	int64_t now = now_ms();
+	unsigned int i;
+	int ret;
+
+	m->c = calloc(m->n, sizeof(*m->c));
+	m->pfd = calloc(m->n, sizeof(*m->pfd));
+	if (!m->c || !m->pfd) {
+		perror("stream");
+		return 1;
+	}
+	if (m->ready)
+		unlink(m->ready);
+	for (i = 0; i < m->n; i++)
+		ms_open(m, &m->c[i], now);
+	ms_loop(m);
+	ret = ms_report(m);
+	for (i = 0; i < m->n; i++)
+		if (m->c[i].fd >= 0)
+			close(m->c[i].fd);
+	free(m->c);
+	free(m->pfd);
+	return ret;
+}
+
+/* One connection, the server sending; the original stream command. */
+static int stream_bulk(const struct endpoint *dst, int64_t secs,
+		       unsigned long long timeout)
+{
+	unsigned long long bytes = 0;
+	char line[4096];
+	size_t extra = 0;
+	int fd, err;
+
+	fd = tcp_connect(dst, timeout);
 	err = fd < 0 ? fd : send_all(fd, "stream\n", 7, timeout);
 	if (!err) {
 		err = read_line(fd, line, sizeof(line), now_ms() + timeout,
@@ -2026,6 +2324,88 @@ static int stream_main(int argc, char *argv[])
 	return 0;
 }
 
+static int stream_option(struct mstream *m, int c, const char *arg,
+			 unsigned long long *timeout, int64_t *secs)
+{
+	unsigned long long v;
+	struct nflvs_addr a;
+
+	switch (c) {
+	case OPT_SECONDS:
+		return opt_seconds("stream", "--seconds", arg, secs);
+	case OPT_TIMEOUT:
+		return opt_uint("stream", "--timeout-ms", arg, 1, 3600000, timeout);
+	case OPT_CONNS:
+		if (opt_uint("stream", "--conns", arg, 1, 10000, &v) < 0)
+			return -1;
+		m->n = v;
+		return 0;
+	case OPT_INTERVAL:
+		if (opt_uint("stream", "--interval-ms", arg, 1, 3600000, &v) < 0)
+			return -1;
+		m->interval = v;
+		return 0;
+	case OPT_READY:
+		m->ready = arg;
+		return 0;
+	case OPT_STATS:
+		m->stats = arg;
+		return 0;
+	case OPT_SRC:
+		if (parse_host(arg, &a) < 0) {
+			fprintf(stderr, "stream: Unable to parse IP address: `%s'\n",
+				arg);
+			return -1;
+		}
+		endpoint_set(&m->src, &a, 0);
+		return 0;
+	}
+	return -1;
+}
+
+static int stream_main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "seconds", required_argument, NULL, OPT_SECONDS },
+		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
+		{ "conns", required_argument, NULL, OPT_CONNS },
+		{ "interval-ms", required_argument, NULL, OPT_INTERVAL },
+		{ "ready-file", required_argument, NULL, OPT_READY },
+		{ "stats-file", required_argument, NULL, OPT_STATS },
+		{ "src", required_argument, NULL, OPT_SRC },
+		{ 0 }
+	};
+	struct mstream m = { .interval = 20 };
+	unsigned long long timeout = 2000;
+	int64_t secs = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (stream_option(&m, c, optarg, &timeout, &secs) < 0)
+			return usage("stream");
+	if (!m.n && (m.ready || m.stats || m.src.len)) {
+		fprintf(stderr, "stream: --ready-file, --stats-file and --src go with --conns\n");
+		return usage("stream");
+	}
+	if (!m.n && !secs) {
+		fprintf(stderr, "stream: --seconds is required\n");
+		return usage("stream");
+	}
+	if (parse_target("stream", argc - optind, argv + optind, &m.dst) < 0)
+		return usage("stream");
+	if (m.src.len && m.src.ss.ss_family != m.dst.ss.ss_family) {
+		fprintf(stderr, "stream: --src and ADDR are not the same family\n");
+		return usage("stream");
+	}
+	signals_setup();
+	if (!m.n)
+		return stream_bulk(&m.dst, secs, timeout);
+	nofile_raise();
+	m.timeout = timeout;
+	m.end = secs ? now_ms() + secs : 0;
+	return ms_run(&m);
+}
+
 /* Main ------------------------------------------------------------------ */
 
 static const struct command {
@@ -2038,7 +2418,7 @@ static const struct command {
 	{ "hold", hold_main, "hold ADDR PORT [--interval-ms I] [--timeout-ms T] [--count K] [--ready-file F]" },
 	{ "load", load_main, "load ADDR PORT --duration S [--concurrency C] [--http] [--timeout-ms T] [--src ADDR]" },
 	{ "upload", upload_main, "upload ADDR PORT --bytes N [--timeout-ms T]" },
-	{ "stream", stream_main, "stream ADDR PORT --seconds S [--timeout-ms T]" },
+	{ "stream", stream_main, "stream ADDR PORT --seconds S [--timeout-ms T] | stream ADDR PORT --conns N [--interval-ms I] [--seconds S] [--timeout-ms T] [--src ADDR] [--ready-file F] [--stats-file F]" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

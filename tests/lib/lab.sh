@@ -24,6 +24,18 @@
 #                 /tmp/PREFIX-realserver); rp_filter 0 (for a TUN
 #                 decapsulator)
 #
+#   lab.sh ecmp PREFIX NRS   client, router, two directors and NRS real
+#                            servers, as dr but for the directors: the
+#                            router reaches the VIP 10.0.9.100 through
+#                            them (its routes come from BGP, the test's
+#                            bird), hashing flows by ports (ECMP):
+#
+#     PREFIX-rt   as in dr, fib_multipath_hash_policy 1, rp_filter 0;
+#                 br0 ports d1, d2, pN
+#     PREFIX-dirD eth0 10.0.3.(1+D)/24 (D = 1, 2), the VIP 10.0.9.100 on
+#                 lo, default via the router, forwarding on
+#     PREFIX-rsN  as in dr, with the VIP 10.0.9.100 on lo
+#
 #   lab.sh cleanup PREFIX    kill every process in PREFIX-* namespaces and
 #                            delete them
 set -eu
@@ -76,30 +88,38 @@ nat() {
 	done
 }
 
-dr() {
-	local nrs=$1 i
+# router: the client, the router, and the bridge br0 of the LAN behind it
+router() {
 	client rt
 	n rt ip link set eth0 up
-	ns_add dir
 	n rt ip link add br0 type bridge
 	n rt ip link set br0 up
 	n rt ip addr add 10.0.3.1/24 dev br0
 	n rt ip addr add fd00:3::1/64 dev br0 nodad
-	# the director forwards out of the interface it received on: no
-	# redirects (IPVS sends none either)
-	n dir sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+}
+
+# director NAME ADDR4 ADDR6 PORT: a director on the LAN (PORT of br0 in
+# rt), forwarding out of the interface it received on: no redirects (IPVS
+# sends none either)
+director() {
+	ns_add "$1"
+	n "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.conf.all.send_redirects=0 \
 		net.ipv4.conf.default.send_redirects=0
-	ip -n "$P-dir" link add eth0 type veth peer name d0 netns "$P-rt"
-	n rt ip link set d0 master br0
-	n rt ip link set d0 up
-	n dir ip addr add 10.0.3.2/24 dev eth0
-	n dir ip addr add fd00:3::2/64 dev eth0 nodad
-	n dir ip addr add 10.0.3.100/32 dev eth0
-	n dir ip addr add fd00:3::100/128 dev eth0 nodad
-	n dir ip link set eth0 up
-	n dir ip route add default via 10.0.3.1
-	n dir ip -6 route add default via fd00:3::1
+	ip -n "$P-$1" link add eth0 type veth peer name "$4" netns "$P-rt"
+	n rt ip link set "$4" master br0
+	n rt ip link set "$4" up
+	n "$1" ip addr add "$2/24" dev eth0
+	n "$1" ip addr add "$3/64" dev eth0 nodad
+	n "$1" ip link set eth0 up
+	n "$1" ip route add default via 10.0.3.1
+	n "$1" ip -6 route add default via fd00:3::1
+}
+
+# realservers NRS VIP...: rs1..rsNRS on the LAN, the VIPs on lo
+realservers() {
+	local nrs=$1 i
+	shift
 	for i in $(seq 1 "$nrs"); do
 		ns_add "rs$i"
 		n "rs$i" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
@@ -109,13 +129,22 @@ dr() {
 		n rt ip link set "p$i" up
 		n "rs$i" env NFLVS_REALSERVER_STATE="/tmp/$P-realserver" \
 			"$(dirname "$0")/../../contrib/nflvs-realserver" dr up \
-			10.0.3.100 fd00:3::100 >/dev/null
+			"$@" >/dev/null
 		n "rs$i" ip addr add "10.0.3.$((10 + i))/24" dev eth0
 		n "rs$i" ip addr add "fd00:3::$((10 + i))/64" dev eth0 nodad
 		n "rs$i" ip link set eth0 up
 		n "rs$i" ip route add default via 10.0.3.1
 		n "rs$i" ip -6 route add default via fd00:3::1
 	done
+}
+
+dr() {
+	local nrs=$1
+	router
+	director dir 10.0.3.2 fd00:3::2 d0
+	n dir ip addr add 10.0.3.100/32 dev eth0
+	n dir ip addr add fd00:3::100/128 dev eth0 nodad
+	realservers "$nrs" 10.0.3.100 fd00:3::100
 	# a real server answers from the VIP on lo with eth0's link-local
 	# address as the source of its Neighbor Solicitations: without one
 	# (up to a second after the link comes up) its first answers wait
@@ -127,6 +156,18 @@ dr() {
 		[ $ok = 1 ] && break
 		sleep 0.1
 	done
+}
+
+ecmp() {
+	local nrs=$1 d
+	router
+	n rt sysctl -qw net.ipv4.fib_multipath_hash_policy=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	for d in 1 2; do
+		director "dir$d" "10.0.3.$((1 + d))" "fd00:3::$((1 + d))" "d$d"
+		n "dir$d" ip addr add 10.0.9.100/32 dev lo
+	done
+	realservers "$nrs" 10.0.9.100
 }
 
 cleanup() {
@@ -143,6 +184,7 @@ cleanup() {
 case "${1:-}" in
 nat)		P=$2; nat "${3:-3}" ;;
 dr)		P=$2; dr "${3:-3}" ;;
+ecmp)		P=$2; ecmp "${3:-3}" ;;
 cleanup)	P=$2; cleanup ;;
-*)		echo "usage: lab.sh nat|dr PREFIX NRS | cleanup PREFIX" >&2; exit 2 ;;
+*)		echo "usage: lab.sh nat|dr|ecmp PREFIX NRS | cleanup PREFIX" >&2; exit 2 ;;
 esac

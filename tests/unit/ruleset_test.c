@@ -64,7 +64,9 @@ static int msg_family(const struct nlmsghdr *nlh)
 struct rule_facts {
 	int family;
 	char chain[32];
-	int queue_expr, target_expr, nat_expr, lookup_expr;
+	int queue_expr, target_expr, nat_expr, lookup_expr, ct_expr;
+	int verdict;			/* of an immediate, else -1 */
+	char set[32];			/* of the last lookup */
 	uint16_t qnum, qtotal, qflags;
 	char target[32];
 	uint32_t target_rev;
@@ -95,6 +97,13 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		f->nat_expr++;
 	} else if (!strcmp(name, "lookup")) {
 		f->lookup_expr++;
+		snprintf(f->set, sizeof(f->set), "%s",
+			 nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
+	} else if (!strcmp(name, "ct")) {
+		f->ct_expr++;
+	} else if (!strcmp(name, "immediate") &&
+		   nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
+		f->verdict = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
 	}
 	return 0;
 }
@@ -104,6 +113,7 @@ static void rule_parse(const struct nlmsghdr *nlh, struct rule_facts *f)
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
 	memset(f, 0, sizeof(*f));
+	f->verdict = -1;
 	cr_assert_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
 	cr_expect_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), "lbtest");
 	f->family = nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
@@ -199,10 +209,62 @@ Test(ruleset, native_queue_lives_in_the_inet_table)
 	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
-	/* queue_new, raw_onepacket, onepacket(_out), raw_lvs, lvs, lvs_learn, mark_new,
-	 * nat_pre, stats */
-	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 10);
+	/* queue_new, raw_onepacket, onepacket(_out), raw_lvs, lvs, lvs_learn,
+	 * vip_input, mark_new, nat_pre, stats */
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 11);
 	nft_batch_free(&b);
+}
+
+/*
+ * vip_input, on the input hook: a NAT connection the director scheduled
+ * (ct mark) goes on; then TCP for any virtual service is dropped, one rule
+ * per service set, so that the host's own stack never answers it.
+ */
+static void check_vip_input(bool native)
+{
+	static const char *const sets[] = { "fwmarks", "services", "anyport",
+					    "dr", "tun" };
+	struct ruleset rs = make_rs(native);
+	const struct nlmsghdr *nlh;
+	struct nft_batch b;
+	int n = 0, fam, k;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build(&b, &rs), 0);
+	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
+		struct rule_facts f;
+		char want[32];
+
+		if (msg_type(nlh) != NFT_MSG_NEWRULE)
+			continue;
+		rule_parse(nlh, &f);
+		if (strcmp(f.chain, "vip_input"))
+			continue;
+		/* compat: ip then ip6, each from its accept; native: one */
+		k = native ? (n == 0 ? -1 : (n - 1) % 5) : n % 6 - 1;
+		fam = native ? (n <= 5 ? 4 : 6) : (n < 6 ? 4 : 6);
+		n++;
+		cr_expect_eq(f.family, native ? NFPROTO_INET :
+			     fam == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+		if (k < 0) {
+			cr_expect_eq(f.ct_expr, 1, "rule %d: ct mark", n);
+			cr_expect_eq(f.lookup_expr, 0);
+			cr_expect_eq(f.verdict, NF_ACCEPT);
+			continue;
+		}
+		snprintf(want, sizeof(want), "%s%d", sets[k], fam);
+		cr_expect_str_eq(f.set, want, "rule %d", n);
+		cr_expect_eq(f.ct_expr, 0);
+		cr_expect_eq(f.verdict, NF_DROP, "rule %d", n);
+	}
+	cr_expect_eq(n, native ? 11 : 12);
+	nft_batch_free(&b);
+}
+
+Test(ruleset, vip_input_drops_what_nothing_scheduled)
+{
+	check_vip_input(false);
+	check_vip_input(true);
 }
 
 Test(ruleset, nat_rules_dnat_by_conntrack_mark)

@@ -4,9 +4,16 @@
  * kernel.  Destinations are added one at a time, so the list is in IPVS
  * order (the last added first).  Destination i is 10.0.0.(i + 1):80.
  *
- * The expected Maglev tables come from an independent Python model of
- * ip_vs_mh.c whose hsiphash was checked against the kernel's 64 test
- * vectors (lib/test_siphash.c); see mh_kernel_* below.
+ * sh, dh and mh build their tables in the canonical order of
+ * sched_hash.h (address, port, weight), not in the kernel's list order,
+ * so that the same set of real servers gives the same table on every
+ * director whatever order it was added in: here destination 0 first.
+ * The expected values come from an independent Python model of
+ * ip_vs_{sh,dh,mh}.c with that order, whose hsiphash was checked against
+ * the kernel's 64 test vectors (lib/test_siphash.c), and which, run in
+ * the kernel's list order, gives the kernel's tables (the values these
+ * tests held before the order changed).  The order_* tests check the
+ * independence itself.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -210,13 +217,14 @@ Test(sched_hash, sh_weights_give_buckets)
 	static const struct bucket_case c[] = {
 		{ 2, { 1, 3 }, { 64, 192 } },
 		{ 2, { 1, 1 }, { 128, 128 } },
-		/* list 5, 2: 36 rounds of 7, then 4 more for the head */
-		{ 2, { 2, 5 }, { 72, 184 } },
+		/* 2 then 5: 36 rounds of 7, then 4 more, 2 and 2 */
+		{ 2, { 2, 5 }, { 74, 182 } },
 		/* weight 0 still fills one bucket per round */
 		{ 2, { 0, 1 }, { 128, 128 } },
 		{ 3, { 1, 1, 2 }, { 64, 64, 128 } },
-		/* 300 > 256 buckets: the head (last added) takes them all */
-		{ 2, { 1, 300 }, { 0, 256 } },
+		/* 300 > 256 buckets: the first takes 1, the second the rest
+		 * (the kernel: the last added takes them all) */
+		{ 2, { 1, 300 }, { 1, 255 } },
 	};
 	unsigned int k;
 	int cnt[5], i;
@@ -237,10 +245,10 @@ Test(sched_hash, sh_weights_give_buckets)
 }
 
 /*
- * A(1) B(1) C(2) added in order: list C B A, buckets C C B A repeated, so
- * bucket b belongs to "CCBA"[b % 4].  The kernel's fallback walk visits
- * (2b + off) % 256: from a bucket of B (b % 4 == 2) it reaches a bucket of
- * C first, where a walk from b + 1 would reach A.
+ * A(1) B(1) C(2): buckets A B C C repeated, so bucket b belongs to
+ * "ABCC"[b % 4].  The kernel's fallback walk visits (2b + off) % 256: from
+ * a bucket of B (b % 4 == 1) it reaches a bucket of C first, where a walk
+ * from b + 1 would reach C too, and from bucket 5 it reaches C, not A.
  */
 struct unavail_case {
 	const char *what;
@@ -293,17 +301,17 @@ static void mk_overload_all(struct fx *f)
 Test(sched_hash, sh_unavailable_with_and_without_fallback)
 {
 	static const struct unavail_case c[] = {
-		{ "all up", NULL, 0, "22102210" },
-		{ "all up", NULL, SCHED_F_SH_FALLBACK, "22102210" },
-		{ "B overloaded", mk_overload_b, 0, "22-022-0" },
+		{ "all up", NULL, 0, "01220122" },
+		{ "all up", NULL, SCHED_F_SH_FALLBACK, "01220122" },
+		{ "B overloaded", mk_overload_b, 0, "0-220-22" },
 		{ "B overloaded", mk_overload_b, SCHED_F_SH_FALLBACK,
-		  "22202220" },
+		  "02220222" },
 		/* quiesced: B keeps its bucket */
-		{ "B weight 0", mk_quiesce_b, 0, "22-022-0" },
-		{ "B weight 0", mk_quiesce_b, SCHED_F_SH_FALLBACK, "22202220" },
-		/* down: B leaves the list, buckets C C A repeated */
-		{ "B down", mk_down_b, 0, "22022022" },
-		{ "C draining", mk_drain_c, 0, "10101010" },
+		{ "B weight 0", mk_quiesce_b, 0, "0-220-22" },
+		{ "B weight 0", mk_quiesce_b, SCHED_F_SH_FALLBACK, "02220222" },
+		/* down: B leaves the table, buckets A C C repeated */
+		{ "B down", mk_down_b, 0, "02202202" },
+		{ "C draining", mk_drain_c, 0, "01010101" },
 		{ "all down", mk_down_all, SCHED_F_SH_FALLBACK, "--------" },
 		{ "all overloaded", mk_overload_all, SCHED_F_SH_FALLBACK,
 		  "--------" },
@@ -338,13 +346,13 @@ Test(sched_hash, dh_by_destination)
 	uint64_t s = 7;
 	int cnt[4], b, k;
 
-	fx_init(&f, "dh", 0, 3, w);	/* list 2 1 0, a bucket each */
+	fx_init(&f, "dh", 0, 3, w);	/* 0 1 2, a bucket each */
 	for (b = 0; b < 9; b++)
 		got[b] = '0' + pick(&f, 1, 0, bucket_addr(b), 0);
 	got[9] = '\0';
-	cr_expect_str_eq(got, "210210210");
+	cr_expect_str_eq(got, "012012012");
 	bucket_counts(&f, true, cnt);
-	cr_expect(cnt[1] == 85 && cnt[2] == 85 && cnt[3] == 86);
+	cr_expect(cnt[1] == 86 && cnt[2] == 85 && cnt[3] == 85);
 	for (k = 0; k < 200; k++) {
 		uint32_t da = prng(&s);
 
@@ -359,14 +367,14 @@ Test(sched_hash, dh_by_destination)
 	f.d[1].weight = 0;
 	upd(&f, 1);
 	cr_expect_eq(pick(&f, 1, 0, bucket_addr(1), 0), -1);
-	/* down leaves the table: list 2 0 */
+	/* down leaves the table: 0 2 */
 	f.d[1].weight = 5;
 	f.d[1].flags = DEST_F_DOWN;
 	upd(&f, 1);
 	for (b = 0; b < 4; b++)
 		got[b] = '0' + pick(&f, 1, 0, bucket_addr(b), 0);
 	got[4] = '\0';
-	cr_expect_str_eq(got, "2020");
+	cr_expect_str_eq(got, "0202");
 	service_del_dest(&f.svc, &f.d[2]);
 	cr_expect_eq(pick(&f, 1, 0, bucket_addr(0), 0), 0);
 	fx_fini(&f);
@@ -448,16 +456,18 @@ Test(sched_hash, mh_reference_hash_is_the_kernels)
 }
 
 /*
- * A(1) B(1) C(2) added in order, list C B A.  Python model: offsets C 1631
- * B 1231 A 3167, skips 3453 3544 700, turns 2 1 1; claims C 1631, C 991,
- * B 1231, A 3167, C 351, C 3804, B 682, A 3867, ...
+ * A(1) B(1) C(2), populated in the order A B C.  Python model: offsets
+ * A 3167 B 1231 C 1631, skips 700 3544 3453, turns 1 1 2; claims A 3167,
+ * B 1231, C 1631, C 991, A 3867, B 682, C 351, C 3804, ...  (In the
+ * kernel's list order, C B A, C claims first and ends with 2047 slots to
+ * A's 1023.)
  */
-Test(sched_hash, mh_kernel_table)
+Test(sched_hash, mh_table)
 {
 	static const struct { int slot; char who; } claim[] = {
-		{ 1631, 'C' }, { 991, 'C' }, { 1231, 'B' }, { 3167, 'A' },
-		{ 351, 'C' }, { 3804, 'C' }, { 682, 'B' }, { 3867, 'A' },
-		{ 3164, 'C' }, { 2524, 'C' }, { 133, 'B' }, { 474, 'A' },
+		{ 3167, 'A' }, { 1231, 'B' }, { 1631, 'C' }, { 991, 'C' },
+		{ 3867, 'A' }, { 682, 'B' }, { 351, 'C' }, { 3804, 'C' },
+		{ 474, 'A' }, { 133, 'B' }, { 3164, 'C' }, { 2524, 'C' },
 	};
 	static const int w[] = { 1, 1, 2 };
 	uint32_t *key = slot_keys();
@@ -476,7 +486,7 @@ Test(sched_hash, mh_kernel_table)
 		first[s] = "ABC"[owner[s]];
 	first[40] = '\0';
 	cr_expect_str_eq(first, "ABCCCCBCCAABBAACBCCACCCCBCBAACCBACCBCACA");
-	cr_expect(cnt[0] == 1023 && cnt[1] == 1023 && cnt[2] == 2047,
+	cr_expect(cnt[0] == 1024 && cnt[1] == 1023 && cnt[2] == 2046,
 		  "A %d B %d C %d", cnt[0], cnt[1], cnt[2]);
 	for (k = 0; k < sizeof(claim) / sizeof(claim[0]); k++)
 		cr_expect_eq("ABC"[owner[claim[k].slot]], claim[k].who,
@@ -486,7 +496,7 @@ Test(sched_hash, mh_kernel_table)
 	free(key);
 }
 
-Test(sched_hash, mh_kernel_lookups_and_fallback)
+Test(sched_hash, mh_lookups_and_fallback)
 {
 	static const int w[] = { 1, 1, 2 };
 	static const struct {
@@ -591,14 +601,14 @@ Test(sched_hash, mh_weights)
 	static const struct mh_weight_case c[] = {
 		{ 4, { 1, 2, 3, 4 }, { -1 } },
 		{ 3, { 10, 20, 30 }, { -1 } },		/* gcd 10 */
-		{ 2, { 5, 5 }, { 2046, 2047 } },
+		{ 2, { 5, 5 }, { 2047, 2046 } },
 		/*
 		 * max 100: rshift = fls(100) - 6 = 1, turns 1 50 1 25, so
-		 * 1 and 3 get the same share (Python model: 53 2650 53 1337)
+		 * 1 and 3 get the same share (Python model: 54 2661 53 1325)
 		 */
-		{ 4, { 1, 100, 3, 50 }, { 53, 2650, 53, 1337 } },
-		/* weight 0 from the start: no turns, no slots */
-		{ 3, { 1, 0, 1 }, { 2046, 0, 2047 } },
+		{ 4, { 1, 100, 3, 50 }, { 54, 2661, 53, 1325 } },
+		/* weight 0: no turns, no slots */
+		{ 3, { 1, 0, 1 }, { 2047, 0, 2046 } },
 	};
 	uint32_t *key = slot_keys();
 	unsigned int k;
@@ -696,35 +706,35 @@ Test(sched_hash, mh_is_deterministic)
 }
 
 /*
- * Quiescing keeps the table (last_weight): the quiesced server's clients
- * get none (or fallback), nobody else moves, and they come back to it.
- * Down takes it out of the table; coming back is as if added again.
+ * Quiescing (weight 0) takes the server out of the table, as if it had
+ * been added with weight 0 (the kernel keeps its slots through
+ * last_weight, so its table depends on the weights a server had before):
+ * its clients go to the others, few of the others' clients move, and it
+ * gets its slots back with its weight.  Down gives the same table.
  */
-Test(sched_hash, mh_quiesce_keeps_the_table)
+Test(sched_hash, mh_quiesce_is_weight_zero)
 {
+	static const int wq[] = { 1, 1, 0, 1, 1 };
 	uint32_t *key = slot_keys();
 	int *o0 = calloc(MH_M, sizeof(int)), *o1 = calloc(MH_M, sizeof(int));
-	int s, none = 0;
-	struct fx f;
+	int *o2 = calloc(MH_M, sizeof(int));
+	int s, moved = 0;
+	struct fx f, g;
 
 	fx_init(&f, "mh", 0, 5, NULL);
+	fx_init(&g, "mh", 0, 5, wq);
 	mh_owners(&f, key, o0);
 	f.d[2].weight = 0;
 	upd(&f, 2);
 	mh_owners(&f, key, o1);
+	mh_owners(&g, key, o2);
+	cr_expect(!memcmp(o1, o2, MH_M * sizeof(int)),
+		  "not the table of weight 0 from the start");
 	for (s = 0; s < MH_M; s++) {
-		if (o0[s] == 2)
-			none += o1[s] == -1;
-		else
-			cr_assert_eq(o1[s], o0[s], "slot %d moved", s);
+		cr_assert(o1[s] >= 0 && o1[s] != 2, "slot %d: %d", s, o1[s]);
+		moved += o0[s] != 2 && o1[s] != o0[s];
 	}
-	cr_expect(none >= MH_M / 5 && none <= MH_M / 5 + 1);
-
-	f.svc.sched_flags = SCHED_F_MH_FALLBACK;
-	mh_owners(&f, key, o1);
-	for (s = 0; s < MH_M; s++)
-		cr_assert(o1[s] >= 0 && o1[s] != 2);
-	f.svc.sched_flags = 0;
+	cr_expect_leq(moved, MH_M / 20, "%d of the others' slots moved", moved);
 
 	f.d[2].weight = 1;
 	upd(&f, 2);
@@ -734,12 +744,43 @@ Test(sched_hash, mh_quiesce_keeps_the_table)
 	f.d[2].flags = DEST_F_DOWN;
 	upd(&f, 2);
 	mh_owners(&f, key, o1);
-	for (s = 0; s < MH_M; s++)
-		cr_assert(o1[s] >= 0 && o1[s] != 2);
+	cr_expect(!memcmp(o1, o2, MH_M * sizeof(int)), "down is not weight 0");
 	f.d[2].flags = 0;
 	upd(&f, 2);
 	mh_owners(&f, key, o1);
 	cr_expect(!memcmp(o0, o1, MH_M * sizeof(int)));
+	fx_fini(&f);
+	fx_fini(&g);
+	free(o0);
+	free(o1);
+	free(o2);
+	free(key);
+}
+
+/* An overloaded server keeps its slots: no server, or the fallback walk. */
+Test(sched_hash, mh_overload_keeps_the_table)
+{
+	uint32_t *key = slot_keys();
+	int *o0 = calloc(MH_M, sizeof(int)), *o1 = calloc(MH_M, sizeof(int));
+	int s, none = 0;
+	struct fx f;
+
+	fx_init(&f, "mh", 0, 5, NULL);
+	mh_owners(&f, key, o0);
+	f.d[2].flags |= DEST_F_OVERLOAD;
+	upd(&f, 2);
+	mh_owners(&f, key, o1);
+	for (s = 0; s < MH_M; s++) {
+		if (o0[s] == 2)
+			none += o1[s] == -1;
+		else
+			cr_assert_eq(o1[s], o0[s], "slot %d moved", s);
+	}
+	cr_expect(none >= MH_M / 5 && none <= MH_M / 5 + 1);
+	f.svc.sched_flags = SCHED_F_MH_FALLBACK;
+	mh_owners(&f, key, o1);
+	for (s = 0; s < MH_M; s++)
+		cr_assert(o1[s] >= 0 && o1[s] != 2);
 	fx_fini(&f);
 	free(o0);
 	free(o1);
@@ -773,6 +814,236 @@ Test(sched_hash, switch_scheduler_builds_tables)
 		cr_expect_geq(pick(&f, 5, 0, 6, 0), 0, "%s", names[k]);
 	}
 	fx_fini(&f);
+}
+
+/* ---- sh, dh, mh: the table depends on the set, not its history ---- */
+
+/* Mixed addresses, ports and families: the canonical order must sort all. */
+static const struct {
+	const char *addr;
+	uint16_t port;
+	int w;
+} oset[] = {
+	{ "10.0.0.9", 80, 3 }, { "10.0.0.1", 8080, 1 }, { "10.0.0.1", 80, 2 },
+	{ "2001:db8::5", 80, 1 }, { "192.168.1.1", 443, 5 },
+};
+#define ON	((int)(sizeof(oset) / sizeof(oset[0])))
+
+static void ofx_add(struct fx *f, int i, int w, uint32_t flags)
+{
+	struct dest *d = &f->d[i];
+
+	cr_assert_eq(addr_parse(oset[i].addr, &d->addr), 0);
+	d->port = oset[i].port;
+	d->weight = d->conf_weight = w;
+	d->flags = flags;
+	cr_assert_eq(service_add_dest(&f->svc, d), 0);
+}
+
+/* The set added in @order (indexes), with weights @w (oset's if NULL). */
+static void ofx_init(struct fx *f, const char *sched, uint32_t flags,
+		     const int *order, const int *w)
+{
+	int k;
+
+	memset(f, 0, sizeof(*f));
+	f->d = calloc(ON, sizeof(*f->d));
+	cr_assert_not_null(f->d);
+	f->n = ON;
+	f->svc.sched_flags = flags;
+	cr_assert_eq(service_init(&f->svc, sched), 0);
+	for (k = 0; k < ON; k++)
+		ofx_add(f, order[k], w ? w[order[k]] : oset[order[k]].w, 0);
+}
+
+/*
+ * The whole table, by destination index: one lookup per slot (mh) or
+ * bucket (sh by source, dh by destination) reads every entry once, so
+ * two equal signatures are the same table.  Returns its length.
+ */
+static int table_sig(struct fx *f, const char *sched, const uint32_t *key,
+		     int *sig)
+{
+	int i;
+
+	if (!strcmp(sched, "mh")) {
+		mh_owners(f, key, sig);
+		return MH_M;
+	}
+	for (i = 0; i < 256; i++)
+		sig[i] = !strcmp(sched, "sh") ? pick(f, bucket_addr(i), 0, 1, 0)
+					      : pick(f, 1, 0, bucket_addr(i), 0);
+	return 256;
+}
+
+/* @f and @g (same set) answer alike: the tables, and 4,000 flows. */
+static void same_answers(struct fx *f, struct fx *g, const char *sched,
+			 const uint32_t *key, const char *what)
+{
+	int *a = calloc(MH_M, sizeof(int)), *b = calloc(MH_M, sizeof(int));
+	uint64_t s = 2024;
+	int n, k;
+
+	cr_assert(a && b);
+	n = table_sig(f, sched, key, a);
+	table_sig(g, sched, key, b);
+	cr_assert(!memcmp(a, b, n * sizeof(int)), "%s %s: tables differ",
+		  sched, what);
+	for (k = 0; k < 4000; k++) {
+		uint32_t sa = prng(&s), da = prng(&s);
+		uint16_t sp = prng(&s);
+
+		cr_assert_eq(pick(f, sa, sp, da, 0), pick(g, sa, sp, da, 0),
+			     "%s %s: flow %d", sched, what, k);
+	}
+	free(a);
+	free(b);
+}
+
+/* The next permutation in lexicographic order; false after the last. */
+static bool next_perm(int *p, int n)
+{
+	int i = n - 2, j = n - 1, t;
+
+	while (i >= 0 && p[i] >= p[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	while (p[j] <= p[i])
+		j--;
+	t = p[i], p[i] = p[j], p[j] = t;
+	for (i++, j = n - 1; i < j; i++, j--)
+		t = p[i], p[i] = p[j], p[j] = t;
+	return true;
+}
+
+static const char *const hashed[] = { "sh", "dh", "mh" };
+static const uint32_t hflags[] = { SCHED_F_SH_PORT | SCHED_F_SH_FALLBACK, 0,
+				   SCHED_F_MH_PORT | SCHED_F_MH_FALLBACK };
+
+/* The set added in each of its 120 orders: one table. */
+Test(sched_hash, order_every_permutation_same_table)
+{
+	static const int first[ON] = { 0, 1, 2, 3, 4 };
+	uint32_t *key = slot_keys();
+	unsigned int h;
+
+	for (h = 0; h < 3; h++) {
+		int p[ON] = { 0, 1, 2, 3, 4 }, perms = 0;
+		struct fx ref, f;
+
+		ofx_init(&ref, hashed[h], hflags[h], first, NULL);
+		do {
+			ofx_init(&f, hashed[h], hflags[h], p, NULL);
+			same_answers(&ref, &f, hashed[h], key, "permutation");
+			fx_fini(&f);
+			perms++;
+		} while (next_perm(p, ON));
+		cr_expect_eq(perms, 120);
+		fx_fini(&ref);
+	}
+	free(key);
+}
+
+/* Removed and added again, in another order, or replaced by their twins. */
+Test(sched_hash, order_removals_and_readditions)
+{
+	static const int fwd[ON] = { 0, 1, 2, 3, 4 }, rev[ON] = { 4, 3, 2, 1, 0 };
+	uint32_t *key = slot_keys();
+	unsigned int h;
+	int i;
+
+	for (h = 0; h < 3; h++) {
+		struct fx ref, f;
+
+		ofx_init(&ref, hashed[h], hflags[h], fwd, NULL);
+		ofx_init(&f, hashed[h], hflags[h], rev, NULL);
+		service_del_dest(&f.svc, &f.d[1]);
+		service_del_dest(&f.svc, &f.d[3]);
+		ofx_add(&f, 3, oset[3].w, 0);
+		ofx_add(&f, 1, oset[1].w, 0);
+		same_answers(&ref, &f, hashed[h], key, "re-added");
+		for (i = 0; i < ON; i++)
+			service_del_dest(&f.svc, &f.d[i]);
+		for (i = ON - 1; i >= 0; i -= 2)
+			ofx_add(&f, i, oset[i].w, 0);
+		for (i = ON - 2; i >= 0; i -= 2)
+			ofx_add(&f, i, oset[i].w, 0);
+		same_answers(&ref, &f, hashed[h], key, "all re-added");
+		fx_fini(&f);
+		fx_fini(&ref);
+	}
+	free(key);
+}
+
+/*
+ * Weights changed in place give the table of a service built with the new
+ * weights from the start, in another order; so do down and back up.
+ */
+Test(sched_hash, order_weights_as_from_scratch)
+{
+	static const int fwd[ON] = { 0, 1, 2, 3, 4 }, mix[ON] = { 2, 4, 0, 3, 1 };
+	static const int steps[][ON] = {
+		{ 1, 1, 1, 1, 1 }, { 7, 1, 2, 2, 9 }, { 0, 3, 3, 0, 1 },
+		{ 100, 1, 64, 2, 5 }, { 3, 1, 2, 1, 5 },
+	};
+	uint32_t *key = slot_keys();
+	unsigned int h, k;
+	int i;
+
+	for (h = 0; h < 3; h++) {
+		struct fx f, g;
+
+		ofx_init(&f, hashed[h], hflags[h], fwd, NULL);
+		for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			for (i = 0; i < ON; i++) {
+				f.d[i].weight = steps[k][i];
+				upd(&f, i);
+			}
+			ofx_init(&g, hashed[h], hflags[h], mix, steps[k]);
+			same_answers(&g, &f, hashed[h], key, "weights");
+			fx_fini(&g);
+		}
+		/* down: as if added down */
+		f.d[3].flags = DEST_F_DOWN;
+		upd(&f, 3);
+		memset(&g, 0, sizeof(g));
+		g.d = calloc(ON, sizeof(*g.d));
+		g.n = ON;
+		g.svc.sched_flags = hflags[h];
+		cr_assert_eq(service_init(&g.svc, hashed[h]), 0);
+		for (i = ON - 1; i >= 0; i--)
+			ofx_add(&g, mix[i], oset[mix[i]].w, mix[i] == 3 ? DEST_F_DOWN : 0);
+		same_answers(&g, &f, hashed[h], key, "down");
+		f.d[3].flags = 0;
+		upd(&f, 3);
+		g.d[3].flags = 0;
+		upd(&g, 3);
+		same_answers(&g, &f, hashed[h], key, "up again");
+		fx_fini(&g);
+		fx_fini(&f);
+	}
+	free(key);
+}
+
+/* Switching to a hashing scheduler on a service that has its servers. */
+Test(sched_hash, order_scheduler_switch_same_table)
+{
+	static const int fwd[ON] = { 0, 1, 2, 3, 4 }, mix[ON] = { 3, 0, 4, 1, 2 };
+	uint32_t *key = slot_keys();
+	unsigned int h;
+
+	for (h = 0; h < 3; h++) {
+		struct fx f, g;
+
+		ofx_init(&f, hashed[h], hflags[h], fwd, NULL);
+		ofx_init(&g, "wrr", hflags[h], mix, NULL);
+		cr_assert_eq(service_set_scheduler(&g.svc, hashed[h]), 0);
+		same_answers(&f, &g, hashed[h], key, "switched");
+		fx_fini(&g);
+		fx_fini(&f);
+	}
+	free(key);
 }
 
 /* ---- the wlc queue of lblc/lblcr ----------------------------------- */
