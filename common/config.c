@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "readfile.h"
 
 #define VAL_SHOW	72		/* bytes of a bad value shown */
 #define SECS_MAX	86400.0		/* a day: beyond is a typo */
@@ -36,6 +37,8 @@ struct err_rec {
 struct loader {
 	const char *path;
 	char *dir;			/* of path, for @include */
+	char **incs;			/* included files named in errors */
+	size_t nincs;
 	struct cfg_errors *errs;
 	size_t nerr;
 	struct err_rec *rec;
@@ -1919,34 +1922,137 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 			"above 65535)", qv(ld, qs), d->queue, d->queues);
 }
 
-/* libconfig reads a directory as an empty file: a valid, empty config. */
+/*
+ * The file is read here, not by libconfig, whose scanner calls exit() when
+ * a read fails (EIO) and blocks on a FIFO: only a regular file, at most
+ * READFILE_MAX bytes, all of it within READFILE_TIMEOUT_MS.  libconfig
+ * parses it from memory.  It still opens what @include names itself, so
+ * those files are read here first, with the same rules and depth as
+ * libconfig's, and one that cannot be read is an error at its @include.
+ */
+#define INCLUDE_DEPTH	10	/* libconfig's MAX_INCLUDE_DEPTH */
+
+static char *read_why(int err, char *buf, size_t len)
+{
+	switch (err) {
+	case -EINVAL:
+		return "not a regular file";
+	case -EFBIG:
+		snprintf(buf, len, "larger than %u MiB", READFILE_MAX >> 20);
+		return buf;
+	case -ETIMEDOUT:
+		snprintf(buf, len, "not read within %u s",
+			 READFILE_TIMEOUT_MS / 1000);
+		return buf;
+	default:
+		return strerror(-err);
+	}
+}
+
+/* The next `@include "name"' line from *@pos on, as libconfig's scanner
+ * matches it: its name in @name, its line in *@line. */
+static bool include_next(const char **pos,
+			 unsigned int *line, char *name, size_t size)
+{
+	const char *p = *pos, *q, *end;
+
+	while (*p) {
+		end = strchr(p, '\n');
+		end = end ? end : p + strlen(p);
+		(*line)++;
+		q = p + strspn(p, " \t");
+		*pos = *end ? end + 1 : end;
+		if (!strncmp(q, "@include", 8) && (q[8] == ' ' || q[8] == '\t')) {
+			q += 8 + strspn(q + 8, " \t");
+			if (*q == '"' && (p = memchr(q + 1, '"', end - q - 1)) &&
+			    (size_t)(p - q - 1) < size) {
+				snprintf(name, p - q, "%s", q + 1);
+				return true;
+			}
+		}
+		p = *pos;
+	}
+	return false;
+}
+
+/* @path, kept until the errors are handed over (they sort by file). */
+static const char *include_keep(struct loader *ld, const char *path)
+{
+	char **n = realloc(ld->incs, (ld->nincs + 1) * sizeof(*n));
+
+	if (!n)
+		return ld->path;
+	ld->incs = n;
+	if (!(n[ld->nincs] = strdup(path)))
+		return ld->path;
+	return n[ld->nincs++];
+}
+
+static void includes_check(struct loader *ld, const char *file,
+			   const char *text, int depth)
+{
+	char name[PATH_MAX], path[PATH_MAX * 2], why[64], *buf, *s;
+	const char *pos = text;
+	unsigned int line = 0;
+	size_t len;
+	int err;
+
+	while (include_next(&pos, &line, name, sizeof(name))) {
+		if (name[0] == '/' || !ld->dir)
+			snprintf(path, sizeof(path), "%s", name);
+		else
+			snprintf(path, sizeof(path), "%s/%s", ld->dir, name);
+		err = depth >= INCLUDE_DEPTH ? -ELOOP :
+		      readfile(path, READFILE_MAX, READFILE_TIMEOUT_MS, &buf, &len);
+		if (err) {
+			err = asprintf(&s, "%s:%u: @include \"%s\": cannot read: %s",
+				       file, line, name, err == -ELOOP ?
+				       "nested too deep" :
+				       read_why(err, why, sizeof(why)));
+			err_push(ld, file, line, err < 0 ? NULL : s);
+			continue;
+		}
+		includes_check(ld, include_keep(ld, path), buf, depth + 1);
+		free(buf);
+	}
+}
+
 static int read_file(struct loader *ld, config_t *lc)
 {
-	char *copy = strdup(ld->path), *s;
-	struct stat st;
-	int rc, err = 0;
-	bool isdir = stat(ld->path, &st) == 0 && S_ISDIR(st.st_mode);
+	char *copy = strdup(ld->path), *text, *s, why[64];
+	size_t len, nerr = ld->nerr;
+	int rc;
 
 	/* @include "x.conf" is relative to this file, not to $PWD. */
 	ld->dir = copy ? strdup(dirname(copy)) : NULL;
 	free(copy);
-	if (isdir) {
-		rc = CONFIG_FALSE;
-	} else {
-		if (ld->dir)
-			config_set_include_dir(lc, ld->dir);
-		rc = config_read_file(lc, ld->path);
-		err = errno;	/* fopen's, for CONFIG_ERR_FILE_IO */
+	rc = readfile(ld->path, READFILE_MAX, READFILE_TIMEOUT_MS, &text, &len);
+	if (rc < 0) {
+		rc = asprintf(&s, "%s: cannot read: %s", ld->path,
+			      read_why(rc, why, sizeof(why)));
+		err_push(ld, ld->path, 0, rc < 0 ? NULL : s);
+		return -1;
 	}
+	if (strlen(text) != len) {
+		free(text);
+		rc = asprintf(&s, "%s: not a text file (a NUL byte)", ld->path);
+		err_push(ld, ld->path, 0, rc < 0 ? NULL : s);
+		return -1;
+	}
+	includes_check(ld, ld->path, text, 1);
+	if (ld->nerr != nerr) {
+		free(text);
+		return -1;
+	}
+	if (ld->dir)
+		config_set_include_dir(lc, ld->dir);
+	rc = config_read_string(lc, text);
+	free(text);
 	if (rc == CONFIG_TRUE)
 		return 0;
-	if (isdir || config_error_type(lc) == CONFIG_ERR_FILE_IO)
-		rc = asprintf(&s, "%s: cannot read: %s", ld->path,
-			      strerror(isdir ? EISDIR : err));
-	else
-		rc = asprintf(&s, "%s:%d: syntax error: %s",
-			      config_error_file(lc) ?: ld->path,
-			      config_error_line(lc), config_error_text(lc));
+	rc = asprintf(&s, "%s:%d: syntax error: %s",
+		      config_error_file(lc) ?: ld->path,
+		      config_error_line(lc), config_error_text(lc));
 	err_push(ld, ld->path, config_error_line(lc), rc < 0 ? NULL : s);
 	return -1;
 }
@@ -1984,6 +2090,9 @@ int config_load(const char *path, struct nflvs_config *cfg,
 	}
 	err_finish(&ld);	/* before config_destroy: file names */
 	config_destroy(&lc);
+	while (ld.nincs)
+		free(ld.incs[--ld.nincs]);
+	free(ld.incs);
 	free(ld.bad);
 	free(ld.dir);
 	if (ld.nerr)
