@@ -43,12 +43,6 @@ struct loader {
 	size_t nerr;
 	struct err_rec *rec;
 	size_t nrec;
-	/*
-	 * Settings already reported.  Checks across keys skip them, so that
-	 * one mistake gives one message, not a cascade.
-	 */
-	const config_setting_t **bad;
-	size_t nbad;
 	char val[VAL_SHOW * 4 + 16];	/* the quoted value of a message */
 	char names[192];		/* "rr wrr ...", "http and https" */
 };
@@ -216,32 +210,30 @@ static const char *setting_key(const config_setting_t *s, char *buf,
 	return buf;
 }
 
+/*
+ * A setting already reported is marked by its libconfig hook (which
+ * nothing else here uses): one look, however many errors there are.
+ */
+static char bad_mark;
+
 static bool bad(const struct loader *ld, const config_setting_t *s)
 {
-	size_t i;
-
-	for (i = 0; s && i < ld->nbad; i++)
-		if (ld->bad[i] == s)
-			return true;
-	return false;
+	(void)ld;
+	return s && config_setting_get_hook(s) == &bad_mark;
 }
 
 /* An error about the setting @s itself. */
 static void __attribute__((format(printf, 3, 4)))
 err_set(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
-	const config_setting_t **b;
 	char key[160];
 	va_list ap;
 
 	va_start(ap, fmt);
 	err_vkey(ld, s, setting_key(s, key, sizeof(key)), fmt, ap);
 	va_end(ap);
-	b = realloc(ld->bad, (ld->nbad + 1) * sizeof(*b));
-	if (b) {
-		b[ld->nbad++] = s;
-		ld->bad = b;
-	}
+	if (s)
+		config_setting_set_hook((config_setting_t *)s, &bad_mark);
 }
 
 /* Values in messages --------------------------------------------------- */
@@ -1587,6 +1579,57 @@ static void rs_parse(struct loader *ld, const config_setting_t *g,
 		check_copy(ld, g, &rs->check, &svc->check);
 }
 
+/*
+ * The entries of a list seen so far, by key, to find a duplicate in one
+ * pass whatever the length of the list: open addressing, indices + 1.
+ */
+struct seen {
+	size_t *slot;
+	size_t mask;
+};
+
+typedef bool seen_eq_fn(const void *ctx, size_t a, size_t b);
+
+static bool seen_init(struct seen *t, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	t->slot = calloc(cap, sizeof(*t->slot));
+	t->mask = cap - 1;
+	return t->slot != NULL;
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ull;	/* FNV-1a */
+	return h;
+}
+
+static uint64_t hash_addr(uint64_t h, const struct nflvs_addr *a)
+{
+	h = hash_bytes(h, &a->family, 1);
+	return hash_bytes(h, a->b, a->family == AF_INET6 ? 16 : 4);
+}
+
+/* The first entry seen equal to entry @i (of hash @h), else -1 and @i is
+ * seen from now on. */
+static long seen_add(struct seen *t, uint64_t h, size_t i, seen_eq_fn *eq,
+		     const void *ctx)
+{
+	size_t k;
+
+	for (k = h & t->mask; t->slot[k]; k = (k + 1) & t->mask)
+		if (eq(ctx, t->slot[k] - 1, i))
+			return (long)(t->slot[k] - 1);
+	t->slot[k] = i + 1;
+	return -1;
+}
+
 /* Is the real server @g fully known, to compare it with the others? */
 static bool rs_keyed(const struct loader *ld, const config_setting_t *g,
 		     const struct cfg_rs *rs)
@@ -1594,28 +1637,35 @@ static bool rs_keyed(const struct loader *ld, const config_setting_t *g,
 	return rs->addr.family && !bad(ld, member(g, "port"));
 }
 
+static bool rs_eq(const void *ctx, size_t i, size_t j)
+{
+	const struct cfg_rs *a = &((const struct cfg_rs *)ctx)[i];
+	const struct cfg_rs *b = &((const struct cfg_rs *)ctx)[j];
+
+	return addr_eq(&a->addr, &b->addr) && a->port == b->port;
+}
+
+/* Real server @i against those before it that are fully known. */
 static void rs_dups(struct loader *ld, const config_setting_t *list,
-		    const struct cfg_service *svc, size_t i)
+		    const struct cfg_service *svc, size_t i, struct seen *t)
 {
 	const config_setting_t *gi = config_setting_get_elem(list, i), *gj;
-	const struct cfg_rs *a = &svc->rs[i], *b;
+	const struct cfg_rs *a = &svc->rs[i];
 	char buf[ADDR_STRLEN];
-	size_t j;
+	long j;
 
-	if (!rs_keyed(ld, gi, a))
+	if (!t->slot || !rs_keyed(ld, gi, a))
 		return;
-	for (j = 0; j < i; j++) {
-		gj = config_setting_get_elem(list, j);
-		b = &svc->rs[j];
-		if (!rs_keyed(ld, gj, b) || !addr_eq(&a->addr, &b->addr) ||
-		    a->port != b->port)
-			continue;
-		err_set(ld, member(gi, "address"), "duplicate real server %s "
-			"(first defined at line %u)",
-			addr_port_str(&a->addr, a->port, buf, sizeof(buf)),
-			config_setting_source_line(member(gj, "address")));
+	j = seen_add(t, hash_bytes(hash_addr(0xcbf29ce484222325ull, &a->addr),
+				   &a->port, sizeof(a->port)),
+		     i, rs_eq, svc->rs);
+	if (j < 0)
 		return;
-	}
+	gj = config_setting_get_elem(list, j);
+	err_set(ld, member(gi, "address"), "duplicate real server %s "
+		"(first defined at line %u)",
+		addr_port_str(&a->addr, a->port, buf, sizeof(buf)),
+		config_setting_source_line(member(gj, "address")));
 }
 
 /*
@@ -1645,9 +1695,12 @@ static void *groups_alloc(struct loader *ld, const config_setting_t *list,
 static void rs_list(struct loader *ld, const config_setting_t *list,
 		    struct cfg_service *svc, bool svc_port_ok)
 {
+	struct seen t = { 0 };
 	size_t i;
 
 	svc->rs = groups_alloc(ld, list, sizeof(*svc->rs), &svc->nrs);
+	if (svc->nrs && !seen_init(&t, svc->nrs))
+		err_set(ld, list, "out of memory");
 	for (i = 0; i < svc->nrs; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, i);
 
@@ -1656,8 +1709,9 @@ static void rs_list(struct loader *ld, const config_setting_t *list,
 			continue;
 		}
 		rs_parse(ld, g, svc, svc_port_ok, &svc->rs[i]);
-		rs_dups(ld, list, svc, i);
+		rs_dups(ld, list, svc, i, &t);
 	}
+	free(t.slot);
 }
 
 /* Services ------------------------------------------------------------ */
@@ -1844,41 +1898,71 @@ static void svc_dup_err(struct loader *ld, const config_setting_t *g,
 			first);
 }
 
+static bool svc_name_eq(const void *ctx, size_t i, size_t j)
+{
+	const struct cfg_service *svc = ctx;
+
+	return !strcmp(svc[i].name, svc[j].name);
+}
+
+static bool svc_key_eq(const void *ctx, size_t i, size_t j)
+{
+	const struct cfg_service *svc = ctx;
+
+	return svc_same(&svc[i], &svc[j]);
+}
+
+static uint64_t svc_key_hash(const struct cfg_service *a)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (a->fwmark)
+		return hash_bytes(h, &a->fwmark, sizeof(a->fwmark));
+	h = hash_addr(h, &a->vip);
+	h = hash_bytes(h, &a->port, sizeof(a->port));
+	return hash_bytes(h, &a->protocol, sizeof(a->protocol));
+}
+
+/* Service @i against those before it: its name, its key. */
 static void svc_dups(struct loader *ld, const config_setting_t *list,
-		     const struct nflvs_config *cfg, size_t i)
+		     const struct nflvs_config *cfg, size_t i,
+		     struct seen *names, struct seen *keys)
 {
 	const config_setting_t *gi = config_setting_get_elem(list, i), *gj;
-	const struct cfg_service *a = &cfg->svc[i], *b;
-	size_t j;
+	const struct cfg_service *a = &cfg->svc[i];
+	long j;
 
-	for (j = 0; a->name[0] && j < i; j++) {
+	if (!names->slot || !keys->slot)
+		return;
+	if (a->name[0] &&
+	    (j = seen_add(names, hash_bytes(0xcbf29ce484222325ull, a->name,
+					    strlen(a->name)),
+			  i, svc_name_eq, cfg->svc)) >= 0) {
 		gj = config_setting_get_elem(list, j);
-		if (strcmp(a->name, cfg->svc[j].name))
-			continue;
 		err_set(ld, member(gi, "name"), "duplicate service name "
 			"\"%s\" (first defined at line %u)", a->name,
 			config_setting_source_line(member(gj, "name")));
-		break;
 	}
-	for (j = 0; svc_keyed(ld, gi, a) && j < i; j++) {
+	if (svc_keyed(ld, gi, a) &&
+	    (j = seen_add(keys, svc_key_hash(a), i, svc_key_eq, cfg->svc)) >= 0) {
 		gj = config_setting_get_elem(list, j);
-		b = &cfg->svc[j];
-		if (!svc_keyed(ld, gj, b) || !svc_same(a, b))
-			continue;
 		svc_dup_err(ld, gi, a, config_setting_source_line(
 				member(gj, a->fwmark ? "fwmark" : "vip")));
-		break;
 	}
 }
 
 static void services_parse(struct loader *ld, const config_setting_t *list,
 			   struct nflvs_config *cfg)
 {
+	struct seen names = { 0 }, keys = { 0 };
 	size_t i;
 
 	if (!list)
 		return;
 	cfg->svc = groups_alloc(ld, list, sizeof(*cfg->svc), &cfg->nsvc);
+	if (cfg->nsvc && (!seen_init(&names, cfg->nsvc) ||
+			  !seen_init(&keys, cfg->nsvc)))
+		err_set(ld, list, "out of memory");
 	for (i = 0; i < cfg->nsvc; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, i);
 
@@ -1887,8 +1971,10 @@ static void services_parse(struct loader *ld, const config_setting_t *list,
 			continue;
 		}
 		svc_parse(ld, g, &cfg->svc[i]);
-		svc_dups(ld, list, cfg, i);
+		svc_dups(ld, list, cfg, i, &names, &keys);
 	}
+	free(names.slot);
+	free(keys.slot);
 }
 
 /* The file ------------------------------------------------------------ */
@@ -2093,7 +2179,6 @@ int config_load(const char *path, struct nflvs_config *cfg,
 	while (ld.nincs)
 		free(ld.incs[--ld.nincs]);
 	free(ld.incs);
-	free(ld.bad);
 	free(ld.dir);
 	if (ld.nerr)
 		config_free(cfg);
