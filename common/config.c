@@ -2187,6 +2187,51 @@ int config_load(const char *path, struct nflvs_config *cfg,
 	return ld.nerr > INT_MAX ? INT_MAX : (int)ld.nerr;
 }
 
+uint32_t config_mark_capacity(uint32_t mask)
+{
+	uint32_t n = mask ? mask >> __builtin_ctz(mask) : 0;
+
+	return n > CFG_MARK_MAX_INDEX ? CFG_MARK_MAX_INDEX : n;
+}
+
+int config_check_room(const struct nflvs_config *cfg, struct cfg_errors *errs)
+{
+	const char *file = cfg->path ? cfg->path : "(config)";
+	uint32_t marks = config_mark_capacity(cfg->director.mark_mask);
+	size_t before = errs->n, i, j, nrs = 0, nmarks = 0;
+	bool rs_full = false, marks_full = false;
+
+	if (cfg->nsvc > CFG_MAX_SERVICES)
+		config_error_add(errs, file, cfg->svc[CFG_MAX_SERVICES].line,
+			"no room: more than %u services (the director's shared memory holds %u)",
+			CFG_MAX_SERVICES, CFG_MAX_SERVICES);
+	for (i = 0; i < cfg->nsvc; i++) {
+		const struct cfg_service *s = &cfg->svc[i];
+
+		for (j = 0; j < s->nrs; j++) {
+			if (++nrs > CFG_MAX_RS && !rs_full) {
+				rs_full = true;
+				config_error_add(errs, file, s->rs[j].line,
+					"no room: more than %u real servers in all (the director's shared memory holds %u)",
+					CFG_MAX_RS, CFG_MAX_RS);
+			}
+			if (++nmarks > marks && !marks_full) {
+				marks_full = true;
+				config_error_add(errs, file, s->rs[j].line,
+					"no room: director.mark_mask 0x%08x has marks for %u real and sorry servers, this is number %zu",
+					cfg->director.mark_mask, marks, nmarks);
+			}
+		}
+		if (s->has_sorry && ++nmarks > marks && !marks_full) {
+			marks_full = true;
+			config_error_add(errs, file, s->line,
+				"no room: director.mark_mask 0x%08x has marks for %u real and sorry servers, this sorry server is number %zu",
+				cfg->director.mark_mask, marks, nmarks);
+		}
+	}
+	return errs->n - before;
+}
+
 void config_rs_free(struct cfg_rs *rs)
 {
 	check_free(&rs->check);

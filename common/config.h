@@ -19,6 +19,11 @@
 #define CFG_PATH_MAX		108	/* sun_path */
 #define CFG_SCHED_MAX		16
 #define CFG_NOT_IN_FILE		UINT32_MAX
+/* What a director can hold: records of its shared memory, marks (real
+ * and sorry servers, one each) under director.mark_mask. */
+#define CFG_MAX_SERVICES	1024
+#define CFG_MAX_RS		16384
+#define CFG_MARK_MAX_INDEX	((1u << 20) - 1)
 
 enum check_type {
 	CHECK_NONE,
@@ -177,6 +182,17 @@ struct cfg_errors {
  * sorted by line.  Both @cfg and @errs are overwritten on entry (@errs may
  * be NULL); free them with config_free() and config_errors_free().
  */
+/*
+ * Whether the director has room for all of @cfg: services and real
+ * servers in its shared memory, a mark under director.mark_mask for each
+ * real and sorry server.  An error (FILE:LINE, at the first one that does
+ * not fit) per limit appended to @errs: the number appended.  Start-up,
+ * -t and reloads of both daemons refuse the same.
+ */
+int config_check_room(const struct nflvs_config *cfg, struct cfg_errors *errs);
+/* The marks director.mark_mask @mask has room for. */
+uint32_t config_mark_capacity(uint32_t mask);
+
 int config_load(const char *path, struct nflvs_config *cfg,
 		struct cfg_errors *errs);
 void config_free(struct nflvs_config *cfg);

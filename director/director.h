@@ -17,8 +17,8 @@
 #include "metrics.h"
 
 /* Size of the shared-memory tables. */
-#define DIRECTOR_MAX_SERVICES	1024
-#define DIRECTOR_MAX_RS		16384
+#define DIRECTOR_MAX_SERVICES	CFG_MAX_SERVICES	/* -t checks them */
+#define DIRECTOR_MAX_RS		CFG_MAX_RS
 
 /* What director_pollfds() may fill. */
 #define DIRECTOR_POLLFDS	(1 + (CONTROL_CLIENTS + 1) + (METRICS_CLIENTS + 1))

@@ -51,6 +51,11 @@ static int load_config(const char *path, struct nflvs_config *cfg,
 	int n;
 
 	n = config_load(path, cfg, &errs);
+	/* what the director would refuse (its -t and start-up do the same) */
+	if (!n && config_check_room(cfg, &errs) > 0) {
+		n = (int)errs.n;
+		config_free(cfg);
+	}
 	for (i = 0; i < errs.n; i++) {
 		if (to_log)
 			log_err("%s", errs.msg[i]);

@@ -77,6 +77,7 @@ static void setup(void)
 	log_set_level(LOG_ERR);
 	memset(&running, 0, sizeof(running));
 	running.path = strdup("nflvs.conf");
+	running.director.mark_mask = 0x00ff0000;	/* as the file's default */
 	cr_assert_eq(svcset_init(&set, 0x00ff0000), 0);
 	rs = (struct ruleset){ .table = "unit", .mark_mask = 0x00ff0000,
 			       .timeouts = { 900, 120, 300, { 0 } } };
