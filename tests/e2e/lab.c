@@ -101,9 +101,20 @@ int lab_cap(struct lab *l, char *out, size_t len, const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/*
+ * A wait for what is to come true is never shorter than LAB_WAIT_MIN_MS,
+ * whatever the caller guessed: on a busy host things come late, not
+ * wrong, and a wait that ends at once costs nothing.  (lab_wait_exit()
+ * is also used to see that nothing happens for a while: not that one.)
+ */
+static int lab_wait_ms(int ms)
+{
+	return ms < LAB_WAIT_MIN_MS ? LAB_WAIT_MIN_MS : ms;
+}
+
 int lab_wait_sh(struct lab *l, int ms, const char *fmt, ...)
 {
-	long deadline = now_ms() + ms;
+	long deadline = now_ms() + lab_wait_ms(ms);
 	char cmd[4096];
 	va_list ap;
 
@@ -479,7 +490,7 @@ int lab_rs_record(struct lab *l, const char *addr, int port,
 int lab_wait_counts(struct lab *l, const char *addr, int port, int active,
 		    int inactive, int ms)
 {
-	long deadline = now_ms() + ms;
+	long deadline = now_ms() + lab_wait_ms(ms);
 	struct nflvs_shm_rs r;
 
 	do {
@@ -609,7 +620,7 @@ int lab_health(struct lab *l, const char *addr, int port, lab_health_t *h)
 int lab_wait_health(struct lab *l, const char *addr, int port,
 		    uint32_t state, int ms, lab_health_t *h)
 {
-	long deadline = now_ms() + ms;
+	long deadline = now_ms() + lab_wait_ms(ms);
 	lab_health_t tmp;
 
 	if (!h)
@@ -719,7 +730,7 @@ long long lab_stat(struct lab *l, const char *name, const char *key)
 long long lab_wait_stat(struct lab *l, const char *name, const char *key,
 			long long min, int ms)
 {
-	long deadline = now_ms() + ms;
+	long deadline = now_ms() + lab_wait_ms(ms);
 	long long v;
 
 	do {

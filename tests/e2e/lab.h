@@ -91,6 +91,10 @@ int lab_sh(struct lab *l, const char *fmt, ...)
 /* Run and capture stdout into @out (NUL-terminated). */
 int lab_cap(struct lab *l, char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The lab_wait_* functions that wait for a condition to come true wait at
+ * least this long, whatever @ms says (a busy host is slow, not wrong). */
+#define LAB_WAIT_MIN_MS	10000
+
 /* Poll a command until it exits 0 or @ms pass; returns 0 if it did. */
 int lab_wait_sh(struct lab *l, int ms, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
