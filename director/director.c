@@ -691,6 +691,7 @@ void director_stop(struct director *d, bool keep)
 	for (i = 0; i < d->nqueues; i++)
 		queue_close(&d->queues[i]);
 	d->nqueues = 0;
+	tun_thread_done();
 	/* every real server's routes and tunnel go with it (not with -k) */
 	apply_release(&d->apply);
 	if (!keep)

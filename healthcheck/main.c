@@ -178,6 +178,7 @@ int main(int argc, char **argv)
 	sfd = signals_open();
 	if (sfd < 0) {
 		log_err("signals: %s", strerror(errno));
+		config_free(&cfg);
 		return 1;
 	}
 	log_info("starting: config %s", sw.path);
