@@ -295,7 +295,7 @@ int lab_serve(struct lab *l, const char *role, const char *args)
 {
 	char ready[256];
 	struct stat st;
-	long deadline = now_ms() + 5000;
+	long deadline = now_ms() + LAB_START_MS;
 
 	snprintf(ready, sizeof(ready), "%s/%s.ready", l->dir, role);
 	unlink(ready);
@@ -337,7 +337,7 @@ void lab_write_conf(struct lab *l, const char *services)
 pid_t lab_director_spawn(struct lab *l, const char *role, const char *name,
 			 const char *conf)
 {
-	long deadline = now_ms() + 10000;
+	long deadline = now_ms() + LAB_START_MS;
 	/* the log is appended to across restarts: look past what is there */
 	size_t seen = strlen(lab_log(l, name));
 	pid_t pid;
@@ -567,7 +567,7 @@ int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
 
 pid_t lab_checker_start(struct lab *l, const char *args)
 {
-	long deadline = now_ms() + 10000;
+	long deadline = now_ms() + LAB_START_MS;
 	size_t seen = strlen(lab_log(l, "checker"));
 	pid_t pid;
 
@@ -681,7 +681,7 @@ pid_t lab_decap(struct lab *l, const char *role, const char *name,
 		const char *fmt, ...)
 {
 	char args[2048], ready[256];
-	long deadline = now_ms() + 5000;
+	long deadline = now_ms() + LAB_START_MS;
 	struct stat st;
 	va_list ap;
 	pid_t pid;

@@ -94,6 +94,9 @@ int lab_cap(struct lab *l, char *out, size_t len, const char *fmt, ...)
 /* The lab_wait_* functions that wait for a condition to come true wait at
  * least this long, whatever @ms says (a busy host is slow, not wrong). */
 #define LAB_WAIT_MIN_MS	10000
+/* How long a program the lab starts (servers, the daemons, the decap
+ * helper) has to say it is ready. */
+#define LAB_START_MS	30000
 
 /* Poll a command until it exits 0 or @ms pass; returns 0 if it did. */
 int lab_wait_sh(struct lab *l, int ms, const char *fmt, ...)
