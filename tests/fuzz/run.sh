@@ -17,6 +17,10 @@ out=build-fuzz
 [ $# -gt 0 ] || set -- $(cd "$out/fuzz" 2>/dev/null && ls)
 [ $# -gt 0 ] || { echo "no fuzz targets: run make fuzz" >&2; exit 1; }
 
+# leaks inside third-party libraries we cannot free (commented there)
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+
 failed=""
 for name in "$@"; do
 	bin="$out/fuzz/$name"
@@ -36,6 +40,7 @@ for name in "$@"; do
 	else
 		failed="$failed $name"
 		tail -40 "$log"
+		echo
 	fi
 done
 if [ -n "$failed" ]; then
