@@ -34,7 +34,8 @@ int ctl_reply_put(struct ctl_reply *r, const void *p, size_t n)
 		r->buf = nb;
 		r->cap = cap;
 	}
-	memcpy(r->buf + r->len, p, n);
+	if (n)		/* nothing: @p may be NULL, and so may r->buf */
+		memcpy(r->buf + r->len, p, n);
 	r->len += n;
 	return 0;
 }
