@@ -323,7 +323,8 @@ int adm_conns_parse(const void *buf, size_t len, struct adm_conns *conns)
 	conns->conn = malloc(len ?: 1);
 	if (!conns->conn)
 		return -ENOMEM;
-	memcpy(conns->conn, buf, len);
+	if (len)	/* none: @buf may be NULL */
+		memcpy(conns->conn, buf, len);
 	for (i = 0; i < conns->n; i++)
 		TERMINATE(conns->conn[i].state);
 	return 0;
