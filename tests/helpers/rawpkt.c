@@ -40,14 +40,15 @@
  *	"sent", exit 0.
  *
  * udp-err ADDR PORT [--sport P] [--size N] [--timeout-ms T]
- *         [--ready-file F]
+ *         [--ready-file F] [--answer-only]
  *	A connected UDP socket with IP_RECVERR and path MTU discovery on
  *	(DF): sends "hello\n" every 200 ms until the answer (a line on
  *	stdout: "answer NAME"), creates the ready file, then sends one
  *	datagram of N payload bytes if --size is given, and waits for an
  *	ICMP error on the socket: "icmp TYPE CODE INFO FROM" (INFO is the
  *	MTU of a "too big" error), exit 0.  None within T ms (default 5000)
- *	of the start: "fail timeout", exit 1.
+ *	of the start: "fail timeout", exit 1.  --answer-only: exit 0 after
+ *	the answer (the flow is set up; its errors are another host's).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,6 +77,7 @@ struct opts {
 	uint16_t port, sport, isport, idport;
 	long size, frags, count, type, code, mtu, timeout_ms;
 	int iproto;
+	bool answer_only;
 	const char *kind, *ready;
 };
 
@@ -85,7 +87,8 @@ static int usage(void)
 		"Usage: " PROG " frag ADDR PORT --size N [--frags K] [--timeout-ms T]\n"
 		"       " PROG " send ADDR PORT --kind KIND --sport P [--count C]\n"
 		"       " PROG " icmp ADDR --type T --code C [--mtu M] --inner PROTO SRC SPORT DST DPORT\n"
-		"       " PROG " udp-err ADDR PORT [--sport P] [--size N] [--timeout-ms T] [--ready-file F]\n");
+		"       " PROG " udp-err ADDR PORT [--sport P] [--size N] [--timeout-ms T]\n"
+		"                [--ready-file F] [--answer-only]\n");
 	return EXIT_USAGE;
 }
 
@@ -560,6 +563,8 @@ static int udp_err_main(const struct opts *o)
 			fflush(stdout);
 			if (o->ready)
 				file_touch(o->ready);
+			if (o->answer_only)
+				return 0;
 			memset(big, 'x', sizeof(big));
 			if (o->size > 0)
 				send(fd, big, (size_t)o->size, 0);
@@ -620,7 +625,8 @@ static int parse_opts(struct opts *o, int argc, char *argv[])
 		{ "sport", 1, 0, 'p' }, { "count", 1, 0, 'c' },
 		{ "type", 1, 0, 't' }, { "code", 1, 0, 'C' },
 		{ "mtu", 1, 0, 'm' }, { "inner", 1, 0, 'i' },
-		{ "ready-file", 1, 0, 'r' }, { 0, 0, 0, 0 } };
+		{ "ready-file", 1, 0, 'r' }, { "answer-only", 0, 0, 'a' },
+		{ 0, 0, 0, 0 } };
 	int c, bad = 0;
 
 	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
@@ -636,6 +642,7 @@ static int parse_opts(struct opts *o, int argc, char *argv[])
 		case 'm': bad |= num(optarg, 0, 65535, &o->mtu); break;
 		case 'i': bad |= parse_inner(o, argc, argv); break;
 		case 'r': o->ready = optarg; break;
+		case 'a': o->answer_only = true; break;
 		default: return -1;
 		}
 	}
