@@ -131,7 +131,7 @@ echo "soak: ${SECS}s of NAT, DR and TUN traffic; edits every 100 ms, SIGHUP ever
 
 # ---- the disturbances ------------------------------------------------------
 edits() {
-	local i=0 out rc ok=0 undone=0 bad=0
+	local i=0 out rc ok=0 undone=0 bad=0 t0 dt max=0
 	while [ "$(date +%s)" -lt "$END" ]; do
 		case $((i % 4)) in
 		0) set -- -E -t $VIP:90 -s "$([ $((i % 8)) = 0 ] && echo wlc || echo rr)" ;;
@@ -140,7 +140,10 @@ edits() {
 		3) set -- -d -t $VIP:90 -r 10.0.3.14:8080 ;;
 		esac
 		rc=0
+		t0=$(date +%s%N)
 		out=$($ADM "$@" 2>&1) || rc=$?
+		dt=$((($(date +%s%N) - t0) / 1000000))
+		[ $dt -gt $max ] && max=$dt
 		if [ $rc = 0 ] && [ -z "$out" ]; then
 			ok=$((ok + 1))
 		elif echo "$out" | grep -Eq 'Destination already exists|No such destination'; then
@@ -152,7 +155,7 @@ edits() {
 		i=$((i + 1))
 		sleep 0.1
 	done
-	echo "$ok $undone $bad" >"$TMP/edits.res"
+	echo "$ok $undone $bad $max" >"$TMP/edits.res"
 }
 hups() {
 	local k=0
@@ -232,7 +235,7 @@ for i in $(seq 0 120); do
 	sleep 1
 done
 
-read -r EOK EUNDONE EBAD <"$TMP/edits.res"
+read -r EOK EUNDONE EBAD EMAX <"$TMP/edits.res"
 CERR=0
 for port in 80 81 82; do
 	e=$(awk '{ for (i = 1; i < NF; i++) if ($i == "errors") print $(i + 1) }' "$TMP/load$port.out")
@@ -255,7 +258,7 @@ for port in 80 81 82; do
 	awk '$1 == "conn" && $7 != "ok"' "$TMP/stream$port.out" | head -3 | sed 's/^/    /'
 	[ -s "$TMP/stream$port.err" ] && head -3 "$TMP/stream$port.err" | sed 's/^/    /' || true
 done
-echo "  edits: $EOK applied, $EUNDONE undone by a reload first, $EBAD refused; SIGHUPs: $(cat "$TMP/hups.res"); flaps: $(cat "$TMP/flaps.res")"
+echo "  edits: $EOK applied, $EUNDONE undone by a reload first, $EBAD refused, the slowest ${EMAX} ms; SIGHUPs: $(cat "$TMP/hups.res"); flaps: $(cat "$TMP/flaps.res")"
 echo "  shm generation: $GEN0 -> $GEN1"
 [ -s "$TMP/edits.err" ] && head -3 "$TMP/edits.err" || true
 [ "$LOGERR" = 0 ] || grep ': error:' "$TMP/director.log" "$TMP/checker.log" | head -5
