@@ -373,8 +373,8 @@ Test(hostile, no_flow_and_no_service)
 	cr_expect_geq(cap_wait("rs1", "ack", ack + 1, 3000), ack + 1,
 		      "sh did not schedule a packet of a connection begun elsewhere");
 
-	cr_assert_eq(lab_sh(&lab, "for p in $(seq 62100 62399); do ip netns exec %s "
-			    RAWPKT " send " LAB_VIP4 " 82 --kind syn --sport $p >/dev/null || exit 1; done",
+	cr_assert_eq(lab_sh(&lab, "ip netns exec %s " RAWPKT " send " LAB_VIP4
+			    " 82 --kind syn --sport 62100 --ports 300 >/dev/null",
 			    lab_ns(&lab, "cl")), 0);
 	expect_director_serves("tcp", LAB_VIP4, 80);
 	/* no conntrack entry of port 82 carries a mark of ours */
@@ -515,4 +515,56 @@ Test(hostile_lvs, icmp_errors_tun)
 	pid = lab_spawn(&lab, "cl", "unreach", "exec " RAWPKT " udp-err " LAB_DR_VIP4
 			" 55 --timeout-ms 5000");
 	expect_icmp("unreach", pid, "icmp 3 3 ");
+}
+
+/* VmRSS of @pid in kB, -1 if unknown. */
+static long rss_kb(pid_t pid)
+{
+	char out[64];
+
+	lab_cap(&lab, out, sizeof(out), "awk '/^VmRSS/ { print $2 }' /proc/%d/status",
+		(int)pid);
+	return out[0] ? atol(out) : -1;
+}
+
+/* 300 TCP packets of @kind to @vip:@port, from 300 source ports. */
+static void barrage(const char *vip, int port, const char *kind, int first)
+{
+	cr_assert_eq(lab_sh(&lab, "ip netns exec %s " RAWPKT " send %s %d --kind %s "
+			    "--sport %d --ports 300 >/dev/null", lab_ns(&lab, "cl"), vip,
+			    port, kind, first), 0);
+}
+
+/*
+ * DR: ACKs of no connection (rr) and SYNs to a port with no service leave
+ * no flow in the kernel's maps or the director's table, and the director
+ * does not grow: a second barrage, after a first one warmed it up, adds
+ * less than 256 kB to its RSS (an allocation per packet would be 300 of
+ * them at least, and a flow 100-odd bytes each).
+ */
+Test(hostile_lvs, no_flow_and_no_service_dr)
+{
+	char out[4096];
+	long before;
+
+	lab_write_conf(&lab, "services = ( "
+		       "{ vip = \"" LAB_DR_VIP4 "\"; port = 80; forward = \"dr\"; scheduler = \"rr\";\n"
+		       "  real_servers = ( { address = \"10.0.3.11\"; port = 80; } ); } );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	barrage(LAB_DR_VIP4, 80, "ack", 20000);
+	barrage(LAB_DR_VIP4, 83, "syn", 21000);
+	before = rss_kb(lab.director);
+	barrage(LAB_DR_VIP4, 80, "ack", 22000);
+	barrage(LAB_DR_VIP4, 83, "syn", 23000);
+	cr_expect_lt(rss_kb(lab.director), before + 256, "RSS %ld -> %ld kB", before,
+		     rss_kb(lab.director));
+	expect_director_serves("tcp", LAB_DR_VIP4, 80);
+	/* only the 3 connections just made have flows */
+	cr_assert_eq(adm(out, sizeof(out), "-Lnc"), 0, "%s", out);
+	cr_expect(!strstr(out, ":2") && !strstr(out, ":83"), "%s", out);
+	cr_expect_eq(lab_sh(&lab, "ip netns exec %s nft list map ip nflvs dr_tcp4 | "
+			    "grep -q ' : '", lab_ns(&lab, "dir")), 0, "no flow at all?");
+	cr_expect_eq(lab_sh(&lab, "ip netns exec %s nft list ruleset | "
+			    "grep -Eq '10.0.1.2 \\. (2[0-3][0-9]{3}) '", lab_ns(&lab, "dir")), 1,
+		     "a flow of the barrage is in the kernel");
 }

@@ -18,8 +18,9 @@
  *	gets an answer: "answer NAME", exit 0; none within T ms (default
  *	3000): "fail timeout", exit 1.
  *
- * send ADDR PORT --kind KIND --sport P [--count C]
- *	C (default 1) copies of one packet from port P:
+ * send ADDR PORT --kind KIND --sport P [--count C] [--ports N]
+ *	C (default 1) copies of one packet from port P (and from each of the
+ *	N - 1 ports after P: N packets of N flows):
  *	  syn         a TCP SYN
  *	  syn-ipopt   a TCP SYN with IP options (IPv4: record route; IPv6: a
  *	              destination options header)
@@ -30,7 +31,7 @@
  *	  udp         a UDP datagram "hello\n"
  *	  udp-badsum  the same with a wrong checksum
  *	  udp-trunc   a UDP header cut after 4 bytes
- *	"sent C", exit 0.
+ *	"sent C*N", exit 0.
  *
  * icmp ADDR --type T --code C [--mtu M] --inner PROTO SRC SPORT DST DPORT
  *	An ICMP (ICMPv6 for an IPv6 ADDR) error to ADDR quoting the start of
@@ -75,7 +76,7 @@
 struct opts {
 	struct nflvs_addr dst, isrc, idst;
 	uint16_t port, sport, isport, idport;
-	long size, frags, count, type, code, mtu, timeout_ms;
+	long size, frags, count, ports, type, code, mtu, timeout_ms;
 	int iproto;
 	bool answer_only;
 	const char *kind, *ready;
@@ -85,7 +86,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"Usage: " PROG " frag ADDR PORT --size N [--frags K] [--timeout-ms T]\n"
-		"       " PROG " send ADDR PORT --kind KIND --sport P [--count C]\n"
+		"       " PROG " send ADDR PORT --kind KIND --sport P [--count C] [--ports N]\n"
 		"       " PROG " icmp ADDR --type T --code C [--mtu M] --inner PROTO SRC SPORT DST DPORT\n"
 		"       " PROG " udp-err ADDR PORT [--sport P] [--size N] [--timeout-ms T]\n"
 		"                [--ready-file F] [--answer-only]\n");
@@ -380,31 +381,19 @@ static int kind_build(const char *kind, uint16_t sport, uint16_t dport,
 	return 14;
 }
 
-static int send_main(const struct opts *o)
+/* One packet of @o->kind from @sport into @pkt; its length. */
+static size_t send_build(const struct opts *o, const struct nflvs_addr *src,
+			 uint16_t sport, uint8_t *pkt)
 {
-	uint8_t pkt[256], l4[64], opt[8];
+	uint8_t l4[64], opt[8];
 	size_t optlen = 0, hl, len, cut;
-	struct nflvs_addr src;
-	uint16_t sport = 0;
-	int fd, raw, proto, l4len, csum_at;
+	int proto, l4len, csum_at;
 	bool badsum;
-	long i;
 
-	l4len = kind_build(o->kind, o->sport, o->port, l4, &proto, &badsum, &cut);
-	if (l4len < 0 || !o->sport) {
-		fprintf(stderr, PROG ": send: bad --kind or no --sport\n");
-		return usage();
-	}
-	fd = udp_connected(&o->dst, o->port, &sport, &src);
-	raw = raw_socket(o->dst.family);
-	if (fd < 0 || raw < 0) {
-		printf("fail socket\n");
-		return 1;
-	}
-	close(fd);
+	l4len = kind_build(o->kind, sport, o->port, l4, &proto, &badsum, &cut);
 	csum_at = proto == IPPROTO_TCP ? 16 : 6;
 	put16(l4 + csum_at, 0);
-	put16(l4 + csum_at, l4_csum(&src, &o->dst, proto, l4, (size_t)l4len));
+	put16(l4 + csum_at, l4_csum(src, &o->dst, proto, l4, (size_t)l4len));
 	if (badsum)
 		l4[csum_at] ^= 0x5a;
 	len = cut ? cut : (size_t)l4len;
@@ -417,7 +406,7 @@ static int send_main(const struct opts *o)
 		optlen = 8;
 	}
 	if (o->dst.family == AF_INET) {
-		hl = ip_header(pkt, &src, &o->dst, proto, optlen, len, (uint16_t)getpid());
+		hl = ip_header(pkt, src, &o->dst, proto, optlen, len, (uint16_t)getpid());
 		if (optlen) {
 			pkt[0] = (uint8_t)(0x40 | (20 + optlen) / 4);
 			memcpy(pkt + 20, opt, optlen);
@@ -425,17 +414,45 @@ static int send_main(const struct opts *o)
 			put16(pkt + 10, sum_fold(sum_add(0, pkt, 20 + optlen)));
 		}
 	} else {
-		hl = ip_header(pkt, &src, &o->dst, optlen ? IPPROTO_DSTOPTS : proto,
+		hl = ip_header(pkt, src, &o->dst, optlen ? IPPROTO_DSTOPTS : proto,
 			       optlen, len, 0);
 		memcpy(pkt + hl, opt, optlen);
 	}
 	memcpy(pkt + hl + optlen, l4, len);
-	for (i = 0; i < o->count; i++)
-		if (raw_send(raw, &o->dst, pkt, hl + optlen + len) < 0) {
-			printf("fail send\n");
-			return 1;
-		}
-	printf("sent %ld\n", o->count);
+	return hl + optlen + len;
+}
+
+static int send_main(const struct opts *o)
+{
+	uint8_t pkt[256], l4[64];
+	struct nflvs_addr src;
+	uint16_t sport = 0;
+	size_t len, cut;
+	int fd, raw, proto;
+	bool badsum;
+	long i, k;
+
+	if (kind_build(o->kind, o->sport, o->port, l4, &proto, &badsum, &cut) < 0 ||
+	    !o->sport || o->sport + o->ports - 1 > 65535) {
+		fprintf(stderr, PROG ": send: bad --kind, --sport or --ports\n");
+		return usage();
+	}
+	fd = udp_connected(&o->dst, o->port, &sport, &src);
+	raw = raw_socket(o->dst.family);
+	if (fd < 0 || raw < 0) {
+		printf("fail socket\n");
+		return 1;
+	}
+	close(fd);
+	for (k = 0; k < o->ports; k++) {
+		len = send_build(o, &src, (uint16_t)(o->sport + k), pkt);
+		for (i = 0; i < o->count; i++)
+			if (raw_send(raw, &o->dst, pkt, len) < 0) {
+				printf("fail send\n");
+				return 1;
+			}
+	}
+	printf("sent %ld\n", o->count * o->ports);
 	return 0;
 }
 
@@ -623,6 +640,7 @@ static int parse_opts(struct opts *o, int argc, char *argv[])
 		{ "size", 1, 0, 's' }, { "frags", 1, 0, 'f' },
 		{ "timeout-ms", 1, 0, 'T' }, { "kind", 1, 0, 'k' },
 		{ "sport", 1, 0, 'p' }, { "count", 1, 0, 'c' },
+		{ "ports", 1, 0, 'P' },
 		{ "type", 1, 0, 't' }, { "code", 1, 0, 'C' },
 		{ "mtu", 1, 0, 'm' }, { "inner", 1, 0, 'i' },
 		{ "ready-file", 1, 0, 'r' }, { "answer-only", 0, 0, 'a' },
@@ -637,6 +655,7 @@ static int parse_opts(struct opts *o, int argc, char *argv[])
 		case 'k': o->kind = optarg; break;
 		case 'p': bad |= port(optarg, &o->sport); break;
 		case 'c': bad |= num(optarg, 1, 1000000, &o->count); break;
+		case 'P': bad |= num(optarg, 1, 65535, &o->ports); break;
 		case 't': bad |= num(optarg, 0, 255, &o->type); break;
 		case 'C': bad |= num(optarg, 0, 255, &o->code); break;
 		case 'm': bad |= num(optarg, 0, 65535, &o->mtu); break;
@@ -651,7 +670,7 @@ static int parse_opts(struct opts *o, int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
-	struct opts o = { .frags = 2, .count = 1, .type = -1, .code = -1,
+	struct opts o = { .frags = 2, .count = 1, .ports = 1, .type = -1, .code = -1,
 			  .timeout_ms = 0, .kind = "" };
 	const char *cmd;
 	bool icmp;
