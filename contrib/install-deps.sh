@@ -8,6 +8,8 @@
 #                                    lintian)
 #   contrib/install-deps.sh --pkg    also what tests/pkg/deb.sh uses
 #                                    (debootstrap, systemd-nspawn)
+#   contrib/install-deps.sh --fuzz   also what `make fuzz' uses (clang and
+#                                    its libFuzzer/sanitizer runtimes)
 # Options add up.
 set -eu
 
@@ -19,7 +21,8 @@ for opt in "$@"; do
 	--bench) pkgs="$pkgs iperf3" ;;
 	--deb) pkgs="$pkgs dpkg-dev debhelper lintian" ;;
 	--pkg) pkgs="$pkgs debootstrap systemd-container" ;;
-	*) echo "usage: $0 [--bench] [--deb] [--pkg]" >&2; exit 2 ;;
+	--fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+	*) echo "usage: $0 [--bench] [--deb] [--pkg] [--fuzz]" >&2; exit 2 ;;
 	esac
 done
 
