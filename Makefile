@@ -105,7 +105,8 @@ PROGS += $(BUILD)/nflvsadm
 PROGS += $(BUILD)/nflvs-healthcheck
 PROGS += $(BUILD)/nflvs-import-keepalived
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
-	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
+	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/nflvs-rawpkt \
+	      $(BUILD)/tests/sched-bench
 
 all: $(PROGS)
 
@@ -154,6 +155,11 @@ $(BUILD)/tests/nflvs-testnet: $(call obj,tests/helpers/testnet.c tests/helpers/t
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/nflvs-decap: $(call obj,tests/helpers/decap.c tests/helpers/tool.c) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/nflvs-rawpkt: $(call obj,tests/helpers/rawpkt.c tests/helpers/tool.c) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
