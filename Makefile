@@ -178,7 +178,7 @@ check:
 	$(Q)$(MAKE) --no-print-directory run-tests
 
 run-tests: tests
-	$(Q)tests/run-tests.sh
+	$(Q)NFLVS_BUILD=$(BUILD) tests/run-tests.sh
 
 demo:
 	$(Q)contrib/install-deps.sh

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctrack.h"
+#include "fuzz_corpus.h"
 
 #define MASK	0x00ff0000
 #define S	1000000000ull
@@ -141,23 +142,9 @@ Test(ctrack, many_connections_grow_the_table)
 
 /* ---- messages (ctrack_parse), inputs of tests/fuzz/corpus/ct_fuzz ---- */
 
-/* A seed or a crash of ct_fuzz: its netlink messages (after the two bytes
- * that choose the mask), in an aligned buffer as recv() fills one. */
 static size_t corpus(const char *name, void *buf, size_t cap)
 {
-	char path[128];
-	uint8_t raw[4096];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "tests/fuzz/corpus/ct_fuzz/%s", name);
-	f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	n = fread(raw, 1, sizeof(raw), f);
-	fclose(f);
-	cr_assert(n > 2 && n - 2 <= cap);
-	memcpy(buf, raw + 2, n - 2);
-	return n - 2;
+	return fuzz_corpus("ct_fuzz", name, 2, buf, cap);
 }
 
 static void count_each(void *ctx, const struct ct_event *e, uint32_t mark,
