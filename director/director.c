@@ -117,6 +117,24 @@ static struct dest *nat_decide(struct service *svc, const struct pkt_info *pi,
 	return dst;
 }
 
+/* An ICMP error about a flow of a TUN service (the ruleset queues no
+ * other): through the flow's tunnel, or on to this host's stack. */
+static void icmp_decide(struct director *d, const struct pkt_info *pi,
+			const void *pkt, uint32_t len, uint32_t mark,
+			struct verdict *v)
+{
+	struct service *svc;
+
+	pthread_rwlock_rdlock(&d->set.lock);
+	svc = svcset_lookup(&d->set, mark, pi->family, pi->l4proto, &pi->daddr,
+			    pi->dport);
+	if (svc && svc->fwd == FWD_TUN)
+		flowpath_icmp(&d->fp, pi, pkt, len, v);
+	else
+		v->verdict = NF_ACCEPT;
+	pthread_rwlock_unlock(&d->set.lock);
+}
+
 /* The NFQUEUE decision callback (queue.h). */
 static void director_decide(void *ctx, const void *pkt, uint32_t len,
 			    uint32_t mark, struct verdict *v)
@@ -130,6 +148,10 @@ static void director_decide(void *ctx, const void *pkt, uint32_t len,
 	bool nosyn = false;
 
 	if (packet_parse(pkt, len, &pi) != PKT_OK) {
+		if (packet_parse_icmp_error(pkt, len, &pi) == PKT_OK) {
+			icmp_decide(d, &pi, pkt, len, mark, v);
+			return;
+		}
 		counter_inc(&cnt->malformed);
 		v->verdict = NF_DROP;
 		return;

@@ -169,6 +169,27 @@ static struct flow *known_flow(struct flowpath *fp, const struct flow_key *k,
 	return f;
 }
 
+void flowpath_icmp(struct flowpath *fp, const struct pkt_info *pi,
+		   const void *pkt, uint32_t len, struct verdict *v)
+{
+	struct dest *dst = NULL;
+	struct flow_key k;
+	struct flow *f;
+
+	flow_key_of(pi, &k);
+	pthread_mutex_lock(&fp->lock);
+	f = flows_find(&fp->flows, &k);
+	if (f && f->tun)
+		dst = f->dest;
+	pthread_mutex_unlock(&fp->lock);
+	if (!dst) {
+		v->verdict = NF_ACCEPT;
+		return;
+	}
+	v->verdict = NF_DROP;	/* the encapsulated copy goes instead */
+	fp->env.send(fp->env.ctx, dst, &k, pkt, len);
+}
+
 void flowpath_decide(struct flowpath *fp, struct service *svc,
 		     const struct pkt_info *pi, const void *pkt, uint32_t len,
 		     uint32_t mark, uint64_t now, struct verdict *v)

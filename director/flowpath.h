@@ -61,6 +61,15 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 		     uint32_t mark, uint64_t now_ns, struct verdict *v);
 
 /*
+ * An ICMP error about flow @pi (packet_parse_icmp_error()) of a TUN
+ * service: to the flow's real server through its tunnel, as IPVS's
+ * ip_vs_in_icmp() sends it (the original dropped); with no such flow, on
+ * to the director's own stack (NF_ACCEPT).  Worker, svcset lock held.
+ */
+void flowpath_icmp(struct flowpath *fp, const struct pkt_info *pi,
+		   const void *pkt, uint32_t len, struct verdict *v);
+
+/*
  * DR: the table against the kernel's flow maps.  Between begin and end
  * the table's lock is held: sync_one() each element read (@dst the real
  * server its mark names, NULL if none), and end() removes the DR flows
