@@ -86,7 +86,8 @@ PROGS += $(BUILD)/nflvsadm
 PROGS += $(BUILD)/nflvs-healthcheck
 PROGS += $(BUILD)/nflvs-import-keepalived
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
-	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
+	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench \
+	      $(BUILD)/tests/nflvs-memfill
 
 all: $(PROGS)
 
@@ -140,6 +141,11 @@ $(BUILD)/tests/nflvs-decap: $(call obj,tests/helpers/decap.c tests/helpers/tool.
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/sched-bench: $(call obj,tests/bench/sched_bench.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/nflvs-memfill: $(call obj,tests/bench/memfill.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
