@@ -124,4 +124,3 @@ printf "$F" "+ $N DR flows" "$r2" "$(bytes_each "$r1" "$r2") B/flow" \
 	"ActiveConn InActConn: $c2, $v2 (made in ${made_fl}s, counted ${learn_fl}s later)"
 printf "$F" "peak (VmHWM)" "$(hwm)" "" ""
 echo "  (target: <= 100 bytes per NAT connection and per DR flow)"
-[ "$v1" = match ] && [ "$v2" = match ]
