@@ -4,7 +4,8 @@
 # Director memory per NAT connection and per DR flow: the director's
 # resident size (VmRSS) before and after it learns COUNT established NAT
 # connections, then COUNT DR flows, and what each cost in bytes; and
-# whether its counts (nflvsadm -Ln ActiveConn/InActConn) say COUNT.
+# whether its counts (nflvsadm -Ln ActiveConn/InActConn) say COUNT; the
+# bytes are per connection counted.
 #
 #   tests/bench/memory.sh [COUNT]        (default 1000000)
 #
@@ -26,7 +27,7 @@ VIP=10.0.3.100
 MEMFILL=build/tests/nflvs-memfill
 CTMAX=/proc/sys/net/netfilter/nf_conntrack_max
 CTBUCKETS=/proc/sys/net/netfilter/nf_conntrack_buckets
-DEADLINE=600		# s to make and learn each million
+DEADLINE=900		# s to learn each million
 ADM() { build/nflvsadm --socket "$TMP/director.sock" "$@"; }
 
 [ -x "$MEMFILL" ] || { echo "$MEMFILL missing: make tests" >&2; exit 1; }
@@ -81,7 +82,7 @@ counts() { ADM -Ln 2>/dev/null | awk -v rs="$1" '$1 == "->" && $2 == rs { print 
 # learn RS: poll until RS counts N active, or its counts stay the same for
 # SETTLE seconds (a miscount), or the deadline; LEARNED: the seconds taken.
 # A director too busy to answer (nflvsadm times out) is no answer.
-SETTLE=30
+SETTLE=180	# a read of a million DR flows may take a minute on a busy host
 learn() {
 	local t0=$SECONDS tc=$SECONDS c last=
 	while c=$(counts "$1"); [ "$c" != "$N 0" ]; do
@@ -93,34 +94,33 @@ learn() {
 	LEARNED=$((SECONDS - t0))
 	COUNTS=${c:-$last}
 }
-bytes_each() { awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN { printf "%.1f", (b - a) * 1024 / n }'; }
-verdict() { [ "$COUNTS" = "$N 0" ] && echo match || echo "MISMATCH (want $N 0)"; }
-
-r0=$(rss)
-t0=$SECONDS
-n dir "$MEMFILL" conntrack "$N" "$NATMARK" 10.200.0.1 "$VIP:80" 10.0.3.11:8080 >"$TMP/fill-ct.log"
-made_ct=$((SECONDS - t0))
-learn 10.0.3.11:8080
-learn_ct=$LEARNED
-r1=$(rss)
-c1=$COUNTS
-v1=$(verdict)
-t0=$SECONDS
-n dir "$MEMFILL" flows "$N" "$DRMARK" 10.201.0.1 "$VIP:81" nflvs \
-	$([ $FAM = inet ] && echo inet) >"$TMP/fill-flows.log"
-made_fl=$((SECONDS - t0))
-learn 10.0.3.12:81
-learn_fl=$LEARNED
-r2=$(rss)
-c2=$COUNTS
-v2=$(verdict)
+# bytes_each KB0 KB1 COUNTS: the growth per connection counted
+bytes_each() {
+	awk -v a="$1" -v b="$2" -v c="$3" 'BEGIN { split(c, n, " "); t = n[1] + n[2]
+		if (t > 0) printf "%.1f", (b - a) * 1024 / t; else printf "-" }'
+}
+F='  %-28s %10s kB %12s  %s\n'
+RSS=$(rss)
+# phase LABEL UNIT RS CMD...: CMD makes N connections to real server RS;
+# the row of what the director's resident size grew by
+phase() {
+	local label=$1 unit=$2 rs=$3 t0=$SECONDS r0=$RSS made v
+	shift 3
+	"$@" >>"$TMP/fill.log"
+	made=$((SECONDS - t0))
+	learn "$rs"
+	RSS=$(rss)
+	[ "$COUNTS" = "$N 0" ] && v=match || v="MISMATCH (want $N 0)"
+	printf "$F" "+ $N $label" "$RSS" "$(bytes_each "$r0" "$RSS" "$COUNTS") B/$unit" \
+		"ActiveConn InActConn: $COUNTS, $v (made in ${made}s, counted ${LEARNED}s later)"
+}
 
 echo "Director memory (VmRSS) with $N NAT connections and $N DR flows"
-F='  %-28s %10s kB %12s  %s\n'
-printf "$F" "at start" "$r0" "" ""
-printf "$F" "+ $N NAT connections" "$r1" "$(bytes_each "$r0" "$r1") B/conn" \
-	"ActiveConn InActConn: $c1, $v1 (made in ${made_ct}s, counted ${learn_ct}s later)"
-printf "$F" "+ $N DR flows" "$r2" "$(bytes_each "$r1" "$r2") B/flow" \
-	"ActiveConn InActConn: $c2, $v2 (made in ${made_fl}s, counted ${learn_fl}s later)"
+printf "$F" "at start" "$RSS" "" ""
+phase "NAT connections" conn 10.0.3.11:8080 \
+	n dir "$MEMFILL" conntrack "$N" "$NATMARK" 10.200.0.1 "$VIP:80" 10.0.3.11:8080
+phase "DR flows" flow 10.0.3.12:81 \
+	n dir "$MEMFILL" flows "$N" "$DRMARK" 10.201.0.1 "$VIP:81" nflvs \
+	$([ $FAM = inet ] && echo inet)
 printf "$F" "peak (VmHWM)" "$(hwm)" "" ""
 echo "  (target: <= 100 bytes per NAT connection and per DR flow)"
