@@ -2138,13 +2138,21 @@ static int dump_elem_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * A dump's receive buffer: the kernel sizes its messages by the largest
+ * read (up to 32 KiB), and for a hash set walks the set from its start
+ * again for every message, so a million DR flows in page-sized messages
+ * cost it 8 times the work of 32 KiB ones.
+ */
+#define DUMP_BUFSIZE	32768
+
 /* Every element of set @name in @table of @nfproto; none if it is not there. */
 static int dump_set(const char *table, int nfproto, const char *name,
 		    elem_fn fn, void *ctx)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct dump_ctx x = { fn, ctx };
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[DUMP_BUFSIZE];
 	uint32_t seq = time(NULL), portid;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
