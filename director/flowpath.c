@@ -55,6 +55,15 @@ static enum rs_flowmap map_of(const struct flow *f)
 	       f->state == FLOW_CLOSING ? RS_FLOWS_CLOSING : RS_FLOWS_TCP;
 }
 
+static uint64_t element_timeout_ms(const struct flowpath *fp,
+				   const struct flow *f)
+{
+	struct rs_flow rf;
+
+	flowpath_element(fp, f, &rf);
+	return rf.timeout_ms;
+}
+
 void flowpath_element(const struct flowpath *fp, const struct flow *f,
 		      struct rs_flow *rf)
 {
@@ -150,6 +159,9 @@ static void new_flow(struct flowpath *fp, struct service *svc,
 	f = flows_add(&fp->flows, k, dst, m, st, tun);
 	if (f)
 		f->expires = tun ? now + state_timeout(fp, st) : now;
+	if (f && fp->env.made)
+		fp->env.made(fp->env.ctx, svc, f, tun ? state_timeout(fp, st) /
+					 1000000 : element_timeout_ms(fp, f));
 	pthread_mutex_unlock(&fp->lock);
 }
 
@@ -271,6 +283,44 @@ unsigned int flowpath_sync_end(struct flowpath *fp, uint64_t older_than)
 void flowpath_sync_abort(struct flowpath *fp)
 {
 	pthread_mutex_unlock(&fp->lock);
+}
+
+/* ---- state sync -------------------------------------------------------------- */
+
+int flowpath_install(struct flowpath *fp, const struct flow_key *k,
+		     struct dest *dst, uint32_t mark, enum flow_state st,
+		     uint64_t expires, uint64_t now, struct flowpath_old *old)
+{
+	bool tun = dst->fwd == FWD_TUN;
+	struct flow *f;
+	int ret = 0;
+
+	pthread_mutex_lock(&fp->lock);
+	f = flows_find(&fp->flows, k);
+	*old = (struct flowpath_old){ .had = f && !f->tun };
+	if (f && !f->tun) {
+		old->mark = f->mark;
+		old->map = map_of(f);
+	}
+	if (f && (f->dest != dst || f->tun != tun)) {
+		flows_del(&fp->flows, f);
+		f = NULL;
+	}
+	if (!f) {
+		f = flows_add(&fp->flows, k, dst, mark, st, tun);
+		if (f)
+			f->expires = tun ? expires : now;
+		else
+			ret = -ENOMEM;
+	} else {
+		if (f->state != st)
+			flows_set_state(&fp->flows, f, st);
+		f->mark = mark;
+		if (tun)
+			f->expires = expires;
+	}
+	pthread_mutex_unlock(&fp->lock);
+	return ret;
 }
 
 /* ---- the rest -------------------------------------------------------------- */

@@ -139,13 +139,14 @@ static int get_entry(const uint8_t *p, struct syncmsg_entry *e)
 		return -1;
 	if (tpl ? e->state != 0 : e->state > SYNCMSG_UDP)
 		return -1;
-	/* a UDP flow is in state UDP, a TCP or SCTP flow never is */
-	if (!tpl && (e->protocol == IPPROTO_UDP) != (e->state == SYNCMSG_UDP))
+	/* TCP flows follow TCP's states, the others are datagram flows */
+	if (!tpl && (e->protocol == IPPROTO_TCP) == (e->state == SYNCMSG_UDP))
 		return -1;
 	if (e->timeout_ms > SYNCMSG_MAX_TIMEOUT_MS)
 		return -1;
-	/* a flow has both ports; the real server always has one */
-	if ((!tpl && (!e->cport || !e->vport)) || !e->dport)
+	/* a flow has both ports (a real server of a firewall-mark service
+	 * may have none) */
+	if (!tpl && (!e->cport || !e->vport))
 		return -1;
 	if (get_addr(p + 20, family, &e->caddr) ||
 	    get_addr(p + 36, family, &e->vaddr) ||

@@ -48,7 +48,8 @@ static int tun_flag(const struct nflvs_ctl_dest *d)
 static const char *protocol_name(int proto)
 {
 	return proto == IPPROTO_TCP ? "TCP" : proto == IPPROTO_UDP ? "UDP" :
-	       proto == IPPROTO_SCTP ? "SCTP" : "?";
+	       proto == IPPROTO_SCTP ? "SCTP" :
+	       proto == IPPROTO_IP ? "IP" : "?";	/* a fwmark template */
 }
 
 static const char *option_from_protocol(int proto)
