@@ -498,6 +498,27 @@ static int do_reload(struct admin *ad, struct ctl_reply *r)
 	return r->status = -EINVAL;
 }
 
+static int do_daemon(struct admin *ad, uint16_t type, const void *req,
+		     struct ctl_reply *r)
+{
+	struct nflvs_ctl_daemon out[2];
+	const char *why = NULL;
+	char err[256];
+	unsigned int n;
+	int ret;
+
+	if (type == NFLVS_CTL_GET_DAEMON) {
+		n = ad->daemons(ad->ctx, out);
+		return n ? ctl_reply_put(r, out, n * sizeof(out[0])) : 0;
+	}
+	ret = ctl_check_daemon(req, type == NFLVS_CTL_START_DAEMON, &why);
+	if (ret)
+		return ctl_reply_err(r, ret, "%s", why);
+	ret = ad->daemon(ad->ctx, req, type == NFLVS_CTL_START_DAEMON, err,
+			 sizeof(err));
+	return ret ? ctl_reply_err(r, ret, "%s", err) : 0;
+}
+
 void admin_serve(void *ctx, const struct nflvs_ctl_hdr *h, const void *req,
 		 struct ctl_reply *r)
 {
@@ -529,6 +550,14 @@ void admin_serve(void *ctx, const struct nflvs_ctl_hdr *h, const void *req,
 		break;
 	case NFLVS_CTL_RELOAD:
 		do_reload(ad, r);
+		break;
+	case NFLVS_CTL_START_DAEMON:
+	case NFLVS_CTL_STOP_DAEMON:
+	case NFLVS_CTL_GET_DAEMON:
+		if (ad->daemon)
+			do_daemon(ad, h->type, req, r);
+		else
+			r->status = -EOPNOTSUPP;
 		break;
 	default:
 		r->status = -EOPNOTSUPP;
