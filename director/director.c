@@ -202,8 +202,8 @@ static void hook_tun_send(void *ctx, struct dest *dst,
 	tun_send(dst, k, pkt, len, &d->counters);
 }
 
-/* flowpath: a new DR or TUN flow, for the sync's master. */
-static void hook_flow_made(void *ctx, const struct service *svc,
+/* flowpath: a DR or TUN flow made or changed, for the sync's master. */
+static void hook_flow_event(void *ctx, const struct service *svc,
 			   const struct flow *f, uint64_t timeout_ms)
 {
 	struct director *d = ctx;
@@ -622,7 +622,7 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 				   .timeouts = &d->rs.timeouts,
 				   .counters = &d->counters,
 				   .send = hook_tun_send,
-				   .made = hook_flow_made, .ctx = d };
+				   .event = hook_flow_event, .ctx = d };
 	struct sync_env se = { .walk = syncstate_walk,
 			       .install = syncstate_install,
 			       .ctx = &d->syncst };

@@ -79,6 +79,16 @@ void flowpath_element(const struct flowpath *fp, const struct flow *f,
 	};
 }
 
+/* The state sync hears of a flow made or changed (the table locked). */
+static void flow_event(struct flowpath *fp, const struct service *svc,
+		       const struct flow *f)
+{
+	if (fp->env.event)
+		fp->env.event(fp->env.ctx, svc, f, f->tun ?
+			      state_timeout(fp, f->state) / 1000000 :
+			      element_timeout_ms(fp, f));
+}
+
 /* ---- the packet path ------------------------------------------------------- */
 
 static void flow_key_of(const struct pkt_info *pi, struct flow_key *k)
@@ -107,9 +117,11 @@ static void tun_track(struct flowpath *fp, struct flow *f,
 
 	if (pi->l4proto == IPPROTO_TCP)
 		st = flow_tcp_next(st, pi->tcp_flags);
-	if (st != f->state)
-		flows_set_state(&fp->flows, f, st);
 	f->expires = now + state_timeout(fp, st);
+	if (st != f->state) {
+		flows_set_state(&fp->flows, f, st);
+		flow_event(fp, f->dest->svc, f);
+	}
 }
 
 /* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs_learn
@@ -118,8 +130,10 @@ static void dr_known(struct flowpath *fp, struct flow *f,
 		     const struct pkt_info *pi, struct verdict *v)
 {
 	if (pi->l4proto == IPPROTO_TCP && (pi->tcp_flags & (TCP_FIN | TCP_RST)) &&
-	    f->state != FLOW_CLOSING)
+	    f->state != FLOW_CLOSING) {
 		flows_set_state(&fp->flows, f, FLOW_CLOSING);
+		flow_event(fp, f->dest->svc, f);
+	}
 	accept_mark(v, f->mark);
 }
 
@@ -159,9 +173,8 @@ static void new_flow(struct flowpath *fp, struct service *svc,
 	f = flows_add(&fp->flows, k, dst, m, st, tun);
 	if (f)
 		f->expires = tun ? now + state_timeout(fp, st) : now;
-	if (f && fp->env.made)
-		fp->env.made(fp->env.ctx, svc, f, tun ? state_timeout(fp, st) /
-					 1000000 : element_timeout_ms(fp, f));
+	if (f)
+		flow_event(fp, svc, f);
 	pthread_mutex_unlock(&fp->lock);
 }
 

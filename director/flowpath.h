@@ -42,10 +42,10 @@ struct flowpath_env {
 	/* TUN: send @pkt of flow @k encapsulated to @dst */
 	void (*send)(void *ctx, struct dest *dst, const struct flow_key *k,
 		     const void *pkt, uint32_t len);
-	/* optional: flow @f of @svc was just made (the table locked); its
-	 * timeout @timeout_ms (state sync) */
-	void (*made)(void *ctx, const struct service *svc, const struct flow *f,
-		     uint64_t timeout_ms);
+	/* optional: flow @f of @svc was just made, or changed state (the
+	 * table locked); its timeout @timeout_ms (state sync) */
+	void (*event)(void *ctx, const struct service *svc,
+		      const struct flow *f, uint64_t timeout_ms);
 	void *ctx;
 };
 

@@ -31,8 +31,8 @@ struct syncstate {
 	uint64_t installed;
 };
 
-/* The master's packet path: flow @f of @svc was made (flowpath_env.made):
- * it, and its client's template, go to @s. */
+/* The master's packet path: flow @f of @svc was made or changed state
+ * (flowpath_env.event): it, and its client's template, go to @s. */
 void syncstate_made(struct sync *s, const struct service *svc,
 		    const struct flow *f, uint64_t timeout_ms);
 
