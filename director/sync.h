@@ -30,7 +30,6 @@
 #include "syncmsg.h"
 
 #define SYNC_DEF_GROUP		"224.0.0.81"	/* IPVS's */
-#define SYNC_DEF_GROUP6		"ff02::8:81"
 #define SYNC_DEF_PORT		8848
 #define SYNC_DEF_TTL		1
 #define SYNC_DEF_IFNAME		"eth0"		/* ipvsadm's */

@@ -30,8 +30,6 @@ VIP=10.0.9.100
 ADM=build/nflvsadm
 CONNS=40
 
-ms() { date +%s%3N; }
-bg() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@" & }
 trap 'exec 2>/dev/null; bench_cleanup; rm -f /dev/shm/nflvs-$P-*' EXIT
 
 tests/lib/lab.sh ecmp "$P" 3

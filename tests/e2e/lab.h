@@ -129,6 +129,17 @@ int lab_director_stop(struct lab *l, int sig);
  * answer, or -1 after 15 s.
  */
 pid_t lab_stream(struct lab *l, const char *vip, int port, int conns);
+/* The stream's every connection has had @more answers since its
+ * rounds_min was @from, none reset, all @conns open; the test fails
+ * (saying @when) otherwise. */
+void lab_stream_progress(struct lab *l, long long from, int more, int conns,
+			 const char *when);
+/* Stop it: every one of @conns ok (the test fails otherwise); logs and
+ * returns the longest stall in ms (-1 if unknown). */
+long long lab_stream_finish(struct lab *l, pid_t pid, int conns,
+			    const char *what);
+/* CLOCK_MONOTONIC in ms. */
+long lab_ms(void);
 
 /* Result of `nflvs-testnet count`. */
 struct lab_tally {

@@ -41,14 +41,6 @@ struct node {
 
 static struct node dirs[3];	/* 1 (master) and 2 (backup) */
 
-static long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static void setup(void)
 {
 	int d;
@@ -79,7 +71,7 @@ static void teardown(void)
 	shm_unlink(dirs[2].shm);
 }
 
-TestSuite(sync, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite(sync, .init = setup, .fini = teardown, .timeout = 300);
 
 /* ---- the directors ---------------------------------------------------------- */
 
@@ -135,7 +127,7 @@ static int lnc_count(int d, const char *re)
 /* Poll until @d lists @want lines matching @re; the count last seen. */
 static int wait_lnc(int d, const char *re, int want, int ms)
 {
-	long deadline = ms_now() + ms;
+	long deadline = lab_ms() + ms;
 	int n;
 
 	do {
@@ -143,7 +135,7 @@ static int wait_lnc(int d, const char *re, int want, int ms)
 		if (n == want)
 			break;
 		usleep(20000);
-	} while (ms_now() < deadline);
+	} while (lab_ms() < deadline);
 	return n;
 }
 
@@ -161,31 +153,6 @@ static void one_server(int n, char *name, size_t len)
 	cr_expect_eq(t.n, 1, "persistence: %d servers answered", t.n);
 	if (t.n == 1 && t.count[0] == n)
 		snprintf(name, len, "%s", t.name[0]);
-}
-
-static void expect_progress(long long from, int more, const char *when)
-{
-	cr_assert_geq(lab_wait_stat(&lab, "stream", "rounds_min", from + more, 30000),
-		      from + more, "%s: a connection stalls: %s", when,
-		      lab_log(&lab, "stream"));
-	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0, "%s", when);
-	cr_expect_eq(lab_stat(&lab, "stream", "open"), CONNS, "%s", when);
-}
-
-static void stream_finish(pid_t pid, const char *what)
-{
-	const char *out;
-	long long stall = -1;
-	int ok = -1;
-
-	cr_expect_eq(lab_stop(&lab, pid, SIGTERM, 5000), 0, "%s", lab_log(&lab, "stream"));
-	out = lab_log(&lab, "stream");
-	cr_expect(strstr(out, "total 40 ok 40 "), "%s", out);
-	if (strstr(out, "total "))
-		sscanf(strstr(out, "total "), "total %*d ok %d stall_max_ms %lld", &ok, &stall);
-	cr_expect_eq(ok, CONNS);
-	cr_log_info("sync %s: %d/%d connections kept, longest stall %lld ms",
-		    what, ok, CONNS, stall);
 }
 
 /* ---- failover ---------------------------------------------------------------- */
@@ -215,7 +182,7 @@ static void pair_failover(const char *what)
 	cr_assert_gt(s, 0);
 	one_server(3, before, sizeof(before));
 	cr_assert(before[0], "no single real server before the failover");
-	expect_progress(0, 10, "before");
+	lab_stream_progress(&lab, 0, 10, CONNS, "before");
 	/* the backup knows every flow, and the client's template */
 	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 10000);
 	cr_assert_eq(n, CONNS, "%s: the backup has %d of the flows", what, n);
@@ -223,12 +190,12 @@ static void pair_failover(const char *what)
 		     "%s: no template on the backup", what);
 	r0 = lab_stat(&lab, "stream", "rounds_min");
 	failover();
-	expect_progress(r0, 25, what);
+	lab_stream_progress(&lab, r0, 25, CONNS, what);
 	/* a new connection of the client: the real server it had */
 	one_server(6, after, sizeof(after));
 	cr_expect_str_eq(after, before, "%s: the client moved from %s to %s",
 			 what, before, after);
-	stream_finish(s, what);
+	lab_stream_finish(&lab, s, CONNS, what);
 }
 
 Test(sync, dr_pair_multicast)
@@ -277,15 +244,21 @@ Test(sync, backup_restart_bulk_resync)
 	director_up(2);
 	s = lab_stream(&lab, VIP, 80, CONNS);
 	cr_assert_gt(s, 0);
-	expect_progress(0, 5, "before");
+	lab_stream_progress(&lab, 0, 5, CONNS, "before");
 	cr_assert_eq(wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 10000), CONNS);
-	cr_assert_eq(lab_stop(&lab, dirs[2].director, SIGTERM, 5000), 0);
+	/* a clean stop: its table goes, so that nothing comes back but by
+	 * the sync (a busy kernel may take seconds to release an nft
+	 * socket: no time limit asserted, only that it exits by itself) */
+	cr_assert_geq(lab_stop(&lab, dirs[2].director, SIGTERM, 120000), 0,
+		      "%s", lab_log(&lab, "director2"));
+	cr_assert_neq(lab_sh(&lab, "ip netns exec %s nft list table ip nflvs",
+			     lab_ns(&lab, "dir2")), 0, "the backup's table stayed");
 	director_up(2);
 	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 10000);
 	cr_assert_eq(n, CONNS, "after its restart the backup has %d flows:\n%s", n,
 		     lab_log(&lab, "director2"));
 	r0 = lab_stat(&lab, "stream", "rounds_min");
 	failover();
-	expect_progress(r0, 25, "after the resync");
-	stream_finish(s, "bulk resync");
+	lab_stream_progress(&lab, r0, 25, CONNS, "after the resync");
+	lab_stream_finish(&lab, s, CONNS, "bulk resync");
 }
