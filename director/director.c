@@ -625,7 +625,7 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 				   .event = hook_flow_event, .ctx = d };
 	struct sync_env se = { .walk = syncstate_walk,
 			       .install = syncstate_install,
-			       .ctx = &d->syncst };
+			       .flush = syncstate_flush, .ctx = &d->syncst };
 	char err[256];
 	int ret;
 
@@ -849,6 +849,7 @@ void director_free(struct director *d)
 	free(d->queues);
 	ctrack_fini(&d->ct);
 	sync_fini(&d->sync);
+	syncstate_fini(&d->syncst);
 	flowpath_fini(&d->fp);
 	svcset_fini(&d->set);
 	shm_close(&d->shm);

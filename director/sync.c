@@ -384,6 +384,7 @@ static void receive(struct sync *s, enum sync_role role, uint64_t now)
 	struct syncmsg_hdr h;
 	enum syncmsg_err r;
 	socklen_t sl;
+	bool installed = false;
 	ssize_t n;
 	int i;
 
@@ -392,7 +393,7 @@ static void receive(struct sync *s, enum sync_role role, uint64_t now)
 		n = recvfrom(d->fd, buf, sizeof(buf), MSG_DONTWAIT,
 			     (struct sockaddr *)&ss, &sl);
 		if (n < 0)
-			return;
+			break;
 		if (!from_peer(d, &ss)) {
 			s->stats.foreign++;
 			continue;
@@ -414,8 +415,11 @@ static void receive(struct sync *s, enum sync_role role, uint64_t now)
 			d->heard = true;
 			s->stats.recv_entries += h.count;
 			s->env.install(s->env.ctx, e, h.count, now);
+			installed = true;
 		}
 	}
+	if (installed && s->env.flush)
+		s->env.flush(s->env.ctx);
 }
 
 int sync_pollfds(struct sync *s, struct pollfd *p, int max)

@@ -56,9 +56,12 @@ typedef void (*sync_emit_fn)(void *ectx, const struct syncmsg_entry *e);
 struct sync_env {
 	/* master: every entry this director has now, each to @emit */
 	void (*walk)(void *ctx, sync_emit_fn emit, void *ectx, uint64_t now_ns);
-	/* backup: entries received (@n of them, checked) */
+	/* backup: entries received (@n of them, checked); then, once the
+	 * datagrams waiting are read, flush (what install gathered goes to
+	 * the kernel in one transaction) */
 	void (*install)(void *ctx, const struct syncmsg_entry *e, unsigned int n,
 			uint64_t now_ns);
+	void (*flush)(void *ctx);
 	void *ctx;
 };
 

@@ -218,15 +218,33 @@ static enum rs_flowmap map_of_state(enum flow_state st)
 
 struct install {
 	struct syncstate *st;
-	struct nft_batch b;
-	struct rs_flow *dr;		/* elements added, for a retry */
-	unsigned int ndr;
 	uint64_t now;
 };
+
+/* Room for one more DR element in the open transaction: 0 or -ENOMEM. */
+static int dr_room(struct syncstate *st)
+{
+	if (!st->open) {
+		if (nft_batch_init(&st->b) < 0)
+			return -ENOMEM;
+		st->open = true;
+	}
+	if (st->ndr == st->cap) {
+		unsigned int cap = st->cap ? 2 * st->cap : 256;
+		struct rs_flow *v = realloc(st->dr, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->dr = v;
+		st->cap = cap;
+	}
+	return 0;
+}
 
 static int install_flow(struct install *in, const struct syncmsg_entry *e,
 			struct dest *d)
 {
+	struct syncstate *st = in->st;
 	enum flow_state fs = flow_state_of(e->state);
 	struct flow_key k = {
 		.family = e->caddr.family, .proto = e->protocol,
@@ -237,10 +255,12 @@ static int install_flow(struct install *in, const struct syncmsg_entry *e,
 	struct rs_flow rf, del;
 	int ret;
 
-	ret = flowpath_install(in->st->fp, &k, d, d->mark, fs,
+	if (e->kind == SYNCMSG_DR && st->kernel && dr_room(st) < 0)
+		return -ENOMEM;
+	ret = flowpath_install(st->fp, &k, d, d->mark, fs,
 			       in->now + e->timeout_ms * NS_PER_MS, in->now,
 			       &old);
-	if (ret || e->kind != SYNCMSG_DR || !in->st->kernel)
+	if (ret || e->kind != SYNCMSG_DR || !st->kernel)
 		return ret;
 	rf = (struct rs_flow){
 		.saddr = e->caddr, .daddr = e->vaddr, .sport = e->cport,
@@ -252,10 +272,10 @@ static int install_flow(struct install *in, const struct syncmsg_entry *e,
 	if (old.had && (old.mark != rf.mark || old.map != rf.map)) {
 		del = rf;
 		del.map = old.map;
-		ruleset_build_flow(&in->b, in->st->rs, &del, true);
+		ruleset_build_flow(&st->b, st->rs, &del, true);
 	}
-	in->dr[in->ndr++] = rf;
-	return ruleset_build_flow(&in->b, in->st->rs, &rf, false);
+	st->dr[st->ndr++] = rf;
+	return ruleset_build_flow(&st->b, st->rs, &rf, false);
 }
 
 static int install_one(struct install *in, const struct syncmsg_entry *e)
@@ -279,25 +299,24 @@ static int install_one(struct install *in, const struct syncmsg_entry *e)
 	return ret;
 }
 
-/* The batch was refused (an element the table did not know of, under
- * another mark): one by one, each replacing what the kernel has. */
-static void install_retry(struct install *in)
+/* The transaction was refused (an element the table did not know of,
+ * under another mark): one by one, each replacing what the kernel has. */
+static void install_retry(struct syncstate *st)
 {
-	const struct ruleset *rs = in->st->rs;
 	struct nft_batch b;
 	char err[256];
 	unsigned int i, lost = 0;
 
-	for (i = 0; i < in->ndr; i++) {
+	for (i = 0; i < st->ndr; i++) {
 		if (nft_batch_init(&b) < 0)
 			return;
-		ruleset_build_flow(&b, rs, &in->dr[i], false);
+		ruleset_build_flow(&b, st->rs, &st->dr[i], false);
 		if (ruleset_commit(&b, err, sizeof(err)) < 0) {
 			nft_batch_free(&b);
 			if (nft_batch_init(&b) < 0)
 				return;
-			ruleset_build_flow(&b, rs, &in->dr[i], true);
-			ruleset_build_flow(&b, rs, &in->dr[i], false);
+			ruleset_build_flow(&b, st->rs, &st->dr[i], true);
+			ruleset_build_flow(&b, st->rs, &st->dr[i], false);
 			if (ruleset_commit(&b, err, sizeof(err)) < 0)
 				lost++;
 		}
@@ -311,14 +330,8 @@ void syncstate_install(void *ctx, const struct syncmsg_entry *e,
 		       unsigned int n, uint64_t now)
 {
 	struct install in = { .st = ctx, .now = now };
-	char err[256];
 	unsigned int i;
 
-	in.dr = calloc(n ? n : 1, sizeof(*in.dr));
-	if (!in.dr || nft_batch_init(&in.b) < 0) {
-		free(in.dr);
-		return;
-	}
 	pthread_rwlock_rdlock(&in.st->set->lock);
 	for (i = 0; i < n; i++) {
 		if (!e[i].timeout_ms)
@@ -329,8 +342,28 @@ void syncstate_install(void *ctx, const struct syncmsg_entry *e,
 			in.st->installed++;
 	}
 	pthread_rwlock_unlock(&in.st->set->lock);
-	if (in.ndr && ruleset_commit(&in.b, err, sizeof(err)) < 0)
-		install_retry(&in);
-	nft_batch_free(&in.b);
-	free(in.dr);
+}
+
+void syncstate_flush(void *ctx)
+{
+	struct syncstate *st = ctx;
+	char err[256];
+
+	if (!st->open)
+		return;
+	if (st->ndr && ruleset_commit(&st->b, err, sizeof(err)) < 0)
+		install_retry(st);
+	nft_batch_free(&st->b);
+	st->open = false;
+	st->ndr = 0;
+}
+
+void syncstate_fini(struct syncstate *st)
+{
+	if (st->open)
+		nft_batch_free(&st->b);
+	st->open = false;
+	free(st->dr);
+	st->dr = NULL;
+	st->ndr = st->cap = 0;
 }

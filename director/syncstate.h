@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "flowpath.h"
+#include "nft.h"
 #include "ruleset.h"
 #include "svcset.h"
 #include "sync.h"
@@ -29,6 +30,11 @@ struct syncstate {
 	bool kernel;			/* DR elements go to the kernel */
 	uint64_t unmatched;		/* entries naming nothing we have */
 	uint64_t installed;
+	/* DR elements gathered until the flush: one transaction */
+	struct nft_batch b;
+	bool open;
+	struct rs_flow *dr;		/* the elements added, for a retry */
+	unsigned int ndr, cap;
 };
 
 /* The master's packet path: flow @f of @svc was made or changed state
@@ -36,9 +42,12 @@ struct syncstate {
 void syncstate_made(struct sync *s, const struct service *svc,
 		    const struct flow *f, uint64_t timeout_ms);
 
-/* sync_env.walk and sync_env.install (@ctx: the struct syncstate). */
+/* sync_env.walk, .install and .flush (@ctx: the struct syncstate). */
 void syncstate_walk(void *ctx, sync_emit_fn emit, void *ectx, uint64_t now_ns);
 void syncstate_install(void *ctx, const struct syncmsg_entry *e,
 		       unsigned int n, uint64_t now_ns);
+void syncstate_flush(void *ctx);
+/* What it holds, freed. */
+void syncstate_fini(struct syncstate *st);
 
 #endif
