@@ -328,7 +328,7 @@ pid_t lab_director_spawn(struct lab *l, const char *role, const char *name,
 {
 	/* a deadline, not a wait: on a loaded machine the kernel may take
 	 * seconds to release each nft socket the start commits through */
-	long deadline = now_ms() + 30000;
+	long deadline = now_ms() + 120000;
 	/* the log is appended to across restarts: look past what is there */
 	size_t seen = strlen(lab_log(l, name));
 	pid_t pid;

@@ -134,7 +134,7 @@ static int wait_lnc(int d, const char *re, int want, int ms)
 		n = lnc_count(d, re);
 		if (n == want)
 			break;
-		usleep(20000);
+		usleep(100000);	/* each listing reads the kernel's maps */
 	} while (lab_ms() < deadline);
 	return n;
 }
@@ -184,9 +184,9 @@ static void pair_failover(const char *what)
 	cr_assert(before[0], "no single real server before the failover");
 	lab_stream_progress(&lab, 0, 10, CONNS, "before");
 	/* the backup knows every flow, and the client's template */
-	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 10000);
+	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000);
 	cr_assert_eq(n, CONNS, "%s: the backup has %d of the flows", what, n);
-	cr_expect_eq(wait_lnc(2, "NONE *10.0.1.2:0 ", 1, 5000), 1,
+	cr_expect_eq(wait_lnc(2, "NONE *10.0.1.2:0 ", 1, 30000), 1,
 		     "%s: no template on the backup", what);
 	r0 = lab_stat(&lab, "stream", "rounds_min");
 	failover();
@@ -245,7 +245,7 @@ Test(sync, backup_restart_bulk_resync)
 	s = lab_stream(&lab, VIP, 80, CONNS);
 	cr_assert_gt(s, 0);
 	lab_stream_progress(&lab, 0, 5, CONNS, "before");
-	cr_assert_eq(wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 10000), CONNS);
+	cr_assert_eq(wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000), CONNS);
 	/* a clean stop: its table goes, so that nothing comes back but by
 	 * the sync (a busy kernel may take seconds to release an nft
 	 * socket: no time limit asserted, only that it exits by itself) */
@@ -254,7 +254,7 @@ Test(sync, backup_restart_bulk_resync)
 	cr_assert_neq(lab_sh(&lab, "ip netns exec %s nft list table ip nflvs",
 			     lab_ns(&lab, "dir2")), 0, "the backup's table stayed");
 	director_up(2);
-	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 10000);
+	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000);
 	cr_assert_eq(n, CONNS, "after its restart the backup has %d flows:\n%s", n,
 		     lab_log(&lab, "director2"));
 	r0 = lab_stat(&lab, "stream", "rounds_min");
