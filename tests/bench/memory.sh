@@ -36,6 +36,8 @@ OLD_MAX=$(cat $CTMAX)
 OLD_BUCKETS=$(cat $CTBUCKETS)
 mem_cleanup() {
 	bench_cleanup
+	# a director killed with -9 (lab cleanup) leaves its segment
+	rm -f "/dev/shm/nflvs-$P"
 	# after the namespaces (and their entries) are gone
 	echo "$OLD_BUCKETS" >$CTBUCKETS 2>/dev/null || true
 	echo "$OLD_MAX" >$CTMAX 2>/dev/null || true
