@@ -22,7 +22,7 @@ CFLAGS  ?= -O2 -g
 BUILD   := build
 
 PKGS    := libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libconfig \
-	   libcurl libcrypto
+	   libcurl libcrypto libbpf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -76,7 +76,8 @@ E2E_SRC      := $(wildcard tests/e2e/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_OBJ   := $(call obj,$(COMMON_SRC))
-DIRLIB_OBJ   := $(call obj,$(DIRLIB_SRC))
+# the TUN encapsulator's BPF object, embedded (director/tunbpf.h)
+DIRLIB_OBJ   := $(call obj,$(DIRLIB_SRC)) $(BUILD)/obj/director/bpf/tun_encap.blob.o
 ADMLIB_OBJ   := $(call obj,$(ADMLIB_SRC))
 HCLIB_OBJ    := $(call obj,$(HCLIB_SRC))
 IMPLIB_OBJ   := $(call obj,$(IMPLIB_SRC))
@@ -94,6 +95,26 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(call inc,$<) $(CFLAGS) -c -o $@ $<
+
+# BPF programs: clang for the BPF target, the kernel's UAPI headers.
+CLANG   ?= clang
+BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 \
+	      -I/usr/include/$(shell $(CC) -dumpmachine) -Idirector/bpf
+
+$(BUILD)/bpf/%.bpf.o: director/bpf/%.bpf.c director/bpf/tunbpf.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CLANG   $<")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+# kept: the embedded copy is made from it
+.SECONDARY: $(BUILD)/bpf/tun_encap.bpf.o
+
+# an object file holding another's bytes, between two symbols
+$(BUILD)/obj/director/bpf/%.blob.o: $(BUILD)/bpf/%.bpf.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $<")
+	$(Q)printf '\t.section .rodata\n\t.balign 8\n\t.globl nflvs_%s_obj\nnflvs_%s_obj:\n\t.incbin "%s"\n\t.globl nflvs_%s_obj_end\nnflvs_%s_obj_end:\n\t.section .note.GNU-stack,"",@progbits\n' \
+		$* $* $< $* $* | $(CC) -c -x assembler -o $@ -
 
 $(BUILD)/nflvs-director: $(call obj,director/main.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)

@@ -77,26 +77,39 @@ static int local_rule_move(struct dr *dr, uint8_t family)
 
 int dr_dest_up(struct dr *dr, struct dest *dst)
 {
-	uint32_t table = dest_table(dr, dst);
 	struct route_info ri;
 	int ret;
 
 	if (dst->routed)
 		return 0;
 	ret = route_lookup(&dst->addr, &ri);
+	if (ret)
+		return ret;
+	return dr_route_up(dr, dst, &dst->addr, ri.oif, 0);
+}
+
+int dr_route_up(struct dr *dr, struct dest *dst, const struct nflvs_addr *via,
+		int oif, uint32_t mtu)
+{
+	uint32_t table = dest_table(dr, dst);
+	int ret;
+
+	if (dst->routed)
+		return 0;
+	ret = local_rule_move(dr, via->family);
 	if (!ret)
-		ret = local_rule_move(dr, dst->addr.family);
+		ret = route_default(true, via, oif, table, mtu);
 	if (!ret)
-		ret = route_default(true, &dst->addr, ri.oif, table);
-	if (!ret)
-		ret = route_rule(dst->addr.family, true, dst->mark,
+		ret = route_rule(via->family, true, dst->mark,
 				 dr->rs->mark_mask, table, dr->route_pref);
 	if (ret == -EEXIST)
 		ret = 0;	/* a director before us left it */
-	if (!ret)
+	if (!ret) {
 		dst->routed = true;
-	else
-		route_default(false, &dst->addr, 0, table);
+		dst->route_via = *via;
+	} else {
+		route_default(false, via, 0, table, 0);
+	}
 	return ret;
 }
 
@@ -105,9 +118,9 @@ void dr_dest_down(struct dr *dr, struct dest *dst)
 	uint32_t table = dest_table(dr, dst);
 
 	if (dst->routed && !dr->keep) {	/* -k: the next start takes them over */
-		route_rule(dst->addr.family, false, dst->mark,
+		route_rule(dst->route_via.family, false, dst->mark,
 			   dr->rs->mark_mask, table, dr->route_pref);
-		route_default(false, &dst->addr, 0, table);
+		route_default(false, &dst->route_via, 0, table, 0);
 		dst->routed = false;
 	}
 }

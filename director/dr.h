@@ -46,6 +46,10 @@ int dr_check(const struct dr *dr, const struct dest *dst,
 /* Its route and rule (and, the first time, the local table's rule moved
  * after ours): 0 or -errno. */
 int dr_dest_up(struct dr *dr, struct dest *dst);
+/* The same toward the next hop @via on @oif, the route's MTU @mtu (0:
+ * the device's): a TUN real server encapsulated in the kernel. */
+int dr_route_up(struct dr *dr, struct dest *dst, const struct nflvs_addr *via,
+		int oif, uint32_t mtu);
 /* Its route and rule go (unless -k). */
 void dr_dest_down(struct dr *dr, struct dest *dst);
 /* Once, after the first configuration: what a director before us left
