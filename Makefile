@@ -45,6 +45,8 @@ endif
 #   director/sched/      the schedulers (scheduler.h brings the service,
 #                        packet and address types)
 #   director/nflvsadm/   the CLI: the control protocol and common/ only
+#   director/tundecap/   nflvs-tundecap, the real server's BPF decapsulator:
+#                        the BPF maps' header only
 #   healthcheck/         the checker
 #   import/              nflvs-import-keepalived: common/ only
 # Tests see what they test.
@@ -52,6 +54,7 @@ INC_common            := -Iinclude -Icommon
 INC_director          := $(INC_common) -Idirector -Idirector/sched
 INC_director/sched    := $(INC_common) -Idirector/sched
 INC_director/nflvsadm := $(INC_common) -Idirector/nflvsadm
+INC_director/tundecap := -Idirector/bpf
 INC_healthcheck       := $(INC_common) -Ihealthcheck
 INC_import            := $(INC_common) -Iimport
 INC_tests/unit        := $(INC_director) -Idirector/nflvsadm -Ihealthcheck -Iimport -Itests/unit
@@ -86,6 +89,7 @@ PROGS := $(BUILD)/nflvs-director
 PROGS += $(BUILD)/nflvsadm
 PROGS += $(BUILD)/nflvs-healthcheck
 PROGS += $(BUILD)/nflvs-import-keepalived
+PROGS += $(BUILD)/nflvs-tundecap
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
 	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
 
@@ -107,7 +111,7 @@ $(BUILD)/bpf/%.bpf.o: director/bpf/%.bpf.c director/bpf/tunbpf.h
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 # kept: the embedded copy is made from it
-.SECONDARY: $(BUILD)/bpf/tun_encap.bpf.o
+.SECONDARY: $(BUILD)/bpf/tun_encap.bpf.o $(BUILD)/bpf/tun_decap.bpf.o
 
 # an object file holding another's bytes, between two symbols
 $(BUILD)/obj/director/bpf/%.blob.o: $(BUILD)/bpf/%.bpf.o
@@ -130,6 +134,13 @@ $(BUILD)/nflvs-healthcheck: $(call obj,healthcheck/main.c) $(HCLIB_OBJ) $(COMMON
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the real server's BPF decapsulator (nflvs-realserver tun up)
+$(BUILD)/nflvs-tundecap: $(call obj,director/tundecap/tundecap.c) \
+			 $(BUILD)/obj/director/bpf/tun_decap.blob.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf
 
 # import/: nflvs-import-keepalived, keepalived.conf to nflvs.conf
 $(BUILD)/nflvs-import-keepalived: $(call obj,import/main.c) $(IMPLIB_OBJ)

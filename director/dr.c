@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "dr.h"
 #include "log.h"
+#include "tunbpf.h"
 
 #define SWEEP_GRACE	(2 * NS_PER_SEC)	/* a new flow's element may lag */
 #define SYNC_BIG	100000		/* flows: read the maps less often */
@@ -271,6 +272,17 @@ static void restore_mark_cb(void *ctx, uint32_t mark,
 		x->old[idx] = *addr;
 }
 
+/* Are @svc's flows to @d in the kernel's flow maps?  DR's, and TUN's where
+ * the kernel encapsulates (tunbpf.h). */
+static bool kernel_flows(const struct svcset *set, const struct service *svc,
+			 const struct dest *d)
+{
+	if (d->fwd == FWD_DR)
+		return svc->fwd == FWD_DR;
+	return set->tun_kernel && d->fwd == FWD_TUN && svc->fwd == FWD_TUN &&
+	       tunbpf_suits(&d->cfg.tunnel, svc->family, d->addr.family);
+}
+
 bool dr_remap(const struct svcset *set, const struct nflvs_addr *old,
 	      uint32_t nold, struct rs_flow *f)
 {
@@ -283,11 +295,12 @@ bool dr_remap(const struct svcset *set, const struct nflvs_addr *old,
 	for (i = 0; i < set->nsvc; i++) {
 		const struct service *svc = set->svc[i];
 
-		if (svc->fwd != FWD_DR || svc->protocol != proto ||
-		    svc->port != f->dport || !addr_eq(&svc->vip, &f->daddr))
+		if ((svc->fwd != FWD_DR && svc->fwd != FWD_TUN) ||
+		    svc->protocol != proto || svc->port != f->dport ||
+		    !addr_eq(&svc->vip, &f->daddr))
 			continue;
 		for (j = 0; j < svc->ndests; j++)
-			if (svc->dests[j]->fwd == FWD_DR &&
+			if (kernel_flows(set, svc, svc->dests[j]) &&
 			    addr_eq(&svc->dests[j]->addr, &old[idx])) {
 				f->mark = (f->mark & ~mask) | svc->dests[j]->mark;
 				return true;
@@ -322,7 +335,8 @@ static bool has_dr_service(const struct svcset *set)
 	unsigned int i;
 
 	for (i = 0; i < set->nsvc; i++)
-		if (set->svc[i]->fwd == FWD_DR)
+		if (set->svc[i]->fwd == FWD_DR ||
+		    (set->tun_kernel && set->svc[i]->fwd == FWD_TUN))
 			return true;
 	return false;
 }

@@ -134,7 +134,9 @@ static void new_flow(struct flowpath *fp, struct service *svc,
 		     const struct flow_key *k, uint32_t mark, uint64_t now,
 		     struct verdict *v)
 {
-	bool tun = dst->fwd == FWD_TUN;
+	/* encapsulated by the kernel (tunbpf.h): a flow as DR's */
+	bool tun = dst->fwd == FWD_TUN &&
+		   !__atomic_load_n(&dst->tun_kernel, __ATOMIC_ACQUIRE);
 	uint32_t m = (mark & ~fp->env.mark_mask) | dst->mark;
 	enum flow_state st = first_state(pi, tun);
 	struct flow *f;
@@ -216,7 +218,7 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 	if (pi->l4proto == IPPROTO_TCP && !(pi->tcp_flags & TCP_SYN))
 		counter_inc(&cnt->adopted);
 	new_flow(fp, svc, dst, pi, &k, mark, now, v);
-	if (dst->fwd == FWD_TUN)
+	if (v->verdict == NF_DROP && dst->fwd == FWD_TUN)
 		fp->env.send(fp->env.ctx, dst, &k, pkt, len);
 }
 
@@ -252,7 +254,7 @@ void flowpath_sync_one(struct flowpath *fp, const struct rs_flow *rf,
 			flows_set_state(&fp->flows, f, FLOW_CLOSING);
 		return;
 	}
-	if (!dst || dst->fwd != FWD_DR)
+	if (!dst || (dst->fwd != FWD_DR && !dst->tun_kernel))
 		return;
 	f = flows_add(&fp->flows, &k, dst, rf->mark, state_of_map(rf->map),
 		      false);

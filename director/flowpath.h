@@ -15,10 +15,13 @@
  * here again (accounting).  Once a second dr.c reads the maps back: the
  * flows the kernel timed out leave the table (flowpath_sync_*).
  *
- * TUN.  Every packet of a TUN service comes here: the flow's real server,
- * or a new one, and the packet is handed to env.send (tun.c) while the
- * original is dropped.  TUN flows follow IPVS's TCP states as seen from
- * the client's side and time out by the director's clock.
+ * TUN.  To a real server the kernel encapsulates for (dest->tun_kernel,
+ * tunbpf.h), a flow is a DR one: its mark routes it, the kernel learns
+ * it, and the egress program puts the tunnel on.  To the others every
+ * packet comes here: the flow's real server, or a new one, and the packet
+ * is handed to env.send (tun.c) while the original is dropped.  Those
+ * flows follow IPVS's TCP states as seen from the client's side and time
+ * out by the director's clock.
  *
  * A SYN on the tuple of a closing flow starts a new connection, as IPVS's
  * conn_reuse_mode does.  Counts go to the service (conns.h) under its

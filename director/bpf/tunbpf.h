@@ -4,7 +4,8 @@
 
 /*
  * What the director (director/tunbpf.c) and its tc egress encapsulator
- * (tun_encap.bpf.c) share: the maps' keys and values, and the flow hash
+ * (tun_encap.bpf.c) share, and nflvs-tundecap with the real server's
+ * decapsulator (tun_decap.bpf.c): the maps' keys and values, and the flow hash
  * GUE's source port comes from.  Included by both sides, so only fixed
  * size types and no libc.
  *
@@ -41,6 +42,13 @@ struct tunbpf_dest {
 	__u32 id_next;		/* next IPv4 id (atomic) */
 	__u8 src[16];		/* our address toward it (IPv4: 4 bytes) */
 	__u8 dst[16];		/* the real server */
+};
+
+/* The real server's decapsulator (tun_decap.bpf.c): what it takes off. */
+struct tunbpf_decap {
+	__u8 type;		/* enum tunbpf_type */
+	__u8 pad;
+	__u16 port;		/* GUE: the UDP port, host order */
 };
 
 /*
