@@ -197,6 +197,14 @@ static void hook_tun_send(void *ctx, struct dest *dst,
 	tun_send(dst, k, pkt, len, &d->counters);
 }
 
+/* flowpath: a kernel flow's element must go now. */
+static void hook_forget(void *ctx, const struct rs_flow *rf)
+{
+	struct director *d = ctx;
+
+	dr_forget(&d->dr, rf);
+}
+
 /* apply: can a DR or TUN real server be reached as its method needs? */
 static int hook_check_dest(void *ctx, const struct dest *dst,
 			   const struct cfg_rs *rc, char *err, size_t errlen)
@@ -533,7 +541,8 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 	struct flowpath_env fe = { .mark_mask = c->mark_mask,
 				   .timeouts = &d->rs.timeouts,
 				   .counters = &d->counters,
-				   .send = hook_tun_send, .ctx = d };
+				   .send = hook_tun_send,
+				   .forget = hook_forget, .ctx = d };
 	char err[256];
 	int ret;
 

@@ -239,6 +239,19 @@ static void expire_cb(void *ctx, const struct flow *f)
 		x->n++;
 }
 
+void dr_forget(struct dr *dr, const struct rs_flow *rf)
+{
+	struct nft_batch b;
+	char err[256];
+
+	if (nft_batch_init(&b) < 0)
+		return;
+	if (ruleset_build_flow(&b, dr->rs, rf, true) == 0 &&
+	    ruleset_commit(&b, err, sizeof(err)) < 0)
+		log_debug("DR flows: removing one: %s", err);
+	nft_batch_free(&b);
+}
+
 void dr_expire_dest(struct dr *dr, struct dest *dst)
 {
 	struct expire_ctx x = { .dr = dr };

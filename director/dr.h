@@ -61,6 +61,8 @@ void dr_stop(struct dr *dr);
 /* Once a second (less often with very many flows): the table against
  * the kernel's maps. */
 void dr_tick(struct dr *dr, uint64_t now_ns);
+/* @rf goes from the kernel's maps now (any thread). */
+void dr_forget(struct dr *dr, const struct rs_flow *rf);
 /* expire_connections: @dst's flows go now, from the maps too. */
 void dr_expire_dest(struct dr *dr, struct dest *dst);
 

@@ -45,6 +45,8 @@ struct flowpath_env {
 	/* TUN: send @pkt of flow @k encapsulated to @dst */
 	void (*send)(void *ctx, struct dest *dst, const struct flow_key *k,
 		     const void *pkt, uint32_t len);
+	/* remove @rf from the kernel's flow maps now (may be NULL) */
+	void (*forget)(void *ctx, const struct rs_flow *rf);
 	void *ctx;
 };
 
