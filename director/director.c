@@ -299,7 +299,37 @@ static void tun_kernel_up(struct director *d, struct dest *dst)
 		dr_dest_down(&d->dr, dst);
 		return;
 	}
+	dst->tun_room = room;
 	__atomic_store_n(&dst->tun_kernel, true, __ATOMIC_RELEASE);
+}
+
+/* The path MTU toward a kernel TUN real server changed (tun_refresh()):
+ * its route's MTU and the program's copy follow. */
+static void tun_kernel_refresh(struct director *d)
+{
+	struct route_info ri;
+	unsigned int i, j;
+
+	for (i = 0; i < d->set.nsvc; i++) {
+		struct service *svc = d->set.svc[i];
+
+		for (j = 0; j < svc->ndests; j++) {
+			struct dest *dst = svc->dests[j];
+			const struct encap *e = dst->encap;
+			uint32_t room;
+
+			if (!dst->tun_kernel || !e)
+				continue;
+			room = e->mtu - e->overhead;
+			if (room == dst->tun_room ||
+			    (dst->addr.family == AF_INET6 && room < 1280))
+				continue;
+			if (route_lookup(&dst->addr, &ri) == 0 &&
+			    dr_route_mtu(&d->dr, dst, ri.oif, room) == 0 &&
+			    tunbpf_dest_set(d->tunbpf, dst->mark, e) == 0)
+				dst->tun_room = room;
+		}
+	}
 }
 
 static void dest_up(struct director *d, struct dest *dst)
@@ -824,8 +854,10 @@ static void flows_tick(struct director *d, uint64_t now)
 		return;
 	dr_tick(&d->dr, now);
 	flowpath_expire(&d->fp, now);
-	if (d->tun_dests && now >= d->next_mtu) {
+	if ((d->tun_dests || d->tunbpf) && now >= d->next_mtu) {
 		tun_refresh(&d->set);
+		if (d->tunbpf)
+			tun_kernel_refresh(d);
 		d->next_mtu = now + MTU_REFRESH;
 	}
 }

@@ -114,6 +114,14 @@ int dr_route_up(struct dr *dr, struct dest *dst, const struct nflvs_addr *via,
 	return ret;
 }
 
+int dr_route_mtu(struct dr *dr, struct dest *dst, int oif, uint32_t mtu)
+{
+	if (!dst->routed)
+		return -ENOENT;
+	return route_default(true, &dst->route_via, oif, dest_table(dr, dst),
+			     mtu);
+}
+
 void dr_dest_down(struct dr *dr, struct dest *dst)
 {
 	uint32_t table = dest_table(dr, dst);

@@ -50,6 +50,8 @@ int dr_dest_up(struct dr *dr, struct dest *dst);
  * the device's): a TUN real server encapsulated in the kernel. */
 int dr_route_up(struct dr *dr, struct dest *dst, const struct nflvs_addr *via,
 		int oif, uint32_t mtu);
+/* Its route's MTU is now @mtu (the device @oif's): 0 or -errno. */
+int dr_route_mtu(struct dr *dr, struct dest *dst, int oif, uint32_t mtu);
 /* Its route and rule go (unless -k). */
 void dr_dest_down(struct dr *dr, struct dest *dst);
 /* Once, after the first configuration: what a director before us left

@@ -70,6 +70,7 @@ struct dest {
 	struct nflvs_addr route_via;	/* the next hop of that route */
 	bool tun_kernel;		/* TUN: encapsulated by the kernel
 					   (tunbpf.h), routed as DR */
+	uint32_t tun_room;		/* its route's MTU: the tunnel's room */
 	struct encap *encap;		/* TUN: the outer headers (tun.c) */
 	uint64_t tun_pkts, tun_bytes;	/* TUN: sent encapsulated (atomics,
 					   tun.c) */
