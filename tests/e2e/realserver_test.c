@@ -317,19 +317,24 @@ Test(realserver, tun_up_with_the_bpf_decapsulator_and_down)
 		{ "gue", "--type gue --port 6080", "--type gue --port 6080" },
 	};
 	static char before[16384], after[16384];
-	const char *cl = lab_ns(&lab, "cl"), *rs = lab_ns(&lab, "rs");
-	char args[256];
+	char cl[64], rs[64], args[256];
 	pid_t enc;
 	size_t i;
 
+	/* lab_ns() answers in one buffer: copies */
+	snprintf(cl, sizeof(cl), "%s", lab_ns(&lab, "cl"));
+	snprintf(rs, sizeof(rs), "%s", lab_ns(&lab, "rs"));
 	setenv("NFLVS_TUNDECAP", "build/nflvs-tundecap", 1);
 	cr_assert_eq(lab_serve(&lab, "rs", "--tcp 80 --udp 53"), 0);
 	snapshot(before, sizeof(before));
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		snprintf(args, sizeof(args), "tun up %s %s %s", c[i].up, VIP4, VIP6);
+		/* the pair has no default route: the device is named */
+		snprintf(args, sizeof(args), "tun up %s --dev eth0 %s %s", c[i].up,
+			 VIP4, VIP6);
 		cr_assert_eq(realserver(args), 0, "%s: %s", c[i].type, err);
 		cr_expect_eq(lab_sh(&lab, "ip netns exec %s tc filter show dev eth0 ingress "
-				    "| grep -q tun_decap", rs), 0, "%s: no filter", c[i].type);
+				    "| grep -q tun_decap", rs), 0, "%s: no filter: %s",
+			     c[i].type, err);
 		cr_expect(on_lo(VIP4 "/32") && on_lo(VIP6 "/128"));
 		cr_assert_eq(realserver("status"), 0);
 		cr_expect(strstr(out, "BPF decapsulator on eth0"), "%s", out);
