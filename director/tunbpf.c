@@ -181,7 +181,8 @@ int tunbpf_dest_set(struct tunbpf *tb, uint32_t mark, const struct encap *e)
 
 void tunbpf_dest_del(struct tunbpf *tb, uint32_t mark)
 {
-	bpf_map_delete_elem(tb->dests_fd, &mark);
+	if (tb)
+		bpf_map_delete_elem(tb->dests_fd, &mark);
 }
 
 int tunbpf_prog_fd(const struct tunbpf *tb)
