@@ -482,6 +482,27 @@ static int director_shm(struct director *d, const struct nflvs_config *cfg)
 	return 0;
 }
 
+static void prev_mark_cb(void *ctx, uint32_t index, const char *key)
+{
+	struct director *d = ctx;
+
+	if (svcset_prev_add(&d->set, index, key) < 0)
+		log_warn("marks: out of memory reading the previous marks");
+}
+
+/*
+ * A previous run's table (a restart): its real servers keep their marks,
+ * so that the conntrack entries it left, and those conntrackd brings,
+ * still name them.
+ */
+static void director_prev_marks(struct director *d)
+{
+	if (ruleset_read_mark_keys(d->rs.table, prev_mark_cb, d) == 0 &&
+	    d->set.nprev)
+		log_info("marks: the previous table had %u; real servers still configured keep theirs",
+			 d->set.nprev);
+}
+
 static int director_init(struct director *d, struct nflvs_config *cfg)
 {
 	const struct cfg_director *c = &cfg->director;
@@ -511,7 +532,9 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 		ret = director_shm(d, cfg);
 	if (ret)
 		return ret;
+	director_prev_marks(d);
 	ret = apply_config(&d->apply, cfg, err, sizeof(err));
+	svcset_prev_done(&d->set);
 	if (ret)
 		log_err("%s", err);
 	return ret;

@@ -1856,32 +1856,60 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 
 struct counters_ctx {
 	ruleset_counter_fn fn;
+	ruleset_key_fn key_fn;
 	void *ctx;
 };
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char **comment = data;
+	const char *v = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_OBJ_COMMENT && len &&
+	    v[len - 1] == '\0')
+		*comment = v;
+	return 0;
+}
+
+/* The comment of counter @o: the mark key of its real server. */
+static const char *counter_comment(struct nftnl_obj *o)
+{
+	uint32_t len = 0;
+	const void *u = nftnl_obj_get_data(o, NFTNL_OBJ_USERDATA, &len);
+	const char *comment = NULL;
+
+	if (u && len)
+		nftnl_udata_parse(u, len, comment_cb, &comment);
+	return comment;
+}
 
 static int counter_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct counters_ctx *x = data;
 	struct nftnl_obj *o = nftnl_obj_alloc();
-	const char *name;
+	const char *name, *comment;
 	char dir[4];
 	uint32_t idx;
 
 	if (o && nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
 	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
 	    (name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME)) &&
-	    sscanf(name, "rs%u_%3s", &idx, dir) == 2)
-		x->fn(x->ctx, idx, !strcmp(dir, "in"),
-		      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
-		      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES));
+	    sscanf(name, "rs%u_%3s", &idx, dir) == 2) {
+		if (x->fn)
+			x->fn(x->ctx, idx, !strcmp(dir, "in"),
+			      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
+			      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES));
+		else if (!strcmp(dir, "in") && (comment = counter_comment(o)))
+			x->key_fn(x->ctx, idx, comment);
+	}
 	nftnl_obj_free(o);
 	return MNL_CB_OK;
 }
 
-int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx)
+static int dump_counters(const char *table, struct counters_ctx *x)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	struct counters_ctx x = { fn, ctx };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_obj *o = nftnl_obj_alloc();
 	struct nlmsghdr *nlh;
@@ -1903,7 +1931,7 @@ int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx)
 		goto out;
 	}
 	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		n = mnl_cb_run(buf, n, seq, portid, counter_cb, &x);
+		n = mnl_cb_run(buf, n, seq, portid, counter_cb, x);
 		if (n <= MNL_CB_STOP)
 			break;
 	}
@@ -1914,6 +1942,20 @@ out:
 	if (nl)
 		mnl_socket_close(nl);
 	return ret;
+}
+
+int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx)
+{
+	struct counters_ctx x = { .fn = fn, .ctx = ctx };
+
+	return dump_counters(table, &x);
+}
+
+int ruleset_read_mark_keys(const char *table, ruleset_key_fn fn, void *ctx)
+{
+	struct counters_ctx x = { .key_fn = fn, .ctx = ctx };
+
+	return dump_counters(table, &x);
 }
 
 /* ---- reading sets back ------------------------------------------------------ */

@@ -151,6 +151,18 @@ const char *service_str(const struct service *svc, char *buf, size_t len)
 	return buf;
 }
 
+const char *service_mark_key(const struct service *svc,
+			     const struct nflvs_addr *addr, uint16_t port,
+			     bool sorry, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN], s[SERVICE_STRLEN];
+
+	snprintf(buf, len, "%s%s of %s", addr_port_str(addr, port, a, sizeof(a)),
+		 sorry ? " (sorry server)" : "",
+		 service_str(svc, s, sizeof(s)));
+	return buf;
+}
+
 /* The scheduler, behind the client's persistence template if any. */
 static struct dest *service_schedule(struct service *svc,
 				     const struct pkt_info *pi, uint64_t now)
