@@ -251,6 +251,62 @@ Test(nat, restart_over_stale_table_and_established_flows_survive_kill9)
 	finish_hold(hold);
 }
 
+/*
+ * Issue 13: after a restart with the same services in another order,
+ * established NAT connections were counted against the wrong real servers
+ * (marks went out in config order).  A mark is now its real server's key
+ * hashed (tests/unit/apply_test.c: the order of the file does not
+ * matter), and a restart over the table of a killed director keeps that
+ * table's marks: the held connection stays on a :80 real server in -Lnc
+ * and in the counts.
+ */
+#define TWO_SVCS(first, second) "services = ( " first ",\n" second " );\n"
+#define SVC_PORT(port) \
+	"{ vip = \"" LAB_VIP4 "\"; port = " #port "; protocol = \"tcp\";\n" \
+	"  scheduler = \"rr\"; real_servers = (\n" \
+	"    { address = \"10.0.2.11\"; port = " #port "; },\n" \
+	"    { address = \"10.0.2.12\"; port = " #port "; },\n" \
+	"    { address = \"10.0.2.13\"; port = " #port "; } ); }"
+
+static void expect_hold_on_port80(const char *when)
+{
+	char out[4096];
+
+	cr_assert_eq(lab_wait_sh(&lab, 5000, "build/nflvsadm --socket %s/director.sock -Lnc | "
+				 "grep ESTABLISHED | grep -q ':80 *$'", lab.dir), 0,
+		     "%s: the held connection is not on a :80 real server:\n%s", when,
+		     (lab_cap(&lab, out, sizeof(out), "build/nflvsadm --socket %s/director.sock -Lnc",
+			      lab.dir), out));
+	cr_expect_eq(lab_sh(&lab, "build/nflvsadm --socket %s/director.sock -Lnc | "
+			    "grep -q ':8080 *$'", lab.dir), 1,
+		     "%s: a connection is shown going to :8080", when);
+	/* ActiveConn: 1 on one real server of :80, 0 on those of :8080 */
+	cr_expect_eq(lab_wait_sh(&lab, 5000, "build/nflvsadm --socket %s/director.sock -Ln | "
+				 "awk '/^TCP/ { p = $2 } / -> / && $5 > 0 { print p }' | "
+				 "grep -qx '" LAB_VIP4 ":80'", lab.dir), 0,
+		     "%s: the connection is not counted on :80", when);
+	cr_expect_eq(lab_sh(&lab, "build/nflvsadm --socket %s/director.sock -Ln | "
+			    "awk '/^TCP/ { p = $2 } / -> / && $5 > 0 { print p }' | "
+			    "grep -q ':8080'", lab.dir), 1,
+		     "%s: a connection is counted on :8080", when);
+}
+
+Test(nat, restart_in_another_order_keeps_connections_on_their_servers)
+{
+	pid_t hold;
+
+	lab_write_conf(&lab, TWO_SVCS(SVC_PORT(80), SVC_PORT(8080)));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	hold = start_hold();
+	expect_hold_on_port80("first run");
+	/* the table stays: its marks are read back */
+	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
+	lab_write_conf(&lab, TWO_SVCS(SVC_PORT(8080), SVC_PORT(80)));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	expect_hold_on_port80("after kill -9 and a start in another order");
+	finish_hold(hold);
+}
+
 /* ---- connections the director never saw ---------------------------------- */
 
 /*
