@@ -34,6 +34,9 @@ static const char *const type_names[NFLVS_CTL_TYPE_MAX] = {
 	[NFLVS_CTL_SET_TIMEOUT] = "SET_TIMEOUT",
 	[NFLVS_CTL_RELOAD] = "RELOAD",
 	[NFLVS_CTL_BATCH] = "BATCH",
+	[NFLVS_CTL_SET_ROLE] = "SET_ROLE",
+	[NFLVS_CTL_STATUS] = "STATUS",
+	[NFLVS_CTL_CHECK] = "CHECK",
 };
 
 static bool type_valid(uint16_t type)
@@ -238,7 +241,11 @@ int ctl_check_request_len(uint16_t type, uint32_t len)
 	case NFLVS_CTL_FLUSH:
 	case NFLVS_CTL_GET_TIMEOUT:
 	case NFLVS_CTL_RELOAD:
+	case NFLVS_CTL_STATUS:
+	case NFLVS_CTL_CHECK:
 		return len == 0 ? 0 : -EINVAL;
+	case NFLVS_CTL_SET_ROLE:
+		return len == sizeof(struct nflvs_ctl_role) ? 0 : -EINVAL;
 	case NFLVS_CTL_LIST:
 	case NFLVS_CTL_ZERO:
 		return len == 0 || len == svc ? 0 : -EINVAL;

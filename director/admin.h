@@ -38,6 +38,13 @@ struct admin {
 	 * with @err */
 	int (*set_timeouts)(void *ctx, const struct rs_timeouts *t, char *err,
 			    size_t errlen);
+	/* nflvsadm --role (ha.h): 0, or -EINVAL */
+	int (*set_role)(void *ctx, uint32_t role);
+	/* nflvsadm --status: malloc()ed text, or NULL */
+	char *(*status)(void *ctx, size_t *len);
+	/* nflvsadm --check: 0 when running and applying, else -errno with
+	 * @err */
+	int (*check)(void *ctx, char *err, size_t errlen);
 	void *ctx;
 };
 

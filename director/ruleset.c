@@ -1944,6 +1944,39 @@ out:
 	return ret;
 }
 
+int ruleset_table_exists(const char *table)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq = time(NULL), portid;
+	int n, ret;
+
+	if (!nl || !t || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno ? -errno : -ENOMEM;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+				    NLM_F_ACK, seq);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n > 0)
+		n = mnl_cb_run(buf, n, seq, portid, NULL, NULL);
+	ret = n >= 0 ? 1 : (errno == ENOENT ? 0 : -errno);
+out:
+	nftnl_table_free(t);
+	if (nl)
+		mnl_socket_close(nl);
+	return ret;
+}
+
 int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx)
 {
 	struct counters_ctx x = { .fn = fn, .ctx = ctx };

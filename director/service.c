@@ -218,13 +218,14 @@ bool service_consistent(const struct service *svc)
 	return true;
 }
 
-bool service_may_start(const struct service *svc, const struct pkt_info *pi)
+bool service_may_start(const struct service *svc, const struct pkt_info *pi,
+		       bool adopt)
 {
 	if (pi->l4proto != IPPROTO_TCP)
 		return true;
 	if (pi->tcp_flags & TCP_RST)
 		return false;
-	return (pi->tcp_flags & TCP_SYN) || service_consistent(svc);
+	return (pi->tcp_flags & TCP_SYN) || (adopt && service_consistent(svc));
 }
 
 void service_gc(struct service *svc, uint64_t now_ns)

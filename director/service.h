@@ -180,9 +180,12 @@ bool service_consistent(const struct service *svc);
  * start one?  Any packet but TCP; a TCP SYN (not RST), as IPVS; another
  * TCP packet but a RST only when service_consistent(): its connection
  * began elsewhere, and the scheduler picks the real server that has it
- * (IPVS's sloppy_tcp, limited to where it cannot pick a wrong one).
+ * (IPVS's sloppy_tcp, limited to where it cannot pick a wrong one), and
+ * only with @adopt: not while a director takes over from its peer, when
+ * the connection's state may still be on its way (ha.h).
  */
-bool service_may_start(const struct service *svc, const struct pkt_info *pi);
+bool service_may_start(const struct service *svc, const struct pkt_info *pi,
+		       bool adopt);
 /* Once a second: persistence templates expire, scheduler housekeeping. */
 void service_gc(struct service *svc, uint64_t now_ns);
 /* "TCP 10.0.1.100:80", "UDP [2001:db8::1]:53", "FWM 5" */
