@@ -174,6 +174,13 @@ int lab_ecmp_topology(struct lab *l, int nrs)
 	return lab_topology(l, "ecmp", roles, 4, nrs);
 }
 
+int lab_hapair_topology(struct lab *l, int nrs)
+{
+	static const char *const roles[] = { "sw", "cl", "dir1", "dir2" };
+
+	return lab_topology(l, "hapair", roles, 4, nrs);
+}
+
 pid_t lab_spawn(struct lab *l, const char *role, const char *name,
 		const char *fmt, ...)
 {

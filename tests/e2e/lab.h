@@ -80,6 +80,20 @@ int lab_dr_topology(struct lab *l, int nrs);
 #define LAB_ECMP_VIP4	"10.0.9.100"
 int lab_ecmp_topology(struct lab *l, int nrs);
 
+/*
+ * A NAT director pair (lab_hapair_topology; tests/lib/lab.sh hapair): a
+ * switch namespace with a front bridge (client, directors) and a back
+ * bridge (directors, real servers), a link between the directors
+ * (conntrackd's), and the VIPs left to the test's keepalived:
+ *
+ *   cl   eth0 10.0.1.2/24; the VIP 10.0.1.100 is on its link
+ *   dirD eth0 10.0.1.(10+D)/24, eth1 10.0.2.(1+D)/24, eth2 10.0.5.D/24
+ *   rsN  eth0 10.0.2.(10+N)/24, default via the gateway VIP 10.0.2.1
+ */
+#define LAB_HA_VIP4	"10.0.1.100"
+#define LAB_HA_GW4	"10.0.2.1"
+int lab_hapair_topology(struct lab *l, int nrs);
+
 /* Namespace name of a role ("cl", "dir", "rs1"). */
 const char *lab_ns(struct lab *l, const char *role);
 int lab_ns_add(struct lab *l, const char *role);
