@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <endian.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "ha.h"
 #include "log.h"
 #include "names.h"
+#include "textbuf.h"
 
 #define HA_MAGIC	0x4e464d4b	/* "NFMK" */
 #define HA_VERSION	1
@@ -200,43 +200,6 @@ void ha_tick(struct ha *h, uint64_t now)
 
 /* ---- nflvsadm --status ------------------------------------------------- */
 
-struct text {
-	char *buf;
-	size_t len, cap;
-	bool nomem;
-};
-
-static void put(struct text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf ? t->buf + t->len : NULL,
-			      t->buf ? t->cap - t->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0 || t->nomem)
-			return;
-		if (t->buf && t->len + n < t->cap) {
-			t->len += n;
-			return;
-		}
-		size_t cap = (t->cap ? 2 * t->cap : 4096) + n;
-		char *b = realloc(t->buf, cap);
-
-		if (!b) {
-			t->nomem = true;
-			return;
-		}
-		t->buf = b;
-		t->cap = cap;
-	}
-}
-
 static const char *const peer_state_names[] = {
 	[HA_PEER_NONE] = "none", [HA_PEER_SILENT] = "not heard",
 	[HA_PEER_SAME] = "same marks", [HA_PEER_DIFFERENT] = "DIFFERENT MARKS",
@@ -244,36 +207,31 @@ static const char *const peer_state_names[] = {
 
 char *ha_status(struct ha *h, uint64_t now, size_t *len)
 {
-	struct text t = { 0 };
+	struct textbuf t = { 0 };
 	char key[SERVICE_MARK_KEYLEN];
 	uint32_t i, n = svcset_capacity(h->set);
 
 	h->ours = ha_digest_of(h->set);
-	put(&t, "Role: %s (for %.1f s)\n", role_names[ha_role(h)],
+	textbuf_printf(&t, "Role: %s (for %.1f s)\n", role_names[ha_role(h)],
 	    (double)(now - h->role_since) / 1e9);
-	put(&t, "Marks: %u, mask %#010x, digest %016llx\n", h->ours.nmarks,
+	textbuf_printf(&t, "Marks: %u, mask %#010x, digest %016llx\n", h->ours.nmarks,
 	    h->ours.mask, (unsigned long long)h->ours.digest);
 	if (h->fd < 0)
-		put(&t, "Peer: none\n");
+		textbuf_printf(&t, "Peer: none\n");
 	else if (h->state == HA_PEER_SILENT)
-		put(&t, "Peer %s: %s\n", h->peer_str,
+		textbuf_printf(&t, "Peer %s: %s\n", h->peer_str,
 		    peer_state_names[h->state]);
 	else
-		put(&t, "Peer %s: %s (%u marks, digest %016llx, heard %.1f s ago)\n",
+		textbuf_printf(&t, "Peer %s: %s (%u marks, digest %016llx, heard %.1f s ago)\n",
 		    h->peer_str, peer_state_names[h->state], h->theirs.nmarks,
 		    (unsigned long long)h->theirs.digest,
 		    (double)(now - h->heard) / 1e9);
-	put(&t, "Mark       RealServer\n");
+	textbuf_printf(&t, "Mark       RealServer\n");
 	for (i = 1; i <= n; i++) {
 		const struct dest *d = svcset_by_index(h->set, i);
 
 		if (d && d->svc)
-			put(&t, "%#010x %s\n", d->mark, dest_key(d, key, sizeof(key)));
+			textbuf_printf(&t, "%#010x %s\n", d->mark, dest_key(d, key, sizeof(key)));
 	}
-	if (t.nomem) {
-		free(t.buf);
-		return NULL;
-	}
-	*len = t.len;
-	return t.buf;
+	return textbuf_take(&t, len);
 }
