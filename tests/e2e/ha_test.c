@@ -155,6 +155,7 @@ static void node_keepalived(struct node *n, bool unicast)
 			    "-e 's|^\\$NFLVSADM=.*|$NFLVSADM=%s/" ADM " --socket %s|' "
 			    "-e 's|^\\$NOTIFY=.*|$NOTIFY=%s|' "
 			    "-e 's|192.0.2.1$|10.0.1.11|' -e 's|192.0.2.2$|10.0.1.12|' "
+			    "-e 's|10.10.0.2$|10.0.2.2|' -e 's|10.10.0.3$|10.0.2.3|' "
 			    "-e '/enable_script_security/d' %s contrib/ha/keepalived.conf > %s",
 			    cwd, n->ctl, n->notify,
 			    unicast ? "-e 's|^\\t#\\(unicast_\\)|\\t\\1|' -e 's|^\\t#\\t\\$PEER|\\t\\t$PEER|' "
