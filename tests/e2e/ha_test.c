@@ -44,14 +44,6 @@ struct node {
 static struct node dirs[3];	/* 1 and 2 */
 static char cwd[512];
 
-static long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static void setup(void)
 {
 	int d;
@@ -196,8 +188,8 @@ static void pair_up(bool unicast)
 	long deadline;
 
 	node_up(1, unicast);
-	deadline = ms_now() + 15000;
-	while (!has_vip(1) && ms_now() < deadline)
+	deadline = lab_now_ms() + 15000;
+	while (!has_vip(1) && lab_now_ms() < deadline)
 		usleep(20000);
 	cr_assert(has_vip(1), "dir1 never master: %s", lab_log(&lab, "keepalived1"));
 	/* a director never told is master: wait for the hook's word */
@@ -233,7 +225,7 @@ static int conns_of(int d, char *out, size_t len)
 static void expect_replicated(int from, int to)
 {
 	static char a[8192], b[8192];
-	long deadline = ms_now() + 20000;
+	long deadline = lab_now_ms() + 20000;
 	int na, nb;
 
 	do {
@@ -242,7 +234,7 @@ static void expect_replicated(int from, int to)
 		if (na == CONNS && nb == CONNS && !strcmp(a, b))
 			return;
 		usleep(50000);
-	} while (ms_now() < deadline);
+	} while (lab_now_ms() < deadline);
 	cr_assert_fail("dir%d has %d connections, dir%d %d:\n%s\n---\n%s", from, na,
 		       to, nb, a, b);
 }
@@ -293,8 +285,8 @@ static long new_connection_after(long t0, int ms)
 	do {
 		if (lab_count(&lab, "cl", &t, "--tcp " VIP " 80 -n 1 --timeout-ms 150") == 0 &&
 		    t.errors == 0)
-			return ms_now() - t0;
-	} while (ms_now() - t0 < ms);
+			return lab_now_ms() - t0;
+	} while (lab_now_ms() - t0 < ms);
 	return -1;
 }
 
@@ -338,15 +330,15 @@ static void failover(int from, int to, enum loss how, const char *what)
 	long t0, tvip = -1, tnew;
 
 	r0 = lab_stat(&lab, "stream", "rounds_min");
-	t0 = ms_now();
+	t0 = lab_now_ms();
 	lose(from, how);
 	do {
 		if (has_vip(to)) {
-			tvip = ms_now() - t0;
+			tvip = lab_now_ms() - t0;
 			break;
 		}
 		usleep(2000);
-	} while (ms_now() - t0 < 10000);
+	} while (lab_now_ms() - t0 < 10000);
 	cr_assert_geq(tvip, 0, "%s: dir%d never took the VIPs: %s", what, to,
 		      lab_log(&lab, to == 1 ? "keepalived1" : "keepalived2"));
 	tnew = new_connection_after(t0, how == ZOMBIE ? 5000 : 1000);

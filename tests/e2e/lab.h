@@ -99,6 +99,9 @@ const char *lab_ns(struct lab *l, const char *role);
 int lab_ns_add(struct lab *l, const char *role);
 int lab_nat_topology(struct lab *l, int nrs);
 
+/* The monotonic clock in ms. */
+long lab_now_ms(void);
+
 /* Run a shell command; returns its exit status (output to sh.log). */
 int lab_sh(struct lab *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
