@@ -85,7 +85,8 @@ EOF
 		-e "s|^\\\$NFLVSADM=.*|\$NFLVSADM=$ADM --socket $TMP/ctl$d.sock|" \
 		-e "s|^\\\$NOTIFY=.*|\$NOTIFY=$TMP/notify$d.sh|" -e '/enable_script_security/d' \
 		contrib/ha/keepalived.conf >"$TMP/ka$d.conf"
-	bg "dir$d" keepalived -n -l -P -i "dir$d" -f "$TMP/ka$d.conf" -p "$TMP/ka$d.pid" \
+	# a process group of its own (setsid): kill -9 takes both processes
+	bg "dir$d" setsid keepalived -n -l -P -i "dir$d" -f "$TMP/ka$d.conf" -p "$TMP/ka$d.pid" \
 		-r "$TMP/ka$d-vrrp.pid" >>"$TMP/keepalived$d.log" 2>&1
 	PIDS+=($!)
 	eval "KEEPALIVED_$d=$!"
@@ -120,7 +121,10 @@ wait_until 30000 is_backup 2 || { echo "dir2 never backup" >&2; exit 1; }
 
 lose() {	# WAY D
 	case $1 in
-	kill)	eval "kill9 \$KEEPALIVED_$2; kill9 \$DIRECTOR_$2" ;;
+	# keepalived and its VRRP process at once (its process group): the
+	# child alone would be respawned, and the parent alone makes the
+	# child stop cleanly (priority 0)
+	kill)	eval "kill -9 -- -\$KEEPALIVED_$2; kill9 \$KEEPALIVED_$2; kill9 \$DIRECTOR_$2" ;;
 	cut)	printf '%s\n' 'table bridge cut {' \
 			"chain pre { type filter hook prerouting priority 0; iifname { f$2, b$2 } drop; }" \
 			"chain post { type filter hook postrouting priority 0; oifname { f$2, b$2 } drop; }" \
