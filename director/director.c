@@ -602,8 +602,8 @@ struct director *director_new(struct nflvs_config *cfg)
 		return NULL;
 	}
 	d->ha.fd = -1;
-	sockset_init(&d->control.socks, 0, 0);
-	sockset_init(&d->metrics.socks, 0, 0);
+	sockset_init(&d->control.socks, 0, 0, 0, NULL, NULL, NULL);
+	sockset_init(&d->metrics.socks, 0, 0, 0, NULL, NULL, NULL);
 	if (director_init(d, cfg)) {
 		config_free(cfg);
 		director_free(d);
@@ -859,9 +859,14 @@ static void director_work(struct director *d)
 
 void director_timer(struct director *d, uint64_t ticks)
 {
+	uint64_t now = clock_mono_ns();
+
+	/* no client holds the main loop: a request has a deadline */
+	control_expire(&d->control, now);
+	metrics_expire(&d->metrics, now);
 	health_poll(&d->health);
 	if (d->started)
-		ha_tick(&d->ha, clock_mono_ns());
+		ha_tick(&d->ha, now);
 	d->ticks += ticks;
 	if (d->ticks >= TICKS_PER_WORK) {
 		d->ticks = 0;
@@ -888,7 +893,7 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 
 void director_events(struct director *d, const struct pollfd *p, int n)
 {
-	uint64_t resyncs = d->ct.stats.resyncs;
+	uint64_t resyncs = d->ct.stats.resyncs, now;
 
 	if (n > 0 && p[0].revents) {
 		ctrack_read(&d->ct);
@@ -900,6 +905,8 @@ void director_events(struct director *d, const struct pollfd *p, int n)
 		ha_input(&d->ha, clock_mono_ns());
 	if (n < 2 + d->npoll_control + d->npoll_metrics)
 		return;
-	control_handle(&d->control, p + 2, d->npoll_control);
-	metrics_handle(&d->metrics, p + 2 + d->npoll_control, d->npoll_metrics);
+	now = clock_mono_ns();
+	control_handle(&d->control, p + 2, d->npoll_control, now);
+	metrics_handle(&d->metrics, p + 2 + d->npoll_control, d->npoll_metrics,
+		       now);
 }
