@@ -78,7 +78,7 @@ static void teardown(void)
 	shm_unlink(dirs[2].shm);
 }
 
-TestSuite(ha, .init = setup, .fini = teardown, .timeout = 240);
+TestSuite(ha, .init = setup, .fini = teardown, .timeout = 420);
 
 /* ---- the daemons ---------------------------------------------------------- */
 
