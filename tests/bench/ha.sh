@@ -168,7 +168,8 @@ one() {	# WAY
 		--src "10.0.1.$((100 + ROUND))" --stats-file "$TMP/stream.stats" \
 		--ready-file "$TMP/stream.ready" >"$TMP/stream.out" 2>&1
 	spid=$!
-	until [ -e "$TMP/stream.ready" ]; do sleep 0.02; done
+	wait_until 30000 test -e "$TMP/stream.ready" ||
+		{ echo "round $ROUND: the connections never all answered" >&2; exit 1; }
 	# the backup has every connection (conntrackd)
 	wait_until 20000 has_all "$other" || echo "round $ROUND: the backup lacks connections" >&2
 	r0=$(stat rounds_min)
