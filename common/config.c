@@ -1067,6 +1067,9 @@ static const struct key director_keys[] = {
 	{ KEY("metrics", key_strbuf), FIELD(struct cfg_director, metrics),
 	  .ok = metrics_ok, .what = "invalid metrics address",
 	  .hint = "(expected ADDRESS:PORT, [IPv6]:PORT, or \"\" for off)" },
+	{ KEY("peer", key_strbuf), FIELD(struct cfg_director, peer),
+	  .ok = metrics_ok, .what = "invalid peer address",
+	  .hint = "(expected ADDRESS:PORT, [IPv6]:PORT, or \"\" for none)" },
 	{ NULL }
 };
 

@@ -156,6 +156,8 @@ struct cfg_director {
 	char user[CFG_NAME_MAX];	/* health checker's user, "" = stay */
 	char control_group[CFG_NAME_MAX];/* may use the control socket too */
 	char metrics[CFG_NAME_MAX];	/* Prometheus "addr:port", "" = off */
+	char peer[CFG_NAME_MAX];	/* the other director of a pair,
+					 * "addr:port": mark tables compared */
 };
 
 /* State sync (as ipvsadm --start-daemon): the group "sync". */
