@@ -713,7 +713,7 @@ Test(adm_client, resolver_local_names_and_deadline)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	cr_expect_lt((t1.tv_sec - t0.tv_sec) * 1000 +
-		     (t1.tv_nsec - t0.tv_nsec) / 1000000, 1500);
+		     (t1.tv_nsec - t0.tv_nsec) / 1000000, 5000);	/* slack: a busy host */
 	adm_resolver_free(r);
 }
 
