@@ -158,9 +158,26 @@ struct cfg_director {
 	char metrics[CFG_NAME_MAX];	/* Prometheus "addr:port", "" = off */
 };
 
+/* State sync (as ipvsadm --start-daemon): the group "sync". */
+enum cfg_sync_state { CFG_SYNC_NONE, CFG_SYNC_MASTER, CFG_SYNC_BACKUP };
+
+struct cfg_sync {
+	int state;			/* enum cfg_sync_state, default none */
+	char interface[16];		/* required with a state */
+	uint8_t syncid;			/* default 255, as ipvsadm */
+	struct nflvs_addr peer;		/* unicast: the other director, or */
+	struct nflvs_addr group;	/* multicast group, default
+					   224.0.0.81 (unset here) */
+	uint16_t port;			/* default 8848 */
+	uint8_t ttl;			/* default 1 */
+	uint16_t maxlen;		/* 0: the interface's MTU */
+	double refresh;			/* seconds, default 5 */
+};
+
 struct nflvs_config {
 	char *path;
 	struct cfg_director director;
+	struct cfg_sync sync;
 	struct cfg_service *svc;
 	size_t nsvc;
 };

@@ -91,6 +91,9 @@ struct ruleset {
 	uint16_t queue;
 	uint16_t queues;
 	bool native_queue;		/* nft queue expression, else compat */
+	bool tun_kernel;		/* TUN services learn flows as DR ones
+					   (tunbpf.h), else every packet is
+					   queued */
 	struct rs_timeouts timeouts;
 	const struct rs_service *svc;
 	unsigned int nsvc;
@@ -131,6 +134,21 @@ int ruleset_read_marks(const char *table, ruleset_mark_fn fn, void *ctx);
 typedef void (*ruleset_counter_fn)(void *ctx, uint32_t index, bool in,
 				   uint64_t packets, uint64_t bytes);
 int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx);
+
+/*
+ * The pure part of the three readers above: what they do with the dump
+ * replies they receive (@len bytes of netlink messages in @buf, aligned as
+ * a recv() buffer): counters (GETOBJ), the elements of flow map @map of
+ * @family, of a NAT mark map of @family (GETSETELEM).  Elements that do
+ * not have the map's key and data lengths are skipped.  Returns
+ * mnl_cb_run()'s result.
+ */
+int ruleset_parse_counters(const void *buf, size_t len,
+			   ruleset_counter_fn fn, void *ctx);
+int ruleset_parse_flows(const void *buf, size_t len, uint8_t family,
+			enum rs_flowmap map, ruleset_flow_fn fn, void *ctx);
+int ruleset_parse_marks(const void *buf, size_t len, uint8_t family,
+			ruleset_mark_fn fn, void *ctx);
 
 /*
  * Build the probe batch for the native queue expression.  It would create

@@ -411,6 +411,42 @@ pid_t lab_stream(struct lab *l, const char *vip, int port, int conns)
 	return pid;
 }
 
+void lab_stream_progress(struct lab *l, long long from, int more, int conns,
+			 const char *when)
+{
+	cr_assert_geq(lab_wait_stat(l, "stream", "rounds_min", from + more, 30000),
+		      from + more, "%s: a connection stalls: %s", when,
+		      lab_log(l, "stream"));
+	cr_expect_eq(lab_stat(l, "stream", "reset"), 0, "%s", when);
+	cr_expect_eq(lab_stat(l, "stream", "open"), conns, "%s", when);
+}
+
+long long lab_stream_finish(struct lab *l, pid_t pid, int conns,
+			    const char *what)
+{
+	char want[64];
+	const char *out;
+	long long stall = -1;
+	int ok = -1;
+
+	cr_expect_eq(lab_stop(l, pid, SIGTERM, 5000), 0, "%s", lab_log(l, "stream"));
+	out = lab_log(l, "stream");
+	snprintf(want, sizeof(want), "total %d ok %d ", conns, conns);
+	cr_expect(strstr(out, want), "%s", out);
+	if (strstr(out, "total "))
+		sscanf(strstr(out, "total "), "total %*d ok %d stall_max_ms %lld",
+		       &ok, &stall);
+	cr_expect_eq(ok, conns);
+	cr_log_info("%s: %d/%d connections kept, longest stall %lld ms", what,
+		    ok, conns, stall);
+	return stall;
+}
+
+long lab_ms(void)
+{
+	return now_ms();
+}
+
 static void tally_parse(struct lab_tally *t, char *out)
 {
 	char *line, *save = NULL, name[32];
@@ -689,6 +725,14 @@ pid_t lab_decap(struct lab *l, const char *role, const char *name,
 	va_start(ap, fmt);
 	vfmt(args, sizeof(args), fmt, ap);
 	va_end(ap);
+	/*
+	 * The client's TCP/UDP checksums as a wire carries them: over veth a
+	 * packet keeps "checksum to be done" all the way, a kernel tunnel end
+	 * honours that, but this decapsulator only sees the bytes.
+	 */
+	if (lab_sh(l, "ip netns exec %s-cl ethtool -K eth0 tx off >/dev/null",
+		   l->id) != 0)
+		cr_log_warn("the client's checksum offload stays on (ethtool)");
 	snprintf(ready, sizeof(ready), "%s/%s.ready", l->dir, name);
 	unlink(ready);
 	pid = lab_spawn(l, role, name, "exec build/tests/nflvs-decap %s "

@@ -1975,3 +1975,58 @@ Test(config, room_for_real_servers_in_shared_memory)
 	cr_expect(strstr(errs.msg[0], ":16387: no room: more than 16384 real "
 			 "servers in all"), "%s", all_errors());
 }
+
+/* The state sync's group: defaults, a full one, and its mistakes. */
+Test(config, sync_group)
+{
+	expect_ok("services = ();\n");
+	cr_expect_eq(cfg.sync.state, CFG_SYNC_NONE);
+	cr_expect_eq(cfg.sync.syncid, 255);
+	cr_expect_eq(cfg.sync.port, 8848);
+	cr_expect_eq(cfg.sync.ttl, 1);
+	cr_expect_eq(cfg.sync.refresh, 5.0);
+	config_free(&cfg);
+	expect_ok("sync = { state = \"master\"; interface = \"eth1\"; syncid = 7;\n"
+		  "  peer = \"10.0.0.2\"; port = 9000; ttl = 2; maxlen = 1400;\n"
+		  "  refresh = 2.5; };\n");
+	cr_expect_eq(cfg.sync.state, CFG_SYNC_MASTER);
+	cr_expect_str_eq(cfg.sync.interface, "eth1");
+	cr_expect_eq(cfg.sync.syncid, 7);
+	assert_addr(&cfg.sync.peer, "10.0.0.2");
+	cr_expect_eq(cfg.sync.group.family, 0);
+	cr_expect_eq(cfg.sync.port, 9000);
+	cr_expect_eq(cfg.sync.ttl, 2);
+	cr_expect_eq(cfg.sync.maxlen, 1400);
+	cr_expect_eq(cfg.sync.refresh, 2.5);
+	config_free(&cfg);
+	expect_ok("sync = { state = \"backup\"; interface = \"bond0.7\";\n"
+		  "  group = \"ff02::8:81\"; };\n");
+	cr_expect_eq(cfg.sync.state, CFG_SYNC_BACKUP);
+	assert_addr(&cfg.sync.group, "ff02::8:81");
+}
+
+Test(config, sync_errors)
+{
+	expect_error("sync = { state = \"slave\"; interface = \"eth0\"; };\n",
+		     "1: state: unknown sync state \"slave\" (expected one of none master backup)");
+	expect_error("sync = { state = \"master\"; };\n",
+		     "1: state: sync needs an interface (the one the peer is reached on)");
+	expect_error("sync = { state = \"master\"; interface = \"eth0\";\n"
+		     "  peer = \"10.0.0.2\"; group = \"224.0.0.81\"; };\n",
+		     "2: group: group \"224.0.0.81\" and peer are exclusive (multicast or unicast)");
+	expect_error("sync = { interface = \"eth0\"; peer = \"224.0.0.81\"; };\n",
+		     "1: peer: peer \"224.0.0.81\" is a multicast address (use group)");
+	expect_error("sync = { interface = \"eth0\"; group = \"10.0.0.2\"; };\n",
+		     "1: group: group \"10.0.0.2\" is not a multicast address (use peer)");
+	expect_error("sync = { interface = \"eth0\"; syncid = 256; };\n",
+		     "1: syncid: out of range \"256\" (expected 0..255)");
+	expect_error("sync = { interface = \"eth 0\"; };\n",
+		     "1: interface: invalid interface name \"eth 0\" (expected 1 to 15 of A-Z a-z 0-9 _ - . @)");
+	expect_error("sync = { interface = \"eth0\"; maxlen = 50; };\n",
+		     "1: maxlen: out of range \"50\" (expected 84..65507)");
+	expect_error("sync = { interface = \"eth0\"; ttl = 0; };\n",
+		     "1: ttl: out of range \"0\" (expected 1..255)");
+	expect_error("sync = { interface = \"eth0\"; mode = 1; };\n",
+		     "1: mode: unknown key \"mode\" in sync");
+	expect_error("sync = 3;\n", "1: sync: expected a group, got an integer \"3\"");
+}
