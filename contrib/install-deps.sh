@@ -20,7 +20,7 @@ clang llvm libbpf-dev ethtool keepalived conntrackd"
 for opt in "$@"; do
 	case $opt in
 	--bench) pkgs="$pkgs iperf3" ;;
-	--deb) pkgs="$pkgs dpkg-dev debhelper lintian" ;;
+	--deb) pkgs="$pkgs dpkg-dev debhelper lintian build-essential" ;;
 	--pkg) pkgs="$pkgs debootstrap systemd-container" ;;
 	--fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	*) echo "usage: $0 [--bench] [--deb] [--pkg] [--fuzz]" >&2; exit 2 ;;

@@ -60,6 +60,9 @@ cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null	# for apt
 setsid unshare -m --propagation private sh -c '
 	r=$1
 	shift
+	# the root a mount point, as on a real system (the tests make their
+	# mounts private from /)
+	mount --bind "$r" "$r" &&
 	mount -t proc proc "$r/proc" &&
 	mount --rbind /sys "$r/sys" &&
 	mount --rbind /dev "$r/dev" &&

@@ -115,3 +115,33 @@ Test(reload, services_come_and_go)
 	cr_expect_eq(lab_sh(&lab, "ip netns exec %s nft list set ip nflvs services4 | grep -q '10.0.1.100 . tcp . 8080'",
 			    lab_ns(&lab, "dir")), 0);
 }
+
+/*
+ * A reload never ends the director nor stops its main loop: a file that
+ * fails to read (EIO: libconfig's scanner called exit()) or a FIFO (it
+ * waited for a writer) is refused like a bad file, and the director runs
+ * on with what it had.
+ */
+Test(reload, an_unreadable_file_is_refused_and_the_director_runs_on)
+{
+	struct lab_tally t;
+
+	conf(RS(1) ", " RS(2));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_sh(&lab, "mv %s %s.good && ln -s /proc/self/mem %s",
+			    lab.conf, lab.conf, lab.conf), 0);
+	cr_assert_eq(reload_and_wait("reload failed"), 0, "%s", lab_log(&lab, "director"));
+	cr_expect(strstr(lab_log(&lab, "director"), "nflvs.conf: cannot read: Input/output error"),
+		  "%s", lab_log(&lab, "director"));
+	cr_assert_eq(lab_wait_exit(&lab, lab.director, 0), -1, "the director ended");
+	cr_assert_eq(lab_sh(&lab, "rm %s && mkfifo %s", lab.conf, lab.conf), 0);
+	cr_assert_eq(reload_and_wait("reload failed"), 0, "%s", lab_log(&lab, "director"));
+	cr_expect(strstr(lab_log(&lab, "director"), "nflvs.conf: cannot read: not a regular file"),
+		  "%s", lab_log(&lab, "director"));
+	cr_assert_eq(lab_wait_exit(&lab, lab.director, 0), -1, "the director ended");
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 4"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 2);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 2);
+	cr_expect_eq(lab_sh(&lab, "rm %s && mv %s.good %s", lab.conf, lab.conf,
+			    lab.conf), 0);
+}

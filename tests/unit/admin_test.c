@@ -264,7 +264,8 @@ static void batch_add(struct batch *b, uint16_t type, const void *p,
 
 	cr_assert_leq(b->len + sizeof(h) + len, sizeof(b->buf));
 	memcpy(b->buf + b->len, &h, sizeof(h));
-	memcpy(b->buf + b->len + sizeof(h), p, len);
+	if (len)	/* a request with no payload: @p may be NULL */
+		memcpy(b->buf + b->len + sizeof(h), p, len);
 	b->len += sizeof(h) + len;
 	b->n++;
 }
