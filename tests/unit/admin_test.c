@@ -247,7 +247,8 @@ static void batch_add(struct batch *b, uint16_t type, const void *p,
 
 	cr_assert_leq(b->len + sizeof(h) + len, sizeof(b->buf));
 	memcpy(b->buf + b->len, &h, sizeof(h));
-	memcpy(b->buf + b->len + sizeof(h), p, len);
+	if (len)	/* FLUSH: no payload, @p NULL (UBSan) */
+		memcpy(b->buf + b->len + sizeof(h), p, len);
 	b->len += sizeof(h) + len;
 	b->n++;
 }
