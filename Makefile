@@ -106,7 +106,7 @@ PROGS += $(BUILD)/nflvs-healthcheck
 PROGS += $(BUILD)/nflvs-import-keepalived
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
 	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/nflvs-rawpkt \
-	      $(BUILD)/tests/sched-bench
+	      $(BUILD)/tests/sched-bench $(BUILD)/tests/nflvs-memfill
 
 all: $(PROGS)
 
@@ -165,6 +165,11 @@ $(BUILD)/tests/nflvs-rawpkt: $(call obj,tests/helpers/rawpkt.c tests/helpers/too
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/sched-bench: $(call obj,tests/bench/sched_bench.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/nflvs-memfill: $(call obj,tests/bench/memfill.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

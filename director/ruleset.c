@@ -1367,6 +1367,24 @@ static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
  * path MTU toward the client is their own business, as the packets they
  * answer come through the tunnel).
  */
+/* an ICMP error (as above) quoting an IPv4 header of 20 bytes or an
+ * IPv6 one; of @proto unless 0 */
+static void add_icmp_error(struct nftnl_rule *r, uint8_t af, uint8_t proto)
+{
+	bool v4 = af == AF_INET;
+
+	add_l4proto_is(r, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (v4) {
+		add_th_byte(r, 0, 0xff & ~8, 8, NFT_CMP_EQ, 11);
+		add_th_byte(r, 8, 0xff, 0, NFT_CMP_EQ, 0x45);
+	} else {
+		add_th_byte(r, 0, 0xff, 0, NFT_CMP_LT, 128);
+		add_th_byte(r, 8, 0xf0, 0, NFT_CMP_EQ, 0x60);
+	}
+	if (proto)
+		add_th_byte(r, v4 ? 8 + 9 : 8 + 6, 0xff, 0, NFT_CMP_EQ, proto);
+}
+
 static void rule_lvs_icmp(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 {
 	struct nftnl_rule *r = lvs_rule(c, af);
@@ -1375,16 +1393,7 @@ static void rule_lvs_icmp(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 
 	if (!r)
 		return;
-	add_l4proto_is(r, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
-	if (v4) {
-		add_th_byte(r, 0, 0xff & ~8, 8, NFT_CMP_EQ, 11);
-		add_th_byte(r, 8, 0xff, 0, NFT_CMP_EQ, 0x45);
-		add_th_byte(r, 8 + 9, 0xff, 0, NFT_CMP_EQ, proto);
-	} else {
-		add_th_byte(r, 0, 0xff, 0, NFT_CMP_LT, 128);
-		add_th_byte(r, 8, 0xf0, 0, NFT_CMP_EQ, 0x60);
-		add_th_byte(r, 8 + 6, 0xff, 0, NFT_CMP_EQ, proto);
-	}
+	add_icmp_error(r, af, proto);
 	/* quoted: 8 bytes of ICMP header, then the IP header (20 or 40) */
 	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 24 : 32,
 			       v4 ? 4 : 16, NFT_REG32_00));
@@ -1401,6 +1410,33 @@ static void rule_lvs_icmp(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 	add_expr(r, ex_verdict(NF_ACCEPT));
 	msg_rule(c, qfamily(c->rs, af), "lvs", r,
 		 "an ICMP error about a DR flow: to its real server");
+}
+
+/*
+ * An ICMP error quoting an answer of a TUN service (quoted saddr . proto
+ * . sport in @tunN) goes to the director, which sends it through the
+ * flow's tunnel (flowpath_icmp()), as IPVS does.
+ */
+static void rule_lvs_icmp_tun(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = lvs_rule(c, af);
+	bool v4 = af == AF_INET;
+
+	if (!r)
+		return;
+	add_icmp_error(r, af, 0);
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 20 : 16,
+			       v4 ? 4 : 16, NFT_REG32_00));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 17 : 14, 1,
+			       v4 ? NFT_REG32_01 : NFT_REG32_04));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 28 : 48, 2,
+			       v4 ? NFT_REG32_02 : NFT_REG32_05));
+	add_expr(r, ex_lookup(NFT_REG32_00, lvsset[LVS_TUN][fam_index(af)].name,
+			      0, -1));
+	add_expr(r, ex_counter());
+	add_expr(r, ex_queue(c->rs));
+	msg_rule(c, qfamily(c->rs, af), "lvs", r,
+		 "an ICMP error about a TUN flow: to nflvs-director, for its tunnel");
 }
 
 /* [ct state untracked] vip . proto . port @drN|@tunN: queue or notrack */
@@ -1510,6 +1546,7 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_icmp(c, af, RS_FLOWS_TCP);
 	rule_lvs_icmp(c, af, RS_FLOWS_CLOSING);
 	rule_lvs_icmp(c, af, RS_FLOWS_UDP);
+	rule_lvs_icmp_tun(c, af);
 	rule_lvs_service(c, af, LVS_DR, false);
 	rule_lvs_service(c, af, LVS_TUN, false);
 	rule_lvs_learn(c, af, RS_FLOWS_CLOSING);
@@ -2101,13 +2138,21 @@ static int dump_elem_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * A dump's receive buffer: the kernel sizes its messages by the largest
+ * read (up to 32 KiB), and for a hash set walks the set from its start
+ * again for every message, so a million DR flows in page-sized messages
+ * cost it 8 times the work of 32 KiB ones.
+ */
+#define DUMP_BUFSIZE	32768
+
 /* Every element of set @name in @table of @nfproto; none if it is not there. */
 static int dump_set(const char *table, int nfproto, const char *name,
 		    elem_fn fn, void *ctx)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct dump_ctx x = { fn, ctx };
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[DUMP_BUFSIZE];
 	uint32_t seq = time(NULL), portid;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
