@@ -58,8 +58,7 @@ int ctl_reply_err(struct ctl_reply *r, int err, const char *fmt, ...)
 
 /* ---- requests ---------------------------------------------------------- */
 
-/* How much of @in is one request, from its header. */
-static ssize_t control_frame(void *ctx, const void *in, size_t len)
+ssize_t control_frame(void *ctx, const void *in, size_t len)
 {
 	struct nflvs_ctl_hdr h;
 	int err;
@@ -82,8 +81,7 @@ static ssize_t control_frame(void *ctx, const void *in, size_t len)
 	return len - sizeof(h) >= h.len ? (ssize_t)(sizeof(h) + h.len) : 0;
 }
 
-/* One whole request: its answer, header and payload, in *@out. */
-static bool control_serve(void *ctx, const void *in, size_t len,
+bool control_serve(void *ctx, const void *in, size_t len,
 			  char **out, size_t *outlen)
 {
 	struct control *ct = ctx;

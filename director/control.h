@@ -10,6 +10,7 @@
  */
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,16 @@ struct control {
 	control_serve_fn *serve;
 	void *ctx;
 };
+
+/*
+ * The pure part of serving a client, on its bytes (sockset's callbacks,
+ * @ctx the struct control): how much of @in is one request (0: not all
+ * there yet, -1: drop the client), and one whole request's answer, header
+ * and payload, in *@out (malloc'ed; false: drop the client).
+ */
+ssize_t control_frame(void *ctx, const void *in, size_t len);
+bool control_serve(void *ctx, const void *in, size_t len, char **out,
+		   size_t *outlen);
 
 /* Listen at @path (mode 0600, or 0660 for @group if not ""). */
 int control_open(struct control *ct, const char *path, const char *group,

@@ -2,16 +2,16 @@
 /*
  * libFuzzer target for the control protocol as the director serves it:
  * the input is what one client sends on the socket, a stream of requests
- * (include/nflvs/ctl.h, BATCH included).  It is read back by
- * ctl_recv_alloc() from a memfd, exactly as control.c reads a client, and
- * each request goes through ctl_check_request_len() and admin_serve().
+ * (include/nflvs/ctl.h, BATCH included).  It goes through
+ * control_frame() and control_serve() as the director's socket set hands
+ * a client's bytes over, and so through admin_serve().
  * The director behind admin_serve() is the real one minus the kernel:
  * apply_config() edits a real svcset and a real shared memory segment, its
  * nftables batch goes to a hook that checks it is well formed and says
  * yes; reload and --set are hooks (the files and the kernel are not
- * fuzzed here).  Checked on every reply: a status that is 0 or -errno, a
- * payload within NFLVS_CTL_MAX_LEN, and error text within
- * NFLVS_CTL_TEXT_MAX (plus BATCH's struct).
+ * fuzzed here).  Checked on every answer: its header (the request's type
+ * and seq, the length of what follows), a status that is 0 or -errno, and
+ * error text within NFLVS_CTL_TEXT_MAX (plus BATCH's struct).
  *
  * The first input byte is a mode: bit 0 makes every header (and every
  * BATCH sub-header) well formed (magic, version, a length that fits what
@@ -42,7 +42,7 @@ static struct ctrack ct;
 static struct flowpath fp;
 static struct rs_timeouts timeouts = { 900, 120, 300, { 0 } };
 static struct ruleset rs;
-static int memfd = -1;
+static bool ready;
 static char table[64];
 
 /* The batch the director would send: every message well formed. */
@@ -114,8 +114,7 @@ static void once(void)
 	rs.mark_mask = 0x00ff0000;
 	rs.queues = 1;
 	rs.timeouts = timeouts;
-	memfd = memfd_create("ctl", MFD_CLOEXEC);
-	CHECK(memfd >= 0);
+	ready = true;
 }
 
 static uint32_t rd32(const uint8_t *p)
@@ -158,19 +157,23 @@ static void fix_headers(uint8_t *b, size_t len, int depth)
 	}
 }
 
-static void check_reply(const struct nflvs_ctl_hdr *h,
-			const struct ctl_reply *r)
+static void check_reply(const struct nflvs_ctl_hdr *req, const char *out,
+			size_t outlen)
 {
 	size_t text = NFLVS_CTL_TEXT_MAX;
+	struct nflvs_ctl_hdr h;
 
-	CHECK(r->status <= 0 && r->status > -4096);
-	CHECK(r->len <= NFLVS_CTL_MAX_LEN && r->len <= r->cap);
-	CHECK(!r->len || r->buf);
-	if (h->type == NFLVS_CTL_BATCH)
+	CHECK(outlen >= sizeof(h));
+	memcpy(&h, out, sizeof(h));
+	CHECK(h.magic == NFLVS_CTL_MAGIC && h.version == NFLVS_CTL_VERSION);
+	CHECK(h.type == req->type && h.seq == req->seq);
+	CHECK(h.len == outlen - sizeof(h) && h.len <= NFLVS_CTL_MAX_LEN);
+	CHECK(h.status <= 0 && h.status > -4096);
+	if (req->type == NFLVS_CTL_BATCH)
 		text += sizeof(struct nflvs_ctl_batch_reply);
 	/* RELOAD's lines are the reply itself, not one explanation */
-	if (r->status < 0 && h->type != NFLVS_CTL_RELOAD)
-		CHECK(r->len <= text);
+	if (h.status < 0 && req->type != NFLVS_CTL_RELOAD)
+		CHECK(h.len <= text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -180,23 +183,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct apply ap;
 	struct admin ad;
 	struct nflvs_ctl_hdr h;
+	struct control ctl;
+	size_t off, len;
 	uint8_t *in;
-	void *req;
-	int n;
+	ssize_t n = 0;
 
 	if (!size)
 		return 0;
-	if (memfd < 0)
+	if (!ready)
 		once();
 	in = malloc(size);
 	CHECK(in);
 	memcpy(in, data + 1, size - 1);
+	len = size - 1;
 	if (data[0] & 1)
-		fix_headers(in, size - 1, 0);
-	CHECK(ftruncate(memfd, 0) == 0);
-	CHECK(pwrite(memfd, in, size - 1, 0) == (ssize_t)(size - 1));
-	CHECK(lseek(memfd, 0, SEEK_SET) == 0);
-	free(in);
+		fix_headers(in, len, 0);
 
 	running.path = strdup("nflvs.conf");
 	CHECK(running.path && svcset_init(&set, 0x00ff0000) == 0);
@@ -207,26 +208,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			     .apply = apply_hook, .reload = fake_reload,
 			     .set_timeouts = fake_timeouts, .ctx = &ap };
 
-	/* control.c's loop for one client, replies checked, not sent */
-	for (;;) {
-		struct ctl_reply r = { 0 };
+	/* control.c on one client's bytes, as its socket set hands them over */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.serve = admin_serve;
+	ctl.ctx = &ad;
+	for (off = 0; off < len; off += (size_t)n) {
+		char *out = NULL;
+		size_t outlen = 0;
 
-		n = ctl_recv_alloc(memfd, &h, &req, CONTROL_REQ_MAX,
-				   NFLVS_CTL_BATCH_MAX);
-		if (n == 0 || (n < 0 && n != -EOPNOTSUPP))
+		n = control_frame(&ctl, in + off, len - off);
+		if (n <= 0)
+			break;		/* not all there yet, or dropped */
+		CHECK((size_t)n <= len - off);
+		if (!control_serve(&ctl, in + off, (size_t)n, &out, &outlen))
 			break;
-		if (n == -EOPNOTSUPP)
-			r.status = -EOPNOTSUPP;
-		else if (ctl_check_request_len(h.type, h.len) < 0)
-			ctl_reply_err(&r, -EPROTO, "%s: wrong payload length %u",
-				      ctl_type_name(h.type), h.len);
-		else
-			admin_serve(&ad, &h, req, &r);
-		free(req);
-		check_reply(&h, &r);
-		free(r.buf);
+		memcpy(&h, in + off, sizeof(h));
+		check_reply(&h, out, outlen);
+		free(out);
 	}
-	CHECK(!req);
+	free(in);
 
 	apply_release(&ap);
 	svcset_fini(&set);

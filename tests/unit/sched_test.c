@@ -221,4 +221,5 @@ Test(sched, wrr_overload_flip_keeps_the_position)
 	f.d[0].weight = 2;
 	service_upd_dest(&f.svc, &f.d[0]);
 	expect_seq(&f, "3");
+	fx_fini(&f);	/* LSan (make check SANITIZE=1) */
 }
