@@ -1062,6 +1062,10 @@ static const struct key director_keys[] = {
 	{ KEY("user", key_strbuf), FIELD(struct cfg_director, user),
 	  .ok = user_ok, .what = "invalid user name",
 	  .hint = "(expected no spaces, shorter than 64 bytes)" },
+	{ KEY("script_user", key_strbuf),
+	  FIELD(struct cfg_director, script_user),
+	  .ok = user_ok, .what = "invalid user name",
+	  .hint = "(expected no spaces, shorter than 64 bytes)" },
 	{ KEY("control_group", key_strbuf),
 	  FIELD(struct cfg_director, control_group),
 	  .ok = user_ok, .what = "invalid group name",
@@ -1905,7 +1909,8 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 	snprintf(d->shm, sizeof(d->shm), "/nflvs");
 	d->syslog = false;
 	snprintf(d->log_level, sizeof(d->log_level), "info");
-	d->user[0] = '\0';
+	snprintf(d->user, sizeof(d->user), "%s", CFG_DEFAULT_USER);
+	d->user_set = false;
 	if (!g)
 		return;
 	if (!config_setting_is_group(g)) {
@@ -1913,6 +1918,7 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 		return;
 	}
 	group_walk(ld, g, director_keys, d, "in director", NULL);
+	d->user_set = member(g, "user") != NULL;
 	if (qs && !bad(ld, qs) && !bad(ld, member(g, "queue")) &&
 	    d->queue + d->queues - 1 > 65535)
 		err_set(ld, qs, "too many queues %s (queue %d + %d - 1 is "

@@ -15,6 +15,7 @@
  *   shown     shared memory (publish.c), nflvsadm, /metrics (metrics.c)
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include "log.h"
 #include "notify.h"
 #include "packet.h"
+#include "privs.h"
 #include "publish.h"
 #include "queue.h"
 #include "route.h"
@@ -538,6 +540,49 @@ struct director *director_new(struct nflvs_config *cfg)
 
 /* ---- start and stop ------------------------------------------------------------ */
 
+/*
+ * What the director uses once started: nftables, NFQUEUE verdicts,
+ * conntrack, rules and routes, forced socket buffers (CAP_NET_ADMIN), and
+ * TUN's raw sockets, which each worker opens when it first sends, also
+ * after a reload or nflvsadm adds a TUN server (CAP_NET_RAW).  No BPF is
+ * loaded and no file is created after start-up: the control socket, the
+ * shared memory and the metrics listener exist by then.
+ */
+#define DIRECTOR_CAPS	(PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW))
+
+static int director_privs(uint64_t *kept)
+{
+	int ret = privs_limit(DIRECTOR_CAPS, true, kept);
+
+	return ret ? ret : privs_no_new();
+}
+
+/* Capabilities are per thread: each worker drops its own. */
+static void director_thread_privs(void)
+{
+	int ret = director_privs(NULL);
+
+	if (ret)
+		log_err("queue worker: dropping capabilities: %s",
+			strerror(-ret));
+}
+
+/* The main thread, once everything is open. */
+static int director_drop(void)
+{
+	uint64_t kept;
+	char s[128];
+	int ret = director_privs(&kept);
+
+	if (ret) {
+		log_err("dropping capabilities: %s", strerror(-ret));
+		return ret;
+	}
+	privs_str(kept, s, sizeof(s));
+	log_info("capabilities: keeping %s; no_new_privs set", s);
+	return 0;
+}
+
 static int director_queues(struct director *d)
 {
 	const struct cfg_director *c = &d->cfg.director;
@@ -556,7 +601,7 @@ static int director_queues(struct director *d)
 			return ret;
 		}
 		d->nqueues++;
-		ret = queue_start(&d->queues[i]);
+		ret = queue_start(&d->queues[i], director_thread_privs);
 		if (ret)
 			return ret;
 	}
@@ -648,7 +693,8 @@ int director_start(struct director *d)
 	}
 	log_info("conntrack: accounting %llu existing connections",
 		 (unsigned long long)d->ct.stats.tracked);
-	return director_listen(d);
+	ret = director_listen(d);
+	return ret ? ret : director_drop();
 }
 
 static int director_remove_ruleset(struct director *d)

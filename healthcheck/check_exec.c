@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check_exec.h"
+#include "script.h"
 
 #define EXEC_VARS	6
 
@@ -244,6 +245,13 @@ static int exec_spawn(struct target *t, struct exec_probe *p, pid_t *pid)
 	sigemptyset(&def);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&def, sigs[i]);
+	if (t->c->script.other) {
+		/* director.script_user: a fork that switches ids */
+		err = script_spawn_as(&t->c->script.u, t->check->argv, envp,
+				      pid);
+		free(envp);
+		return err;
+	}
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
 				 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -262,6 +270,31 @@ static int exec_spawn(struct target *t, struct exec_probe *p, pid_t *pid)
 	return err;
 }
 
+/*
+ * No script_user, or one that cannot be run as root safely: keepalived's
+ * enable_script_security, always on.
+ */
+static bool exec_refused(struct target *t, struct probe_result *r)
+{
+	const struct script_as *sa = &t->c->script;
+	const char *path = t->check->argv[0];
+	char why[256];
+	int ret;
+
+	if (*sa->err) {
+		probe_fail(r, "%s", sa->err);
+		return true;
+	}
+	if ((sa->other ? sa->u.uid : geteuid()) != 0)
+		return false;
+	ret = script_insecure(path, why, sizeof(why));
+	if (ret < 0)
+		probe_fail(r, "exec %s: %s", path, strerror(-ret));
+	else if (ret)
+		probe_fail(r, "exec %s: not run as root: %s", path, why);
+	return ret != 0;
+}
+
 static void exec_start(struct target *t)
 {
 	struct exec_probe *p = t->probe;
@@ -269,6 +302,10 @@ static void exec_start(struct target *t)
 	int err, fd, st;
 	pid_t pid;
 
+	if (exec_refused(t, &r)) {
+		checker_done(t, &r);
+		return;
+	}
 	err = exec_spawn(t, p, &pid);
 	if (err) {
 		probe_fail(&r, "exec %s: %s", t->check->argv[0], strerror(err));

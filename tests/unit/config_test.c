@@ -364,7 +364,9 @@ Test(config, empty_file)
 	cr_assert_str_eq(d->shm, "/nflvs");
 	cr_assert_not(d->syslog);
 	cr_assert_str_eq(d->log_level, "info");
-	cr_assert_str_empty(d->user);
+	cr_assert_str_eq(d->user, "nflvs", "the dedicated user by default");
+	cr_assert_not(d->user_set);
+	cr_assert_str_empty(d->script_user, "exec checks run as the checker");
 }
 
 Test(config, empty_groups_and_lists)
