@@ -974,13 +974,23 @@ static bool user_ok(const char *s)
 	return printable(s);	/* "" = do not change user */
 }
 
-/* Where the Prometheus endpoint listens: "" (off) or address:port. */
+/* A port alone: the metrics endpoint on the loopback address. */
+static bool port_only(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n && n <= 5 && !s[n] && atoi(s) >= 1 && atoi(s) <= 65535;
+}
+
+/* Where the Prometheus endpoint listens: "" (off), PORT (on 127.0.0.1)
+ * or ADDRESS:PORT. */
 static bool metrics_ok(const char *s)
 {
 	struct nflvs_addr a;
 	uint16_t port;
 
-	return !*s || (addr_port_parse(s, &a, &port) == 0 && port);
+	return !*s || port_only(s) ||
+	       (addr_port_parse(s, &a, &port) == 0 && port);
 }
 
 /* It goes into a request line: no spaces, no CR LF smuggling. */
@@ -1072,7 +1082,7 @@ static const struct key director_keys[] = {
 	  .hint = "(expected no spaces, shorter than 64 bytes)" },
 	{ KEY("metrics", key_strbuf), FIELD(struct cfg_director, metrics),
 	  .ok = metrics_ok, .what = "invalid metrics address",
-	  .hint = "(expected ADDRESS:PORT, [IPv6]:PORT, or \"\" for off)" },
+	  .hint = "(expected PORT, ADDRESS:PORT, [IPv6]:PORT, or \"\" for off)" },
 	{ NULL }
 };
 
@@ -1919,6 +1929,11 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 	}
 	group_walk(ld, g, director_keys, d, "in director", NULL);
 	d->user_set = member(g, "user") != NULL;
+	if (port_only(d->metrics)) {
+		int port = atoi(d->metrics);
+
+		snprintf(d->metrics, sizeof(d->metrics), "127.0.0.1:%d", port);
+	}
 	if (qs && !bad(ld, qs) && !bad(ld, member(g, "queue")) &&
 	    d->queue + d->queues - 1 > 65535)
 		err_set(ld, qs, "too many queues %s (queue %d + %d - 1 is "
