@@ -621,7 +621,7 @@ static void chk_misc(struct conv *c, struct chk *k)
 			dynamic = true;
 		} else if (!strcmp(key, "user")) {
 			WARN(c, n, "user: not converted: nflvs-healthcheck runs "
-			     "exec checks as itself (director.user)");
+			     "every exec check as director.script_user");
 		} else {
 			unknown(c, n, k->kind);
 		}
