@@ -477,7 +477,10 @@ static int director_shm(struct director *d, const struct nflvs_config *cfg)
 		/* the checker runs as this user: let its group write health */
 		struct passwd *pw = getpwnam(c->user);
 
-		if (!pw || shm_set_group(&d->shm, pw->pw_gid) < 0)
+		if (!pw && !c->user_set)
+			log_info("shared memory %s: no user %s, the checker stays root",
+				 c->shm, c->user);
+		else if (!pw || shm_set_group(&d->shm, pw->pw_gid) < 0)
 			log_warn("shared memory %s: cannot give it to user %s's group",
 				 c->shm, c->user);
 	}
