@@ -32,6 +32,25 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -fno-strict-aliasing -pthread -MMD -MP $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -pthread -lrt
 
+# SANITIZE=1: everything built with ASan and UBSan in build-san/ (so that
+# the normal build stays), and `make check SANITIZE=1` runs the suites with
+# those binaries.  FUZZ=1 (used by `make fuzz`): clang, the same sanitizers
+# and libFuzzer's coverage, in build-fuzz/.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	     -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+BUILD   := build-san
+CFLAGS  += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+endif
+ifeq ($(FUZZ),1)
+BUILD   := build-fuzz
+CC      := clang
+# { NULL } ends a table for gcc; clang would want every field named
+CFLAGS  += $(SAN_FLAGS) -fsanitize=fuzzer-no-link -Wno-missing-field-initializers
+LDFLAGS += $(SAN_FLAGS)
+endif
+
 ifeq ($(V),1)
 Q :=
 else
@@ -58,7 +77,7 @@ INC_tests/unit        := $(INC_director) -Idirector/nflvsadm -Ihealthcheck -Iimp
 INC_tests/e2e         := $(INC_common) -Itests/e2e
 INC_tests/helpers     := $(INC_common) -Itests/helpers
 INC_tests/bench       := $(INC_director)
-INC_tests/fuzz        := $(INC_director)
+INC_tests/fuzz        := $(INC_director) -Idirector/nflvsadm -Ihealthcheck
 inc = $(or $(INC_$(patsubst %/,%,$(dir $(1)))),$(error $(1): no include path for its folder))
 
 # director/: the daemon (main.c + the rest), its schedulers in sched/ and
@@ -86,7 +105,8 @@ PROGS += $(BUILD)/nflvsadm
 PROGS += $(BUILD)/nflvs-healthcheck
 PROGS += $(BUILD)/nflvs-import-keepalived
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
-	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/sched-bench
+	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/nflvs-rawpkt \
+	      $(BUILD)/tests/sched-bench
 
 all: $(PROGS)
 
@@ -135,6 +155,11 @@ $(BUILD)/tests/nflvs-testnet: $(call obj,tests/helpers/testnet.c tests/helpers/t
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/nflvs-decap: $(call obj,tests/helpers/decap.c tests/helpers/tool.c) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/nflvs-rawpkt: $(call obj,tests/helpers/rawpkt.c tests/helpers/tool.c) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -209,15 +234,30 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# Fuzzing (clang, libFuzzer): make fuzz, then build/packet_fuzz CORPUS_DIR
-# or build/encap_fuzz CORPUS_DIR
-fuzz: $(BUILD)/packet_fuzz $(BUILD)/encap_fuzz
+# Fuzzing (clang, libFuzzer, ASan, UBSan): `make fuzz` builds every
+# tests/fuzz/*_fuzz.c as build-fuzz/fuzz/NAME, linked with everything the
+# unit tests link; `make fuzz-run` runs each on its seeds in
+# tests/fuzz/corpus/NAME for FUZZ_SECONDS (tests/fuzz/run.sh).
+FUZZ_SRC     := $(wildcard tests/fuzz/*_fuzz.c)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 30
 
-$(BUILD)/packet_fuzz: tests/fuzz/packet_fuzz.c director/packet.c common/addr.c
-$(BUILD)/encap_fuzz: tests/fuzz/encap_fuzz.c director/encap.c common/addr.c
-$(BUILD)/packet_fuzz $(BUILD)/encap_fuzz:
-	@mkdir -p $(BUILD)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined $(CPPFLAGS) $(INC_tests/fuzz) $^ -o $@
+fuzz:
+	$(Q)contrib/install-deps.sh --fuzz
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 fuzz-targets
 
-.PHONY: fuzz
+fuzz-targets: $(FUZZ_TARGETS)
+
+fuzz-run: fuzz
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(notdir $(FUZZ_TARGETS))
+
+build-fuzz/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(DIRLIB_OBJ) $(ADMLIB_OBJ) $(HCLIB_OBJ) \
+		   $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the targets' objects stay, so that a rebuild relinks only what changed
+.SECONDARY: $(patsubst tests/fuzz/%.c,build-fuzz/obj/tests/fuzz/%.o,$(FUZZ_SRC))
+
+.PHONY: fuzz fuzz-targets fuzz-run

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "readfile.h"
 
 #define VAL_SHOW	72		/* bytes of a bad value shown */
 #define SECS_MAX	86400.0		/* a day: beyond is a typo */
@@ -36,16 +37,12 @@ struct err_rec {
 struct loader {
 	const char *path;
 	char *dir;			/* of path, for @include */
+	char **incs;			/* included files named in errors */
+	size_t nincs;
 	struct cfg_errors *errs;
 	size_t nerr;
 	struct err_rec *rec;
 	size_t nrec;
-	/*
-	 * Settings already reported.  Checks across keys skip them, so that
-	 * one mistake gives one message, not a cascade.
-	 */
-	const config_setting_t **bad;
-	size_t nbad;
 	char val[VAL_SHOW * 4 + 16];	/* the quoted value of a message */
 	char names[192];		/* "rr wrr ...", "http and https" */
 };
@@ -213,32 +210,30 @@ static const char *setting_key(const config_setting_t *s, char *buf,
 	return buf;
 }
 
+/*
+ * A setting already reported is marked by its libconfig hook (which
+ * nothing else here uses): one look, however many errors there are.
+ */
+static char bad_mark;
+
 static bool bad(const struct loader *ld, const config_setting_t *s)
 {
-	size_t i;
-
-	for (i = 0; s && i < ld->nbad; i++)
-		if (ld->bad[i] == s)
-			return true;
-	return false;
+	(void)ld;
+	return s && config_setting_get_hook(s) == &bad_mark;
 }
 
 /* An error about the setting @s itself. */
 static void __attribute__((format(printf, 3, 4)))
 err_set(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
-	const config_setting_t **b;
 	char key[160];
 	va_list ap;
 
 	va_start(ap, fmt);
 	err_vkey(ld, s, setting_key(s, key, sizeof(key)), fmt, ap);
 	va_end(ap);
-	b = realloc(ld->bad, (ld->nbad + 1) * sizeof(*b));
-	if (b) {
-		b[ld->nbad++] = s;
-		ld->bad = b;
-	}
+	if (s)
+		config_setting_set_hook((config_setting_t *)s, &bad_mark);
 }
 
 /* Values in messages --------------------------------------------------- */
@@ -1598,6 +1593,57 @@ static void rs_parse(struct loader *ld, const config_setting_t *g,
 		check_copy(ld, g, &rs->check, &svc->check);
 }
 
+/*
+ * The entries of a list seen so far, by key, to find a duplicate in one
+ * pass whatever the length of the list: open addressing, indices + 1.
+ */
+struct seen {
+	size_t *slot;
+	size_t mask;
+};
+
+typedef bool seen_eq_fn(const void *ctx, size_t a, size_t b);
+
+static bool seen_init(struct seen *t, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	t->slot = calloc(cap, sizeof(*t->slot));
+	t->mask = cap - 1;
+	return t->slot != NULL;
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ull;	/* FNV-1a */
+	return h;
+}
+
+static uint64_t hash_addr(uint64_t h, const struct nflvs_addr *a)
+{
+	h = hash_bytes(h, &a->family, 1);
+	return hash_bytes(h, a->b, a->family == AF_INET6 ? 16 : 4);
+}
+
+/* The first entry seen equal to entry @i (of hash @h), else -1 and @i is
+ * seen from now on. */
+static long seen_add(struct seen *t, uint64_t h, size_t i, seen_eq_fn *eq,
+		     const void *ctx)
+{
+	size_t k;
+
+	for (k = h & t->mask; t->slot[k]; k = (k + 1) & t->mask)
+		if (eq(ctx, t->slot[k] - 1, i))
+			return (long)(t->slot[k] - 1);
+	t->slot[k] = i + 1;
+	return -1;
+}
+
 /* Is the real server @g fully known, to compare it with the others? */
 static bool rs_keyed(const struct loader *ld, const config_setting_t *g,
 		     const struct cfg_rs *rs)
@@ -1605,28 +1651,35 @@ static bool rs_keyed(const struct loader *ld, const config_setting_t *g,
 	return rs->addr.family && !bad(ld, member(g, "port"));
 }
 
+static bool rs_eq(const void *ctx, size_t i, size_t j)
+{
+	const struct cfg_rs *a = &((const struct cfg_rs *)ctx)[i];
+	const struct cfg_rs *b = &((const struct cfg_rs *)ctx)[j];
+
+	return addr_eq(&a->addr, &b->addr) && a->port == b->port;
+}
+
+/* Real server @i against those before it that are fully known. */
 static void rs_dups(struct loader *ld, const config_setting_t *list,
-		    const struct cfg_service *svc, size_t i)
+		    const struct cfg_service *svc, size_t i, struct seen *t)
 {
 	const config_setting_t *gi = config_setting_get_elem(list, i), *gj;
-	const struct cfg_rs *a = &svc->rs[i], *b;
+	const struct cfg_rs *a = &svc->rs[i];
 	char buf[ADDR_STRLEN];
-	size_t j;
+	long j;
 
-	if (!rs_keyed(ld, gi, a))
+	if (!t->slot || !rs_keyed(ld, gi, a))
 		return;
-	for (j = 0; j < i; j++) {
-		gj = config_setting_get_elem(list, j);
-		b = &svc->rs[j];
-		if (!rs_keyed(ld, gj, b) || !addr_eq(&a->addr, &b->addr) ||
-		    a->port != b->port)
-			continue;
-		err_set(ld, member(gi, "address"), "duplicate real server %s "
-			"(first defined at line %u)",
-			addr_port_str(&a->addr, a->port, buf, sizeof(buf)),
-			config_setting_source_line(member(gj, "address")));
+	j = seen_add(t, hash_bytes(hash_addr(0xcbf29ce484222325ull, &a->addr),
+				   &a->port, sizeof(a->port)),
+		     i, rs_eq, svc->rs);
+	if (j < 0)
 		return;
-	}
+	gj = config_setting_get_elem(list, j);
+	err_set(ld, member(gi, "address"), "duplicate real server %s "
+		"(first defined at line %u)",
+		addr_port_str(&a->addr, a->port, buf, sizeof(buf)),
+		config_setting_source_line(member(gj, "address")));
 }
 
 /*
@@ -1656,9 +1709,12 @@ static void *groups_alloc(struct loader *ld, const config_setting_t *list,
 static void rs_list(struct loader *ld, const config_setting_t *list,
 		    struct cfg_service *svc, bool svc_port_ok)
 {
+	struct seen t = { 0 };
 	size_t i;
 
 	svc->rs = groups_alloc(ld, list, sizeof(*svc->rs), &svc->nrs);
+	if (svc->nrs && !seen_init(&t, svc->nrs))
+		err_set(ld, list, "out of memory");
 	for (i = 0; i < svc->nrs; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, i);
 
@@ -1667,8 +1723,9 @@ static void rs_list(struct loader *ld, const config_setting_t *list,
 			continue;
 		}
 		rs_parse(ld, g, svc, svc_port_ok, &svc->rs[i]);
-		rs_dups(ld, list, svc, i);
+		rs_dups(ld, list, svc, i, &t);
 	}
+	free(t.slot);
 }
 
 /* Services ------------------------------------------------------------ */
@@ -1855,41 +1912,71 @@ static void svc_dup_err(struct loader *ld, const config_setting_t *g,
 			first);
 }
 
+static bool svc_name_eq(const void *ctx, size_t i, size_t j)
+{
+	const struct cfg_service *svc = ctx;
+
+	return !strcmp(svc[i].name, svc[j].name);
+}
+
+static bool svc_key_eq(const void *ctx, size_t i, size_t j)
+{
+	const struct cfg_service *svc = ctx;
+
+	return svc_same(&svc[i], &svc[j]);
+}
+
+static uint64_t svc_key_hash(const struct cfg_service *a)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (a->fwmark)
+		return hash_bytes(h, &a->fwmark, sizeof(a->fwmark));
+	h = hash_addr(h, &a->vip);
+	h = hash_bytes(h, &a->port, sizeof(a->port));
+	return hash_bytes(h, &a->protocol, sizeof(a->protocol));
+}
+
+/* Service @i against those before it: its name, its key. */
 static void svc_dups(struct loader *ld, const config_setting_t *list,
-		     const struct nflvs_config *cfg, size_t i)
+		     const struct nflvs_config *cfg, size_t i,
+		     struct seen *names, struct seen *keys)
 {
 	const config_setting_t *gi = config_setting_get_elem(list, i), *gj;
-	const struct cfg_service *a = &cfg->svc[i], *b;
-	size_t j;
+	const struct cfg_service *a = &cfg->svc[i];
+	long j;
 
-	for (j = 0; a->name[0] && j < i; j++) {
+	if (!names->slot || !keys->slot)
+		return;
+	if (a->name[0] &&
+	    (j = seen_add(names, hash_bytes(0xcbf29ce484222325ull, a->name,
+					    strlen(a->name)),
+			  i, svc_name_eq, cfg->svc)) >= 0) {
 		gj = config_setting_get_elem(list, j);
-		if (strcmp(a->name, cfg->svc[j].name))
-			continue;
 		err_set(ld, member(gi, "name"), "duplicate service name "
 			"\"%s\" (first defined at line %u)", a->name,
 			config_setting_source_line(member(gj, "name")));
-		break;
 	}
-	for (j = 0; svc_keyed(ld, gi, a) && j < i; j++) {
+	if (svc_keyed(ld, gi, a) &&
+	    (j = seen_add(keys, svc_key_hash(a), i, svc_key_eq, cfg->svc)) >= 0) {
 		gj = config_setting_get_elem(list, j);
-		b = &cfg->svc[j];
-		if (!svc_keyed(ld, gj, b) || !svc_same(a, b))
-			continue;
 		svc_dup_err(ld, gi, a, config_setting_source_line(
 				member(gj, a->fwmark ? "fwmark" : "vip")));
-		break;
 	}
 }
 
 static void services_parse(struct loader *ld, const config_setting_t *list,
 			   struct nflvs_config *cfg)
 {
+	struct seen names = { 0 }, keys = { 0 };
 	size_t i;
 
 	if (!list)
 		return;
 	cfg->svc = groups_alloc(ld, list, sizeof(*cfg->svc), &cfg->nsvc);
+	if (cfg->nsvc && (!seen_init(&names, cfg->nsvc) ||
+			  !seen_init(&keys, cfg->nsvc)))
+		err_set(ld, list, "out of memory");
 	for (i = 0; i < cfg->nsvc; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, i);
 
@@ -1898,8 +1985,10 @@ static void services_parse(struct loader *ld, const config_setting_t *list,
 			continue;
 		}
 		svc_parse(ld, g, &cfg->svc[i]);
-		svc_dups(ld, list, cfg, i);
+		svc_dups(ld, list, cfg, i, &names, &keys);
 	}
+	free(names.slot);
+	free(keys.slot);
 }
 
 /* The file ------------------------------------------------------------ */
@@ -1940,34 +2029,137 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 			"above 65535)", qv(ld, qs), d->queue, d->queues);
 }
 
-/* libconfig reads a directory as an empty file: a valid, empty config. */
+/*
+ * The file is read here, not by libconfig, whose scanner calls exit() when
+ * a read fails (EIO) and blocks on a FIFO: only a regular file, at most
+ * READFILE_MAX bytes, all of it within READFILE_TIMEOUT_MS.  libconfig
+ * parses it from memory.  It still opens what @include names itself, so
+ * those files are read here first, with the same rules and depth as
+ * libconfig's, and one that cannot be read is an error at its @include.
+ */
+#define INCLUDE_DEPTH	10	/* libconfig's MAX_INCLUDE_DEPTH */
+
+static char *read_why(int err, char *buf, size_t len)
+{
+	switch (err) {
+	case -EINVAL:
+		return "not a regular file";
+	case -EFBIG:
+		snprintf(buf, len, "larger than %u MiB", READFILE_MAX >> 20);
+		return buf;
+	case -ETIMEDOUT:
+		snprintf(buf, len, "not read within %u s",
+			 READFILE_TIMEOUT_MS / 1000);
+		return buf;
+	default:
+		return strerror(-err);
+	}
+}
+
+/* The next `@include "name"' line from *@pos on, as libconfig's scanner
+ * matches it: its name in @name, its line in *@line. */
+static bool include_next(const char **pos,
+			 unsigned int *line, char *name, size_t size)
+{
+	const char *p = *pos, *q, *end;
+
+	while (*p) {
+		end = strchr(p, '\n');
+		end = end ? end : p + strlen(p);
+		(*line)++;
+		q = p + strspn(p, " \t");
+		*pos = *end ? end + 1 : end;
+		if (!strncmp(q, "@include", 8) && (q[8] == ' ' || q[8] == '\t')) {
+			q += 8 + strspn(q + 8, " \t");
+			if (*q == '"' && (p = memchr(q + 1, '"', end - q - 1)) &&
+			    (size_t)(p - q - 1) < size) {
+				snprintf(name, p - q, "%s", q + 1);
+				return true;
+			}
+		}
+		p = *pos;
+	}
+	return false;
+}
+
+/* @path, kept until the errors are handed over (they sort by file). */
+static const char *include_keep(struct loader *ld, const char *path)
+{
+	char **n = realloc(ld->incs, (ld->nincs + 1) * sizeof(*n));
+
+	if (!n)
+		return ld->path;
+	ld->incs = n;
+	if (!(n[ld->nincs] = strdup(path)))
+		return ld->path;
+	return n[ld->nincs++];
+}
+
+static void includes_check(struct loader *ld, const char *file,
+			   const char *text, int depth)
+{
+	char name[PATH_MAX], path[PATH_MAX * 2], why[64], *buf, *s;
+	const char *pos = text;
+	unsigned int line = 0;
+	size_t len;
+	int err;
+
+	while (include_next(&pos, &line, name, sizeof(name))) {
+		if (name[0] == '/' || !ld->dir)
+			snprintf(path, sizeof(path), "%s", name);
+		else
+			snprintf(path, sizeof(path), "%s/%s", ld->dir, name);
+		err = depth >= INCLUDE_DEPTH ? -ELOOP :
+		      readfile(path, READFILE_MAX, READFILE_TIMEOUT_MS, &buf, &len);
+		if (err) {
+			err = asprintf(&s, "%s:%u: @include \"%s\": cannot read: %s",
+				       file, line, name, err == -ELOOP ?
+				       "nested too deep" :
+				       read_why(err, why, sizeof(why)));
+			err_push(ld, file, line, err < 0 ? NULL : s);
+			continue;
+		}
+		includes_check(ld, include_keep(ld, path), buf, depth + 1);
+		free(buf);
+	}
+}
+
 static int read_file(struct loader *ld, config_t *lc)
 {
-	char *copy = strdup(ld->path), *s;
-	struct stat st;
-	int rc, err = 0;
-	bool isdir = stat(ld->path, &st) == 0 && S_ISDIR(st.st_mode);
+	char *copy = strdup(ld->path), *text, *s, why[64];
+	size_t len, nerr = ld->nerr;
+	int rc;
 
 	/* @include "x.conf" is relative to this file, not to $PWD. */
 	ld->dir = copy ? strdup(dirname(copy)) : NULL;
 	free(copy);
-	if (isdir) {
-		rc = CONFIG_FALSE;
-	} else {
-		if (ld->dir)
-			config_set_include_dir(lc, ld->dir);
-		rc = config_read_file(lc, ld->path);
-		err = errno;	/* fopen's, for CONFIG_ERR_FILE_IO */
+	rc = readfile(ld->path, READFILE_MAX, READFILE_TIMEOUT_MS, &text, &len);
+	if (rc < 0) {
+		rc = asprintf(&s, "%s: cannot read: %s", ld->path,
+			      read_why(rc, why, sizeof(why)));
+		err_push(ld, ld->path, 0, rc < 0 ? NULL : s);
+		return -1;
 	}
+	if (strlen(text) != len) {
+		free(text);
+		rc = asprintf(&s, "%s: not a text file (a NUL byte)", ld->path);
+		err_push(ld, ld->path, 0, rc < 0 ? NULL : s);
+		return -1;
+	}
+	includes_check(ld, ld->path, text, 1);
+	if (ld->nerr != nerr) {
+		free(text);
+		return -1;
+	}
+	if (ld->dir)
+		config_set_include_dir(lc, ld->dir);
+	rc = config_read_string(lc, text);
+	free(text);
 	if (rc == CONFIG_TRUE)
 		return 0;
-	if (isdir || config_error_type(lc) == CONFIG_ERR_FILE_IO)
-		rc = asprintf(&s, "%s: cannot read: %s", ld->path,
-			      strerror(isdir ? EISDIR : err));
-	else
-		rc = asprintf(&s, "%s:%d: syntax error: %s",
-			      config_error_file(lc) ?: ld->path,
-			      config_error_line(lc), config_error_text(lc));
+	rc = asprintf(&s, "%s:%d: syntax error: %s",
+		      config_error_file(lc) ?: ld->path,
+		      config_error_line(lc), config_error_text(lc));
 	err_push(ld, ld->path, config_error_line(lc), rc < 0 ? NULL : s);
 	return -1;
 }
@@ -2005,7 +2197,9 @@ int config_load(const char *path, struct nflvs_config *cfg,
 	}
 	err_finish(&ld);	/* before config_destroy: file names */
 	config_destroy(&lc);
-	free(ld.bad);
+	while (ld.nincs)
+		free(ld.incs[--ld.nincs]);
+	free(ld.incs);
 	free(ld.dir);
 	if (ld.nerr)
 		config_free(cfg);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ctlmsg.h"
 
@@ -46,10 +48,44 @@ const char *ctl_type_name(uint16_t type)
 	return type_valid(type) ? type_names[type] : "?";
 }
 
+/* Until @deadline (CLOCK_MONOTONIC ns, 0: none), wait for @events on
+ * @fd: 0, or -ETIMEDOUT. */
+static int wait_io(int fd, short events, uint64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	uint64_t now;
+	int r;
+
+	if (!deadline)
+		return 0;
+	do {
+		now = clock_mono_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, (int)((deadline - now + 999999) / 1000000));
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r == 0 ? -ETIMEDOUT : 0;
+}
+
 /* Sending ------------------------------------------------------------- */
+
+void ctl_hdr_init(struct nflvs_ctl_hdr *hdr, uint16_t type, uint32_t seq,
+		  int32_t status, uint32_t len)
+{
+	*hdr = (struct nflvs_ctl_hdr){
+		.magic = NFLVS_CTL_MAGIC, .version = NFLVS_CTL_VERSION,
+		.type = type, .seq = seq, .status = status, .len = len,
+	};
+}
 
 int ctl_sendv(int fd, uint16_t type, uint32_t seq, int32_t status,
 	      const struct iovec *iov, int iovcnt)
+{
+	return ctl_sendv_until(fd, type, seq, status, iov, iovcnt, 0);
+}
+
+int ctl_sendv_until(int fd, uint16_t type, uint32_t seq, int32_t status,
+		    const struct iovec *iov, int iovcnt, uint64_t deadline)
 {
 	struct iovec v[IOV_PIECES + 1];
 	struct nflvs_ctl_hdr hdr;
@@ -67,16 +103,16 @@ int ctl_sendv(int fd, uint16_t type, uint32_t seq, int32_t status,
 		if (iov[i].iov_len)
 			v[n++] = iov[i];
 	}
-	hdr = (struct nflvs_ctl_hdr){
-		.magic = NFLVS_CTL_MAGIC, .version = NFLVS_CTL_VERSION,
-		.type = type, .seq = seq, .status = status,
-		.len = (uint32_t)total,
-	};
+	ctl_hdr_init(&hdr, type, seq, status, (uint32_t)total);
 	msg.msg_iovlen = n;
 	while (msg.msg_iovlen) {
-		ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		ssize_t w;
+		int err = wait_io(fd, POLLOUT, deadline);
 
-		if (w < 0 && errno == EINTR)
+		if (err < 0)
+			return err;
+		w = sendmsg(fd, &msg, MSG_NOSIGNAL | (deadline ? MSG_DONTWAIT : 0));
+		if (w < 0 && (errno == EINTR || (deadline && errno == EAGAIN)))
 			continue;
 		if (w < 0)
 			return -errno;
@@ -99,22 +135,36 @@ int ctl_sendv(int fd, uint16_t type, uint32_t seq, int32_t status,
 int ctl_send(int fd, uint16_t type, uint32_t seq, int32_t status,
 	     const void *payload, uint32_t len)
 {
+	return ctl_send_until(fd, type, seq, status, payload, len, 0);
+}
+
+int ctl_send_until(int fd, uint16_t type, uint32_t seq, int32_t status,
+		   const void *payload, uint32_t len, uint64_t deadline)
+{
 	struct iovec iov = { (void *)payload, len };
 
-	return ctl_sendv(fd, type, seq, status, &iov, len ? 1 : 0);
+	return ctl_sendv_until(fd, type, seq, status, &iov, len ? 1 : 0,
+			       deadline);
 }
 
 /* Receiving ----------------------------------------------------------- */
 
-/* Read up to @len bytes; fewer only at EOF.  Returns the count or -errno. */
-static ssize_t read_full(int fd, void *buf, size_t len)
+/* Read up to @len bytes by @deadline; fewer only at EOF.  Returns the
+ * count or -errno. */
+static ssize_t read_full(int fd, void *buf, size_t len, uint64_t deadline)
 {
 	size_t got = 0;
+	int err;
 
 	while (got < len) {
-		ssize_t r = read(fd, (char *)buf + got, len - got);
+		ssize_t r;
 
+		if ((err = wait_io(fd, POLLIN, deadline)) < 0)
+			return err;
+		r = read(fd, (char *)buf + got, len - got);
 		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && deadline && errno == EAGAIN)
 			continue;
 		if (r < 0)
 			return -errno;
@@ -140,7 +190,12 @@ int ctl_check_hdr(const struct nflvs_ctl_hdr *hdr)
 
 int ctl_recv_hdr(int fd, struct nflvs_ctl_hdr *hdr)
 {
-	ssize_t n = read_full(fd, hdr, sizeof(*hdr));
+	return ctl_recv_hdr_until(fd, hdr, 0);
+}
+
+int ctl_recv_hdr_until(int fd, struct nflvs_ctl_hdr *hdr, uint64_t deadline)
+{
+	ssize_t n = read_full(fd, hdr, sizeof(*hdr), deadline);
 	int err;
 
 	if (n <= 0)
@@ -153,7 +208,12 @@ int ctl_recv_hdr(int fd, struct nflvs_ctl_hdr *hdr)
 
 int ctl_recv_payload(int fd, void *buf, uint32_t len)
 {
-	ssize_t n = read_full(fd, buf, len);
+	return ctl_recv_payload_until(fd, buf, len, 0);
+}
+
+int ctl_recv_payload_until(int fd, void *buf, uint32_t len, uint64_t deadline)
+{
+	ssize_t n = read_full(fd, buf, len, deadline);
 
 	if (n < 0)
 		return n;

@@ -25,6 +25,15 @@ int ctl_send(int fd, uint16_t type, uint32_t seq, int32_t status,
 	     const void *payload, uint32_t len);
 int ctl_sendv(int fd, uint16_t type, uint32_t seq, int32_t status,
 	      const struct iovec *iov, int iovcnt);
+/* The same by @deadline (CLOCK_MONOTONIC ns, clock.h; 0: none), however
+ * slowly the peer takes it: -ETIMEDOUT past it. */
+int ctl_send_until(int fd, uint16_t type, uint32_t seq, int32_t status,
+		   const void *payload, uint32_t len, uint64_t deadline);
+int ctl_sendv_until(int fd, uint16_t type, uint32_t seq, int32_t status,
+		    const struct iovec *iov, int iovcnt, uint64_t deadline);
+/* The header of a message of @len payload bytes, for who frames it. */
+void ctl_hdr_init(struct nflvs_ctl_hdr *hdr, uint16_t type, uint32_t seq,
+		  int32_t status, uint32_t len);
 
 /*
  * Receive one message into @hdr and @buf (@maxlen bytes).  Returns 1 with
@@ -54,6 +63,10 @@ int ctl_recv_alloc(int fd, struct nflvs_ctl_hdr *hdr, void **buf,
  * and returns 1, 0 or -errno as above; ctl_recv_payload() returns 0. */
 int ctl_recv_hdr(int fd, struct nflvs_ctl_hdr *hdr);
 int ctl_recv_payload(int fd, void *buf, uint32_t len);
+/* The same by @deadline, as ctl_send_until(). */
+int ctl_recv_hdr_until(int fd, struct nflvs_ctl_hdr *hdr, uint64_t deadline);
+int ctl_recv_payload_until(int fd, void *buf, uint32_t len,
+			   uint64_t deadline);
 
 /* The header alone, as ctl_recv_hdr() checks it (and the type). */
 int ctl_check_hdr(const struct nflvs_ctl_hdr *hdr);

@@ -8,18 +8,21 @@
 #                                    lintian)
 #   contrib/install-deps.sh --pkg    also what tests/pkg/deb.sh uses
 #                                    (debootstrap, systemd-nspawn)
+#   contrib/install-deps.sh --fuzz   also what `make fuzz' uses (clang and
+#                                    its libFuzzer/sanitizer runtimes)
 # Options add up.
 set -eu
 
 pkgs="gcc make pkg-config libnftnl-dev libmnl-dev libnetfilter-queue-dev
 libconfig-dev libcriterion-dev libcurl4-openssl-dev libnetfilter-conntrack-dev
-nftables iproute2 conntrack procps openssl libssl-dev nsd bird2"
+nftables iproute2 conntrack procps openssl libssl-dev nsd bird2 netbase"
 for opt in "$@"; do
 	case $opt in
 	--bench) pkgs="$pkgs iperf3" ;;
 	--deb) pkgs="$pkgs dpkg-dev debhelper lintian" ;;
 	--pkg) pkgs="$pkgs debootstrap systemd-container" ;;
-	*) echo "usage: $0 [--bench] [--deb] [--pkg]" >&2; exit 2 ;;
+	--fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+	*) echo "usage: $0 [--bench] [--deb] [--pkg] [--fuzz]" >&2; exit 2 ;;
 	esac
 done
 

@@ -439,7 +439,7 @@ static int do_timeout(struct admin *ad, uint16_t type, const void *req,
 
 static int do_reload(struct admin *ad, struct ctl_reply *r)
 {
-	struct cfg_errors errs;
+	struct cfg_errors errs = { 0 };	/* a hook that fails early */
 	size_t i;
 
 	if (ad->reload(ad->ctx, &errs) == 0)

@@ -19,7 +19,8 @@
 #include "ctlmsg.h"
 #include "log.h"
 
-#define CTL_TIMEOUT_MS	2000
+/* a request, from its first byte to the last of its answer */
+#define CTL_TIMEOUT_MS	5000
 
 int ctl_reply_put(struct ctl_reply *r, const void *p, size_t n)
 {
@@ -34,7 +35,8 @@ int ctl_reply_put(struct ctl_reply *r, const void *p, size_t n)
 		r->buf = nb;
 		r->cap = cap;
 	}
-	memcpy(r->buf + r->len, p, n);
+	if (n)		/* nothing: @p may be NULL, and so may r->buf */
+		memcpy(r->buf + r->len, p, n);
 	r->len += n;
 	return 0;
 }
@@ -52,6 +54,69 @@ int ctl_reply_err(struct ctl_reply *r, int err, const char *fmt, ...)
 	if (n > 0)
 		ctl_reply_put(r, text, strlen(text));
 	return r->status = err;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+/* How much of @in is one request, from its header. */
+static ssize_t control_frame(void *ctx, const void *in, size_t len)
+{
+	struct nflvs_ctl_hdr h;
+	int err;
+
+	(void)ctx;
+	if (len < sizeof(h))
+		return 0;
+	memcpy(&h, in, sizeof(h));
+	err = ctl_check_hdr(&h);
+	if (!err && h.len > (h.type == NFLVS_CTL_BATCH ? NFLVS_CTL_BATCH_MAX :
+			     CONTROL_REQ_MAX))
+		err = -EMSGSIZE;
+	/* an unknown type is answered, unless it could not be held */
+	if (err == -EOPNOTSUPP && h.len > NFLVS_CTL_BATCH_MAX)
+		err = -EMSGSIZE;
+	if (err && err != -EOPNOTSUPP) {
+		log_warn("control: dropping a client: %s", strerror(-err));
+		return -1;
+	}
+	return len - sizeof(h) >= h.len ? (ssize_t)(sizeof(h) + h.len) : 0;
+}
+
+/* One whole request: its answer, header and payload, in *@out. */
+static bool control_serve(void *ctx, const void *in, size_t len,
+			  char **out, size_t *outlen)
+{
+	struct control *ct = ctx;
+	struct nflvs_ctl_hdr h, rh;
+	struct ctl_reply r = { 0 };
+	void *req;
+
+	(void)len;
+	memcpy(&h, in, sizeof(h));
+	if (ctl_check_hdr(&h) == -EOPNOTSUPP) {
+		r.status = -EOPNOTSUPP;
+	} else if (ctl_check_request_len(h.type, h.len) < 0) {
+		ctl_reply_err(&r, -EPROTO, "%s: wrong payload length %u",
+			      ctl_type_name(h.type), h.len);
+	} else {
+		/* 8-aligned, and never empty, as the callback expects */
+		if (!(req = malloc(h.len ? h.len : 1)))
+			return false;
+		memcpy(req, (const char *)in + sizeof(h), h.len);
+		ct->serve(ct->ctx, &h, req, &r);
+		free(req);
+	}
+	ctl_hdr_init(&rh, h.type, h.seq, r.status, r.len);
+	*outlen = sizeof(rh) + r.len;
+	if (r.len > NFLVS_CTL_MAX_LEN || !(*out = malloc(*outlen))) {
+		free(r.buf);
+		return false;
+	}
+	memcpy(*out, &rh, sizeof(rh));
+	if (r.len)
+		memcpy(*out + sizeof(rh), r.buf, r.len);
+	free(r.buf);
+	return true;
 }
 
 /* ---- the socket ---------------------------------------------------------- */
@@ -79,7 +144,9 @@ int control_open(struct control *ct, const char *path, const char *group,
 	gid_t gid = 0;
 	int fd, ret;
 
-	sockset_init(&ct->socks, CONTROL_CLIENTS, CTL_TIMEOUT_MS);
+	sockset_init(&ct->socks, CONTROL_CLIENTS, CTL_TIMEOUT_MS,
+		     sizeof(struct nflvs_ctl_hdr) + NFLVS_CTL_BATCH_MAX,
+		     control_frame, control_serve, ct);
 	snprintf(ct->path, sizeof(ct->path), "%s", path);
 	ct->serve = serve;
 	ct->ctx = ctx;
@@ -132,47 +199,13 @@ int control_pollfds(struct control *ct, struct pollfd *p, int max)
 	return sockset_pollfds(&ct->socks, p, max);
 }
 
-/* One request of client @fd; false when the connection is done. */
-static bool control_serve(struct control *ct, int fd)
+void control_handle(struct control *ct, const struct pollfd *p, int n,
+		    uint64_t now)
 {
-	struct nflvs_ctl_hdr h;
-	struct ctl_reply r = { 0 };
-	void *req;
-	int n;
-
-	n = ctl_recv_alloc(fd, &h, &req, CONTROL_REQ_MAX, NFLVS_CTL_BATCH_MAX);
-	if (n == 0)
-		return false;
-	if (n < 0 && n != -EOPNOTSUPP) {
-		log_warn("control: dropping a client: %s", strerror(-n));
-		return false;
-	}
-	if (n == -EOPNOTSUPP)
-		r.status = -EOPNOTSUPP;
-	else if (ctl_check_request_len(h.type, h.len) < 0)
-		ctl_reply_err(&r, -EPROTO, "%s: wrong payload length %u",
-			      ctl_type_name(h.type), h.len);
-	else
-		ct->serve(ct->ctx, &h, req, &r);
-	free(req);
-	n = ctl_send(fd, h.type, h.seq, r.status, r.buf, r.len);
-	free(r.buf);
-	return n == 0;
+	sockset_handle(&ct->socks, p, n, now);
 }
 
-void control_handle(struct control *ct, const struct pollfd *p, int n)
+void control_expire(struct control *ct, uint64_t now)
 {
-	int i, slot;
-
-	for (i = 0; i < n; i++) {
-		if (!p[i].revents)
-			continue;
-		if (p[i].fd == ct->socks.lfd) {
-			sockset_accept(&ct->socks);
-			continue;
-		}
-		slot = sockset_slot(&ct->socks, p[i].fd);
-		if (slot >= 0 && !control_serve(ct, p[i].fd))
-			sockset_drop(&ct->socks, slot);
-	}
+	sockset_expire(&ct->socks, now);
 }

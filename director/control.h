@@ -5,8 +5,8 @@
 /*
  * The control socket nflvsadm talks to (include/nflvs/ctl.h): clients,
  * framing, replies.  The main thread serves it, one request at a time
- * per client; what a request does is the serve callback's business
- * (admin.c).
+ * per client and never waiting on one (sockset.h); what a request does
+ * is the serve callback's business (admin.c).
  */
 
 #include <poll.h>
@@ -50,6 +50,9 @@ int control_open(struct control *ct, const char *path, const char *group,
 void control_close(struct control *ct);
 /* The fds to poll, at most @max; and their work. */
 int control_pollfds(struct control *ct, struct pollfd *p, int max);
-void control_handle(struct control *ct, const struct pollfd *p, int n);
+void control_handle(struct control *ct, const struct pollfd *p, int n,
+		    uint64_t now);
+/* Close the clients past their request's deadline at @now. */
+void control_expire(struct control *ct, uint64_t now);
 
 #endif

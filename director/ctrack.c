@@ -10,6 +10,7 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack_sctp.h>
 
 #include "ctrack.h"
+#include "nft.h"
 
 #define CT_RCVBUF	(16 << 20)
 #define CT_BUFSIZE	(64 * 1024)
@@ -223,11 +224,22 @@ void ctrack_fini(struct ctrack *t)
 
 /* ---- netlink ------------------------------------------------------------ */
 
-static void ct_to_event(const struct nf_conntrack *ct, bool destroy,
+/* False when @ct lacks what an entry needs: an IP family and addresses
+ * (the kernel always sends them; a message without would be followed to
+ * NULL). */
+static bool ct_to_event(const struct nf_conntrack *ct, bool destroy,
 			struct ct_event *ev)
 {
-	bool v4 = nfct_get_attr_u8(ct, ATTR_L3PROTO) == AF_INET;
+	uint8_t l3 = nfct_get_attr_u8(ct, ATTR_L3PROTO);
+	bool v4 = l3 == AF_INET;
+	const void *src, *dst;
 
+	if (l3 != AF_INET && l3 != AF_INET6)
+		return false;
+	src = nfct_get_attr(ct, v4 ? ATTR_IPV4_SRC : ATTR_IPV6_SRC);
+	dst = nfct_get_attr(ct, v4 ? ATTR_IPV4_DST : ATTR_IPV6_DST);
+	if (!src || !dst)
+		return false;
 	memset(ev, 0, sizeof(*ev));
 	ev->destroy = destroy;
 	ev->id = nfct_get_attr_u32(ct, ATTR_ID);
@@ -238,30 +250,41 @@ static void ct_to_event(const struct nf_conntrack *ct, bool destroy,
 		ev->state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
 	else if (ev->l4proto == IPPROTO_SCTP)
 		ev->state = nfct_get_attr_u8(ct, ATTR_SCTP_STATE);
-	ev->src.family = ev->dst.family = v4 ? AF_INET : AF_INET6;
-	memcpy(ev->src.b, nfct_get_attr(ct, v4 ? ATTR_IPV4_SRC : ATTR_IPV6_SRC),
-	       v4 ? 4 : 16);
-	memcpy(ev->dst.b, nfct_get_attr(ct, v4 ? ATTR_IPV4_DST : ATTR_IPV6_DST),
-	       v4 ? 4 : 16);
+	ev->src.family = ev->dst.family = l3;
+	memcpy(ev->src.b, src, v4 ? 4 : 16);
+	memcpy(ev->dst.b, dst, v4 ? 4 : 16);
 	ev->sport = nfct_get_attr_u16(ct, ATTR_PORT_SRC);
 	ev->dport = nfct_get_attr_u16(ct, ATTR_PORT_DST);
+	return true;
 }
+
+struct parse_ctx {
+	struct ctrack *t;
+	uint64_t now;
+};
 
 static int ct_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct ctrack *t = data;
+	struct parse_ctx *x = data;
 	struct nf_conntrack *ct = nfct_new();
 	struct ct_event ev;
 
 	if (!ct)
 		return MNL_CB_ERROR;
-	if (nfct_nlmsg_parse(nlh, ct) == 0 && nfct_attr_is_set(ct, ATTR_ID)) {
-		ct_to_event(ct, (nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE,
-			    &ev);
-		ctrack_apply(t, &ev, ct_now());
-	}
+	if (nfct_nlmsg_parse(nlh, ct) == 0 && nfct_attr_is_set(ct, ATTR_ID) &&
+	    ct_to_event(ct, (nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE,
+			&ev))
+		ctrack_apply(x->t, &ev, x->now);
 	nfct_destroy(ct);
 	return MNL_CB_OK;
+}
+
+int ctrack_parse(struct ctrack *t, const void *buf, size_t len,
+		 uint64_t now_ns)
+{
+	struct parse_ctx x = { t, now_ns };
+
+	return nl_cb_run(buf, len, 0, 0, ct_msg_cb, &x);
 }
 
 int ctrack_open(struct ctrack *t)
@@ -319,7 +342,7 @@ int ctrack_read(struct ctrack *t)
 				continue;
 			break;
 		}
-		mnl_cb_run(t->buf, n, 0, 0, ct_msg_cb, t);
+		ctrack_parse(t, t->buf, n, ct_now());
 	}
 	return resync ? ctrack_resync(t) : 0;
 }
@@ -381,13 +404,14 @@ out:
 
 int ctrack_resync(struct ctrack *t)
 {
+	struct parse_ctx x = { t, ct_now() };
 	int ret;
 
 	t->stats.resyncs++;
 	t->gen++;
 	/* a dump of entries with mark & mask != 0 is every mark but 0 */
 	ret = ct_request(IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC, 0, 0,
-			 ct_msg_cb, t);
+			 ct_msg_cb, &x);
 	if (ret == 0)
 		ctrack_sweep(t);
 	return ret;
@@ -455,8 +479,9 @@ static int ct_expire_err(const struct nlmsghdr *nlh, void *data)
 static int ct_expire_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct expire_ctx *x = data;
+	struct parse_ctx p = { x->t, ct_now() };
 
-	return ct_msg_cb(nlh, x->t);
+	return ct_msg_cb(nlh, &p);
 }
 
 static int ct_expire_batch(struct ctrack *t, struct mnl_socket *nl,

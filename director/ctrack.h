@@ -89,6 +89,16 @@ void ctrack_foreach(const struct ctrack *t, ctrack_each_fn fn, void *ctx);
 /* "ESTABLISHED", "FIN_WAIT", ... as ipvsadm -Lc prints; "UDP" for UDP */
 const char *ctrack_state_name(uint8_t l4proto, uint8_t state);
 
+/*
+ * Apply the conntrack messages in @buf (@len bytes of netlink messages, as
+ * the event socket or a dump hands them over) at @now_ns: what
+ * ctrack_read() and ctrack_resync() do with what they receive.  A message
+ * that is not a whole conntrack entry with its addresses is ignored.
+ * Returns mnl_cb_run()'s result.
+ */
+int ctrack_parse(struct ctrack *t, const void *buf, size_t len,
+		 uint64_t now_ns);
+
 /* The kernel part: subscribe to events, filtered in the kernel by mark. */
 int ctrack_open(struct ctrack *t);
 int ctrack_fd(const struct ctrack *t);

@@ -531,8 +531,8 @@ struct director *director_new(struct nflvs_config *cfg)
 		config_free(cfg);
 		return NULL;
 	}
-	sockset_init(&d->control.socks, 0, 0);
-	sockset_init(&d->metrics.socks, 0, 0);
+	sockset_init(&d->control.socks, 0, 0, 0, NULL, NULL, NULL);
+	sockset_init(&d->metrics.socks, 0, 0, 0, NULL, NULL, NULL);
 	if (director_init(d, cfg)) {
 		config_free(cfg);
 		director_free(d);
@@ -831,6 +831,11 @@ static void director_work(struct director *d)
 
 void director_timer(struct director *d, uint64_t ticks)
 {
+	uint64_t now = clock_mono_ns();
+
+	/* no client holds the main loop: a request has a deadline */
+	control_expire(&d->control, now);
+	metrics_expire(&d->metrics, now);
 	health_poll(&d->health);
 	d->ticks += ticks;
 	if (d->ticks >= TICKS_PER_WORK) {
@@ -856,7 +861,7 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 
 void director_events(struct director *d, const struct pollfd *p, int n)
 {
-	uint64_t resyncs = d->ct.stats.resyncs;
+	uint64_t resyncs = d->ct.stats.resyncs, now;
 
 	if (n > 0 && p[0].revents) {
 		ctrack_read(&d->ct);
@@ -866,6 +871,8 @@ void director_events(struct director *d, const struct pollfd *p, int n)
 	}
 	if (n < 1 + d->npoll_control + d->npoll_metrics)
 		return;
-	control_handle(&d->control, p + 1, d->npoll_control);
-	metrics_handle(&d->metrics, p + 1 + d->npoll_control, d->npoll_metrics);
+	now = clock_mono_ns();
+	control_handle(&d->control, p + 1, d->npoll_control, now);
+	metrics_handle(&d->metrics, p + 1 + d->npoll_control, d->npoll_metrics,
+		       now);
 }

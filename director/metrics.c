@@ -211,6 +211,55 @@ char *metrics_render(const struct metrics *m, size_t *len)
 
 /* ---- a minimal HTTP server ------------------------------------------------- */
 
+/* A request is its head: up to the empty line. */
+static ssize_t metrics_frame(void *ctx, const void *in, size_t len)
+{
+	const char *p = in, *end;
+
+	(void)ctx;
+	end = memmem(p, len, "\r\n\r\n", 4);
+	if (end)
+		return end + 4 - p;
+	end = memmem(p, len, "\n\n", 2);
+	return end ? end + 2 - p : 0;
+}
+
+static bool respond(char **out, size_t *outlen, const char *status,
+		    const char *type, const char *body, size_t len)
+{
+	int n = asprintf(out, "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%.*s",
+			 status, type, len, (int)len, body);
+
+	if (n < 0)
+		*out = NULL;
+	*outlen = n < 0 ? 0 : (size_t)n;
+	return false;	/* Connection: close */
+}
+
+/* One request, then the connection is closed (Connection: close). */
+static bool metrics_serve(void *ctx, const void *in, size_t len,
+			  char **out, size_t *outlen)
+{
+	const struct metrics *m = ctx;
+	size_t plen;
+	char *page;
+	bool r;
+
+	if (len < 13 || (memcmp(in, "GET /metrics ", 13) &&
+			 memcmp(in, "GET /metrics?", 13)))
+		return respond(out, outlen, "404 Not Found", "text/plain",
+			       "try /metrics\n", 13);
+	page = metrics_render(m, &plen);
+	if (!page)
+		return respond(out, outlen, "500 Internal Server Error",
+			       "text/plain", "", 0);
+	r = respond(out, outlen, "200 OK", "text/plain; version=0.0.4", page,
+		    plen);
+	free(page);
+	return r;
+}
+
 int metrics_open(struct metrics *m, const char *listen_on, struct svcset *set,
 		 struct shm_map *shm, const struct dir_counters *cnt)
 {
@@ -220,7 +269,8 @@ int metrics_open(struct metrics *m, const char *listen_on, struct svcset *set,
 	socklen_t sl;
 	int one = 1, fd;
 
-	sockset_init(&m->socks, METRICS_CLIENTS, METRICS_TIMEOUT_MS);
+	sockset_init(&m->socks, METRICS_CLIENTS, METRICS_TIMEOUT_MS,
+		     METRICS_REQ_MAX, metrics_frame, metrics_serve, m);
 	m->set = set;
 	m->shm = shm;
 	m->counters = cnt;
@@ -254,57 +304,13 @@ int metrics_pollfds(struct metrics *m, struct pollfd *p, int max)
 	return sockset_pollfds(&m->socks, p, max);
 }
 
-static void respond(int fd, const char *status, const char *type,
-		    const char *body, size_t len)
+void metrics_handle(struct metrics *m, const struct pollfd *p, int n,
+		    uint64_t now)
 {
-	char hdr[256];
-	int n = snprintf(hdr, sizeof(hdr),
-			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			 "Connection: close\r\n\r\n", status, type, len);
-
-	if (send(fd, hdr, n, MSG_NOSIGNAL) == n && len)
-		send(fd, body, len, MSG_NOSIGNAL);
+	sockset_handle(&m->socks, p, n, now);
 }
 
-/* One request, then the connection is closed (Connection: close). */
-static void metrics_serve(const struct metrics *m, int fd)
+void metrics_expire(struct metrics *m, uint64_t now)
 {
-	char req[2048];
-	ssize_t n = recv(fd, req, sizeof(req) - 1, 0);
-	size_t len;
-	char *page;
-
-	if (n <= 0)
-		return;
-	req[n] = '\0';
-	if (strncmp(req, "GET /metrics ", 13) && strncmp(req, "GET /metrics?", 13)) {
-		respond(fd, "404 Not Found", "text/plain", "try /metrics\n", 13);
-		return;
-	}
-	page = metrics_render(m, &len);
-	if (!page) {
-		respond(fd, "500 Internal Server Error", "text/plain", "", 0);
-		return;
-	}
-	respond(fd, "200 OK", "text/plain; version=0.0.4", page, len);
-	free(page);
-}
-
-void metrics_handle(struct metrics *m, const struct pollfd *p, int n)
-{
-	int i, slot;
-
-	for (i = 0; i < n; i++) {
-		if (!p[i].revents)
-			continue;
-		if (p[i].fd == m->socks.lfd) {
-			sockset_accept(&m->socks);
-			continue;
-		}
-		slot = sockset_slot(&m->socks, p[i].fd);
-		if (slot >= 0) {
-			metrics_serve(m, p[i].fd);
-			sockset_drop(&m->socks, slot);
-		}
-	}
+	sockset_expire(&m->socks, now);
 }

@@ -117,6 +117,24 @@ struct nlmsghdr *nft_batch_following(const struct nft_batch *b,
  */
 #define NFT_ACK_TRUESIZE	1024
 
+int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+	      int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	size_t off = 0, whole = 0;
+	struct nlmsghdr h;
+
+	while (len - off >= sizeof(h)) {
+		memcpy(&h, (const char *)buf + off, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			break;
+		whole = off + h.nlmsg_len;
+		if (NLMSG_ALIGN(h.nlmsg_len) >= len - off)
+			break;
+		off += NLMSG_ALIGN(h.nlmsg_len);
+	}
+	return mnl_cb_run(buf, whole, seq, portid, cb, data);
+}
+
 static struct mnl_socket *nft_socket(size_t sndbuf, unsigned int msgs)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);

@@ -43,6 +43,16 @@ unsigned int nft_batch_count(const struct nft_batch *b);
 /* Send and read every reply.  Returns 0 or the first error (-errno). */
 int nft_batch_commit(struct nft_batch *b, struct nft_result *res);
 
+/*
+ * mnl_cb_run() on the whole netlink messages at the start of @buf (@len
+ * bytes, 4-aligned as a recv() buffer is): what follows a message that
+ * claims more bytes than there are is dropped.  libmnl alone would follow
+ * an nlmsg_len above INT_MAX out of the buffer.  Every parser of netlink
+ * replies (conntrack, nf_tables dumps) goes through it.
+ */
+int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+	      int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+
 /* Iterate the messages between begin and end (for tests and debugging). */
 struct nlmsghdr *nft_batch_first(const struct nft_batch *b);
 struct nlmsghdr *nft_batch_following(const struct nft_batch *b,

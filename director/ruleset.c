@@ -1197,25 +1197,32 @@ static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto)
 	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &proto, 1));
 }
 
-/* tcp flags & (fin | rst) != 0 */
+/* (transport header byte @off & @mask) ^ @xor <op> @val */
+static void add_th_byte(struct nftnl_rule *r, uint32_t off, uint8_t mask,
+			uint8_t xor, enum nft_cmp_ops op, uint8_t val)
+{
+	struct nftnl_expr *e;
+
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, off, 1, NFT_REG_1));
+	if (mask != 0xff || xor) {
+		e = EX("bitwise", { NFTNL_EXPR_BITWISE_SREG, NFT_REG_1 },
+		       { NFTNL_EXPR_BITWISE_DREG, NFT_REG_1 },
+		       { NFTNL_EXPR_BITWISE_LEN, 1 });
+		if (e) {
+			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
+			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 1);
+		}
+		add_expr(r, e);
+	}
+	add_expr(r, ex_cmp(op, NFT_REG_1, &val, 1));
+}
+
 /* tcp flags & @mask <op> @val */
 static void add_tcp_flags(struct nftnl_rule *r, uint8_t mask,
 			  enum nft_cmp_ops op, uint8_t val)
 {
-	uint8_t zero = 0;
-	struct nftnl_expr *e;
-
 	add_l4proto_is(r, IPPROTO_TCP);
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1));
-	e = EX("bitwise", { NFTNL_EXPR_BITWISE_SREG, NFT_REG_1 },
-	       { NFTNL_EXPR_BITWISE_DREG, NFT_REG_1 },
-	       { NFTNL_EXPR_BITWISE_LEN, 1 });
-	if (e) {
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
-	}
-	add_expr(r, e);
-	add_expr(r, ex_cmp(op, NFT_REG_1, &val, 1));
+	add_th_byte(r, 13, mask, 0, op, val);
 }
 
 /* a FIN or an RST */
@@ -1340,6 +1347,60 @@ static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 				   : "a DR UDP flow: to its real server");
 }
 
+/*
+ * An ICMP error about a DR flow, from the client's side (a router's
+ * "fragmentation needed" for the real server's answers, a port the client
+ * closed), goes to the flow's real server, as IPVS's ip_vs_in_icmp()
+ * forwards it there: the packet it quotes is an answer, VIP . port ->
+ * client . port, so the flow's key is read from the quote backwards.
+ *
+ *   IPv4: icmp type { 3, 11 } (as (type & ~8) ^ 8 == 11), a quoted header
+ *         of 20 bytes (0x45), the quoted protocol;
+ *   IPv6: icmpv6 type < 128 (every error), a quoted IPv6 header whose
+ *         next header is the transport (no extension headers);
+ *   meta mark set <quoted daddr . dport . saddr . sport> map @M accept
+ *
+ * Nothing is renewed: an error does not keep a flow alive.  TUN flows are
+ * the director's own and get no errors forwarded (their real servers'
+ * path MTU toward the client is their own business, as the packets they
+ * answer come through the tunnel).
+ */
+static void rule_lvs_icmp(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
+{
+	struct nftnl_rule *r = lvs_rule(c, af);
+	uint8_t proto = m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	bool v4 = af == AF_INET;
+
+	if (!r)
+		return;
+	add_l4proto_is(r, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (v4) {
+		add_th_byte(r, 0, 0xff & ~8, 8, NFT_CMP_EQ, 11);
+		add_th_byte(r, 8, 0xff, 0, NFT_CMP_EQ, 0x45);
+		add_th_byte(r, 8 + 9, 0xff, 0, NFT_CMP_EQ, proto);
+	} else {
+		add_th_byte(r, 0, 0xff, 0, NFT_CMP_LT, 128);
+		add_th_byte(r, 8, 0xf0, 0, NFT_CMP_EQ, 0x60);
+		add_th_byte(r, 8 + 6, 0xff, 0, NFT_CMP_EQ, proto);
+	}
+	/* quoted: 8 bytes of ICMP header, then the IP header (20 or 40) */
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 24 : 32,
+			       v4 ? 4 : 16, NFT_REG32_00));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 30 : 50, 2,
+			       v4 ? NFT_REG32_01 : NFT_REG32_04));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 20 : 16,
+			       v4 ? 4 : 16, v4 ? NFT_REG32_02 : NFT_REG32_05));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 28 : 48, 2,
+			       v4 ? NFT_REG32_03 : NFT_REG32_09));
+	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(m, af), 0, NFT_REG_1));
+	add_expr(r, EX("meta", { NFTNL_EXPR_META_KEY, NFT_META_MARK },
+		       { NFTNL_EXPR_META_SREG, NFT_REG_1 }));
+	add_expr(r, ex_counter());
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_rule(c, qfamily(c->rs, af), "lvs", r,
+		 "an ICMP error about a DR flow: to its real server");
+}
+
 /* [ct state untracked] vip . proto . port @drN|@tunN: queue or notrack */
 static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
 			     bool raw)
@@ -1444,6 +1505,9 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_flow(c, af, RS_FLOWS_CLOSING);
 	rule_lvs_flow(c, af, RS_FLOWS_TCP);
 	rule_lvs_flow(c, af, RS_FLOWS_UDP);
+	rule_lvs_icmp(c, af, RS_FLOWS_TCP);
+	rule_lvs_icmp(c, af, RS_FLOWS_CLOSING);
+	rule_lvs_icmp(c, af, RS_FLOWS_UDP);
 	rule_lvs_service(c, af, LVS_DR, false);
 	rule_lvs_service(c, af, LVS_TUN, false);
 	rule_lvs_learn(c, af, RS_FLOWS_CLOSING);

@@ -2,10 +2,12 @@
 /*
  * exec checks: posix_spawn (vfork-like, cheap even for a large checker)
  * into a new process group with a clean signal mask, stdin and stdout on
- * /dev/null, stderr kept for the log.  The child is watched through a
- * pidfd in the event loop; at the timeout its whole group gets SIGKILL and
- * a reaper collects it later, so a check stuck in the kernel never blocks
- * the others.
+ * /dev/null, stderr into a pipe of ours: its first EXEC_ERR_MAX bytes of
+ * a run are logged, the rest is read and dropped.  The child is watched
+ * through a pidfd in the event loop; at the timeout its whole group gets
+ * SIGKILL and a reaper collects it later, so a check stuck in the kernel
+ * never blocks the others.  When it ends, what it left behind in its
+ * group is killed too: leftovers of a check must not pile up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +22,11 @@
 #include <unistd.h>
 
 #include "check_exec.h"
+#include "log.h"
 #include "script.h"
 
 #define EXEC_VARS	6
+#define EXEC_ERR_MAX	512	/* bytes of a run's stderr that are logged */
 
 /* Without pidfds (kernels before 5.3, valgrind): poll with waitpid. */
 #define EXEC_POLL_NS	5000000ull
@@ -31,6 +35,10 @@ struct exec_probe {
 	struct target *t;
 	struct watch w;			/* the child's pidfd */
 	struct timer poll;		/* or this, if there is none */
+	struct watch ew;		/* the read end of its stderr */
+	char err[EXEC_ERR_MAX];
+	size_t errlen;
+	unsigned long long errdrop;	/* bytes past err[] */
 	pid_t pid;
 	char var[EXEC_VARS][96];	/* NFLVS_* for the environment */
 	char *vars[EXEC_VARS + 1];
@@ -134,13 +142,86 @@ void check_exec_reap_all(struct checker *c)
 	c->reapers = NULL;
 }
 
+/* ---- its stderr ----------------------------------------------------------- */
+
+/* Read what is there: false at EOF or on an error. */
+static bool err_read(struct exec_probe *p)
+{
+	char junk[4096];
+	ssize_t r;
+
+	for (;;) {
+		if (p->errlen < sizeof(p->err))
+			r = read(p->ew.fd, p->err + p->errlen,
+				 sizeof(p->err) - p->errlen);
+		else
+			r = read(p->ew.fd, junk, sizeof(junk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 && errno == EAGAIN;
+		if (p->errlen < sizeof(p->err))
+			p->errlen += r;
+		else
+			p->errdrop += r;
+	}
+}
+
+static void err_close(struct exec_probe *p)
+{
+	int fd = p->ew.fd;
+
+	if (fd < 0)
+		return;
+	evloop_watch_del(&p->t->c->loop, &p->ew);
+	close(fd);
+	p->ew.fd = -1;
+}
+
+static void err_event(struct watch *w, uint32_t events)
+{
+	struct exec_probe *p = container_of(w, struct exec_probe, ew);
+
+	(void)events;
+	if (!err_read(p))
+		err_close(p);
+}
+
+/* Log what the run wrote to stderr, on one line, and forget it. */
+static void err_log(struct exec_probe *p)
+{
+	char more[64];
+	size_t i;
+
+	if (p->ew.fd >= 0)
+		err_read(p);
+	err_close(p);
+	while (p->errlen && (p->err[p->errlen - 1] == '\n' ||
+			     p->err[p->errlen - 1] == '\r'))
+		p->errlen--;
+	for (i = 0; i < p->errlen; i++)
+		if ((unsigned char)p->err[i] < ' ' || p->err[i] == 0x7f)
+			p->err[i] = ' ';
+	if (p->errdrop)
+		snprintf(more, sizeof(more), " (and %llu bytes more, not logged)",
+			 p->errdrop);
+	if (p->errlen || p->errdrop)
+		log_warn("%s: check's stderr: %.*s%s", p->t->label,
+			 (int)p->errlen, p->err, p->errdrop ? more : "");
+	p->errlen = 0;
+	p->errdrop = 0;
+}
+
 /* ---- the probe ------------------------------------------------------------ */
 
 static void exec_finish(struct exec_probe *p, int st)
 {
 	struct probe_result r;
 
+	/* what the check left in its group (the group outlives its leader) */
+	kill(-p->pid, SIGKILL);
 	p->pid = 0;
+	err_log(p);
 	check_exec_eval(st, &r);
 	checker_done(p->t, &r);
 }
@@ -207,6 +288,8 @@ static int exec_init(struct target *t)
 	p->t = t;
 	p->w.fd = -1;
 	p->w.fn = exec_event;
+	p->ew.fd = -1;
+	p->ew.fn = err_event;
 	p->poll.fn = exec_poll;
 	t->probe = p;
 	return 0;
@@ -228,7 +311,8 @@ static char **exec_envp(const struct checker *c, const struct exec_probe *p)
 	return env;
 }
 
-static int exec_spawn(struct target *t, struct exec_probe *p, pid_t *pid)
+static int exec_spawn(struct target *t, struct exec_probe *p, int errfd,
+		      pid_t *pid)
 {
 	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM,
 		SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
@@ -248,7 +332,7 @@ static int exec_spawn(struct target *t, struct exec_probe *p, pid_t *pid)
 	if (t->c->script.other) {
 		/* director.script_user: a fork that switches ids */
 		err = script_spawn_as(&t->c->script.u, t->check->argv, envp,
-				      pid);
+				      errfd, pid);
 		free(envp);
 		return err;
 	}
@@ -261,6 +345,7 @@ static int exec_spawn(struct target *t, struct exec_probe *p, pid_t *pid)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, errfd, 2);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	err = posix_spawn(pid, t->check->argv[0], &fa, &at, t->check->argv,
 			  envp);
@@ -299,14 +384,26 @@ static void exec_start(struct target *t)
 {
 	struct exec_probe *p = t->probe;
 	struct probe_result r;
-	int err, fd, st;
+	int err, fd, st, pfd[2];
 	pid_t pid;
 
 	if (exec_refused(t, &r)) {
 		checker_done(t, &r);
 		return;
 	}
-	err = exec_spawn(t, p, &pid);
+	/* blocking for the writer; only our end does not block */
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		probe_fail(&r, "pipe: %s", strerror(errno));
+		checker_done(t, &r);
+		return;
+	}
+	err = exec_spawn(t, p, pfd[1], &pid);
+	close(pfd[1]);
+	if (!err && (fcntl(pfd[0], F_SETFL, O_NONBLOCK) < 0 ||
+		     evloop_watch_add(&t->c->loop, &p->ew, pfd[0], EPOLLIN) < 0))
+		close(pfd[0]);	/* its writes fail: EPIPE */
+	else if (err)
+		close(pfd[0]);
 	if (err) {
 		probe_fail(&r, "exec %s: %s", t->check->argv[0], strerror(err));
 		checker_done(t, &r);
@@ -336,6 +433,9 @@ static void exec_abort(struct target *t)
 	struct exec_probe *p = t->probe;
 	int fd = p->w.fd;
 
+	err_close(p);
+	p->errlen = 0;
+	p->errdrop = 0;
 	if (!p->pid)
 		return;
 	kill(-p->pid, SIGKILL);

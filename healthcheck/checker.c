@@ -427,7 +427,8 @@ static int checker_reconcile(struct checker *c, struct target_desc *d,
 		free(taken);
 		return -ENOMEM;
 	}
-	qsort(old, nold, sizeof(*old), new_segment ? key_cmp : id_cmp);
+	if (nold)	/* the first time, c->t is NULL */
+		qsort(old, nold, sizeof(*old), new_segment ? key_cmp : id_cmp);
 	for (i = 0; i < n; i++) {
 		struct target *t = NULL;
 

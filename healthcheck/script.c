@@ -65,7 +65,7 @@ int script_insecure(const char *path, char *why, size_t len)
 
 /* The child, between fork() and execve(): raw system calls only. */
 static void script_child(const struct privs_user *u, char *const argv[],
-			 char *const envp[], int errfd)
+			 char *const envp[], int stderr_fd, int errfd)
 {
 	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM,
 		SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
@@ -83,7 +83,8 @@ static void script_child(const struct privs_user *u, char *const argv[],
 	    syscall(SYS_setresuid, u->uid, u->uid, u->uid) < 0)
 		goto fail;
 	fd = open("/dev/null", O_RDWR);
-	if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
+	if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 ||
+	    dup2(stderr_fd, 2) < 0)
 		goto fail;
 	if (dup2(errfd, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
 		goto fail;
@@ -99,7 +100,7 @@ fail:
 }
 
 int script_spawn_as(const struct privs_user *u, char *const argv[],
-		    char *const envp[], pid_t *pid)
+		    char *const envp[], int stderr_fd, pid_t *pid)
 {
 	int p[2], err = 0;
 	ssize_t n;
@@ -115,7 +116,7 @@ int script_spawn_as(const struct privs_user *u, char *const argv[],
 		return err;
 	}
 	if (child == 0)
-		script_child(u, argv, envp, p[1]);
+		script_child(u, argv, envp, stderr_fd, p[1]);
 	close(p[1]);
 	do
 		n = read(p[0], &err, sizeof(err));

@@ -24,11 +24,11 @@ int script_insecure(const char *path, char *why, size_t len);
 
 /*
  * Start @argv as exec checks start (own process group, default signals,
- * nothing blocked, stdin and stdout on /dev/null, stderr kept, no other
- * descriptor) as @u, which needs CAP_SETUID and CAP_SETGID unless it is
- * the caller.  0 with *@pid set, or an errno (also execve()'s).
+ * nothing blocked, stdin and stdout on /dev/null, stderr on @errfd, no
+ * other descriptor) as @u, which needs CAP_SETUID and CAP_SETGID unless
+ * it is the caller.  0 with *@pid set, or an errno (also execve()'s).
  */
 int script_spawn_as(const struct privs_user *u, char *const argv[],
-		    char *const envp[], pid_t *pid);
+		    char *const envp[], int errfd, pid_t *pid);
 
 #endif

@@ -21,9 +21,11 @@
 #include "adm_client.h"
 #include "adm_format.h"
 #include "adm_parse.h"
+#include "clock.h"
 #include "ctlmsg.h"
 
-#define IO_TIMEOUT_S	30		/* a director that does not answer */
+/* a director that does not answer: for one request and all of its reply */
+#define IO_TIMEOUT_S	30
 
 /* The socket ----------------------------------------------------------- */
 
@@ -38,7 +40,6 @@ const char *adm_socket_path(const char *opt)
 
 int adm_client_connect(struct adm_client *c, const char *path)
 {
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int err;
 
@@ -51,8 +52,6 @@ int adm_client_connect(struct adm_client *c, const char *path)
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -errno;
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		err = -errno;
 		close(c->fd);
@@ -82,9 +81,9 @@ static int io_fail(struct adm_client *c, int err)
 /* Read the reply to request @type/@seq; the payload in *@buf (+1 byte
  * for a NUL). */
 static int recv_reply(struct adm_client *c, uint16_t type,
-		      struct nflvs_ctl_hdr *hdr, char **buf)
+		      struct nflvs_ctl_hdr *hdr, char **buf, uint64_t deadline)
 {
-	int r = ctl_recv_hdr(c->fd, hdr);
+	int r = ctl_recv_hdr_until(c->fd, hdr, deadline);
 
 	*buf = NULL;
 	if (r == 0)
@@ -97,7 +96,7 @@ static int recv_reply(struct adm_client *c, uint16_t type,
 	*buf = malloc(hdr->len + 1);
 	if (!*buf)
 		return -ENOMEM;
-	r = ctl_recv_payload(c->fd, *buf, hdr->len);
+	r = ctl_recv_payload_until(c->fd, *buf, hdr->len, deadline);
 	if (r) {
 		free(*buf);
 		*buf = NULL;
@@ -111,6 +110,7 @@ int adm_client_call(struct adm_client *c, uint16_t type, const void *req,
 		    uint32_t len, void **reply, uint32_t *rlen)
 {
 	struct nflvs_ctl_hdr hdr;
+	uint64_t deadline;
 	char *buf;
 	int r;
 
@@ -123,9 +123,10 @@ int adm_client_call(struct adm_client *c, uint16_t type, const void *req,
 		*rlen = 0;
 	if (c->fd < 0)
 		return io_fail(c, -ENOTCONN);
-	r = ctl_send(c->fd, type, ++c->seq, 0, req, len);
+	deadline = clock_mono_ns() + IO_TIMEOUT_S * NS_PER_SEC;
+	r = ctl_send_until(c->fd, type, ++c->seq, 0, req, len, deadline);
 	if (!r)
-		r = recv_reply(c, type, &hdr, &buf);
+		r = recv_reply(c, type, &hdr, &buf, deadline);
 	if (r)
 		return io_fail(c, r);
 	if (hdr.status < 0) {
@@ -149,6 +150,7 @@ int adm_client_batch(struct adm_client *c, const void *req, uint32_t len,
 {
 	struct nflvs_ctl_batch_reply br;
 	struct nflvs_ctl_hdr hdr;
+	uint64_t deadline;
 	size_t tl;
 	char *buf;
 	int r;
@@ -159,9 +161,11 @@ int adm_client_batch(struct adm_client *c, const void *req, uint32_t len,
 	*done = 0;
 	if (c->fd < 0)
 		return io_fail(c, -ENOTCONN);
-	r = ctl_send(c->fd, NFLVS_CTL_BATCH, ++c->seq, 0, req, len);
+	deadline = clock_mono_ns() + IO_TIMEOUT_S * NS_PER_SEC;
+	r = ctl_send_until(c->fd, NFLVS_CTL_BATCH, ++c->seq, 0, req, len,
+			   deadline);
 	if (!r)
-		r = recv_reply(c, NFLVS_CTL_BATCH, &hdr, &buf);
+		r = recv_reply(c, NFLVS_CTL_BATCH, &hdr, &buf, deadline);
 	if (r)
 		return io_fail(c, r);
 	if (hdr.len < sizeof(br)) {
@@ -323,7 +327,8 @@ int adm_conns_parse(const void *buf, size_t len, struct adm_conns *conns)
 	conns->conn = malloc(len ?: 1);
 	if (!conns->conn)
 		return -ENOMEM;
-	memcpy(conns->conn, buf, len);
+	if (len)	/* none: @buf may be NULL */
+		memcpy(conns->conn, buf, len);
 	for (i = 0; i < conns->n; i++)
 		TERMINATE(conns->conn[i].state);
 	return 0;

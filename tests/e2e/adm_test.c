@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctlmsg.h"
@@ -308,4 +309,66 @@ Test(adm, prometheus_metrics)
 	cr_expect_eq(lab_sh(&lab, "grep -q '^nflvs_malformed_packets_total 0$' %s/metrics && "
 			    "grep -q '^nflvs_tun_too_big_total 0$' %s/metrics",
 			    lab.dir, lab.dir), 0);
+}
+
+static int control_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_lt(strlen(lab.dir) + sizeof("/director.sock"), sizeof(sun.sun_path));
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/director.sock", lab.dir);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+/*
+ * A client that sends the start of a request, then a byte now and then
+ * (for longer than nflvsadm waits), holds nothing: nflvsadm is answered
+ * meanwhile, and the director closes the trickler once its request is
+ * past its deadline.  Each client had been read to the end of its request
+ * before the next was looked at.
+ */
+Test(adm, a_trickling_client_holds_nothing)
+{
+	struct nflvs_ctl_hdr h = {
+		.magic = NFLVS_CTL_MAGIC, .version = NFLVS_CTL_VERSION,
+		.type = NFLVS_CTL_BATCH, .seq = 1,
+		.len = 4096,	/* at 10 bytes a second: longer than the test */
+	};
+	int ready[2], fd, status, i;
+	char c = 0;
+	pid_t pid;
+
+	lab_write_conf(&lab, "");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(pipe(ready), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {	/* the trickler: exit 0 once the director closed it */
+		fd = control_connect();
+		if (write(fd, &h, sizeof(h)) != sizeof(h) || write(fd, &c, 1) != 1)
+			_exit(3);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(3);
+		for (i = 0; i < 600; i++) {	/* 60 s */
+			usleep(100000);
+			if (send(fd, &c, 1, MSG_NOSIGNAL) != 1)
+				_exit(0);
+		}
+		_exit(2);
+	}
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the trickler did not start");
+	close(ready[0]);
+	cr_expect_eq(adm("-Ln"), 0, "%s", out);
+	cr_expect(strstr(out, "IP Virtual Server"), "%s", out);
+	status = lab_wait_exit(&lab, pid, 40000);
+	if (status < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	cr_expect_eq(status, 0, "the director did not close the trickler "
+		     "(status %d)", status);
 }

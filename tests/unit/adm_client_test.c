@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -629,9 +631,63 @@ Test(adm_client, resolver_budget)
 	adm_resolver_free(r);
 }
 
+/*
+ * This test's own /etc/hosts, whatever the host's has (a minimal root may
+ * have none, or no localhost in it): a mount namespace of this test's
+ * process (criterion runs each test in its own) where a file is bound over
+ * /etc/hosts, or a tmpfs holding only hosts covers /etc if there is none.
+ * Root, or an unprivileged user namespace.  The host's files are not
+ * touched, and the namespace ends with the test's process.
+ */
+static void write_map(const char *file, unsigned int id)
+{
+	char map[32];
+	int fd = open(file, O_WRONLY);
+
+	snprintf(map, sizeof(map), "%u %u 1", id, id);
+	cr_assert(fd >= 0 && write(fd, map, strlen(map)) > 0, "%s", file);
+	close(fd);
+}
+
+static void own_hosts_file(const char *text)
+{
+	char path[] = "/tmp/nflvs-hosts-XXXXXX";
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	bool have = access("/etc/hosts", F_OK) == 0;
+	int fd;
+
+	if (unshare(uid ? CLONE_NEWUSER | CLONE_NEWNS : CLONE_NEWNS) < 0)
+		cr_skip_test("no mount namespace for a private /etc/hosts: %s",
+			     strerror(errno));
+	if (uid) {	/* be ourselves in it, owning what we made */
+		fd = open("/proc/self/setgroups", O_WRONLY);
+		cr_assert(fd >= 0 && write(fd, "deny", 4) == 4);
+		close(fd);
+		write_map("/proc/self/uid_map", uid);
+		write_map("/proc/self/gid_map", gid);
+	}
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0,
+		     "mount --make-rprivate /: %s", strerror(errno));
+	if (have) {
+		fd = mkstemp(path);
+		cr_assert(fd >= 0);
+		cr_assert_eq(mount(path, "/etc/hosts", NULL, MS_BIND, NULL), 0,
+			     "bind %s /etc/hosts: %s", path, strerror(errno));
+		unlink(path);	/* what is bound stays */
+	} else {
+		cr_assert_eq(mount("none", "/etc", "tmpfs", 0, "mode=0755"), 0,
+			     "tmpfs /etc: %s", strerror(errno));
+		fd = open("/etc/hosts", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		cr_assert(fd >= 0);
+	}
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
 Test(adm_client, resolver_local_names_and_deadline)
 {
-	struct adm_resolver *r = adm_resolver_new(700);
+	struct adm_resolver *r;
 	struct timespec t0, t1;
 	struct adm_lookup lk;
 	struct adm_names n;
@@ -640,6 +696,8 @@ Test(adm_client, resolver_local_names_and_deadline)
 	char buf[256];
 	int i;
 
+	own_hosts_file("127.0.0.1 localhost\n::1 localhost ip6-localhost\n");
+	r = adm_resolver_new(700);
 	cr_assert_not_null(r);
 	adm_resolver_lookup(r, &lk);
 	adm_resolver_names(r, &n);

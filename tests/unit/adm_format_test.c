@@ -1058,3 +1058,14 @@ Test(adm_format, conns_parse_checks_lengths)
 	adm_conns_free(&got);
 	cr_expect_eq(adm_conns_parse(c, sizeof(c) - 1, &got), -EPROTO);
 }
+
+/* No connections: an empty payload, whose buffer may be NULL (UBSan saw a
+ * memcpy from NULL here). */
+Test(adm_format, conns_parse_nothing_from_null)
+{
+	struct adm_conns got;
+
+	cr_assert_eq(adm_conns_parse(NULL, 0, &got), 0);
+	cr_expect_eq(got.n, 0);
+	adm_conns_free(&got);
+}

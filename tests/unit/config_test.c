@@ -538,6 +538,93 @@ Test(config, include_relative_to_the_file)
 			 ":2: port: out of range \"99999\" (expected 0..65535)");
 }
 
+/*
+ * What is not a readable regular file is an error with the file's name,
+ * never an exit (libconfig's scanner exits on a read error) nor a wait
+ * (on a FIFO with no writer).
+ */
+static void expect_unreadable(const char *file, const char *why)
+{
+	char want[256];
+
+	cr_assert_eq(config_load(file, &cfg, &errs), 1, "%s", all_errors());
+	snprintf(want, sizeof(want), "%s: cannot read: %s", file, why);
+	cr_expect_str_eq(errs.msg[0], want);
+	assert_empty_cfg();
+}
+
+Test(config, a_read_error_is_an_error_not_an_exit, .timeout = 30)
+{
+	snprintf(path, sizeof(path), "/tmp/nflvs-config-test-mem-%d", getpid());
+	cr_assert_eq(symlink("/proc/self/mem", path), 0);
+	expect_unreadable(path, "Input/output error");
+}
+
+Test(config, a_fifo_is_not_waited_for, .timeout = 30)
+{
+	snprintf(path, sizeof(path), "/tmp/nflvs-config-test-fifo-%d", getpid());
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	expect_unreadable(path, "not a regular file");
+}
+
+Test(config, a_device_is_not_read, .timeout = 30)
+{
+	expect_unreadable("/dev/zero", "not a regular file");
+}
+
+/* The same for an included file: an error at its @include. */
+static void expect_bad_include(const char *why)
+{
+	char main_conf[128], want[256];
+
+	snprintf(main_conf, sizeof(main_conf), "%s/main.conf", dir);
+	snprintf(path, sizeof(path), "%s", main_conf);
+	write_file(main_conf, "services = (\n  @include \"svc.conf\"\n);\n");
+	cr_assert_eq(config_load(main_conf, &cfg, &errs), 1, "%s", all_errors());
+	snprintf(want, sizeof(want), "%s:2: @include \"svc.conf\": cannot read: %s",
+		 main_conf, why);
+	cr_expect_str_eq(errs.msg[0], want);
+	assert_empty_cfg();
+}
+
+static void make_dir(char *inc, size_t len)
+{
+	snprintf(dir, sizeof(dir), "/tmp/nflvs-config-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(inc, len, "%s/svc.conf", dir);
+}
+
+Test(config, an_included_fifo_is_not_waited_for, .timeout = 30)
+{
+	char inc[128];
+
+	make_dir(inc, sizeof(inc));
+	cr_assert_eq(mkfifo(inc, 0600), 0);
+	expect_bad_include("not a regular file");
+}
+
+Test(config, an_include_that_fails_to_read, .timeout = 30)
+{
+	char inc[128];
+
+	make_dir(inc, sizeof(inc));
+	cr_assert_eq(symlink("/proc/self/mem", inc), 0);
+	expect_bad_include("Input/output error");
+}
+
+Test(config, includes_nested_too_deep, .timeout = 30)
+{
+	char inc[128];
+
+	make_dir(inc, sizeof(inc));
+	write_file(inc, "@include \"svc.conf\"\n");	/* itself */
+	snprintf(path, sizeof(path), "%s/main.conf", dir);
+	write_file(path, "@include \"svc.conf\"\n");
+	cr_assert_eq(config_load(path, &cfg, &errs), 1, "%s", all_errors());
+	cr_expect(strstr(errs.msg[0], ":1: @include \"svc.conf\": cannot read: "
+			 "nested too deep"), "%s", errs.msg[0]);
+}
+
 /* Errors in general -------------------------------------------------- */
 
 Test(config, many_errors_reported_together_in_line_order)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "ctlmsg.h"
 
 static int sv[2] = { -1, -1 };
@@ -741,4 +742,19 @@ Test(ctl, timeouts)
 	t.udp = NFLVS_CTL_MAX_TIMEOUT + 1;
 	cr_expect_eq(ctl_check_timeout(&t, &why), -EINVAL);
 	cr_expect_str_eq(why, "timeout out of range (0..2678400)");
+}
+
+/* An empty piece of a reply that has no buffer yet: BATCH's empty reply
+ * (UBSan saw a memcpy from NULL here). */
+Test(ctl, reply_put_nothing_to_nothing)
+{
+	struct ctl_reply r = { 0 }, out = { 0 };
+
+	cr_assert_eq(ctl_reply_put(&out, r.buf, r.len), 0);
+	cr_expect_eq(out.len, 0);
+	cr_assert_eq(ctl_reply_put(&out, "ab", 2), 0);
+	cr_assert_eq(ctl_reply_put(&out, NULL, 0), 0);
+	cr_expect_eq(out.len, 2);
+	cr_expect_eq(memcmp(out.buf, "ab", 2), 0);
+	free(out.buf);
 }

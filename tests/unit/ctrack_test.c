@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ctrack.h"
@@ -136,4 +137,72 @@ Test(ctrack, many_connections_grow_the_table)
 		ev(i, 1 + i % 3, IPPROTO_TCP, 0, true, 0, 0);
 	cr_expect_eq(active[1] + active[2] + active[3], 100000);
 	cr_expect_eq(t.stats.tracked, 100000);
+}
+
+/* ---- messages (ctrack_parse), inputs of tests/fuzz/corpus/ct_fuzz ---- */
+
+/* A seed or a crash of ct_fuzz: its netlink messages (after the two bytes
+ * that choose the mask), in an aligned buffer as recv() fills one. */
+static size_t corpus(const char *name, void *buf, size_t cap)
+{
+	char path[128];
+	uint8_t raw[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "tests/fuzz/corpus/ct_fuzz/%s", name);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	n = fread(raw, 1, sizeof(raw), f);
+	fclose(f);
+	cr_assert(n > 2 && n - 2 <= cap);
+	memcpy(buf, raw + 2, n - 2);
+	return n - 2;
+}
+
+static void count_each(void *ctx, const struct ct_event *e, uint32_t mark,
+		       uint64_t expires)
+{
+	char a[ADDR_STRLEN];
+
+	(void)mark;
+	(void)expires;
+	cr_expect_str_eq(addr_str(&e->dst, a, sizeof(a)), "10.0.1.100");
+	(*(int *)ctx)++;
+}
+
+Test(ctrack, a_kernel_event_becomes_an_entry)
+{
+	uint64_t buf[512];
+	size_t n = corpus("event0", buf, sizeof(buf));
+	int seen = 0;
+
+	ctrack_parse(&t, buf, n, 10 * S);
+	cr_assert_eq(t.stats.tracked, 1);
+	ctrack_foreach(&t, count_each, &seen);
+	cr_expect_eq(seen, 1);
+	cr_expect_eq(active[1], 1, "ESTABLISHED with mark 0x10000");
+}
+
+/* ct_fuzz found: an entry whose message lacks its source address was
+ * followed to NULL (memcpy in ct_to_event). */
+Test(ctrack, a_message_without_addresses_is_ignored)
+{
+	uint64_t buf[512];
+	size_t n = corpus("regress-no-address", buf, sizeof(buf));
+
+	ctrack_parse(&t, buf, n, 10 * S);
+	cr_expect_eq(t.stats.tracked, 0);
+	cr_expect_eq(calls, 0);
+}
+
+/* ct_fuzz found: libmnl follows an nlmsg_len above INT_MAX out of the
+ * buffer; nl_cb_run() stops at it. */
+Test(ctrack, a_length_beyond_the_buffer_stops_the_walk)
+{
+	uint64_t buf[512];
+	size_t n = corpus("regress-nlmsg-len", buf, sizeof(buf));
+
+	ctrack_parse(&t, buf, n, 10 * S);
+	cr_expect_eq(t.stats.tracked, 0);
 }

@@ -1,0 +1,286 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Soak: mixed NAT, DR and TUN traffic, TCP and UDP, for MINUTES while
+#   - nflvsadm edits the configuration every 100 ms,
+#   - the director gets a SIGHUP (reload) every 2 s,
+#   - one real server flaps every 3 s (its health check port is closed,
+#     then opened: nflvs-healthcheck takes it out and puts it back).
+# Then it prints the director's RSS and open fds (after warm-up, the first
+# fifth of the run, against the end), the shared memory's generation,
+# the errors, and ActiveConn/InActConn once the traffic has stopped, with
+# PASS or FAIL per target:
+#   rss, fds   grow at most 5 % from the end of warm-up to the end
+#   errors     0: failed client exchanges, nflvsadm edits refused for
+#              another reason than the reload having undone the last
+#              one, error lines in the daemons' logs
+#   counts     every ActiveConn and InActConn back to 0 (within 120 s)
+#   resets     no long-lived connection broken, but those to the
+#              flapping real server
+#
+#   tests/bench/soak.sh [MINUTES]     default 30; decimals allowed (0.5)
+#
+# Topology: tests/lib/lab.sh dr with 4 real servers; the VIP 10.0.3.100:
+#
+#   NAT  tcp 80 -> rs3:8080, rs4:8080 (rs4 flaps)   udp 53 -> rs3, rs4
+#   DR   tcp 81 -> rs1                               udp 54 -> rs1
+#   TUN  tcp 82 -> rs2 (ipip, nflvs-decap)           udp 55 -> rs2
+#   NAT  tcp 90 -> rs3:8080, edited by nflvsadm (scheduler, weight, a
+#        real server added and deleted); no traffic
+#
+# rs3 and rs4 route their answers back through the director (NAT).
+# Long-lived connections: 6 per TCP service (nflvs-testnet stream); new
+# connections: 1 in flight per TCP service (nflvs-testnet load); UDP: 2
+# exchanges in flight per UDP service (nflvs-testnet count).  Exit 0 iff
+# every target passed.
+set -eu
+cd "$(dirname "$0")/../.."
+. tests/lib/bench.sh nflvs-soak
+
+MIN=${1:-30}
+SECS=$(awk -v m="$MIN" 'BEGIN { s = int(m * 60 + 0.5); print s < 10 ? 10 : s }')
+VIP=10.0.3.100
+SAMPLE=10				# seconds between RSS/fd samples
+[ "$SECS" -lt 100 ] && SAMPLE=2
+WARM=$((SECS / 5))
+ADM="build/nflvsadm --socket $TMP/director.sock"
+
+for b in build/nflvs-director build/nflvs-healthcheck build/nflvsadm \
+	 "$TESTNET" build/tests/nflvs-decap; do
+	[ -x "$b" ] || { echo "$b missing: make tests" >&2; exit 1; }
+done
+
+tests/lib/lab.sh dr "$P" 4
+n cl sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+for r in rs3 rs4; do
+	n $r ip route replace default via 10.0.3.2
+	n $r sysctl -qw net.ipv4.tcp_max_tw_buckets=1024
+done
+
+serve() {	# serve ROLE ARGS...
+	local r=$1
+	shift
+	n "$r" $TESTNET serve --name "$r" --ready-file "$TMP/$r.ready" "$@" \
+		>"$TMP/$r.log" 2>&1 &
+	PIDS+=($!)
+}
+serve rs1 --tcp 81 --udp 54
+serve rs2 --tcp 82 --udp 55
+serve rs3 --tcp 8080 --tcp 9999 --udp 53
+serve rs4 --tcp 8080 --tcp 9999 --udp 53
+n rs2 build/tests/nflvs-decap --type ipip --ready-file "$TMP/decap.ready" \
+	--stats-file "$TMP/decap.stats" >"$TMP/decap.log" 2>&1 &
+PIDS+=($!)
+for f in rs1 rs2 rs3 rs4 decap; do
+	for _ in $(seq 100); do [ -e "$TMP/$f.ready" ] && break; sleep 0.05; done
+	[ -e "$TMP/$f.ready" ] || { echo "$f did not start" >&2; cat "$TMP/$f.log" >&2; exit 1; }
+done
+
+NOCHECK='check = { type = "none"; };'
+FLAPCHECK='check = { type = "tcp"; connect_port = 9999; interval = 0.2;
+    timeout = 0.2; rise = 1; fall = 1; };'
+cat >"$TMP/nflvs.conf" <<CONF
+director = { shm = "/nflvs-$P"; control = "$TMP/director.sock";
+  log_level = "warning"; };
+services = (
+  { vip = "$VIP"; port = 80; scheduler = "wlc";
+    real_servers = ( { address = "10.0.3.13"; port = 8080; $NOCHECK },
+                     { address = "10.0.3.14"; port = 8080; $FLAPCHECK } ); },
+  { vip = "$VIP"; port = 53; protocol = "udp"; scheduler = "rr";
+    real_servers = ( { address = "10.0.3.13"; port = 53; $NOCHECK },
+                     { address = "10.0.3.14"; port = 53; $FLAPCHECK } ); },
+  { vip = "$VIP"; port = 81; forward = "dr"; scheduler = "wlc";
+    real_servers = ( { address = "10.0.3.11"; port = 81; $NOCHECK } ); },
+  { vip = "$VIP"; port = 54; protocol = "udp"; forward = "dr"; scheduler = "rr";
+    real_servers = ( { address = "10.0.3.11"; port = 54; $NOCHECK } ); },
+  { vip = "$VIP"; port = 82; forward = "tun"; scheduler = "wlc";
+    real_servers = ( { address = "10.0.3.12"; port = 82;
+                       tunnel = { type = "ipip"; }; $NOCHECK } ); },
+  { vip = "$VIP"; port = 55; protocol = "udp"; forward = "tun"; scheduler = "rr";
+    real_servers = ( { address = "10.0.3.12"; port = 55;
+                       tunnel = { type = "ipip"; }; $NOCHECK } ); },
+  { vip = "$VIP"; port = 90; scheduler = "rr";
+    real_servers = ( { address = "10.0.3.13"; port = 8080; $NOCHECK } ); }
+);
+CONF
+
+# ip netns exec execs the daemon: $! is its pid
+ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" >"$TMP/director.log" 2>&1 &
+DPID=$!
+PIDS+=($DPID)
+until [ -S "$TMP/director.sock" ] && $ADM -Ln >/dev/null 2>&1; do
+	kill -0 $DPID 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
+	sleep 0.05
+done
+ip netns exec "$P-dir" build/nflvs-healthcheck -f "$TMP/nflvs.conf" >"$TMP/checker.log" 2>&1 &
+CPID=$!
+PIDS+=($CPID)
+# tcp: established as IPVS; after a FIN or RST, and UDP: 10 s, so that the
+# counts can fall back to 0 soon after the traffic
+$ADM --set 900 10 10
+
+SHM=/dev/shm/nflvs-$P
+gen() { od -An -t u8 -j 40 -N 8 "$SHM" | tr -d ' '; }
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+START=$(date +%s)
+END=$((START + SECS))
+GEN0=$(gen)
+echo "soak: ${SECS}s of NAT, DR and TUN traffic; edits every 100 ms, SIGHUP every 2 s, rs4 flapping every 3 s"
+
+# ---- the disturbances ------------------------------------------------------
+edits() {
+	local i=0 out rc ok=0 undone=0 bad=0 t0 dt max=0
+	while [ "$(date +%s)" -lt "$END" ]; do
+		case $((i % 4)) in
+		0) set -- -E -t $VIP:90 -s "$([ $((i % 8)) = 0 ] && echo wlc || echo rr)" ;;
+		1) set -- -a -t $VIP:90 -r 10.0.3.14:8080 -m -w 2 ;;
+		2) set -- -e -t $VIP:90 -r 10.0.3.13:8080 -m -w $((i % 5 + 1)) ;;
+		3) set -- -d -t $VIP:90 -r 10.0.3.14:8080 ;;
+		esac
+		rc=0
+		t0=$(date +%s%N)
+		out=$($ADM "$@" 2>&1) || rc=$?
+		dt=$((($(date +%s%N) - t0) / 1000000))
+		[ $dt -gt $max ] && max=$dt
+		if [ $rc = 0 ] && [ -z "$out" ]; then
+			ok=$((ok + 1))
+		elif echo "$out" | grep -Eq 'Destination already exists|No such destination'; then
+			undone=$((undone + 1))	# a reload came between add and delete
+		else
+			bad=$((bad + 1))
+			echo "edit $i: $out" >>"$TMP/edits.err"
+		fi
+		i=$((i + 1))
+		sleep 0.1
+	done
+	echo "$ok $undone $bad $max" >"$TMP/edits.res"
+}
+hups() {
+	local k=0
+	while [ "$(date +%s)" -lt "$END" ]; do
+		sleep 2
+		kill -HUP "$DPID" && k=$((k + 1))
+	done
+	echo "$k" >"$TMP/hups.res"
+}
+flaps() {
+	local k=0
+	n rs4 nft add table inet soakflap
+	n rs4 nft add chain inet soakflap in '{ type filter hook input priority 0; }'
+	while [ "$(date +%s)" -lt "$END" ]; do
+		sleep 3
+		if [ $((k % 2)) = 0 ]; then
+			n rs4 nft add rule inet soakflap in tcp dport 9999 reject with tcp reset
+		else
+			n rs4 nft flush chain inet soakflap in
+		fi
+		k=$((k + 1))
+	done
+	n rs4 nft delete table inet soakflap
+	echo "$k" >"$TMP/flaps.res"
+}
+udp_loop() {	# udp_loop PORT
+	local e=0 x=0 out
+	while [ "$(date +%s)" -lt "$END" ]; do
+		out=$(n cl $TESTNET count --udp $VIP "$1" -n 40 --concurrency 2 \
+			--timeout-ms 3000 2>>"$TMP/udp$1.err" || true)
+		out=$(echo "$out" | awk '$1 == "errors" { print $2 }')
+		e=$((e + ${out:-40}))
+		x=$((x + 40))
+	done
+	echo "$x $e" >"$TMP/udp$1.res"
+}
+
+T0=${#PIDS[@]}
+for port in 80 81 82; do
+	n cl $TESTNET stream $VIP $port --conns 6 --interval-ms 100 --seconds "$SECS" \
+		--timeout-ms 5000 --stats-file "$TMP/stream$port.stats" \
+		>"$TMP/stream$port.out" 2>"$TMP/stream$port.err" &
+	PIDS+=($!)
+	n cl $TESTNET load $VIP $port --duration "$SECS" --concurrency 1 \
+		--timeout-ms 5000 >"$TMP/load$port.out" 2>"$TMP/load$port.err" &
+	PIDS+=($!)
+done
+for port in 53 54 55; do udp_loop $port & PIDS+=($!); done
+edits & PIDS+=($!)
+hups & PIDS+=($!)
+flaps & PIDS+=($!)
+
+# ---- samples ----------------------------------------------------------------
+printf '  %6s %9s %9s %5s %5s %10s\n' t rss_kB chk_kB fds chkfd generation
+while [ "$(date +%s)" -lt "$END" ]; do
+	kill -0 $DPID 2>/dev/null || { echo "the director died" >&2; break; }
+	t=$(($(date +%s) - START))
+	r=$(rss $DPID) f=$(fds $DPID) cr=$(rss $CPID) cf=$(fds $CPID)
+	printf '  %6s %9s %9s %5s %5s %10s\n' "$t" "$r" "$cr" "$f" "$cf" "$(gen)"
+	if [ "$t" -ge "$WARM" ]; then
+		[ -z "${RSS0:-}" ] && RSS0=$r FD0=$f CRSS0=$cr CFD0=$cf
+		RSS1=$r FD1=$f CRSS1=$cr CFD1=$cf
+	fi
+	sleep $SAMPLE
+done
+wait_jobs() { local p; for p in "$@"; do wait "$p" 2>/dev/null || true; done; }
+wait_jobs "${PIDS[@]:$T0}"
+DIED=0
+kill -0 $DPID 2>/dev/null || DIED=1
+
+# ---- after the traffic --------------------------------------------------------
+GEN1=$(gen)
+settled=-1
+for i in $(seq 0 120); do
+	counts=$($ADM -Ln 2>/dev/null | awk '$1 == "->" && $2 != "RemoteAddress:Port" { a += $5; b += $6 } END { print a + 0, b + 0 }')
+	if [ "$counts" = "0 0" ]; then settled=$i; break; fi
+	sleep 1
+done
+
+read -r EOK EUNDONE EBAD EMAX <"$TMP/edits.res"
+CERR=0
+for port in 80 81 82; do
+	e=$(awk '{ for (i = 1; i < NF; i++) if ($i == "errors") print $(i + 1) }' "$TMP/load$port.out")
+	c=$(awk '{ for (i = 1; i < NF; i++) if ($i == "conns") print $(i + 1) }' "$TMP/load$port.out")
+	echo "  tcp $port: ${c:-?} new connections, ${e:-?} errors"
+	CERR=$((CERR + ${e:-1}))
+done
+for port in 53 54 55; do
+	read -r x e <"$TMP/udp$port.res"
+	echo "  udp $port: $x exchanges, $e errors"
+	CERR=$((CERR + e))
+done
+LOGERR=$(cat "$TMP/director.log" "$TMP/checker.log" | grep -c ': error:' || true)
+RESETS=0 FLAPRESETS=0
+for port in 80 81 82; do
+	RESETS=$((RESETS + $(awk '$1 == "conn" && $7 != "ok" && $4 != "rs4"' "$TMP/stream$port.out" | wc -l)))
+	FLAPRESETS=$((FLAPRESETS + $(awk '$1 == "conn" && $7 != "ok" && $4 == "rs4"' "$TMP/stream$port.out" | wc -l)))
+	[ -s "$TMP/stream$port.out" ] || RESETS=$((RESETS + 1))
+	echo "  stream $port: $(tail -1 "$TMP/stream$port.out")"
+	awk '$1 == "conn" && $7 != "ok"' "$TMP/stream$port.out" | head -3 | sed 's/^/    /'
+	[ -s "$TMP/stream$port.err" ] && head -3 "$TMP/stream$port.err" | sed 's/^/    /' || true
+done
+echo "  edits: $EOK applied, $EUNDONE undone by a reload first, $EBAD refused, the slowest ${EMAX} ms; SIGHUPs: $(cat "$TMP/hups.res"); flaps: $(cat "$TMP/flaps.res")"
+echo "  shm generation: $GEN0 -> $GEN1"
+[ -s "$TMP/edits.err" ] && head -3 "$TMP/edits.err" || true
+[ "$LOGERR" = 0 ] || grep ': error:' "$TMP/director.log" "$TMP/checker.log" | head -5
+
+FAIL=0
+verdict() {	# verdict NAME OK TEXT
+	if [ "$2" = 1 ]; then echo "  PASS $1: $3"; else echo "  FAIL $1: $3"; FAIL=1; fi
+}
+growth() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a ? (b - a) * 100 / a : 0 }'; }
+within() { awk -v a="$1" -v b="$2" 'BEGIN { print (b <= a * 1.05) ? 1 : 0 }'; }
+echo "results"
+verdict running "$((1 - DIED))" "the director ran to the end"
+verdict rss "$(within "${RSS0:-0}" "${RSS1:-1}")" \
+	"director RSS ${RSS0:-?} -> ${RSS1:-?} kB ($(growth "${RSS0:-0}" "${RSS1:-0}") %)"
+verdict rss_checker "$(within "${CRSS0:-0}" "${CRSS1:-1}")" \
+	"checker RSS ${CRSS0:-?} -> ${CRSS1:-?} kB ($(growth "${CRSS0:-0}" "${CRSS1:-0}") %)"
+verdict fds "$([ "$(within "${FD0:-0}" "${FD1:-1}")$(within "${CFD0:-0}" "${CFD1:-1}")" = 11 ] && echo 1 || echo 0)" \
+	"director fds ${FD0:-?} -> ${FD1:-?}, checker ${CFD0:-?} -> ${CFD1:-?}"
+verdict errors "$([ $((CERR + EBAD + LOGERR)) = 0 ] && echo 1 || echo 0)" \
+	"client $CERR, edits refused $EBAD, log lines $LOGERR"
+verdict counts "$([ "$settled" -ge 0 ] && echo 1 || echo 0)" \
+	"ActiveConn/InActConn $counts ($([ "$settled" -ge 0 ] && echo "after ${settled}s" || echo "after 120s"))"
+verdict resets "$([ "$RESETS" = 0 ] && echo 1 || echo 0)" \
+	"$RESETS long-lived connections broken ($FLAPRESETS to the flapping server)"
+exit $FAIL
