@@ -106,7 +106,7 @@ PROGS += $(BUILD)/nflvs-healthcheck
 PROGS += $(BUILD)/nflvs-import-keepalived
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
 	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/nflvs-rawpkt \
-	      $(BUILD)/tests/sched-bench
+	      $(BUILD)/tests/sched-bench $(BUILD)/tests/nflvs-memfill
 
 all: $(PROGS)
 
@@ -169,6 +169,11 @@ $(BUILD)/tests/sched-bench: $(call obj,tests/bench/sched_bench.c) $(DIRLIB_OBJ) 
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/tests/nflvs-memfill: $(call obj,tests/bench/memfill.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 tests: $(PROGS) $(TEST_PROGS)
 
 # `check` first installs what is missing, then re-enters make so that the
@@ -178,7 +183,7 @@ check:
 	$(Q)$(MAKE) --no-print-directory run-tests
 
 run-tests: tests
-	$(Q)tests/run-tests.sh
+	$(Q)NFLVS_BUILD=$(BUILD) tests/run-tests.sh
 
 demo:
 	$(Q)contrib/install-deps.sh

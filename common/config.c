@@ -20,6 +20,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include "config.h"
 #include "log.h"
 #include "readfile.h"
@@ -1037,6 +1039,7 @@ static bool file_path_ok(const char *s)
 
 static const struct key top_keys[] = {
 	{ KEY("director", NULL) },
+	{ KEY("sync", NULL) },
 	{ KEY("services", NULL) },
 	{ NULL }
 };
@@ -1078,6 +1081,34 @@ static const struct key director_keys[] = {
 	{ KEY("metrics", key_strbuf), FIELD(struct cfg_director, metrics),
 	  .ok = metrics_ok, .what = "invalid metrics address",
 	  .hint = "(expected PORT, ADDRESS:PORT, [IPv6]:PORT, or \"\" for off)" },
+	{ NULL }
+};
+
+static const char *const sync_state_names[] = {
+	"none", "master", "backup", NULL
+};
+
+static bool ifname_ok(const char *s)
+{
+	return *s && chars_ok(s, "_-.@");
+}
+
+static const struct key sync_keys[] = {
+	{ KEY("state", key_enum), FIELD(struct cfg_sync, state),
+	  .names = sync_state_names, .what = "sync state" },
+	{ KEY("interface", key_strbuf), FIELD(struct cfg_sync, interface),
+	  .ok = ifname_ok, .what = "invalid interface name",
+	  .hint = "(expected 1 to 15 of A-Z a-z 0-9 _ - . @)" },
+	{ KEY("syncid", key_int), FIELD(struct cfg_sync, syncid),
+	  .lo = 0, .hi = 255 },
+	{ KEY("peer", key_addr), FIELD(struct cfg_sync, peer) },
+	{ KEY("group", key_addr), FIELD(struct cfg_sync, group) },
+	{ KEY("port", key_int), FIELD(struct cfg_sync, port),
+	  .lo = 1, .hi = 65535 },
+	{ KEY("ttl", key_int), FIELD(struct cfg_sync, ttl), .lo = 1, .hi = 255 },
+	{ KEY("maxlen", key_int), FIELD(struct cfg_sync, maxlen),
+	  .lo = 84, .hi = 65535 - 20 - 8 },
+	{ KEY("refresh", key_secs), FIELD(struct cfg_sync, refresh) },
 	{ NULL }
 };
 
@@ -2029,6 +2060,44 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 			"above 65535)", qv(ld, qs), d->queue, d->queues);
 }
 
+static bool addr_mcast(const struct nflvs_addr *a)
+{
+	return a->family == AF_INET6 ? IN6_IS_ADDR_MULTICAST(&a->v6)
+				     : IN_MULTICAST(ntohl(a->v4.s_addr));
+}
+
+static void sync_parse(struct loader *ld, const config_setting_t *g,
+		       struct cfg_sync *y)
+{
+	const config_setting_t *peer = member(g, "peer"),
+			       *group = member(g, "group");
+
+	memset(y, 0, sizeof(*y));
+	y->syncid = 255;
+	y->port = 8848;
+	y->ttl = 1;
+	y->refresh = 5.0;
+	if (!g)
+		return;
+	if (!config_setting_is_group(g)) {
+		err_type(ld, g, "a group");
+		return;
+	}
+	group_walk(ld, g, sync_keys, y, "in sync", NULL);
+	if (peer && group && !bad(ld, peer) && !bad(ld, group))
+		err_set(ld, group, "group %s and peer are exclusive (multicast or unicast)",
+			qv(ld, group));
+	if (peer && !bad(ld, peer) && addr_mcast(&y->peer))
+		err_set(ld, peer, "peer %s is a multicast address (use group)",
+			qv(ld, peer));
+	if (group && !bad(ld, group) && !addr_mcast(&y->group))
+		err_set(ld, group, "group %s is not a multicast address (use peer)",
+			qv(ld, group));
+	if (y->state != CFG_SYNC_NONE && !member(g, "interface"))
+		err_set(ld, member(g, "state") ?: g,
+			"sync needs an interface (the one the peer is reached on)");
+}
+
 /*
  * The file is read here, not by libconfig, whose scanner calls exit() when
  * a read fails (EIO) and blocks on a FIFO: only a regular file, at most
@@ -2191,6 +2260,7 @@ int config_load(const char *path, struct nflvs_config *cfg,
 		root = config_root_setting(&lc);
 		group_walk(&ld, root, top_keys, cfg, "at the top level", NULL);
 		director_parse(&ld, member(root, "director"), &cfg->director);
+		sync_parse(&ld, member(root, "sync"), &cfg->sync);
 		services_parse(&ld, member(root, "services"), cfg);
 		if (!ld.nerr && !(cfg->path = strdup(path)))
 			err_key(&ld, NULL, "(file)", "out of memory");
@@ -2206,6 +2276,51 @@ int config_load(const char *path, struct nflvs_config *cfg,
 	else
 		config_number(cfg);
 	return ld.nerr > INT_MAX ? INT_MAX : (int)ld.nerr;
+}
+
+uint32_t config_mark_capacity(uint32_t mask)
+{
+	uint32_t n = mask ? mask >> __builtin_ctz(mask) : 0;
+
+	return n > CFG_MARK_MAX_INDEX ? CFG_MARK_MAX_INDEX : n;
+}
+
+int config_check_room(const struct nflvs_config *cfg, struct cfg_errors *errs)
+{
+	const char *file = cfg->path ? cfg->path : "(config)";
+	uint32_t marks = config_mark_capacity(cfg->director.mark_mask);
+	size_t before = errs->n, i, j, nrs = 0, nmarks = 0;
+	bool rs_full = false, marks_full = false;
+
+	if (cfg->nsvc > CFG_MAX_SERVICES)
+		config_error_add(errs, file, cfg->svc[CFG_MAX_SERVICES].line,
+			"no room: more than %u services (the director's shared memory holds %u)",
+			CFG_MAX_SERVICES, CFG_MAX_SERVICES);
+	for (i = 0; i < cfg->nsvc; i++) {
+		const struct cfg_service *s = &cfg->svc[i];
+
+		for (j = 0; j < s->nrs; j++) {
+			if (++nrs > CFG_MAX_RS && !rs_full) {
+				rs_full = true;
+				config_error_add(errs, file, s->rs[j].line,
+					"no room: more than %u real servers in all (the director's shared memory holds %u)",
+					CFG_MAX_RS, CFG_MAX_RS);
+			}
+			if (++nmarks > marks && !marks_full) {
+				marks_full = true;
+				config_error_add(errs, file, s->rs[j].line,
+					"no room: director.mark_mask 0x%08x has marks for %u real and sorry servers, this is number %zu",
+					cfg->director.mark_mask, marks, nmarks);
+			}
+		}
+		if (s->has_sorry && ++nmarks > marks && !marks_full) {
+			marks_full = true;
+			config_error_add(errs, file, s->line,
+				"no room: director.mark_mask 0x%08x has marks for %u real and sorry servers, this sorry server is number %zu",
+				cfg->director.mark_mask, marks, nmarks);
+		}
+	}
+	return errs->n - before;
 }
 
 void config_rs_free(struct cfg_rs *rs)
@@ -2303,6 +2418,7 @@ int config_dup(struct nflvs_config *dst, const struct nflvs_config *src)
 
 	memset(dst, 0, sizeof(*dst));
 	dst->director = src->director;
+	dst->sync = src->sync;
 	dst->path = src->path ? strdup(src->path) : NULL;
 	dst->svc = calloc(src->nsvc + 1, sizeof(*dst->svc));
 	if ((src->path && !dst->path) || !dst->svc)

@@ -22,6 +22,11 @@
 #define CFG_PATH_MAX		108	/* sun_path */
 #define CFG_SCHED_MAX		16
 #define CFG_NOT_IN_FILE		UINT32_MAX
+/* What a director can hold: records of its shared memory, marks (real
+ * and sorry servers, one each) under director.mark_mask. */
+#define CFG_MAX_SERVICES	1024
+#define CFG_MAX_RS		16384
+#define CFG_MARK_MAX_INDEX	((1u << 20) - 1)
 
 enum check_type {
 	CHECK_NONE,
@@ -158,9 +163,26 @@ struct cfg_director {
 	char metrics[CFG_NAME_MAX];	/* Prometheus "addr:port", "" = off */
 };
 
+/* State sync (as ipvsadm --start-daemon): the group "sync". */
+enum cfg_sync_state { CFG_SYNC_NONE, CFG_SYNC_MASTER, CFG_SYNC_BACKUP };
+
+struct cfg_sync {
+	int state;			/* enum cfg_sync_state, default none */
+	char interface[16];		/* required with a state */
+	uint8_t syncid;			/* default 255, as ipvsadm */
+	struct nflvs_addr peer;		/* unicast: the other director, or */
+	struct nflvs_addr group;	/* multicast group, default
+					   224.0.0.81 (unset here) */
+	uint16_t port;			/* default 8848 */
+	uint8_t ttl;			/* default 1 */
+	uint16_t maxlen;		/* 0: the interface's MTU */
+	double refresh;			/* seconds, default 5 */
+};
+
 struct nflvs_config {
 	char *path;
 	struct cfg_director director;
+	struct cfg_sync sync;
 	struct cfg_service *svc;
 	size_t nsvc;
 };
@@ -182,6 +204,17 @@ struct cfg_errors {
  * sorted by line.  Both @cfg and @errs are overwritten on entry (@errs may
  * be NULL); free them with config_free() and config_errors_free().
  */
+/*
+ * Whether the director has room for all of @cfg: services and real
+ * servers in its shared memory, a mark under director.mark_mask for each
+ * real and sorry server.  An error (FILE:LINE, at the first one that does
+ * not fit) per limit appended to @errs: the number appended.  Start-up,
+ * -t and reloads of both daemons refuse the same.
+ */
+int config_check_room(const struct nflvs_config *cfg, struct cfg_errors *errs);
+/* The marks director.mark_mask @mask has room for. */
+uint32_t config_mark_capacity(uint32_t mask);
+
 int config_load(const char *path, struct nflvs_config *cfg,
 		struct cfg_errors *errs);
 void config_free(struct nflvs_config *cfg);

@@ -36,6 +36,9 @@ static const char *const type_names[NFLVS_CTL_TYPE_MAX] = {
 	[NFLVS_CTL_SET_TIMEOUT] = "SET_TIMEOUT",
 	[NFLVS_CTL_RELOAD] = "RELOAD",
 	[NFLVS_CTL_BATCH] = "BATCH",
+	[NFLVS_CTL_START_DAEMON] = "START_DAEMON",
+	[NFLVS_CTL_STOP_DAEMON] = "STOP_DAEMON",
+	[NFLVS_CTL_GET_DAEMON] = "GET_DAEMON",
 };
 
 static bool type_valid(uint16_t type)
@@ -298,7 +301,11 @@ int ctl_check_request_len(uint16_t type, uint32_t len)
 	case NFLVS_CTL_FLUSH:
 	case NFLVS_CTL_GET_TIMEOUT:
 	case NFLVS_CTL_RELOAD:
+	case NFLVS_CTL_GET_DAEMON:
 		return len == 0 ? 0 : -EINVAL;
+	case NFLVS_CTL_START_DAEMON:
+	case NFLVS_CTL_STOP_DAEMON:
+		return len == sizeof(struct nflvs_ctl_daemon) ? 0 : -EINVAL;
 	case NFLVS_CTL_LIST:
 	case NFLVS_CTL_ZERO:
 		return len == 0 || len == svc ? 0 : -EINVAL;
@@ -318,6 +325,43 @@ int ctl_check_request_len(uint16_t type, uint32_t len)
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+int ctl_check_daemon(const struct nflvs_ctl_daemon *d, bool start,
+		     const char **why)
+{
+	static const uint8_t zero[16];
+	size_t n = strnlen(d->mcast_ifn, sizeof(d->mcast_ifn));
+
+	if (d->state != NFLVS_CTL_DAEMON_MASTER &&
+	    d->state != NFLVS_CTL_DAEMON_BACKUP) {
+		*why = "state must be master or backup";
+		return -EINVAL;
+	}
+	if (!start)
+		return 0;
+	if (n == sizeof(d->mcast_ifn) || !n) {
+		*why = "invalid interface name";
+		return -EINVAL;
+	}
+	if (d->syncid > 255) {
+		*why = "syncid out of range (0-255)";
+		return -EINVAL;
+	}
+	if (d->sync_maxlen > 65535 - 20 - 8) {
+		*why = "sync-maxlen out of range";
+		return -EINVAL;
+	}
+	if (d->mcast_family != 0 && d->mcast_family != AF_INET &&
+	    d->mcast_family != AF_INET6) {
+		*why = "unknown address family of the group";
+		return -EINVAL;
+	}
+	if (!d->mcast_family && memcmp(d->mcast_group, zero, sizeof(zero))) {
+		*why = "a group with no address family";
+		return -EINVAL;
+	}
+	return 0;
 }
 
 bool ctl_batchable(uint16_t type)

@@ -111,6 +111,9 @@ int ctl_check_svc_id(const struct nflvs_ctl_svc *svc, const char **why);
  */
 int ctl_check_dest(uint16_t type, const struct nflvs_ctl_svc *svc,
 		   const struct nflvs_ctl_dest *dest, const char **why);
+/* START_DAEMON (@start) and STOP_DAEMON requests: 0, or -EINVAL with @why. */
+int ctl_check_daemon(const struct nflvs_ctl_daemon *d, bool start,
+		     const char **why);
 int ctl_check_timeout(const struct nflvs_ctl_timeout *t, const char **why);
 
 /* "LIST", "ADD_SERVICE", ...; "?" for anything else. */

@@ -25,8 +25,10 @@ size_t shm_segment_size(unsigned int max_services, unsigned int max_rs)
 static void shm_layout(struct shm_map *m)
 {
 	m->hdr = m->base;
+	m->max_services = m->hdr->max_services;
+	m->max_rs = m->hdr->max_rs;
 	m->svc = (struct nflvs_shm_service *)(m->hdr + 1);
-	m->rs = (struct nflvs_shm_rs *)(m->svc + m->hdr->max_services);
+	m->rs = (struct nflvs_shm_rs *)(m->svc + m->max_services);
 }
 
 static uint64_t realtime_ns(void)
@@ -139,14 +141,25 @@ int shm_attach(struct shm_map *m, const char *name, bool writable,
 		snprintf(err, errlen, "mmap: %s", strerror(-ret));
 		return ret;
 	}
-	m->size = st.st_size;
-	ret = shm_validate(m->base, m->size, err, errlen);
+	ret = shm_map_mem(m, m->base, st.st_size, err, errlen);
 	if (ret < 0) {
-		munmap(m->base, m->size);
+		munmap(m->base, st.st_size);
 		m->base = NULL;
 		return ret;
 	}
 	snprintf(m->name, sizeof(m->name), "%s", name);
+	return 0;
+}
+
+int shm_map_mem(struct shm_map *m, void *base, size_t size, char *err,
+		size_t errlen)
+{
+	int ret = shm_validate(base, size, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	m->base = base;
+	m->size = size;
 	shm_layout(m);
 	return 0;
 }
@@ -168,7 +181,7 @@ int shm_service_alloc(struct shm_map *m, uint32_t *id)
 {
 	uint32_t i;
 
-	for (i = 0; i < m->hdr->max_services; i++) {
+	for (i = 0; i < m->max_services; i++) {
 		struct nflvs_shm_service *s = &m->svc[i];
 
 		if (s->id)
@@ -187,7 +200,7 @@ int shm_rs_alloc(struct shm_map *m, uint32_t *id)
 {
 	uint32_t i;
 
-	for (i = 0; i < m->hdr->max_rs; i++) {
+	for (i = 0; i < m->max_rs; i++) {
 		struct nflvs_shm_rs *r = &m->rs[i];
 
 		if (r->id)

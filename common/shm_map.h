@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <nflvs/shm.h>
@@ -21,6 +22,9 @@ struct shm_map {
 	struct nflvs_shm_header *hdr;
 	struct nflvs_shm_service *svc;	/* hdr->max_services records */
 	struct nflvs_shm_rs *rs;		/* hdr->max_rs records */
+	/* the header's counts as validated: readers index with these, never
+	 * with the live header, which another process can write */
+	uint32_t max_services, max_rs;
 	bool owner;
 };
 
@@ -40,6 +44,14 @@ int shm_create(struct shm_map *m, const char *name, unsigned int max_services,
  */
 int shm_attach(struct shm_map *m, const char *name, bool writable,
 	       char *err, size_t errlen);
+
+/*
+ * What shm_attach() does with the @size bytes it mapped at @base: validate
+ * them as a segment and fill @m (a reader's, not the owner's).  The pure
+ * part, for tests and fuzzing.  0 or -errno with @err, as shm_attach().
+ */
+int shm_map_mem(struct shm_map *m, void *base, size_t size, char *err,
+		size_t errlen);
 
 /*
  * Director: give the segment to @gid (mode 0660), so that a checker running

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include "admin.h"
+#include "persist.h"
 #include "cfgedit.h"
 #include "clock.h"
 #include "ctlmsg.h"
@@ -204,6 +205,50 @@ static void tun_conn_out(void *ctx, const struct flow *f)
 			     f->mark);
 }
 
+/* A persistence template, as IPVS lists one: state NONE, the client's
+ * masked address and port 0. */
+struct tpl_ctx {
+	struct conns_ctx *x;
+	const struct service *svc;
+};
+
+static void tpl_conn_out(void *ctx, const struct nflvs_addr *client,
+			 struct dest *dst, uint64_t expires)
+{
+	struct tpl_ctx *t = ctx;
+	struct conns_ctx *x = t->x;
+	struct nflvs_ctl_conn c = { 0 };
+
+	if (x->err)
+		return;
+	c.family = client->family;
+	c.protocol = t->svc->protocol ? t->svc->protocol : IPPROTO_IP;
+	c.fwd = dst->fwd;
+	snprintf(c.state, sizeof(c.state), "NONE");
+	c.expires = expires > x->now ? (expires - x->now) / 1000000000ull : 0;
+	memcpy(c.caddr, client->b, sizeof(c.caddr));
+	memcpy(c.vaddr, t->svc->vip.b, sizeof(c.vaddr));
+	memcpy(c.daddr, dst->addr.b, sizeof(c.daddr));
+	c.vport = t->svc->port;
+	c.dport = dst->port;
+	x->err = ctl_reply_put(x->r, &c, sizeof(c));
+}
+
+static void templates_out(struct conns_ctx *x, const struct svcset *set)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->nsvc; i++) {
+		struct tpl_ctx t = { x, set->svc[i] };
+
+		if (!set->svc[i]->persist)
+			continue;
+		pthread_mutex_lock(&set->svc[i]->lock);
+		persist_foreach(set->svc[i]->persist, tpl_conn_out, &t);
+		pthread_mutex_unlock(&set->svc[i]->lock);
+	}
+}
+
 /* Whether a DR or TUN service runs: flows to list. */
 static bool has_flows(const struct svcset *set)
 {
@@ -228,6 +273,7 @@ static int do_conns(struct admin *ad, struct ctl_reply *r)
 					   dr_conn_out, &x);
 		flowpath_foreach(ad->fp, tun_conn_out, &x);
 	}
+	templates_out(&x, ad->set);
 	pthread_rwlock_unlock(&ad->set->lock);
 	return x.err ? ctl_reply_err(r, x.err, "reply too large") : 0;
 }
@@ -452,6 +498,27 @@ static int do_reload(struct admin *ad, struct ctl_reply *r)
 	return r->status = -EINVAL;
 }
 
+static int do_daemon(struct admin *ad, uint16_t type, const void *req,
+		     struct ctl_reply *r)
+{
+	struct nflvs_ctl_daemon out[2];
+	const char *why = NULL;
+	char err[256];
+	unsigned int n;
+	int ret;
+
+	if (type == NFLVS_CTL_GET_DAEMON) {
+		n = ad->daemons(ad->ctx, out);
+		return n ? ctl_reply_put(r, out, n * sizeof(out[0])) : 0;
+	}
+	ret = ctl_check_daemon(req, type == NFLVS_CTL_START_DAEMON, &why);
+	if (ret)
+		return ctl_reply_err(r, ret, "%s", why);
+	ret = ad->daemon(ad->ctx, req, type == NFLVS_CTL_START_DAEMON, err,
+			 sizeof(err));
+	return ret ? ctl_reply_err(r, ret, "%s", err) : 0;
+}
+
 void admin_serve(void *ctx, const struct nflvs_ctl_hdr *h, const void *req,
 		 struct ctl_reply *r)
 {
@@ -483,6 +550,14 @@ void admin_serve(void *ctx, const struct nflvs_ctl_hdr *h, const void *req,
 		break;
 	case NFLVS_CTL_RELOAD:
 		do_reload(ad, r);
+		break;
+	case NFLVS_CTL_START_DAEMON:
+	case NFLVS_CTL_STOP_DAEMON:
+	case NFLVS_CTL_GET_DAEMON:
+		if (ad->daemon)
+			do_daemon(ad, h->type, req, r);
+		else
+			r->status = -EOPNOTSUPP;
 		break;
 	default:
 		r->status = -EOPNOTSUPP;

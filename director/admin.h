@@ -38,6 +38,11 @@ struct admin {
 	 * with @err */
 	int (*set_timeouts)(void *ctx, const struct rs_timeouts *t, char *err,
 			    size_t errlen);
+	/* the state sync daemons: start (@start) or stop one, 0 or -errno
+	 * with @err; the ones running (master first), how many */
+	int (*daemon)(void *ctx, const struct nflvs_ctl_daemon *d, bool start,
+		      char *err, size_t errlen);
+	unsigned int (*daemons)(void *ctx, struct nflvs_ctl_daemon out[2]);
 	void *ctx;
 };
 

@@ -178,9 +178,15 @@ static int edit_dest(struct nflvs_config *cfg, uint16_t type, const void *req,
 	if (i < 0)
 		return -ESRCH;
 	s = &cfg->svc[i];
-	/* as ipvsadm: DR and TUN real servers keep the service's port */
+	/*
+	 * As ipvsadm: DR and TUN real servers added or edited keep the
+	 * service's port.  Not on delete: ipvsadm -d names no forwarding
+	 * method (the request carries the default, DR), and a NAT real
+	 * server on another port must still be found.
+	 */
 	k = *in;
-	if (k.fwd != NFLVS_CTL_FWD_NAT && !s->fwmark && s->port)
+	if (type != NFLVS_CTL_DEL_DEST && k.fwd != NFLVS_CTL_FWD_NAT &&
+	    !s->fwmark && s->port)
 		k.port = s->port;
 	in = &k;
 	j = cfg_find_rs(s, in);

@@ -18,14 +18,24 @@
 #define NS		1000000000ull
 #define EXPIRE_BATCH	256	/* lookups per netlink send */
 
-struct ct_entry {
-	struct ct_entry *next;
-	uint32_t id;
+/*
+ * A connection's record in tab[0] (IPv4) or tab[1] (IPv6): its original
+ * tuple, the key (client, virtual address, the ports as conntrack gives
+ * them, protocol; an IPv4 one uses 4 bytes of each address), then what it
+ * was last counted as.
+ */
+#define KEY4	16	/* 4 + 4 + 2 + 2 + 1, padded */
+#define KEY6	40	/* 16 + 16 + 2 + 2 + 1, padded */
+
+struct ct_tail {
+	uint8_t state;		/* TCP/SCTP state, for listings */
+	uint8_t cls;		/* enum ct_class */
+	uint8_t gen;		/* resync generation, modulo 256 */
+	uint8_t pad;
+	uint32_t id;		/* conntrack's, as last seen */
 	uint32_t mark;		/* masked */
-	uint32_t gen;
-	uint8_t cls;
-	uint64_t expires;	/* when conntrack may drop it, unless refreshed */
-	struct ct_event ev;	/* as last seen, for the account callback */
+	uint32_t expires;	/* s (monotonic): when conntrack may drop it,
+				   unless refreshed */
 };
 
 static uint64_t ct_now(void)
@@ -52,112 +62,172 @@ int ctrack_init(struct ctrack *t, uint32_t mark_mask, ctrack_account_fn fn,
 	t->mark_mask = mark_mask;
 	t->account = fn;
 	t->ctx = ctx;
-	t->nbucket = 1 << 16;
-	t->bucket = calloc(t->nbucket, sizeof(*t->bucket));
-	return t->bucket ? 0 : -ENOMEM;
+	if (otab_init(&t->tab[0], KEY4 + sizeof(struct ct_tail), KEY4, 1024) ||
+	    otab_init(&t->tab[1], KEY6 + sizeof(struct ct_tail), KEY6, 64)) {
+		otab_fini(&t->tab[0]);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
-static struct ct_entry **ctrack_slot(struct ctrack *t, uint32_t id)
+static struct ct_tail *tail_of(const struct otab *tab, void *rec)
 {
-	struct ct_entry **p = &t->bucket[(id * 2654435761u) & (t->nbucket - 1)];
-
-	while (*p && (*p)->id != id)
-		p = &(*p)->next;
-	return p;
+	return (struct ct_tail *)((uint8_t *)rec + tab->klen);
 }
 
-/* Grow at load factor 1; the table only ever doubles. */
-static void ctrack_grow(struct ctrack *t)
+static size_t alen_of(const struct otab *tab)
 {
-	uint32_t n = t->nbucket * 2, i;
-	struct ct_entry **b = calloc(n, sizeof(*b)), *e, *next;
+	return tab->klen == KEY6 ? 16 : 4;
+}
 
-	if (!b)
-		return;
-	for (i = 0; i < t->nbucket; i++)
-		for (e = t->bucket[i]; e; e = next) {
-			uint32_t h = (e->id * 2654435761u) & (n - 1);
+/* @ev's table and key (KEY6 bytes); NULL if not an IP family */
+static struct otab *ct_key(struct ctrack *t, const struct ct_event *ev,
+			   uint8_t *key)
+{
+	struct otab *tab;
+	size_t alen;
 
-			next = e->next;
-			e->next = b[h];
-			b[h] = e;
-		}
-	free(t->bucket);
-	t->bucket = b;
-	t->nbucket = n;
+	if (ev->src.family != AF_INET && ev->src.family != AF_INET6)
+		return NULL;
+	tab = &t->tab[ev->src.family == AF_INET6];
+	alen = alen_of(tab);
+	memset(key, 0, KEY6);
+	memcpy(key, ev->src.b, alen);
+	memcpy(key + alen, ev->dst.b, alen);
+	memcpy(key + 2 * alen, &ev->sport, 2);
+	memcpy(key + 2 * alen + 2, &ev->dport, 2);
+	key[2 * alen + 4] = ev->l4proto;
+	return tab;
+}
+
+/* The connection of record @rec as an event (no timeout: see expires). */
+static void rec_event(const struct otab *tab, void *rec, struct ct_event *ev)
+{
+	const struct ct_tail *c = tail_of(tab, rec);
+	const uint8_t *k = rec;
+	size_t alen = alen_of(tab);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->id = c->id;
+	ev->mark = c->mark;
+	ev->state = c->state;
+	ev->l4proto = k[2 * alen + 4];
+	ev->src.family = ev->dst.family = alen == 16 ? AF_INET6 : AF_INET;
+	memcpy(ev->src.b, k, alen);
+	memcpy(ev->dst.b, k + alen, alen);
+	memcpy(&ev->sport, k + 2 * alen, 2);
+	memcpy(&ev->dport, k + 2 * alen + 2, 2);
+}
+
+/* @ns as whole seconds, rounded up (expiry is never early) */
+static uint32_t ct_secs(uint64_t ns)
+{
+	return (uint32_t)((ns + NS - 1) / NS);
 }
 
 void ctrack_apply(struct ctrack *t, const struct ct_event *ev, uint64_t now)
 {
 	uint32_t mark = ev->mark & t->mark_mask;
-	struct ct_entry **p, *e;
+	uint8_t key[KEY6];
+	struct otab *tab;
+	struct ct_tail *c;
 	enum ct_class cls;
+	bool fresh;
+	void *rec;
 
 	t->stats.events++;
-	p = ctrack_slot(t, ev->id);
-	e = *p;
+	tab = ct_key(t, ev, key);
+	if (!tab)
+		return;
 	if (ev->destroy || !mark) {
-		if (!e)
+		struct ct_event last;
+		enum ct_class was;
+
+		rec = otab_find(tab, key);
+		if (!rec)
 			return;
-		*p = e->next;
+		c = tail_of(tab, rec);
+		rec_event(tab, rec, &last);
+		was = c->cls;
+		otab_del(tab, rec);
 		t->stats.tracked--;
-		t->account(t->ctx, e->mark, e->cls, CT_NONE, &e->ev);
-		free(e);
+		t->account(t->ctx, last.mark, was, CT_NONE, &last);
 		return;
 	}
 	cls = ctrack_classify(ev->l4proto, ev->state);
-	if (e && e->mark != mark) {
-		/* the same id, another mark: count it as gone and new */
-		t->account(t->ctx, e->mark, e->cls, CT_NONE, &e->ev);
-		e->cls = CT_NONE;
-	}
-	if (!e) {
-		e = calloc(1, sizeof(*e));
-		if (!e)
-			return;
-		e->id = ev->id;
-		*p = e;
+	rec = otab_get(tab, key, &fresh);
+	if (!rec)
+		return;		/* out of memory: not counted */
+	c = tail_of(tab, rec);
+	if (fresh) {
 		t->stats.tracked++;
+	} else if (c->mark != mark) {
+		/* the same connection, another mark: count it as gone and new */
+		t->account(t->ctx, c->mark, c->cls, CT_NONE, ev);
+		c->cls = CT_NONE;
 	}
-	e->gen = t->gen;
-	e->ev = *ev;
-	e->expires = now + (uint64_t)ev->timeout * NS;
-	if (e->cls != cls || e->mark != mark) {
-		enum ct_class old = e->mark == mark ? e->cls : CT_NONE;
+	c->gen = (uint8_t)t->gen;
+	c->id = ev->id;
+	c->state = ev->state;
+	c->expires = ct_secs(now + (uint64_t)ev->timeout * NS);
+	if (c->cls != cls || c->mark != mark) {
+		enum ct_class old = c->mark == mark ? c->cls : CT_NONE;
 
-		e->mark = mark;
-		e->cls = cls;
+		c->mark = mark;
+		c->cls = cls;
 		t->account(t->ctx, mark, old, cls, ev);
 	}
-	if (t->stats.tracked > t->nbucket)
-		ctrack_grow(t);
 }
 
 unsigned int ctrack_overdue(struct ctrack *t, uint64_t now,
 			    struct ct_event *out, unsigned int max)
 {
-	struct ct_entry *e;
+	uint32_t i, now_s = (uint32_t)(now / NS);
 	unsigned int n = 0;
-	uint32_t i;
+	int f;
 
-	for (i = 0; i < t->nbucket && n < max; i++)
-		for (e = t->bucket[i]; e && n < max; e = e->next)
-			if (e->expires <= now) {
-				out[n++] = e->ev;
+	for (f = 0; f < 2; f++)
+		for (i = 0; i < t->tab[f].cap && n < max; i++) {
+			void *rec = otab_at(&t->tab[f], i);
+			struct ct_tail *c;
+
+			if (!rec)
+				continue;
+			c = tail_of(&t->tab[f], rec);
+			if (c->expires <= now_s) {
+				rec_event(&t->tab[f], rec, &out[n++]);
 				/* ask again in a second if it lingers */
-				e->expires = now + NS;
+				c->expires = ct_secs(now + NS);
 			}
+		}
 	return n;
+}
+
+struct each_ctx {
+	const struct otab *tab;
+	ctrack_each_fn fn;
+	void *ctx;
+};
+
+static void each_rec(void *rec, void *ctx)
+{
+	struct each_ctx *x = ctx;
+	const struct ct_tail *c = tail_of(x->tab, rec);
+	struct ct_event ev;
+
+	rec_event(x->tab, rec, &ev);
+	x->fn(x->ctx, &ev, c->mark, (uint64_t)c->expires * NS);
 }
 
 void ctrack_foreach(const struct ctrack *t, ctrack_each_fn fn, void *ctx)
 {
-	const struct ct_entry *e;
-	uint32_t i;
+	struct each_ctx x = { .fn = fn, .ctx = ctx };
+	int f;
 
-	for (i = 0; i < t->nbucket; i++)
-		for (e = t->bucket[i]; e; e = e->next)
-			fn(ctx, &e->ev, e->mark, e->expires);
+	for (f = 0; f < 2; f++) {
+		x.tab = &t->tab[f];
+		otab_foreach(x.tab, each_rec, &x);
+	}
 }
 
 const char *ctrack_state_name(uint8_t l4proto, uint8_t state)
@@ -184,38 +254,48 @@ const char *ctrack_state_name(uint8_t l4proto, uint8_t state)
 	return "NONE";
 }
 
-/* Entries a resync did not see are gone. */
-static void ctrack_sweep(struct ctrack *t)
-{
-	struct ct_entry **p, *e;
-	uint32_t i;
+struct sweep_ctx {
+	struct ctrack *t;
+	const struct otab *tab;
+};
 
-	for (i = 0; i < t->nbucket; i++) {
-		p = &t->bucket[i];
-		while ((e = *p)) {
-			if (e->gen == t->gen) {
-				p = &e->next;
-				continue;
-			}
-			*p = e->next;
-			t->stats.tracked--;
-			t->account(t->ctx, e->mark, e->cls, CT_NONE, &e->ev);
-			free(e);
-		}
+/* A record the resync did not see: counted gone, then removed. */
+static bool unseen(void *rec, void *ctx)
+{
+	struct sweep_ctx *x = ctx;
+	const struct ct_tail *c = tail_of(x->tab, rec);
+	struct ct_event ev;
+
+	if (c->gen == (uint8_t)x->t->gen)
+		return false;
+	rec_event(x->tab, rec, &ev);
+	x->t->stats.tracked--;
+	x->t->account(x->t->ctx, c->mark, c->cls, CT_NONE, &ev);
+	return true;
+}
+
+void ctrack_resync_begin(struct ctrack *t)
+{
+	t->stats.resyncs++;
+	t->gen++;
+}
+
+/* Entries a resync did not see are gone. */
+void ctrack_resync_end(struct ctrack *t)
+{
+	struct sweep_ctx x = { .t = t };
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		x.tab = &t->tab[f];
+		otab_remove_if(&t->tab[f], unseen, &x);
 	}
 }
 
 void ctrack_fini(struct ctrack *t)
 {
-	struct ct_entry *e, *next;
-	uint32_t i;
-
-	for (i = 0; t->bucket && i < t->nbucket; i++)
-		for (e = t->bucket[i]; e; e = next) {
-			next = e->next;
-			free(e);
-		}
-	free(t->bucket);
+	otab_fini(&t->tab[0]);
+	otab_fini(&t->tab[1]);
 	free(t->buf);
 	if (t->nl)
 		mnl_socket_close(t->nl);
@@ -407,13 +487,12 @@ int ctrack_resync(struct ctrack *t)
 	struct parse_ctx x = { t, ct_now() };
 	int ret;
 
-	t->stats.resyncs++;
-	t->gen++;
+	ctrack_resync_begin(t);
 	/* a dump of entries with mark & mask != 0 is every mark but 0 */
 	ret = ct_request(IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC, 0, 0,
 			 ct_msg_cb, &x);
 	if (ret == 0)
-		ctrack_sweep(t);
+		ctrack_resync_end(t);
 	return ret;
 }
 

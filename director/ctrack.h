@@ -8,7 +8,10 @@
  * and all UDP.
  *
  * Each conntrack entry carrying a mark under the director's mask is kept in
- * a table by conntrack id with the class it was last counted in.  Events
+ * a table by its original tuple (conntrack ids are 32-bit hashes: among a
+ * million connections some share one) with the class it was last counted
+ * in: 32 bytes an IPv4 connection, 56 an IPv6 one, in compact tables of
+ * such records (otab.h), no allocation per connection.  Events
  * are applied as idempotent upserts and removals, and each changes the
  * counts only by the difference between the old and the new class, so a
  * resynchronisation from a dump (after an event-buffer overrun) rebuilds
@@ -19,6 +22,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "otab.h"
 
 enum ct_class {
 	CT_NONE = 0,		/* not counted (gone) */
@@ -43,8 +47,6 @@ typedef void (*ctrack_account_fn)(void *ctx, uint32_t mark,
 				  enum ct_class old, enum ct_class cls,
 				  const struct ct_event *ev);
 
-struct ct_entry;
-
 struct ctrack_stats {
 	uint64_t events;
 	uint64_t overruns;
@@ -56,8 +58,7 @@ struct ctrack {
 	uint32_t mark_mask;
 	ctrack_account_fn account;
 	void *ctx;
-	struct ct_entry **bucket;
-	uint32_t nbucket;
+	struct otab tab[2];	/* IPv4, IPv6 connections */
 	uint32_t gen;		/* resync generation */
 	struct mnl_socket *nl;
 	char *buf;
@@ -74,6 +75,10 @@ int ctrack_init(struct ctrack *t, uint32_t mark_mask, ctrack_account_fn fn,
 		void *ctx);
 void ctrack_apply(struct ctrack *t, const struct ct_event *ev, uint64_t now_ns);
 void ctrack_fini(struct ctrack *t);
+/* A resync's pure part: begin, apply every entry a dump gives, end (the
+ * connections the dump did not give are counted gone). */
+void ctrack_resync_begin(struct ctrack *t);
+void ctrack_resync_end(struct ctrack *t);
 /*
  * Entries whose timeout has run out by @now_ns, up to @max: conntrack
  * removes expired entries lazily (its garbage collector may come by a
@@ -82,7 +87,8 @@ void ctrack_fini(struct ctrack *t);
 unsigned int ctrack_overdue(struct ctrack *t, uint64_t now_ns,
 			    struct ct_event *out, unsigned int max);
 
-/* Every tracked connection, with when conntrack may expire it (ns). */
+/* Every tracked connection, with when conntrack may expire it (ns, to the
+ * second).  Its event has no timeout (@expires says it). */
 typedef void (*ctrack_each_fn)(void *ctx, const struct ct_event *ev,
 			       uint32_t mark, uint64_t expires);
 void ctrack_foreach(const struct ctrack *t, ctrack_each_fn fn, void *ctx);

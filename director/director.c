@@ -13,9 +13,12 @@
  *   counts    conntrack events (ctrack.c) and DR/TUN flows -> conns.c
  *   health    the checker's records -> health.c
  *   shown     shared memory (publish.c), nflvsadm, /metrics (metrics.c)
+ *   sync      DR/TUN flows and templates to a backup director and back
+ *             (sync.c, syncstate.c)
  */
 #include <errno.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +47,8 @@
 #include "ruleset.h"
 #include "stats.h"
 #include "svcset.h"
+#include "sync.h"
+#include "syncstate.h"
 #include "tun.h"
 #include "validate.h"
 
@@ -66,6 +71,8 @@ struct director {
 	struct admin admin;
 	struct control control;
 	struct metrics metrics;
+	struct sync sync;
+	struct syncstate syncst;
 	struct dir_counters counters;	/* relaxed atomics */
 
 	struct queue_worker *queues;
@@ -75,7 +82,8 @@ struct director {
 	unsigned int tun_dests;		/* TUN real servers: whole copies */
 	unsigned int ticks, work_ticks;
 	uint64_t next_mtu;
-	int npoll_control, npoll_metrics;	/* of director_pollfds() */
+	int npoll_control, npoll_metrics, npoll_sync;	/* of
+							   director_pollfds() */
 	bool started;			/* the ruleset is in the kernel */
 };
 
@@ -119,6 +127,24 @@ static struct dest *nat_decide(struct service *svc, const struct pkt_info *pi,
 	return dst;
 }
 
+/* An ICMP error about a flow of a TUN service (the ruleset queues no
+ * other): through the flow's tunnel, or on to this host's stack. */
+static void icmp_decide(struct director *d, const struct pkt_info *pi,
+			const void *pkt, uint32_t len, uint32_t mark,
+			struct verdict *v)
+{
+	struct service *svc;
+
+	pthread_rwlock_rdlock(&d->set.lock);
+	svc = svcset_lookup(&d->set, mark, pi->family, pi->l4proto, &pi->daddr,
+			    pi->dport);
+	if (svc && svc->fwd == FWD_TUN)
+		flowpath_icmp(&d->fp, pi, pkt, len, v);
+	else
+		v->verdict = NF_ACCEPT;
+	pthread_rwlock_unlock(&d->set.lock);
+}
+
 /* The NFQUEUE decision callback (queue.h). */
 static void director_decide(void *ctx, const void *pkt, uint32_t len,
 			    uint32_t mark, struct verdict *v)
@@ -132,6 +158,10 @@ static void director_decide(void *ctx, const void *pkt, uint32_t len,
 	bool nosyn = false;
 
 	if (packet_parse(pkt, len, &pi) != PKT_OK) {
+		if (packet_parse_icmp_error(pkt, len, &pi) == PKT_OK) {
+			icmp_decide(d, &pi, pkt, len, mark, v);
+			return;
+		}
 		counter_inc(&cnt->malformed);
 		v->verdict = NF_DROP;
 		return;
@@ -194,6 +224,15 @@ static void hook_tun_send(void *ctx, struct dest *dst,
 	struct director *d = ctx;
 
 	tun_send(dst, k, pkt, len, &d->counters);
+}
+
+/* flowpath: a DR or TUN flow made or changed, for the sync's master. */
+static void hook_flow_event(void *ctx, const struct service *svc,
+			   const struct flow *f, uint64_t timeout_ms)
+{
+	struct director *d = ctx;
+
+	syncstate_made(&d->sync, svc, f, timeout_ms);
 }
 
 /* apply: can a DR or TUN real server be reached as its method needs? */
@@ -316,6 +355,111 @@ static int director_apply(void *ctx, struct nflvs_config *cfg, char *err,
 	return ret;
 }
 
+/* ---- the state sync daemons ------------------------------------------------------- */
+
+static enum sync_role role_of(uint32_t state)
+{
+	return state == NFLVS_CTL_DAEMON_MASTER ? SYNC_MASTER : SYNC_BACKUP;
+}
+
+static int director_daemon(void *ctx, const struct nflvs_ctl_daemon *r,
+			   bool start, char *err, size_t errlen)
+{
+	struct director *d = ctx;
+	struct sync_conf c = { .syncid = r->syncid, .maxlen = r->sync_maxlen,
+			       .port = r->mcast_port, .ttl = r->mcast_ttl };
+	int ret;
+
+	if (!start) {
+		ret = sync_stop(&d->sync, role_of(r->state));
+		if (ret)
+			snprintf(err, errlen, "no %s sync daemon runs",
+				 r->state == NFLVS_CTL_DAEMON_MASTER ? "master" : "backup");
+		return ret;
+	}
+	memcpy(c.ifname, r->mcast_ifn, sizeof(r->mcast_ifn));
+	c.ifname[sizeof(c.ifname) - 1] = '\0';
+	c.group.family = r->mcast_family;
+	memcpy(c.group.b, r->mcast_group, sizeof(c.group.b));
+	c.refresh_ms = d->cfg.sync.refresh * 1000;
+	return sync_start(&d->sync, role_of(r->state), &c, err, errlen);
+}
+
+static unsigned int director_daemons(void *ctx, struct nflvs_ctl_daemon out[2])
+{
+	struct director *d = ctx;
+	const struct sync_stats *st = &d->sync.stats;
+	unsigned int n = 0, i;
+	int r;
+
+	for (r = 0; r < SYNC_ROLES; r++) {
+		const struct sync_conf *c = sync_running(&d->sync, r);
+		struct nflvs_ctl_daemon *o = &out[n];
+
+		if (!c)
+			continue;
+		*o = (struct nflvs_ctl_daemon){
+			.state = r == SYNC_MASTER ? NFLVS_CTL_DAEMON_MASTER
+						  : NFLVS_CTL_DAEMON_BACKUP,
+			.syncid = c->syncid, .sync_maxlen = c->maxlen,
+			.mcast_family = c->group.family, .mcast_ttl = c->ttl,
+			.mcast_port = c->port,
+			.sent_msgs = st->sent_msgs, .sent_entries = st->sent_entries,
+			.recv_msgs = st->recv_msgs,
+			.recv_entries = st->recv_entries,
+			.installed = d->syncst.installed,
+			.unmatched = d->syncst.unmatched,
+		};
+		snprintf(o->mcast_ifn, sizeof(o->mcast_ifn), "%s", c->ifname);
+		memcpy(o->mcast_group, c->group.b, sizeof(o->mcast_group));
+		for (i = 0; i < SYNCMSG_ERRS; i++)
+			o->dropped += st->dropped[i];
+		n++;
+	}
+	return n;
+}
+
+/* nflvs.conf's sync group: the daemon it names, started. */
+static int director_sync_start(struct director *d, const struct cfg_sync *y)
+{
+	struct sync_conf c = { .syncid = y->syncid, .maxlen = y->maxlen,
+			       .port = y->port, .ttl = y->ttl,
+			       .refresh_ms = y->refresh * 1000,
+			       .group = y->peer.family ? y->peer : y->group };
+	char err[256];
+	int ret;
+
+	if (y->state == CFG_SYNC_NONE)
+		return 0;
+	snprintf(c.ifname, sizeof(c.ifname), "%s", y->interface);
+	ret = sync_start(&d->sync, y->state == CFG_SYNC_MASTER ? SYNC_MASTER
+							       : SYNC_BACKUP,
+			 &c, err, sizeof(err));
+	if (ret)
+		log_err("sync: %s", err);
+	return ret;
+}
+
+static bool sync_same(const struct cfg_sync *a, const struct cfg_sync *b)
+{
+	return a->state == b->state && !strcmp(a->interface, b->interface) &&
+	       a->syncid == b->syncid && addr_eq(&a->peer, &b->peer) &&
+	       addr_eq(&a->group, &b->group) && a->port == b->port &&
+	       a->ttl == b->ttl && a->maxlen == b->maxlen &&
+	       a->refresh == b->refresh;
+}
+
+/* A reload changed the sync group: the daemons follow it (left alone
+ * otherwise, as nflvsadm --start-daemon set them). */
+static void director_sync_reload(struct director *d, const struct cfg_sync *old)
+{
+	if (sync_same(old, &d->cfg.sync))
+		return;
+	sync_stop(&d->sync, SYNC_MASTER);
+	sync_stop(&d->sync, SYNC_BACKUP);
+	director_sync_start(d, &d->cfg.sync);
+}
+
 static int director_set_timeouts(void *ctx, const struct rs_timeouts *t,
 				 char *err, size_t errlen)
 {
@@ -376,6 +520,7 @@ int director_reload(struct director *d, struct cfg_errors *errs)
 static int director_reload_file(struct director *d, struct cfg_errors *errs)
 {
 	struct nflvs_config cfg;
+	struct cfg_sync old = d->cfg.sync;
 	const char *fixed;
 	char err[512];
 
@@ -387,15 +532,21 @@ static int director_reload_file(struct director *d, struct cfg_errors *errs)
 		return -EINVAL;
 	}
 	fixed = director_fixed(&d->cfg.director, &cfg.director);
+	err[0] = '\0';
 	if (fixed)
 		snprintf(err, sizeof(err), "%s: director.%s changed; restart the director to apply it",
 			 cfg.path, fixed);
-	if (fixed || director_apply(d, &cfg, err, sizeof(err))) {
+	else if (cfg.sync.state != CFG_SYNC_NONE &&
+		 !if_nametoindex(cfg.sync.interface))
+		snprintf(err, sizeof(err), "%s: sync.interface %s: no such interface",
+			 cfg.path, cfg.sync.interface);
+	if (err[0] || director_apply(d, &cfg, err, sizeof(err))) {
 		config_error_push(errs, err);
 		config_free(&cfg);
 		return -EINVAL;
 	}
 	log_info("reloaded %s: %u services", d->cfg.path, d->set.nsvc);
+	director_sync_reload(d, &old);
 	return 0;
 }
 
@@ -457,8 +608,12 @@ static void director_wire(struct director *d)
 		.set = &d->set, .shm = &d->shm, .ct = &d->ct, .fp = &d->fp,
 		.rs = &d->rs, .running = &d->cfg, .apply = director_apply,
 		.reload = director_reload_hook,
-		.set_timeouts = director_set_timeouts, .ctx = d,
+		.set_timeouts = director_set_timeouts,
+		.daemon = director_daemon, .daemons = director_daemons,
+		.ctx = d,
 	};
+	d->syncst = (struct syncstate){ .set = &d->set, .fp = &d->fp,
+					.rs = &d->rs, .kernel = true };
 }
 
 static int director_shm(struct director *d, const struct nflvs_config *cfg)
@@ -493,7 +648,11 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 	struct flowpath_env fe = { .mark_mask = c->mark_mask,
 				   .timeouts = &d->rs.timeouts,
 				   .counters = &d->counters,
-				   .send = hook_tun_send, .ctx = d };
+				   .send = hook_tun_send,
+				   .event = hook_flow_event, .ctx = d };
+	struct sync_env se = { .walk = syncstate_walk,
+			       .install = syncstate_install,
+			       .flush = syncstate_flush, .ctx = &d->syncst };
 	char err[256];
 	int ret;
 
@@ -512,6 +671,8 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 		ret = ctrack_init(&d->ct, c->mark_mask, hook_ct_account, d);
 	if (!ret)
 		ret = flowpath_init(&d->fp, &fe);
+	if (!ret)
+		ret = sync_init(&d->sync, &se);
 	if (!ret)
 		ret = director_shm(d, cfg);
 	if (ret)
@@ -697,6 +858,9 @@ int director_start(struct director *d)
 	log_info("conntrack: accounting %llu existing connections",
 		 (unsigned long long)d->ct.stats.tracked);
 	ret = director_listen(d);
+	if (!ret)
+		ret = director_sync_start(d, &d->cfg.sync);
+	/* the sync sockets, opened again at reloads, need nothing more */
 	return ret ? ret : director_drop();
 }
 
@@ -726,6 +890,8 @@ void director_stop(struct director *d, bool keep)
 
 	metrics_close(&d->metrics);
 	control_close(&d->control);
+	sync_stop(&d->sync, SYNC_MASTER);
+	sync_stop(&d->sync, SYNC_BACKUP);
 	if (keep) {
 		/* as a crash leaves them, for the next start to take over
 		 * (keepalived --dont-release-ipvs): the ruleset with its flow
@@ -740,6 +906,7 @@ void director_stop(struct director *d, bool keep)
 	for (i = 0; i < d->nqueues; i++)
 		queue_close(&d->queues[i]);
 	d->nqueues = 0;
+	tun_thread_done();
 	/* every real server's routes and tunnel go with it (not with -k) */
 	apply_release(&d->apply);
 	if (!keep)
@@ -753,6 +920,8 @@ void director_free(struct director *d)
 	apply_release(&d->apply);
 	free(d->queues);
 	ctrack_fini(&d->ct);
+	sync_fini(&d->sync);
+	syncstate_fini(&d->syncst);
 	flowpath_fini(&d->fp);
 	svcset_fini(&d->set);
 	shm_close(&d->shm);
@@ -837,6 +1006,7 @@ void director_timer(struct director *d, uint64_t ticks)
 	control_expire(&d->control, now);
 	metrics_expire(&d->metrics, now);
 	health_poll(&d->health);
+	sync_tick(&d->sync, clock_mono_ns());
 	d->ticks += ticks;
 	if (d->ticks >= TICKS_PER_WORK) {
 		d->ticks = 0;
@@ -856,7 +1026,9 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 	d->npoll_control = control_pollfds(&d->control, p + n, max - n);
 	n += d->npoll_control;
 	d->npoll_metrics = metrics_pollfds(&d->metrics, p + n, max - n);
-	return n + d->npoll_metrics;
+	n += d->npoll_metrics;
+	d->npoll_sync = sync_pollfds(&d->sync, p + n, max - n);
+	return n + d->npoll_sync;
 }
 
 void director_events(struct director *d, const struct pollfd *p, int n)
@@ -875,4 +1047,7 @@ void director_events(struct director *d, const struct pollfd *p, int n)
 	control_handle(&d->control, p + 1, d->npoll_control, now);
 	metrics_handle(&d->metrics, p + 1 + d->npoll_control, d->npoll_metrics,
 		       now);
+	if (n >= 1 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
+		sync_handle(&d->sync, p + 1 + d->npoll_control + d->npoll_metrics,
+			    d->npoll_sync, now);
 }

@@ -15,13 +15,15 @@
 #include "config.h"
 #include "control.h"
 #include "metrics.h"
+#include "sync.h"
 
 /* Size of the shared-memory tables. */
-#define DIRECTOR_MAX_SERVICES	1024
-#define DIRECTOR_MAX_RS		16384
+#define DIRECTOR_MAX_SERVICES	CFG_MAX_SERVICES	/* -t checks them */
+#define DIRECTOR_MAX_RS		CFG_MAX_RS
 
 /* What director_pollfds() may fill. */
-#define DIRECTOR_POLLFDS	(1 + (CONTROL_CLIENTS + 1) + (METRICS_CLIENTS + 1))
+#define DIRECTOR_POLLFDS	(1 + (CONTROL_CLIENTS + 1) + (METRICS_CLIENTS + 1) + \
+				 SYNC_POLLFDS)
 
 /* Every 5 ms: health results are seen this fast. */
 #define DIRECTOR_TICK_MS	5

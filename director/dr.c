@@ -202,11 +202,21 @@ static void dr_sync(struct dr *dr, uint64_t now)
 
 void dr_tick(struct dr *dr, uint64_t now)
 {
+	uint64_t took, wait;
+
 	if (now < dr->next_sync)
 		return;
 	dr_sync(dr, now);
-	dr->next_sync = now + (flowpath_count(dr->fp) > SYNC_BIG ? 5 : 1) *
-			NS_PER_SEC;
+	took = clock_mono_ns() - now;
+	wait = (flowpath_count(dr->fp) > SYNC_BIG ? 5 : 1) * NS_PER_SEC;
+	/*
+	 * Reading very large maps is slow (the kernel walks a hash set from
+	 * its start again for every message of a dump): the loop gets at
+	 * least three times as long for everything else.
+	 */
+	if (wait < 3 * took)
+		wait = 3 * took;
+	dr->next_sync = now + took + wait;
 }
 
 struct expire_ctx {

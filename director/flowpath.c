@@ -55,6 +55,15 @@ static enum rs_flowmap map_of(const struct flow *f)
 	       f->state == FLOW_CLOSING ? RS_FLOWS_CLOSING : RS_FLOWS_TCP;
 }
 
+static uint64_t element_timeout_ms(const struct flowpath *fp,
+				   const struct flow *f)
+{
+	struct rs_flow rf;
+
+	flowpath_element(fp, f, &rf);
+	return rf.timeout_ms;
+}
+
 void flowpath_element(const struct flowpath *fp, const struct flow *f,
 		      struct rs_flow *rf)
 {
@@ -68,6 +77,16 @@ void flowpath_element(const struct flowpath *fp, const struct flow *f,
 		.timeout_ms = 1000ull * (map == RS_FLOWS_TCP ? t->tcp :
 					 map == RS_FLOWS_UDP ? t->udp : t->tcpfin),
 	};
+}
+
+/* The state sync hears of a flow made or changed (the table locked). */
+static void flow_event(struct flowpath *fp, const struct service *svc,
+		       const struct flow *f)
+{
+	if (fp->env.event)
+		fp->env.event(fp->env.ctx, svc, f, f->tun ?
+			      state_timeout(fp, f->state) / 1000000 :
+			      element_timeout_ms(fp, f));
 }
 
 /* ---- the packet path ------------------------------------------------------- */
@@ -98,9 +117,11 @@ static void tun_track(struct flowpath *fp, struct flow *f,
 
 	if (pi->l4proto == IPPROTO_TCP)
 		st = flow_tcp_next(st, pi->tcp_flags);
-	if (st != f->state)
-		flows_set_state(&fp->flows, f, st);
 	f->expires = now + state_timeout(fp, st);
+	if (st != f->state) {
+		flows_set_state(&fp->flows, f, st);
+		flow_event(fp, f->dest->svc, f);
+	}
 }
 
 /* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs_learn
@@ -109,8 +130,10 @@ static void dr_known(struct flowpath *fp, struct flow *f,
 		     const struct pkt_info *pi, struct verdict *v)
 {
 	if (pi->l4proto == IPPROTO_TCP && (pi->tcp_flags & (TCP_FIN | TCP_RST)) &&
-	    f->state != FLOW_CLOSING)
+	    f->state != FLOW_CLOSING) {
 		flows_set_state(&fp->flows, f, FLOW_CLOSING);
+		flow_event(fp, f->dest->svc, f);
+	}
 	accept_mark(v, f->mark);
 }
 
@@ -150,6 +173,8 @@ static void new_flow(struct flowpath *fp, struct service *svc,
 	f = flows_add(&fp->flows, k, dst, m, st, tun);
 	if (f)
 		f->expires = tun ? now + state_timeout(fp, st) : now;
+	if (f)
+		flow_event(fp, svc, f);
 	pthread_mutex_unlock(&fp->lock);
 }
 
@@ -167,6 +192,27 @@ static struct flow *known_flow(struct flowpath *fp, const struct flow_key *k,
 		return NULL;
 	}
 	return f;
+}
+
+void flowpath_icmp(struct flowpath *fp, const struct pkt_info *pi,
+		   const void *pkt, uint32_t len, struct verdict *v)
+{
+	struct dest *dst = NULL;
+	struct flow_key k;
+	struct flow *f;
+
+	flow_key_of(pi, &k);
+	pthread_mutex_lock(&fp->lock);
+	f = flows_find(&fp->flows, &k);
+	if (f && f->tun)
+		dst = f->dest;
+	pthread_mutex_unlock(&fp->lock);
+	if (!dst) {
+		v->verdict = NF_ACCEPT;
+		return;
+	}
+	v->verdict = NF_DROP;	/* the encapsulated copy goes instead */
+	fp->env.send(fp->env.ctx, dst, &k, pkt, len);
 }
 
 void flowpath_decide(struct flowpath *fp, struct service *svc,
@@ -271,6 +317,44 @@ unsigned int flowpath_sync_end(struct flowpath *fp, uint64_t older_than)
 void flowpath_sync_abort(struct flowpath *fp)
 {
 	pthread_mutex_unlock(&fp->lock);
+}
+
+/* ---- state sync -------------------------------------------------------------- */
+
+int flowpath_install(struct flowpath *fp, const struct flow_key *k,
+		     struct dest *dst, uint32_t mark, enum flow_state st,
+		     uint64_t expires, uint64_t now, struct flowpath_old *old)
+{
+	bool tun = dst->fwd == FWD_TUN;
+	struct flow *f;
+	int ret = 0;
+
+	pthread_mutex_lock(&fp->lock);
+	f = flows_find(&fp->flows, k);
+	*old = (struct flowpath_old){ .had = f && !f->tun };
+	if (f && !f->tun) {
+		old->mark = f->mark;
+		old->map = map_of(f);
+	}
+	if (f && (f->dest != dst || f->tun != tun)) {
+		flows_del(&fp->flows, f);
+		f = NULL;
+	}
+	if (!f) {
+		f = flows_add(&fp->flows, k, dst, mark, st, tun);
+		if (f)
+			f->expires = tun ? expires : now;
+		else
+			ret = -ENOMEM;
+	} else {
+		if (f->state != st)
+			flows_set_state(&fp->flows, f, st);
+		f->mark = mark;
+		if (tun)
+			f->expires = expires;
+	}
+	pthread_mutex_unlock(&fp->lock);
+	return ret;
 }
 
 /* ---- the rest -------------------------------------------------------------- */

@@ -42,6 +42,10 @@ struct flowpath_env {
 	/* TUN: send @pkt of flow @k encapsulated to @dst */
 	void (*send)(void *ctx, struct dest *dst, const struct flow_key *k,
 		     const void *pkt, uint32_t len);
+	/* optional: flow @f of @svc was just made, or changed state (the
+	 * table locked); its timeout @timeout_ms (state sync) */
+	void (*event)(void *ctx, const struct service *svc,
+		      const struct flow *f, uint64_t timeout_ms);
 	void *ctx;
 };
 
@@ -61,6 +65,15 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 		     uint32_t mark, uint64_t now_ns, struct verdict *v);
 
 /*
+ * An ICMP error about flow @pi (packet_parse_icmp_error()) of a TUN
+ * service: to the flow's real server through its tunnel, as IPVS's
+ * ip_vs_in_icmp() sends it (the original dropped); with no such flow, on
+ * to the director's own stack (NF_ACCEPT).  Worker, svcset lock held.
+ */
+void flowpath_icmp(struct flowpath *fp, const struct pkt_info *pi,
+		   const void *pkt, uint32_t len, struct verdict *v);
+
+/*
  * DR: the table against the kernel's flow maps.  Between begin and end
  * the table's lock is held: sync_one() each element read (@dst the real
  * server its mark names, NULL if none), and end() removes the DR flows
@@ -73,6 +86,23 @@ void flowpath_sync_one(struct flowpath *fp, const struct rs_flow *rf,
 		       struct dest *dst);
 unsigned int flowpath_sync_end(struct flowpath *fp, uint64_t older_than);
 void flowpath_sync_abort(struct flowpath *fp);
+
+/*
+ * State sync: a flow another director made, added or brought up to date
+ * (real server, state; TUN: @expires_ns).  A DR flow is taken as made now,
+ * so that the next read of the maps gives its element time to arrive.
+ * *@old is what the table had: whether, and its element (@old->map,
+ * @old->mark), so that the caller replaces the kernel's.  0 or -ENOMEM.
+ */
+struct flowpath_old {
+	bool had;
+	uint32_t mark;
+	enum rs_flowmap map;
+};
+int flowpath_install(struct flowpath *fp, const struct flow_key *k,
+		     struct dest *dst, uint32_t mark, enum flow_state st,
+		     uint64_t expires_ns, uint64_t now_ns,
+		     struct flowpath_old *old);
 
 /* TUN: flows whose time ran out by @now_ns go; how many. */
 unsigned int flowpath_expire(struct flowpath *fp, uint64_t now_ns);

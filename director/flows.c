@@ -6,6 +6,8 @@
 #include "flows.h"
 #include "packet.h"
 
+#define FLOWS_CHUNK	4096u	/* records per chunk */
+
 int flows_init(struct flow_table *t, flows_account_fn fn, void *ctx)
 {
 	memset(t, 0, sizeof(*t));
@@ -18,16 +20,44 @@ int flows_init(struct flow_table *t, flows_account_fn fn, void *ctx)
 
 void flows_fini(struct flow_table *t)
 {
-	struct flow *f, *next;
 	uint32_t i;
 
-	for (i = 0; t->bucket && i < t->nbucket; i++)
-		for (f = t->bucket[i]; f; f = next) {
-			next = f->next;
-			free(f);
-		}
+	for (i = 0; i < t->nchunk; i++)
+		free(t->chunk[i]);
+	free(t->chunk);
 	free(t->bucket);
 	memset(t, 0, sizeof(*t));
+}
+
+/* The record of link @ref (index + 1, not 0). */
+static struct flow *at(const struct flow_table *t, uint32_t ref)
+{
+	uint32_t i = ref - 1;
+
+	return &t->chunk[i / FLOWS_CHUNK][i % FLOWS_CHUNK];
+}
+
+/* A free record, and its link; 0 if out of memory. */
+static uint32_t flow_alloc(struct flow_table *t)
+{
+	uint32_t ref = t->free;
+
+	if (ref) {
+		t->free = at(t, ref)->next;
+		return ref;
+	}
+	if (t->used == t->nchunk * FLOWS_CHUNK) {
+		struct flow **c = realloc(t->chunk, (t->nchunk + 1) * sizeof(*c));
+
+		if (!c)
+			return 0;
+		t->chunk = c;
+		c[t->nchunk] = malloc(FLOWS_CHUNK * sizeof(**c));
+		if (!c[t->nchunk])
+			return 0;
+		t->nchunk++;
+	}
+	return ++t->used;
 }
 
 static uint32_t key_hash(const struct flow_key *k)
@@ -47,12 +77,13 @@ static bool key_eq(const struct flow_key *a, const struct flow_key *b)
 	       addr_eq(&a->saddr, &b->saddr) && addr_eq(&a->daddr, &b->daddr);
 }
 
-static struct flow **slot(struct flow_table *t, const struct flow_key *k)
+/* The link to @k's flow, or the 0 at the end of its bucket's chain. */
+static uint32_t *slot(struct flow_table *t, const struct flow_key *k)
 {
-	struct flow **p = &t->bucket[key_hash(k) & (t->nbucket - 1)];
+	uint32_t *p = &t->bucket[key_hash(k) & (t->nbucket - 1)];
 
-	while (*p && !key_eq(&(*p)->key, k))
-		p = &(*p)->next;
+	while (*p && !key_eq(&at(t, *p)->key, k))
+		p = &at(t, *p)->next;
 	return p;
 }
 
@@ -63,17 +94,19 @@ enum ct_class flow_class(const struct flow *f)
 
 static void grow(struct flow_table *t)
 {
-	uint32_t n = t->nbucket * 2, i, h;
-	struct flow **b = calloc(n, sizeof(*b)), *f, *next;
+	uint32_t n = t->nbucket * 2, i, h, ref, next;
+	uint32_t *b = calloc(n, sizeof(*b));
 
 	if (!b)
 		return;
 	for (i = 0; i < t->nbucket; i++)
-		for (f = t->bucket[i]; f; f = next) {
+		for (ref = t->bucket[i]; ref; ref = next) {
+			struct flow *f = at(t, ref);
+
 			next = f->next;
 			h = key_hash(&f->key) & (n - 1);
 			f->next = b[h];
-			b[h] = f;
+			b[h] = ref;
 		}
 	free(t->bucket);
 	t->bucket = b;
@@ -82,29 +115,34 @@ static void grow(struct flow_table *t)
 
 struct flow *flows_find(struct flow_table *t, const struct flow_key *k)
 {
-	return *slot(t, k);
+	uint32_t ref = *slot(t, k);
+
+	return ref ? at(t, ref) : NULL;
 }
 
 struct flow *flows_add(struct flow_table *t, const struct flow_key *k,
 		       struct dest *d, uint32_t mark, enum flow_state st,
 		       bool tun)
 {
-	struct flow **p = slot(t, k), *f = *p;
+	uint32_t *p = slot(t, k), ref;
+	struct flow *f;
 
-	if (f) {	/* a stale one with the same tuple: replaced */
-		flows_del(t, f);
+	if (*p) {	/* a stale one with the same tuple: replaced */
+		flows_del(t, at(t, *p));
 		p = slot(t, k);
 	}
-	f = calloc(1, sizeof(*f));
-	if (!f)
+	ref = flow_alloc(t);
+	if (!ref)
 		return NULL;
+	f = at(t, ref);
+	memset(f, 0, sizeof(*f));
 	f->key = *k;
 	f->dest = d;
 	f->mark = mark;
 	f->state = st;
 	f->tun = tun;
-	f->seen = t->gen;
-	*p = f;
+	f->seen = (uint8_t)t->gen;
+	*p = ref;	/* the end of its chain: f->next is 0 */
 	t->count++;
 	t->account(t->ctx, d, CT_NONE, flow_class(f), k);
 	if (t->count > 2 * t->nbucket)
@@ -121,22 +159,26 @@ void flows_set_state(struct flow_table *t, struct flow *f, enum flow_state st)
 		t->account(t->ctx, f->dest, old, flow_class(f), &f->key);
 }
 
-static void unlink_free(struct flow_table *t, struct flow **p, bool count)
+/* The flow link @p names leaves its chain for the free list. */
+static void unlink_free(struct flow_table *t, uint32_t *p, bool count)
 {
-	struct flow *f = *p;
+	uint32_t ref = *p;
+	struct flow *f = at(t, ref);
 
 	*p = f->next;
 	t->count--;
 	if (count)
 		t->account(t->ctx, f->dest, flow_class(f), CT_NONE, &f->key);
-	free(f);
+	f->dest = NULL;
+	f->next = t->free;
+	t->free = ref;
 }
 
 void flows_del(struct flow_table *t, struct flow *f)
 {
-	struct flow **p = slot(t, &f->key);
+	uint32_t *p = slot(t, &f->key);
 
-	if (*p == f)
+	if (*p && at(t, *p) == f)
 		unlink_free(t, p, true);
 }
 
@@ -147,7 +189,7 @@ void flows_sweep_begin(struct flow_table *t)
 
 void flows_seen(struct flow_table *t, struct flow *f)
 {
-	f->seen = t->gen;
+	f->seen = (uint8_t)t->gen;
 }
 
 /* Remove what @gone says, walking every bucket. */
@@ -156,17 +198,16 @@ static unsigned int flows_remove_if(struct flow_table *t,
 				    const void *arg, bool count)
 {
 	unsigned int n = 0;
-	struct flow **p;
-	uint32_t i;
+	uint32_t *p, i;
 
 	for (i = 0; i < t->nbucket; i++) {
 		p = &t->bucket[i];
 		while (*p) {
-			if (gone(*p, arg)) {
+			if (gone(at(t, *p), arg)) {
 				unlink_free(t, p, count);
 				n++;
 			} else {
-				p = &(*p)->next;
+				p = &at(t, *p)->next;
 			}
 		}
 	}
@@ -174,7 +215,7 @@ static unsigned int flows_remove_if(struct flow_table *t,
 }
 
 struct sweep {
-	uint32_t gen;
+	uint8_t gen;
 	uint64_t older_than;
 };
 
@@ -187,7 +228,7 @@ static bool unseen_dr(const struct flow *f, const void *arg)
 
 unsigned int flows_sweep_older(struct flow_table *t, uint64_t older_than)
 {
-	struct sweep s = { t->gen, older_than };
+	struct sweep s = { (uint8_t)t->gen, older_than };
 
 	return flows_remove_if(t, unseen_dr, &s, true);
 }
@@ -215,12 +256,11 @@ unsigned int flows_drop_dest(struct flow_table *t, const struct dest *d,
 
 void flows_foreach(const struct flow_table *t, flows_each_fn fn, void *ctx)
 {
-	const struct flow *f;
-	uint32_t i;
+	uint32_t i, ref;
 
 	for (i = 0; i < t->nbucket; i++)
-		for (f = t->bucket[i]; f; f = f->next)
-			fn(ctx, f);
+		for (ref = t->bucket[i]; ref; ref = at(t, ref)->next)
+			fn(ctx, at(t, ref));
 }
 
 enum flow_state flow_tcp_next(enum flow_state st, uint8_t flags)

@@ -40,14 +40,20 @@ enum flow_state {
 	FLOW_UDP,
 };
 
+/*
+ * A flow, 80 bytes: records live in chunks of the table's (no allocation
+ * per flow, stable addresses), chained by index from a bucket array of
+ * 32-bit indices.
+ */
 struct flow {
-	struct flow *next;
 	struct flow_key key;
 	struct dest *dest;
 	uint32_t mark;			/* packet mark for DR routing */
+	uint32_t next;			/* the table's: the next in its bucket
+					   or free list, index + 1 (0: none) */
 	uint8_t state;			/* enum flow_state */
 	bool tun;
-	uint32_t seen;			/* DR: sweep generation */
+	uint8_t seen;			/* DR: sweep generation, modulo 256 */
 	uint64_t expires;		/* TUN: when it times out; DR: when
 					   it was made (CLOCK_MONOTONIC ns) */
 };
@@ -56,8 +62,12 @@ typedef void (*flows_account_fn)(void *ctx, struct dest *d, enum ct_class old,
 				 enum ct_class cls, const struct flow_key *k);
 
 struct flow_table {
-	struct flow **bucket;
+	uint32_t *bucket;		/* index + 1 of its first flow, 0: none */
 	uint32_t nbucket;
+	struct flow **chunk;		/* FLOWS_CHUNK records each */
+	uint32_t nchunk;
+	uint32_t used;			/* records ever handed out */
+	uint32_t free;			/* index + 1 of a free record, 0: none */
 	uint32_t count;
 	uint32_t gen;
 	flows_account_fn account;

@@ -172,6 +172,7 @@ int main(int argc, char **argv)
 	tfd = tick_open();
 	if (sfd < 0 || tfd < 0) {
 		log_err("signals and timers: %s", strerror(errno));
+		config_free(&cfg);
 		return 1;
 	}
 	log_info("starting: config %s", path);

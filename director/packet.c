@@ -274,6 +274,73 @@ enum pkt_result packet_parse(const void *buf, size_t len, struct pkt_info *pi)
 	return PKT_OK;
 }
 
+#define ICMP_HLEN	8
+#define ICMP_DEST_UNREACH 3
+#define ICMP_TIME_EXCEEDED 11
+#define ICMPV6_INFO	128	/* types from here on are not errors */
+
+/* Where the ICMP error of @b starts, or 0 if @b carries none. */
+static size_t icmp_error_off(const uint8_t *p, size_t len)
+{
+	size_t off;
+
+	if (p[0] >> 4 == 4) {
+		if (len < IPV4_HLEN || p[9] != IPPROTO_ICMP ||
+		    (get_be16(p + 6) & (IPV4_MF | IPV4_OFFMASK)))
+			return 0;
+		off = (p[0] & 0x0f) * 4u;
+		if (off < IPV4_HLEN || len < off + ICMP_HLEN ||
+		    (p[off] != ICMP_DEST_UNREACH && p[off] != ICMP_TIME_EXCEEDED))
+			return 0;
+		return off;
+	}
+	if (p[0] >> 4 != 6 || len < IPV6_HLEN + ICMP_HLEN ||
+	    p[6] != IPPROTO_ICMPV6 || p[IPV6_HLEN] >= ICMPV6_INFO)
+		return 0;
+	return IPV6_HLEN;
+}
+
+enum pkt_result packet_parse_icmp_error(const void *buf, size_t len,
+					struct pkt_info *pi)
+{
+	const uint8_t *p = buf, *q;
+	size_t off, qlen, l4, alen;
+
+	if (len < 1 || !(off = icmp_error_off(p, len)))
+		return PKT_UNSUPPORTED;
+	q = p + off + ICMP_HLEN;
+	qlen = len - off - ICMP_HLEN;
+	if (qlen >= IPV4_HLEN && q[0] == 0x45 && p[0] >> 4 == 4) {
+		l4 = IPV4_HLEN;
+		alen = 4;
+		if (get_be16(q + 6) & IPV4_OFFMASK)
+			return PKT_UNSUPPORTED;	/* no ports in it */
+	} else if (qlen >= IPV6_HLEN && q[0] >> 4 == 6 && p[0] >> 4 == 6) {
+		l4 = IPV6_HLEN;
+		alen = 16;
+	} else {
+		return PKT_UNSUPPORTED;
+	}
+	if (!l4_supported(q[alen == 4 ? 9 : 6]))
+		return PKT_UNSUPPORTED;
+	if (qlen < l4 + 4)
+		return PKT_TRUNCATED;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->family = alen == 4 ? AF_INET : AF_INET6;
+	pi->l4proto = q[alen == 4 ? 9 : 6];
+	pi->ttl = alen == 4 ? p[8] : p[7];
+	pi->l4_off = (uint16_t)(off + ICMP_HLEN + l4);
+	pi->tot_len = (uint32_t)len;
+	/* the quoted answer backwards: the flow as its client sends it */
+	pi->sport = get_be16(q + l4 + 2);
+	pi->dport = get_be16(q + l4);
+	pi->saddr.family = pi->daddr.family = pi->family;
+	memcpy(pi->saddr.b, q + (alen == 4 ? 16 : 24), alen);
+	memcpy(pi->daddr.b, q + (alen == 4 ? 12 : 8), alen);
+	return PKT_OK;
+}
+
 const char *packet_result_str(enum pkt_result r)
 {
 	switch (r) {

@@ -78,6 +78,20 @@ struct pkt_info {
  * in it) may be hashed or compared with memcmp.
  */
 enum pkt_result packet_parse(const void *buf, size_t len, struct pkt_info *pi);
+
+/*
+ * An ICMP or ICMPv6 error (IPv4: destination unreachable, time exceeded;
+ * IPv6: every error type, < 128) sent toward a virtual service by its
+ * client's side, in @buf: the packet it quotes is an answer, VIP . port ->
+ * client . port.  @pi gets the flow that answer belongs to, as its client
+ * sends it (saddr the client, daddr the VIP, the ports likewise; no TCP
+ * flags), so that it is looked up as a packet of the flow would be.  The
+ * quote needs its IP header (IPv4 without options; IPv6 with no
+ * extension header) and the 4 bytes of ports; the rest of the quoted
+ * packet is never there.  PKT_UNSUPPORTED for anything else.
+ */
+enum pkt_result packet_parse_icmp_error(const void *buf, size_t len,
+					struct pkt_info *pi);
 const char *packet_result_str(enum pkt_result r);
 
 #endif

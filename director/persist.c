@@ -105,15 +105,18 @@ struct dest *persist_lookup(struct persist_table *t,
 	return e->dest;
 }
 
-int persist_bind(struct persist_table *t, const struct nflvs_addr *client,
-		 struct dest *d, uint32_t timeout_s, uint64_t now)
+/* The template of @client, pointing at @d, made if need be; its expiry
+ * is the caller's to set. */
+static struct persist_tpl *tpl_point(struct persist_table *t,
+				     const struct nflvs_addr *client,
+				     struct dest *d)
 {
 	struct persist_tpl **p = tpl_slot(t, client), *e = *p;
 
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
-			return -ENOMEM;
+			return NULL;
 		e->client = *client;
 		*p = e;
 		t->count++;
@@ -122,10 +125,43 @@ int persist_bind(struct persist_table *t, const struct nflvs_addr *client,
 	}
 	e->dest = d;
 	d->persistconns++;
-	e->expires = now + timeout_s * NS;
 	if (t->count > 2 * t->nbucket)
 		tpl_grow(t);
+	return e;
+}
+
+int persist_bind(struct persist_table *t, const struct nflvs_addr *client,
+		 struct dest *d, uint32_t timeout_s, uint64_t now)
+{
+	struct persist_tpl *e = tpl_point(t, client, d);
+
+	if (!e)
+		return -ENOMEM;
+	e->expires = now + timeout_s * NS;
 	return 0;
+}
+
+int persist_install(struct persist_table *t, const struct nflvs_addr *client,
+		    struct dest *d, uint64_t expires)
+{
+	struct persist_tpl *e = tpl_point(t, client, d);
+
+	if (!e)
+		return -ENOMEM;
+	e->expires = expires;
+	return 0;
+}
+
+void persist_foreach(const struct persist_table *t, persist_each_fn fn,
+		     void *ctx)
+{
+	const struct persist_tpl *e;
+	uint32_t i;
+
+	for (i = 0; i < t->nbucket; i++)
+		for (e = t->bucket[i]; e; e = e->next)
+			if (e->dest && dest_present(e->dest))
+				fn(ctx, &e->client, e->dest, e->expires);
 }
 
 void persist_conn(struct persist_table *t, const struct nflvs_addr *client,

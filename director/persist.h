@@ -40,6 +40,17 @@ struct dest *persist_lookup(struct persist_table *t,
 /* Remember @d for the client (new template, or repoint an old one). */
 int persist_bind(struct persist_table *t, const struct nflvs_addr *client,
 		 struct dest *d, uint32_t timeout_s, uint64_t now_ns);
+/*
+ * State sync: a template another director made, with the time it has
+ * left (@expires_ns, on our clock): added, or brought up to date.
+ */
+int persist_install(struct persist_table *t, const struct nflvs_addr *client,
+		    struct dest *d, uint64_t expires_ns);
+/* Every template: its client, real server and expiry (state sync). */
+typedef void (*persist_each_fn)(void *ctx, const struct nflvs_addr *client,
+				struct dest *d, uint64_t expires_ns);
+void persist_foreach(const struct persist_table *t, persist_each_fn fn,
+		     void *ctx);
 /* A connection of the client started (+1) or ended (-1). */
 void persist_conn(struct persist_table *t, const struct nflvs_addr *client,
 		  int delta);

@@ -12,6 +12,7 @@
  * rules, so `nft list ruleset` shows them in nft's own syntax.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <linux/netfilter_ipv4.h>
 
@@ -1365,6 +1367,24 @@ static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
  * path MTU toward the client is their own business, as the packets they
  * answer come through the tunnel).
  */
+/* an ICMP error (as above) quoting an IPv4 header of 20 bytes or an
+ * IPv6 one; of @proto unless 0 */
+static void add_icmp_error(struct nftnl_rule *r, uint8_t af, uint8_t proto)
+{
+	bool v4 = af == AF_INET;
+
+	add_l4proto_is(r, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (v4) {
+		add_th_byte(r, 0, 0xff & ~8, 8, NFT_CMP_EQ, 11);
+		add_th_byte(r, 8, 0xff, 0, NFT_CMP_EQ, 0x45);
+	} else {
+		add_th_byte(r, 0, 0xff, 0, NFT_CMP_LT, 128);
+		add_th_byte(r, 8, 0xf0, 0, NFT_CMP_EQ, 0x60);
+	}
+	if (proto)
+		add_th_byte(r, v4 ? 8 + 9 : 8 + 6, 0xff, 0, NFT_CMP_EQ, proto);
+}
+
 static void rule_lvs_icmp(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 {
 	struct nftnl_rule *r = lvs_rule(c, af);
@@ -1373,16 +1393,7 @@ static void rule_lvs_icmp(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 
 	if (!r)
 		return;
-	add_l4proto_is(r, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
-	if (v4) {
-		add_th_byte(r, 0, 0xff & ~8, 8, NFT_CMP_EQ, 11);
-		add_th_byte(r, 8, 0xff, 0, NFT_CMP_EQ, 0x45);
-		add_th_byte(r, 8 + 9, 0xff, 0, NFT_CMP_EQ, proto);
-	} else {
-		add_th_byte(r, 0, 0xff, 0, NFT_CMP_LT, 128);
-		add_th_byte(r, 8, 0xf0, 0, NFT_CMP_EQ, 0x60);
-		add_th_byte(r, 8 + 6, 0xff, 0, NFT_CMP_EQ, proto);
-	}
+	add_icmp_error(r, af, proto);
 	/* quoted: 8 bytes of ICMP header, then the IP header (20 or 40) */
 	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 24 : 32,
 			       v4 ? 4 : 16, NFT_REG32_00));
@@ -1399,6 +1410,33 @@ static void rule_lvs_icmp(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 	add_expr(r, ex_verdict(NF_ACCEPT));
 	msg_rule(c, qfamily(c->rs, af), "lvs", r,
 		 "an ICMP error about a DR flow: to its real server");
+}
+
+/*
+ * An ICMP error quoting an answer of a TUN service (quoted saddr . proto
+ * . sport in @tunN) goes to the director, which sends it through the
+ * flow's tunnel (flowpath_icmp()), as IPVS does.
+ */
+static void rule_lvs_icmp_tun(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = lvs_rule(c, af);
+	bool v4 = af == AF_INET;
+
+	if (!r)
+		return;
+	add_icmp_error(r, af, 0);
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 20 : 16,
+			       v4 ? 4 : 16, NFT_REG32_00));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 17 : 14, 1,
+			       v4 ? NFT_REG32_01 : NFT_REG32_04));
+	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 28 : 48, 2,
+			       v4 ? NFT_REG32_02 : NFT_REG32_05));
+	add_expr(r, ex_lookup(NFT_REG32_00, lvsset[LVS_TUN][fam_index(af)].name,
+			      0, -1));
+	add_expr(r, ex_counter());
+	add_expr(r, ex_queue(c->rs));
+	msg_rule(c, qfamily(c->rs, af), "lvs", r,
+		 "an ICMP error about a TUN flow: to nflvs-director, for its tunnel");
 }
 
 /* [ct state untracked] vip . proto . port @drN|@tunN: queue or notrack */
@@ -1508,6 +1546,7 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_icmp(c, af, RS_FLOWS_TCP);
 	rule_lvs_icmp(c, af, RS_FLOWS_CLOSING);
 	rule_lvs_icmp(c, af, RS_FLOWS_UDP);
+	rule_lvs_icmp_tun(c, af);
 	rule_lvs_service(c, af, LVS_DR, false);
 	rule_lvs_service(c, af, LVS_TUN, false);
 	rule_lvs_learn(c, af, RS_FLOWS_CLOSING);
@@ -1918,6 +1957,69 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
 }
 
+/*
+ * Dumps are read with libmnl, attribute by attribute, not with libnftnl's
+ * parsers: those exit() the process ("nf_tables kernel ABI is broken") on
+ * an attribute of an unexpected size, and a reader must only ever skip
+ * what it cannot use.
+ */
+struct attr_tb {
+	const struct nlattr **tb;
+	unsigned int max;
+};
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	const struct attr_tb *t = data;
+	unsigned int type = mnl_attr_get_type(a);
+
+	if (type <= t->max)
+		t->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* The attributes of @nlh after its nfgenmsg (@nest NULL) or of @nest, by
+ * type up to @max; false if there is not even the nfgenmsg. */
+static bool attrs_parse(const struct nlmsghdr *nlh, const struct nlattr *nest,
+			const struct nlattr **tb, unsigned int max)
+{
+	struct attr_tb t = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (nest)
+		return mnl_attr_parse_nested(nest, attr_cb, &t) >= MNL_CB_STOP;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
+		return false;
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, &t) >=
+	       MNL_CB_STOP;
+}
+
+static bool attr_u32be(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) != sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	*v = ntohl(*v);
+	return true;
+}
+
+static bool attr_u64be(const struct nlattr *a, uint64_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) != sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	*v = be64toh(*v);
+	return true;
+}
+
+/* A NUL-terminated string attribute, or NULL. */
+static const char *attr_str(const struct nlattr *a)
+{
+	const char *s = a ? mnl_attr_get_payload(a) : NULL;
+
+	return s && memchr(s, '\0', mnl_attr_get_payload_len(a)) ? s : NULL;
+}
+
 struct counters_ctx {
 	ruleset_counter_fn fn;
 	void *ctx;
@@ -1926,19 +2028,21 @@ struct counters_ctx {
 static int counter_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct counters_ctx *x = data;
-	struct nftnl_obj *o = nftnl_obj_alloc();
+	const struct nlattr *tb[NFTA_OBJ_MAX + 1], *ctr[NFTA_COUNTER_MAX + 1];
+	uint64_t packets, bytes;
 	const char *name;
+	uint32_t type, idx;
 	char dir[4];
-	uint32_t idx;
 
-	if (o && nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
-	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
-	    (name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME)) &&
-	    sscanf(name, "rs%u_%3s", &idx, dir) == 2)
-		x->fn(x->ctx, idx, !strcmp(dir, "in"),
-		      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
-		      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES));
-	nftnl_obj_free(o);
+	if (attrs_parse(nlh, NULL, tb, NFTA_OBJ_MAX) &&
+	    attr_u32be(tb[NFTA_OBJ_TYPE], &type) &&
+	    type == NFT_OBJECT_COUNTER && tb[NFTA_OBJ_DATA] &&
+	    (name = attr_str(tb[NFTA_OBJ_NAME])) &&
+	    sscanf(name, "rs%u_%3s", &idx, dir) == 2 &&
+	    attrs_parse(nlh, tb[NFTA_OBJ_DATA], ctr, NFTA_COUNTER_MAX) &&
+	    attr_u64be(ctr[NFTA_COUNTER_PACKETS], &packets) &&
+	    attr_u64be(ctr[NFTA_COUNTER_BYTES], &bytes))
+		x->fn(x->ctx, idx, !strcmp(dir, "in"), packets, bytes);
 	return MNL_CB_OK;
 }
 
@@ -1967,7 +2071,7 @@ int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx)
 		goto out;
 	}
 	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		n = mnl_cb_run(buf, n, seq, portid, counter_cb, &x);
+		n = nl_cb_run(buf, n, seq, portid, counter_cb, &x);
 		if (n <= MNL_CB_STOP)
 			break;
 	}
@@ -1982,29 +2086,65 @@ out:
 
 /* ---- reading sets back ------------------------------------------------------ */
 
-typedef void (*elem_fn)(void *ctx, struct nftnl_set_elem *e);
+/* One element of a set dump, as far as we read them. */
+struct set_elem {
+	const void *key, *data;		/* NFTA_DATA_VALUE, or NULL */
+	uint32_t klen, dlen;
+	bool has_expiration;
+	uint64_t expiration_ms;
+};
+
+typedef void (*elem_fn)(void *ctx, const struct set_elem *e);
 
 struct dump_ctx {
 	elem_fn fn;
 	void *ctx;
 };
 
+/* The value inside an NFTA_SET_ELEM_KEY or _DATA nest. */
+static const void *elem_value(const struct nlmsghdr *nlh,
+			      const struct nlattr *nest, uint32_t *len)
+{
+	const struct nlattr *tb[NFTA_DATA_MAX + 1];
+
+	if (!nest || !attrs_parse(nlh, nest, tb, NFTA_DATA_MAX) ||
+	    !tb[NFTA_DATA_VALUE])
+		return NULL;
+	*len = mnl_attr_get_payload_len(tb[NFTA_DATA_VALUE]);
+	return mnl_attr_get_payload(tb[NFTA_DATA_VALUE]);
+}
+
 static int dump_elem_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *x = data;
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it = NULL;
-	struct nftnl_set_elem *e;
+	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1];
+	const struct nlattr *el[NFTA_SET_ELEM_MAX + 1], *a;
 
-	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
-		it = nftnl_set_elems_iter_create(s);
-	while (it && (e = nftnl_set_elems_iter_next(it)))
-		x->fn(x->ctx, e);
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
+	if (!attrs_parse(nlh, NULL, tb, NFTA_SET_ELEM_LIST_MAX) ||
+	    !tb[NFTA_SET_ELEM_LIST_ELEMENTS])
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(a, tb[NFTA_SET_ELEM_LIST_ELEMENTS]) {
+		struct set_elem e = { 0 };
+
+		if (mnl_attr_get_type(a) != NFTA_LIST_ELEM ||
+		    !attrs_parse(nlh, a, el, NFTA_SET_ELEM_MAX))
+			continue;
+		e.key = elem_value(nlh, el[NFTA_SET_ELEM_KEY], &e.klen);
+		e.data = elem_value(nlh, el[NFTA_SET_ELEM_DATA], &e.dlen);
+		e.has_expiration = attr_u64be(el[NFTA_SET_ELEM_EXPIRATION],
+					      &e.expiration_ms);
+		x->fn(x->ctx, &e);
+	}
 	return MNL_CB_OK;
 }
+
+/*
+ * A dump's receive buffer: the kernel sizes its messages by the largest
+ * read (up to 32 KiB), and for a hash set walks the set from its start
+ * again for every message, so a million DR flows in page-sized messages
+ * cost it 8 times the work of 32 KiB ones.
+ */
+#define DUMP_BUFSIZE	32768
 
 /* Every element of set @name in @table of @nfproto; none if it is not there. */
 static int dump_set(const char *table, int nfproto, const char *name,
@@ -2012,7 +2152,7 @@ static int dump_set(const char *table, int nfproto, const char *name,
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct dump_ctx x = { fn, ctx };
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[DUMP_BUFSIZE];
 	uint32_t seq = time(NULL), portid;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
@@ -2033,7 +2173,7 @@ static int dump_set(const char *table, int nfproto, const char *name,
 		goto out;
 	}
 	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		n = mnl_cb_run(buf, n, seq, portid, dump_elem_cb, &x);
+		n = nl_cb_run(buf, n, seq, portid, dump_elem_cb, &x);
 		if (n <= MNL_CB_STOP)
 			break;
 	}
@@ -2054,17 +2194,16 @@ struct flows_ctx {
 	enum rs_flowmap map;
 };
 
-static void flow_elem(void *ctx, struct nftnl_set_elem *e)
+static void flow_elem(void *ctx, const struct set_elem *e)
 {
 	struct flows_ctx *x = ctx;
 	size_t alen = x->family == AF_INET ? 4 : 16;
 	struct rs_flow f = { .map = x->map };
-	uint32_t klen = 0, dlen = 0;
-	const uint8_t *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
-	const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
+	const uint8_t *k = e->key;
+	const void *d = e->data;
 	uint16_t port;
 
-	if (!k || klen != 2 * alen + 8 || !d || dlen != 4)
+	if (!k || e->klen != 2 * alen + 8 || !d || e->dlen != 4)
 		return;
 	f.saddr.family = f.daddr.family = x->family;
 	memcpy(f.saddr.b, k, alen);
@@ -2074,9 +2213,27 @@ static void flow_elem(void *ctx, struct nftnl_set_elem *e)
 	memcpy(&port, k + 2 * alen + 4, 2);
 	f.dport = ntohs(port);
 	memcpy(&f.mark, d, 4);
-	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
-		f.timeout_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	if (e->has_expiration)
+		f.timeout_ms = e->expiration_ms;
 	x->fn(x->ctx, &f);
+}
+
+int ruleset_parse_counters(const void *buf, size_t len,
+			   ruleset_counter_fn fn, void *ctx)
+{
+	struct counters_ctx x = { fn, ctx };
+
+	return nl_cb_run(buf, len, 0, 0, counter_cb, &x);
+}
+
+int ruleset_parse_flows(const void *buf, size_t len, uint8_t family,
+			enum rs_flowmap map, ruleset_flow_fn fn, void *ctx)
+{
+	struct flows_ctx f = { .fn = fn, .ctx = ctx, .family = family,
+			       .map = map };
+	struct dump_ctx x = { flow_elem, &f };
+
+	return nl_cb_run(buf, len, 0, 0, dump_elem_cb, &x);
 }
 
 int ruleset_read_flows(const struct ruleset *rs, uint8_t family,
@@ -2098,20 +2255,27 @@ struct marks_ctx {
 	uint8_t family;
 };
 
-static void mark_elem(void *ctx, struct nftnl_set_elem *e)
+static void mark_elem(void *ctx, const struct set_elem *e)
 {
 	struct marks_ctx *x = ctx;
 	size_t alen = x->family == AF_INET ? 4 : 16;
-	uint32_t klen = 0, dlen = 0, mark;
-	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
-	const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
 	struct nflvs_addr a = { .family = x->family };
+	uint32_t mark;
 
-	if (!k || klen != 4 || !d || dlen < alen)
+	if (!e->key || e->klen != 4 || !e->data || e->dlen < alen)
 		return;
-	memcpy(&mark, k, 4);
-	memcpy(a.b, d, alen);
+	memcpy(&mark, e->key, 4);
+	memcpy(a.b, e->data, alen);
 	x->fn(x->ctx, mark, &a);
+}
+
+int ruleset_parse_marks(const void *buf, size_t len, uint8_t family,
+			ruleset_mark_fn fn, void *ctx)
+{
+	struct marks_ctx m = { .fn = fn, .ctx = ctx, .family = family };
+	struct dump_ctx x = { mark_elem, &m };
+
+	return nl_cb_run(buf, len, 0, 0, dump_elem_cb, &x);
 }
 
 int ruleset_read_marks(const char *table, ruleset_mark_fn fn, void *ctx)

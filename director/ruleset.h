@@ -133,6 +133,21 @@ typedef void (*ruleset_counter_fn)(void *ctx, uint32_t index, bool in,
 int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx);
 
 /*
+ * The pure part of the three readers above: what they do with the dump
+ * replies they receive (@len bytes of netlink messages in @buf, aligned as
+ * a recv() buffer): counters (GETOBJ), the elements of flow map @map of
+ * @family, of a NAT mark map of @family (GETSETELEM).  Elements that do
+ * not have the map's key and data lengths are skipped.  Returns
+ * mnl_cb_run()'s result.
+ */
+int ruleset_parse_counters(const void *buf, size_t len,
+			   ruleset_counter_fn fn, void *ctx);
+int ruleset_parse_flows(const void *buf, size_t len, uint8_t family,
+			enum rs_flowmap map, ruleset_flow_fn fn, void *ctx);
+int ruleset_parse_marks(const void *buf, size_t len, uint8_t family,
+			ruleset_mark_fn fn, void *ctx);
+
+/*
  * Build the probe batch for the native queue expression.  It would create
  * a queue rule in table T, and it ends with a message that always fails,
  * so nothing is ever committed.  *queue_seq is the rule's sequence number.

@@ -41,6 +41,18 @@ static void tx_key_make(void)
 	pthread_key_create(&tx_key, tx_free);
 }
 
+void tun_thread_done(void)
+{
+	struct tx *tx;
+
+	pthread_once(&tx_once, tx_key_make);
+	tx = pthread_getspecific(tx_key);
+	if (!tx)
+		return;
+	pthread_setspecific(tx_key, NULL);
+	tx_free(tx);
+}
+
 /* The calling thread's sockets and buffer, freed at its exit. */
 static struct tx *tx_get(void)
 {

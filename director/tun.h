@@ -36,5 +36,8 @@ void tun_refresh(struct svcset *set);
  */
 void tun_send(struct dest *dst, const struct flow_key *k, const void *pkt,
 	      uint32_t len, struct dir_counters *cnt);
+/* Free the calling thread's sockets and buffer now: the main thread, which
+ * does not exit as the workers do (LSan saw its buffer at stop). */
+void tun_thread_done(void);
 
 #endif

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <netinet/in.h>
 
+#include "mark.h"
 #include "scheduler.h"
 #include "validate.h"
+
+/* config_check_room() counts marks as mark.c hands them out */
+_Static_assert(MARK_MAX_INDEX == CFG_MARK_MAX_INDEX, "mark capacity");
 
 /*
  * One-packet services are rewritten statelessly: a reply is mapped back to
@@ -88,5 +92,6 @@ int validate_config(const struct nflvs_config *cfg, struct cfg_errors *errs)
 			check_onepacket_rs(cfg, i, errs);
 		check_lvs(cfg, s, errs);
 	}
+	config_check_room(cfg, errs);
 	return errs->n - before;
 }

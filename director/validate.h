@@ -6,8 +6,9 @@
  * What the director can run, on top of config_load()'s checks of the file
  * itself: schedulers this build has, firewall marks clear of the
  * director's mark bits, one-packet services whose replies can be told
- * apart, and services that forward with one kind of method.  Used by -t,
- * at start, at reload and for nflvsadm's changes.
+ * apart, services that forward with one kind of method, and room for it
+ * all (config_check_room()).  Used by -t, at start, at reload and for
+ * nflvsadm's changes: -t refuses what start-up would.
  */
 
 #include "config.h"

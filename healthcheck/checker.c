@@ -96,7 +96,7 @@ static struct nflvs_shm_rs *target_record(const struct target *t)
 	struct checker *c = t->c;
 	struct nflvs_shm_rs *r;
 
-	if (!c->attached || t->slot >= c->shm.hdr->max_rs)
+	if (!c->attached || t->slot >= c->shm.max_rs)
 		return NULL;
 	r = &c->shm.rs[t->slot];
 	/* ids are never reused: a freed or retaken slot is not ours */
@@ -353,7 +353,7 @@ static void checker_clear_unchecked(struct checker *c,
 	struct nflvs_shm_rs *r;
 	hc_record_t h;
 
-	if (!c->attached || d->slot >= c->shm.hdr->max_rs)
+	if (!c->attached || d->slot >= c->shm.max_rs)
 		return;
 	r = &c->shm.rs[d->slot];
 	if (hcstate_read(r, &h) || (h.state == NFLVS_RS_UNKNOWN &&

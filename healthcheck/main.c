@@ -51,6 +51,11 @@ static int load_config(const char *path, struct nflvs_config *cfg,
 	int n;
 
 	n = config_load(path, cfg, &errs);
+	/* what the director would refuse (its -t and start-up do the same) */
+	if (!n && config_check_room(cfg, &errs) > 0) {
+		n = (int)errs.n;
+		config_free(cfg);
+	}
 	for (i = 0; i < errs.n; i++) {
 		if (to_log)
 			log_err("%s", errs.msg[i]);
@@ -174,6 +179,7 @@ int main(int argc, char **argv)
 	sfd = signals_open();
 	if (sfd < 0) {
 		log_err("signals: %s", strerror(errno));
+		config_free(&cfg);
 		return 1;
 	}
 	log_info("starting: config %s", sw.path);

@@ -124,10 +124,10 @@ static int services_read(const struct shm_map *m,
 	struct nflvs_shm_service *v;
 	uint32_t i, n = 0;
 
-	v = calloc(m->hdr->max_services + 1, sizeof(*v));
+	v = calloc(m->max_services + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (i = 0; i < m->hdr->max_services; i++) {
+	for (i = 0; i < m->max_services; i++) {
 		const struct nflvs_shm_service *s = &m->svc[i];
 
 		if (!__atomic_load_n(&s->id, __ATOMIC_RELAXED))
@@ -175,12 +175,12 @@ int targets_scan(const struct shm_map *m, const struct nflvs_config *cfg,
 	nsvc = services_read(m, &svc);
 	if (nsvc < 0)
 		return nsvc;
-	d = calloc(m->hdr->max_rs + 1, sizeof(*d));
+	d = calloc(m->max_rs + 1, sizeof(*d));
 	if (!d) {
 		free(svc);
 		return -ENOMEM;
 	}
-	for (i = 0; i < m->hdr->max_rs; i++) {
+	for (i = 0; i < m->max_rs; i++) {
 		const struct nflvs_shm_rs *r = &m->rs[i];
 		const struct nflvs_shm_service *s;
 

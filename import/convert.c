@@ -1720,9 +1720,11 @@ static void global_defs(struct conv *c, const struct ka_node *g)
 			WARN(c, n, "global_defs lvs_timeouts: not converted: "
 			     "set them with nflvsadm --set");
 		else if (!strncmp(k, "lvs_sync_daemon", 15))
-			WARN(c, n, "global_defs %s: not converted: nflvs "
-			     "shares connection state with conntrackd (see the "
-			     "HA setup in nflvs-import-keepalived(8))", k);
+			WARN(c, n, "global_defs %s: not converted: set "
+			     "nflvs.conf's sync group, or switch the daemon with "
+			     "nflvsadm --start-daemon in the VRRP notify scripts "
+			     "(NAT state: conntrackd; see the HA setup in "
+			     "nflvs-import-keepalived(8))", k);
 		else
 			WARN(c, n, "global_defs %s: not converted: nflvs has "
 			     "no such setting", k);

@@ -23,11 +23,46 @@ sweep() {
 }
 trap sweep EXIT INT TERM
 
+# NFLVS_BUILD (make check SANITIZE=1: build-san): the build to test.  The
+# suites run programs as build/...: they run in a view of the tree
+# ($NFLVS_BUILD/top, symbolic links) whose build/ is that one.  Every
+# ASan, UBSan and LSan report of any process (daemons and helpers too)
+# goes to $NFLVS_BUILD/san/; one there fails the run.
+build=${NFLVS_BUILD:-build}
+san=""
+if [ "$build" != build ]; then
+	top="$build/top"
+	san="$PWD/$build/san"
+	rm -rf "$top" "$san"
+	mkdir -p "$top" "$san"
+	for f in * .[!.]*; do
+		case $f in build|"$build"|'.[!.]*') continue ;; esac
+		ln -s "../../$f" "$top/$f"
+	done
+	ln -s .. "$top/build"
+	export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+	# leaks inside third-party libraries only, each explained there
+	export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+	cd "$top"
+fi
+
 status=0
-echo "== unit tests"
+echo "== unit tests ($build)"
 build/tests/unit --jobs="$jobs" --short-filename || status=1
-echo "== end-to-end tests (network namespaces)"
+echo "== end-to-end tests (network namespaces, $build)"
 build/tests/e2e --jobs="$jobs" --short-filename || status=1
+if [ -n "$san" ]; then
+	echo "== sanitizer reports ($san)"
+	if [ -n "$(ls "$san")" ]; then
+		for f in "$san"/*; do echo "--- $f"; head -60 "$f"; done
+		status=1
+	else
+		echo "none"
+	fi
+	# the package is built without sanitizers: its test is make check's
+	exit $status
+fi
 echo "== Debian package on Debian 12 under systemd (tests/pkg/deb.sh)"
 if [ "$(id -u)" -ne 0 ]; then
 	tests/pkg/deb.sh	# says it skips

@@ -48,7 +48,8 @@ static int tun_flag(const struct nflvs_ctl_dest *d)
 static const char *protocol_name(int proto)
 {
 	return proto == IPPROTO_TCP ? "TCP" : proto == IPPROTO_UDP ? "UDP" :
-	       proto == IPPROTO_SCTP ? "SCTP" : "?";
+	       proto == IPPROTO_SCTP ? "SCTP" :
+	       proto == IPPROTO_IP ? "IP" : "?";	/* a fwmark template */
 }
 
 static const char *option_from_protocol(int proto)
@@ -554,6 +555,37 @@ void adm_format_timeout(FILE *f, const struct nflvs_ctl_timeout *t)
 		(int)t->tcp_fin, (int)t->udp);
 }
 
+/* The group as ipvsadm prints it; "" when none is set. */
+static const char *daemon_group(const struct nflvs_ctl_daemon *d, char *buf,
+				size_t len)
+{
+	if (!d->mcast_family ||
+	    !inet_ntop(d->mcast_family, d->mcast_group, buf, len))
+		return "";
+	return buf;
+}
+
+void adm_format_daemons(FILE *f, const struct nflvs_ctl_daemon *d, size_t n)
+{
+	char group[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%s sync daemon (mcast=%s, syncid=%u",
+			d[i].state == NFLVS_CTL_DAEMON_MASTER ? "master" : "backup",
+			d[i].mcast_ifn, d[i].syncid);
+		if (d[i].sync_maxlen)
+			fprintf(f, ", maxlen=%u", d[i].sync_maxlen);
+		if (*daemon_group(&d[i], group, sizeof(group)))
+			fprintf(f, ", group=%s", group);
+		if (d[i].mcast_port)
+			fprintf(f, ", port=%u", d[i].mcast_port);
+		if (d[i].mcast_ttl)
+			fprintf(f, ", ttl=%u", d[i].mcast_ttl);
+		fputs(")\n", f);
+	}
+}
+
 /* JSON ------------------------------------------------------------------- */
 
 #define JSON_DEPTH	16
@@ -895,12 +927,33 @@ void adm_json_timeout(FILE *f, const struct nflvs_ctl_timeout *t)
 	j_close(&j, '}');
 }
 
-void adm_json_daemons(FILE *f)
+void adm_json_daemons(FILE *f, const struct nflvs_ctl_daemon *d, size_t n)
 {
 	struct json j = { .f = f };
+	char group[INET6_ADDRSTRLEN];
+	size_t i;
 
 	j_open(&j, NULL, '{');
 	j_open(&j, "sync_daemons", '[');
+	for (i = 0; i < n; i++) {
+		j_open(&j, NULL, '{');
+		j_str(&j, "state", d[i].state == NFLVS_CTL_DAEMON_MASTER ?
+				   "master" : "backup");
+		j_str(&j, "mcast_interface", d[i].mcast_ifn);
+		j_u64(&j, "syncid", d[i].syncid);
+		j_u64(&j, "sync_maxlen", d[i].sync_maxlen);
+		j_str(&j, "group", daemon_group(&d[i], group, sizeof(group)));
+		j_u64(&j, "port", d[i].mcast_port);
+		j_u64(&j, "ttl", d[i].mcast_ttl);
+		j_u64(&j, "sent_msgs", d[i].sent_msgs);
+		j_u64(&j, "sent_entries", d[i].sent_entries);
+		j_u64(&j, "recv_msgs", d[i].recv_msgs);
+		j_u64(&j, "recv_entries", d[i].recv_entries);
+		j_u64(&j, "dropped", d[i].dropped);
+		j_u64(&j, "installed", d[i].installed);
+		j_u64(&j, "unmatched", d[i].unmatched);
+		j_close(&j, '}');
+	}
 	j_close(&j, ']');
 	j_close(&j, '}');
 }
@@ -964,8 +1017,8 @@ void adm_format_usage(FILE *f, const char *p)
 	      "  --list            -L|-l     list the table\n"
 	      "  --zero            -Z        zero counters in a service or all services\n"
 	      "  --set tcp tcpfin udp        set connection timeout values\n"
-	      "  --start-daemon              start connection sync daemon (not in nflvs)\n"
-	      "  --stop-daemon               stop connection sync daemon (not in nflvs)\n"
+	      "  --start-daemon              start connection sync daemon\n"
+	      "  --stop-daemon               stop connection sync daemon\n"
 	      "  --reload                    make the director re-read its configuration\n"
 	      "  --help            -h        display this help message\n\n", f);
 	fputs("virtual-service:\n"
@@ -1044,11 +1097,6 @@ static const struct {
 	{ ADM_CMD_STOPDAEMON, ESRCH, "No daemon is running" },
 	{ ADM_CMD_LIST, ESRCH, "No such service" },
 	{ ADM_CMD_SAVE, ESRCH, "No such service" },
-	/* nflvs: no sync daemon of its own */
-	{ ADM_CMD_STARTDAEMON, EOPNOTSUPP,
-	  "Connection synchronization is not part of nflvs (see conntrackd)" },
-	{ ADM_CMD_STOPDAEMON, EOPNOTSUPP,
-	  "Connection synchronization is not part of nflvs (see conntrackd)" },
 	{ ADM_CMD_NONE, EPERM, "Permission denied (you must be root)" },
 	{ ADM_CMD_NONE, EINVAL, "Invalid operation.  Possibly wrong module "
 	  "version, address not unicast, ..." },

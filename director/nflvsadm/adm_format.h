@@ -59,6 +59,9 @@ void adm_format_conns(FILE *f, const struct adm_conns *conns,
 
 /* -L --timeout: "Timeout (tcp tcpfin udp): 900 120 300" */
 void adm_format_timeout(FILE *f, const struct nflvs_ctl_timeout *t);
+/* -L --daemon: ipvsadm 1.31's lines for the @n daemons of @d. */
+void adm_format_daemons(FILE *f, const struct nflvs_ctl_daemon *d,
+			size_t n);
 
 /* A counter 9 wide, in K/M/G/T from 10^8 on unless ADM_FMT_EXACT. */
 void adm_format_number(FILE *f, uint64_t v, unsigned int fmt);
@@ -80,7 +83,7 @@ void adm_json_list(FILE *f, const struct nflvs_ctl_info *info,
 		   const struct adm_list *list);
 void adm_json_conns(FILE *f, const struct adm_conns *conns);
 void adm_json_timeout(FILE *f, const struct nflvs_ctl_timeout *t);
-void adm_json_daemons(FILE *f);
+void adm_json_daemons(FILE *f, const struct nflvs_ctl_daemon *d, size_t n);
 
 /* -h and -v */
 void adm_format_usage(FILE *f, const char *prog);

@@ -633,20 +633,29 @@ static int opt_number(struct parser *p, const char *arg, long min, long max,
 	return 0;
 }
 
+/*
+ * ipvsadm takes a multicast group only; nflvs takes a unicast address
+ * too, the peer's, for networks without multicast.
+ */
 static int opt_mcast_group(struct parser *p, const char *arg)
 {
+	struct nflvs_ctl_daemon *d = &p->cmd->daemon;
 	struct in6_addr a6;
 	struct in_addr a4;
 
 	if (strchr(arg, ':')) {
 		if (inet_pton(AF_INET6, arg, &a6) <= 0 ||
-		    !IN6_IS_ADDR_MULTICAST(&a6))
+		    IN6_IS_ADDR_UNSPECIFIED(&a6))
 			return fail(p, "invalid IPv6 mcast-group `%s'", arg);
+		d->mcast_family = AF_INET6;
+		memcpy(d->mcast_group, &a6, 16);
 		return 0;
 	}
-	if (inet_pton(AF_INET, arg, &a4) <= 0 ||
-	    !IN_MULTICAST(ntohl(a4.s_addr)))
+	if (inet_pton(AF_INET, arg, &a4) <= 0 || !a4.s_addr ||
+	    a4.s_addr == INADDR_BROADCAST)
 		return fail(p, "invalid IPv4 mcast-group `%s'", arg);
+	d->mcast_family = AF_INET;
+	memcpy(d->mcast_group, &a4, 4);
 	return 0;
 }
 
@@ -728,22 +737,40 @@ static int opt_value(struct parser *p, int c, const char *arg)
 		cmd->dest.l_threshold = v;
 		return 0;
 	case 'I':
-		return set_option(p, ADM_OPT_SYNCID) ?:
-		       opt_number(p, arg, 0, 255, "syncid", &v);
+		if (set_option(p, ADM_OPT_SYNCID) ||
+		    opt_number(p, arg, 0, 255, "syncid", &v))
+			return -EINVAL;
+		cmd->daemon.syncid = v;
+		return 0;
 	case TAG_MCAST_PORT:
-		return set_option(p, ADM_OPT_MCAST_PORT) ?:
-		       opt_number(p, arg, 1, 65535, "mcast-port", &v);
+		if (set_option(p, ADM_OPT_MCAST_PORT) ||
+		    opt_number(p, arg, 1, 65535, "mcast-port", &v))
+			return -EINVAL;
+		cmd->daemon.mcast_port = v;
+		return 0;
 	case TAG_MCAST_TTL:
-		return set_option(p, ADM_OPT_MCAST_TTL) ?:
-		       opt_number(p, arg, 1, 255, "mcast-ttl", &v);
+		if (set_option(p, ADM_OPT_MCAST_TTL) ||
+		    opt_number(p, arg, 1, 255, "mcast-ttl", &v))
+			return -EINVAL;
+		cmd->daemon.mcast_ttl = v;
+		return 0;
 	case TAG_SYNC_MAXLEN:
-		return set_option(p, ADM_OPT_SYNC_MAXLEN) ?:
-		       opt_number(p, arg, 1, 65535 - 20 - 8, "sync-maxlen", &v);
+		if (set_option(p, ADM_OPT_SYNC_MAXLEN) ||
+		    opt_number(p, arg, 1, 65535 - 20 - 8, "sync-maxlen", &v))
+			return -EINVAL;
+		cmd->daemon.sync_maxlen = v;
+		return 0;
 	case TAG_MCAST_GROUP:
 		return set_option(p, ADM_OPT_MCAST_GROUP) ?:
 		       opt_mcast_group(p, arg);
 	case TAG_MCAST_INTERFACE:
-		return set_option(p, ADM_OPT_MCAST);
+		if (set_option(p, ADM_OPT_MCAST))
+			return -EINVAL;
+		if (!*arg || strlen(arg) >= sizeof(cmd->daemon.mcast_ifn))
+			return fail(p, "illegal mcast-interface specified");
+		snprintf(cmd->daemon.mcast_ifn, sizeof(cmd->daemon.mcast_ifn),
+			 "%s", arg);
+		return 0;
 	default:
 		return opt_tunnel(p, c, arg);
 	}
@@ -863,6 +890,9 @@ static int set_command(struct parser *p, int c, const char *arg)
 			return fail(p, c == TAG_START_DAEMON ?
 				    "illegal start-daemon parameter specified" :
 				    "illegal start_daemon specified");
+		p->cmd->daemon.state = strcmp(arg, "master") ?
+				       NFLVS_CTL_DAEMON_BACKUP :
+				       NFLVS_CTL_DAEMON_MASTER;
 	}
 	return 0;
 }
@@ -1027,6 +1057,9 @@ static void cmd_defaults(struct adm_cmd *cmd)
 	cmd->dest.weight = 1;
 	cmd->dest.fwd = NFLVS_CTL_FWD_DR;
 	cmd->svc.netmask = 32;
+	/* ipvsadm's DEF_MCAST_IFN and default sync id */
+	snprintf(cmd->daemon.mcast_ifn, sizeof(cmd->daemon.mcast_ifn), "eth0");
+	cmd->daemon.syncid = 255;
 }
 
 int adm_parse(int argc, char *const argv[], const struct adm_lookup *lk,

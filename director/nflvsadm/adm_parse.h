@@ -105,6 +105,7 @@ struct adm_cmd {
 	struct nflvs_ctl_svc svc;	/* -t/-u/--sctp-service/-f, -s, -p... */
 	struct nflvs_ctl_dest dest;	/* -r, -m/-g/-i, -w, -x, -y, --tun-* */
 	struct nflvs_ctl_timeout timeout;	/* --set */
+	struct nflvs_ctl_daemon daemon;	/* --start/stop-daemon and options */
 	char pe[16];			/* --pe (nflvs has none) */
 	char socket[ADM_SOCKET_MAX];	/* --socket, "" = not given */
 };

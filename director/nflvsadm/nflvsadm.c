@@ -54,8 +54,8 @@ static const struct {
 	{ ADM_CMD_FLUSH, run_edit, true, 255 },
 	{ ADM_CMD_ZERO, run_zero, true, 255 },
 	{ ADM_CMD_TIMEOUT, run_set, true, 255 },
-	{ ADM_CMD_STARTDAEMON, run_daemon, false, 255 },
-	{ ADM_CMD_STOPDAEMON, run_daemon, false, 255 },
+	{ ADM_CMD_STARTDAEMON, run_daemon, true, 255 },
+	{ ADM_CMD_STOPDAEMON, run_daemon, true, 255 },
 	{ ADM_CMD_LIST, run_list, true, 1 },
 	{ ADM_CMD_SAVE, run_save, true, 1 },
 	{ ADM_CMD_RESTORE, run_restore, true, 255 },
@@ -141,9 +141,34 @@ static int run_set(struct adm *a, const struct adm_cmd *c)
 
 static int run_daemon(struct adm *a, const struct adm_cmd *c)
 {
-	(void)a;
-	(void)c;
-	return -EOPNOTSUPP;
+	return adm_client_call(&a->client,
+			       c->type == ADM_CMD_STARTDAEMON ?
+			       NFLVS_CTL_START_DAEMON : NFLVS_CTL_STOP_DAEMON,
+			       &c->daemon, sizeof(c->daemon), NULL, NULL);
+}
+
+static int list_daemons(struct adm *a, unsigned int fmt)
+{
+	struct nflvs_ctl_daemon *d;
+	uint32_t len;
+	void *buf;
+	int r;
+
+	r = adm_client_call(&a->client, NFLVS_CTL_GET_DAEMON, NULL, 0, &buf,
+			    &len);
+	if (r)
+		return r;
+	if (len % sizeof(*d) || len > 2 * sizeof(*d)) {
+		free(buf);
+		return -EPROTO;
+	}
+	d = buf;
+	if (fmt & ADM_FMT_JSON)
+		adm_json_daemons(stdout, d, len / sizeof(*d));
+	else
+		adm_format_daemons(stdout, d, len / sizeof(*d));
+	free(buf);
+	return 0;
 }
 
 static int run_reload(struct adm *a, const struct adm_cmd *c)
@@ -234,12 +259,8 @@ static int run_list(struct adm *a, const struct adm_cmd *c)
 		return list_one(a, c);
 	if (c->opts & ADM_OPT(ADM_OPT_TIMEOUT))
 		return list_timeout(a, c->fmt);
-	if (c->opts & ADM_OPT(ADM_OPT_DAEMON)) {
-		/* no sync daemon runs: ipvsadm prints nothing */
-		if (c->fmt & ADM_FMT_JSON)
-			adm_json_daemons(stdout);
-		return 0;
-	}
+	if (c->opts & ADM_OPT(ADM_OPT_DAEMON))
+		return list_daemons(a, c->fmt);
 	return list_all(a, c->fmt);
 }
 

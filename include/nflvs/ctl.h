@@ -73,6 +73,22 @@
  *   one's, and its text follows the struct.  A framing error anywhere in
  *   the batch is -EPROTO and nothing is applied.  A director without
  *   BATCH answers -EOPNOTSUPP and the client sends them one by one.
+ * - The state sync daemons (ipvsadm --start-daemon, --stop-daemon,
+ *   -L --daemon):
+ *
+ *   START_DAEMON    nflvs_ctl_daemon                -
+ *   STOP_DAEMON     nflvs_ctl_daemon (state only)   -
+ *   GET_DAEMON      -                               0 to 2 x
+ *                                                   nflvs_ctl_daemon,
+ *                                                   master first
+ *
+ *   START_DAEMON answers -EEXIST when that daemon runs already, -ENODEV
+ *   for an unknown interface; STOP_DAEMON -ESRCH when it does not run.
+ *   In requests, 0 (and an unset group) means the default: group
+ *   224.0.0.81, port 8848, ttl 1, maxlen from the interface's MTU.  A
+ *   unicast group address is the peer's.  Replies give the values in
+ *   use and the daemon's counters.  A director without them answers
+ *   -EOPNOTSUPP.
  */
 
 #include <stdint.h>
@@ -101,6 +117,9 @@ enum nflvs_ctl_type {
 	NFLVS_CTL_SET_TIMEOUT,
 	NFLVS_CTL_RELOAD,
 	NFLVS_CTL_BATCH,
+	NFLVS_CTL_START_DAEMON,
+	NFLVS_CTL_STOP_DAEMON,
+	NFLVS_CTL_GET_DAEMON,
 	NFLVS_CTL_TYPE_MAX,
 };
 
@@ -219,6 +238,29 @@ struct nflvs_ctl_timeout {
 	uint32_t tcp;			/* ESTABLISHED */
 	uint32_t tcp_fin;		/* FIN_WAIT */
 	uint32_t udp;
+};
+
+/* nflvs_ctl_daemon.state, as IPVS's IP_VS_STATE_* */
+#define NFLVS_CTL_DAEMON_MASTER	1
+#define NFLVS_CTL_DAEMON_BACKUP	2
+
+struct nflvs_ctl_daemon {
+	uint32_t state;			/* one NFLVS_CTL_DAEMON_* */
+	char mcast_ifn[16];		/* --mcast-interface */
+	uint32_t syncid;		/* 0-255 */
+	uint32_t sync_maxlen;		/* 0 = the interface's MTU */
+	uint8_t mcast_family;		/* AF_INET, AF_INET6; 0 = default */
+	uint8_t mcast_ttl;		/* 0 = 1 */
+	uint16_t mcast_port;		/* 0 = 8848 */
+	uint8_t mcast_group[16];	/* multicast group or unicast peer */
+	/* set in GET_DAEMON replies, ignored in requests */
+	uint64_t sent_msgs;
+	uint64_t sent_entries;
+	uint64_t recv_msgs;
+	uint64_t recv_entries;
+	uint64_t dropped;		/* bad datagrams */
+	uint64_t installed;		/* backup: entries taken */
+	uint64_t unmatched;		/* backup: naming no real server here */
 };
 
 struct nflvs_ctl_info {

@@ -13,7 +13,6 @@ cd "$(dirname "$0")/../.."
 
 KILLS=${1:-5}
 
-ms() { date +%s%3N; }
 adm() { build/nflvsadm --socket "$TMP/director.sock" "$@"; }
 eff_weight() {	# of 10.0.2.12:80, from the listing's JSON
 	adm -Ln --json | awk '/"address": "10.0.2.12"/ { f = 1 }

@@ -29,9 +29,6 @@ VIP=10.0.9.100
 ADM=build/nflvsadm
 CONNS=40
 
-ms() { date +%s%3N; }
-# in namespace P-ROLE, in the background, so that $! is the process itself
-bg() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@" & }
 command -v bird >/dev/null || { echo "bird2 is not installed" >&2; exit 1; }
 # the directors are killed: their segments stay
 trap 'exec 2>/dev/null; bench_cleanup; rm -f /dev/shm/nflvs-$P-*' EXIT

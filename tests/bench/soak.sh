@@ -36,6 +36,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 . tests/lib/bench.sh nflvs-soak
+# the director may not get to remove its segment before the lab goes
+trap 'bench_cleanup; rm -f "/dev/shm/nflvs-$P"' EXIT
 
 MIN=${1:-30}
 SECS=$(awk -v m="$MIN" 'BEGIN { s = int(m * 60 + 0.5); print s < 10 ? 10 : s }')

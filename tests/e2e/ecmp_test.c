@@ -43,14 +43,6 @@ struct node {
 static struct node dirs[3];	/* 1 and 2 */
 static char rt_sock[256], rt_conf[256];
 
-static long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static void setup(void)
 {
 	int d;
@@ -205,7 +197,7 @@ static int paths(char *out, size_t len)
 /* Poll until the router's next hops are @want; -1 after @ms. */
 static int wait_paths(const char *want, int ms)
 {
-	long deadline = ms_now() + ms;
+	long deadline = lab_ms() + ms;
 	char got[64];
 
 	do {
@@ -213,7 +205,7 @@ static int wait_paths(const char *want, int ms)
 		if (!strcmp(got, want))
 			return 0;
 		usleep(2000);
-	} while (ms_now() < deadline);
+	} while (lab_ms() < deadline);
 	cr_log_error("next hops to " VIP ": \"%s\", want \"%s\"", got, want);
 	return -1;
 }
@@ -257,7 +249,7 @@ static int flows_on(int d)
 /* Both directors carry some of the connections, all of them together. */
 static void expect_spread(int *on1)
 {
-	long deadline = ms_now() + 10000;
+	long deadline = lab_ms() + 10000;
 	int a, b;
 
 	do {
@@ -266,36 +258,10 @@ static void expect_spread(int *on1)
 		if (a + b == CONNS)
 			break;
 		usleep(20000);
-	} while (ms_now() < deadline);
+	} while (lab_ms() < deadline);
 	cr_assert_eq(a + b, CONNS, "flows: dir1 %d, dir2 %d", a, b);
 	cr_assert(a > 0 && b > 0, "the router did not spread them: %d and %d", a, b);
 	*on1 = a;
-}
-
-/* Every connection has had @more answers since rounds_min was @from. */
-static void expect_progress(long long from, int more, const char *when)
-{
-	cr_assert_geq(lab_wait_stat(&lab, "stream", "rounds_min", from + more, 30000),
-		      from + more, "%s: a connection stalls: %s", when,
-		      lab_log(&lab, "stream"));
-	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0, "%s", when);
-	cr_expect_eq(lab_stat(&lab, "stream", "open"), CONNS, "%s", when);
-}
-
-/* Stop the client: every connection ok, none reset, the longest stall. */
-static void stream_finish(pid_t pid)
-{
-	const char *out;
-	int ok = -1;
-	long long stall = -1;
-
-	cr_expect_eq(lab_stop(&lab, pid, SIGTERM, 5000), 0, "%s", lab_log(&lab, "stream"));
-	out = lab_log(&lab, "stream");
-	cr_expect(strstr(out, "total 40 ok 40 "), "%s", out);
-	if (strstr(out, "total "))
-		sscanf(strstr(out, "total "), "total %*d ok %d stall_max_ms %lld", &ok, &stall);
-	cr_expect_eq(ok, CONNS);
-	cr_log_info("ECMP: %d/%d connections kept, longest stall %lld ms", ok, CONNS, stall);
 }
 
 /* The router's BFD session with dir2 detects a loss within 0.5 s. */
@@ -349,21 +315,21 @@ static void ecmp_loss(enum loss how, const char *what, const char *sched)
 	lab_up(sched);
 	s = stream_start();
 	expect_spread(&on1);
-	expect_progress(0, 10, "before");
+	lab_stream_progress(&lab, 0, 10, CONNS, "before");
 	r0 = lab_stat(&lab, "stream", "rounds_min");
-	t0 = ms_now();
+	t0 = lab_ms();
 	lose_dir1(how);
 	cr_assert_eq(wait_paths("10.0.3.3", 10000), 0, "%s: the route stays",
 		     what);
-	t1 = ms_now();
+	t1 = lab_ms();
 	cr_log_info("ECMP %s: route withdrawn after %ld ms; dir1 carried %d of %d",
 		    what, t1 - t0, on1, CONNS);
-	expect_progress(r0, 25, what);
+	lab_stream_progress(&lab, r0, 25, CONNS, what);
 	cr_expect_eq(lab_wait_sh(&lab, 10000, ADM " --socket %s -Lnc | "
 				 "grep -c 'ESTABLISHED 10.0.1.2:' | grep -qx %d",
 				 dirs[2].ctl, CONNS), 0,
 		     "dir2 did not take all the flows over (it has %d)", flows_on(2));
-	stream_finish(s);
+	lab_stream_finish(&lab, s, CONNS, "ECMP");
 }
 
 /* kill -9 of dir1's director, bird and watcher: BGP's session closes (mh). */
@@ -400,21 +366,21 @@ Test(ecmp, watcher_withdraws_and_restores)
 	lab_up("mh");
 	s = stream_start();
 	expect_spread(&on1);
-	expect_progress(0, 10, "before");
+	lab_stream_progress(&lab, 0, 10, CONNS, "before");
 
 	for (i = 0; i < 3; i++)
 		cr_assert_eq(lab_set_health(&lab, rs[i], 80, NFLVS_RS_DOWN, -1, "test"), 0);
 	cr_assert_eq(wait_paths("10.0.3.3", 10000), 0, "no live real server: %s",
 		     lab_log(&lab, "watch-dir1"));
 	r0 = lab_stat(&lab, "stream", "rounds_min");
-	expect_progress(r0, 25, "dir1 without real servers");
+	lab_stream_progress(&lab, r0, 25, CONNS, "dir1 without real servers");
 
 	for (i = 0; i < 3; i++)
 		cr_assert_eq(lab_set_health(&lab, rs[i], 80, NFLVS_RS_UP, -1, NULL), 0);
 	cr_assert_eq(wait_paths("10.0.3.2 10.0.3.3", 30000), 0, "back up: %s",
 		     lab_log(&lab, "watch-dir1"));
 	r0 = lab_stat(&lab, "stream", "rounds_min");
-	expect_progress(r0, 25, "dir1 back");
+	lab_stream_progress(&lab, r0, 25, CONNS, "dir1 back");
 
 	/* a bird restarted behind the watcher's back starts with the VIPs
 	 * disabled; the watcher tells it again within 5 s */
@@ -424,14 +390,14 @@ Test(ecmp, watcher_withdraws_and_restores)
 	cr_assert_eq(wait_paths("10.0.3.2 10.0.3.3", 30000), 0, "bird back: %s",
 		     lab_log(&lab, "watch-dir1"));
 	r0 = lab_stat(&lab, "stream", "rounds_min");
-	expect_progress(r0, 25, "dir1's bird back");
+	lab_stream_progress(&lab, r0, 25, CONNS, "dir1's bird back");
 
 	lose_dir1(KILL_DIRECTOR);
 	cr_assert_eq(wait_paths("10.0.3.3", 10000), 0, "director dead: %s",
 		     lab_log(&lab, "watch-dir1"));
 	r0 = lab_stat(&lab, "stream", "rounds_min");
-	expect_progress(r0, 25, "dir1's director dead");
-	stream_finish(s);
+	lab_stream_progress(&lab, r0, 25, CONNS, "dir1's director dead");
+	lab_stream_finish(&lab, s, CONNS, "ECMP");
 	cr_expect(strstr(lab_log(&lab, "watch-dir1"), "below its quorum"), "%s",
 		  lab_log(&lab, "watch-dir1"));
 	cr_expect(strstr(lab_log(&lab, "watch-dir1"), "does not answer"), "%s",

@@ -493,10 +493,13 @@ Test(hostile_lvs, odd_packets_dr)
 /*
  * TUN: a datagram that does not fit in the tunnel gets the client a "too
  * big" from the VIP with the room the tunnel leaves (the director's PMTU);
- * a real server's port unreachable goes to the client past the director.
+ * a real server's port unreachable goes to the client past the director;
+ * the client's "too big" about a real server's answer goes to that real
+ * server through its tunnel, as IPVS sends it.
  */
 Test(hostile_lvs, icmp_errors_tun)
 {
+	char cond[256];
 	pid_t pid;
 
 	cr_assert_gt(lab_decap(&lab, "rs1", "decap1", "--type ipip"), 0);
@@ -515,6 +518,15 @@ Test(hostile_lvs, icmp_errors_tun)
 	pid = lab_spawn(&lab, "cl", "unreach", "exec " RAWPKT " udp-err " LAB_DR_VIP4
 			" 55 --timeout-ms 5000");
 	expect_icmp("unreach", pid, "icmp 3 3 ");
+
+	/* the client's "too big" about rs1's answer goes through the tunnel */
+	pid = udp_err("fromcl", LAB_DR_VIP4, 53, 40006, "--answer-only");
+	cr_expect_eq(lab_wait_exit(&lab, pid, 5000), 0);
+	snprintf(cond, sizeof(cond), "ip -n %s route get 10.0.1.2 from " LAB_DR_VIP4
+		 " | grep -q 'mtu 1300'", lab_ns(&lab, "rs1"));
+	cr_expect_eq(icmp_until("cl", "icmp " LAB_DR_VIP4 " --type 3 --code 4 --mtu 1300 "
+				"--inner udp " LAB_DR_VIP4 " 53 10.0.1.2 40006", cond),
+		     0, "rs1 did not learn the client's MTU: %s", lab_log(&lab, "decap1"));
 }
 
 /* VmRSS of @pid in kB, -1 if unknown. */

@@ -91,6 +91,14 @@ int lab_sh(struct lab *l, const char *fmt, ...)
 /* Run and capture stdout into @out (NUL-terminated). */
 int lab_cap(struct lab *l, char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The lab_wait_* functions that wait for a condition to come true wait at
+ * least this long, whatever @ms says (a busy host is slow, not wrong). */
+#define LAB_WAIT_MIN_MS	10000
+/* How long a program the lab starts (servers, the daemons, the decap
+ * helper) has to say it is ready: on a loaded host the kernel may take
+ * seconds to release each nft socket a start commits through. */
+#define LAB_START_MS	60000
+
 /* Poll a command until it exits 0 or @ms pass; returns 0 if it did. */
 int lab_wait_sh(struct lab *l, int ms, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -129,6 +137,17 @@ int lab_director_stop(struct lab *l, int sig);
  * answer, or -1 after 15 s.
  */
 pid_t lab_stream(struct lab *l, const char *vip, int port, int conns);
+/* The stream's every connection has had @more answers since its
+ * rounds_min was @from, none reset, all @conns open; the test fails
+ * (saying @when) otherwise. */
+void lab_stream_progress(struct lab *l, long long from, int more, int conns,
+			 const char *when);
+/* Stop it: every one of @conns ok (the test fails otherwise); logs and
+ * returns the longest stall in ms (-1 if unknown). */
+long long lab_stream_finish(struct lab *l, pid_t pid, int conns,
+			    const char *what);
+/* CLOCK_MONOTONIC in ms. */
+long lab_ms(void);
 
 /* Result of `nflvs-testnet count`. */
 struct lab_tally {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer target for packet_parse().  libFuzzer hands us a heap block of
- * exactly @size bytes, so ASan catches any read past the capture; the
+ * libFuzzer target for packet_parse() and packet_parse_icmp_error().
+ * libFuzzer hands us a heap block of exactly @size bytes, so ASan catches any read past the capture; the
  * checks below catch a PKT_OK that promises more than the buffer holds.
  * Build: see tests/fuzz/README.
  */
@@ -94,8 +94,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pkt_info pi, untouched;
 	enum pkt_result r;
 
-	memset(&pi, 0xa5, sizeof(pi));
 	memset(&untouched, 0xa5, sizeof(untouched));
+	/* an ICMP error's quote: within the buffer, or nothing written */
+	memset(&pi, 0xa5, sizeof(pi));
+	r = packet_parse_icmp_error(data, size, &pi);
+	CHECK(r == PKT_OK ? pi.l4_off + 4u <= size
+			  : !memcmp(&pi, &untouched, sizeof(pi)));
+	memset(&pi, 0xa5, sizeof(pi));
 	r = packet_parse(data, size, &pi);
 	CHECK(packet_result_str(r)[0] != '?');
 	if (r != PKT_OK) {

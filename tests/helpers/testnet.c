@@ -54,7 +54,9 @@
  *	"hello\n" (--http, TCP only: "GET / HTTP/1.1", Connection: close),
  *	read the name answered, close.  At most C (default 1) at a time, so by
  *	default strictly sequential.  Each exchange must end within T ms
- *	(default 2000).  --src binds the sockets to a source address.
+ *	(default 2000).  A UDP request is sent again every 500 ms until the
+ *	answer comes (a datagram may be lost; the first answer counts).
+ *	--src binds the sockets to a source address.
  *	stdout: with --seq, first one line per exchange in completion order
  *	(start order when C = 1): NAME, or "-" for a failed one; then one line
  *	"NAME COUNT" per server, sorted by name (strcmp); last "errors E".
@@ -148,6 +150,7 @@
 #define REPLY_MAX	256	/* longest answer serve queues at once */
 #define RESP_MAX	512	/* longest answer count and load accept */
 #define EVENTS_MAX	256
+#define UDP_RESEND_MS	500	/* count: a UDP request unanswered this long */
 
 static int usage(const char *cmd);
 
@@ -1059,6 +1062,7 @@ struct slot {
 	int fd;			/* -1: idle */
 	bool connecting;
 	int64_t deadline;
+	int64_t resend;		/* UDP: when to send the request again */
 	size_t got;
 	char buf[RESP_MAX];
 };
@@ -1251,6 +1255,7 @@ static void client_start(struct client *cl, struct slot *s, int64_t now)
 	cl->started++;
 	s->got = 0;
 	s->deadline = now + cl->timeout_ms;
+	s->resend = now + UDP_RESEND_MS;
 	err = client_open(cl, s);
 	if (err)
 		client_finish(cl, s, NULL, -err);
@@ -1313,11 +1318,22 @@ static void client_event(struct client *cl, struct slot *s, uint32_t events)
 
 static void client_expire(struct client *cl, int64_t now)
 {
+	struct slot *s;
 	unsigned i;
 
-	for (i = 0; i < cl->concurrency; i++)
-		if (cl->slots[i].fd >= 0 && now >= cl->slots[i].deadline)
-			client_finish(cl, &cl->slots[i], NULL, ETIMEDOUT);
+	for (i = 0; i < cl->concurrency; i++) {
+		s = &cl->slots[i];
+		if (s->fd < 0)
+			continue;
+		if (now >= s->deadline) {
+			client_finish(cl, s, NULL, ETIMEDOUT);
+		} else if (cl->type == SOCK_DGRAM && !s->got && now >= s->resend) {
+			/* lost, or not answered yet: ask again; an error of
+			 * this send shows as the timeout */
+			send(s->fd, cl->req, cl->reqlen, MSG_NOSIGNAL);
+			s->resend = now + UDP_RESEND_MS;
+		}
+	}
 }
 
 static bool client_more(const struct client *cl, int64_t now)

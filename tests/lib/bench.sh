@@ -7,6 +7,8 @@
 #                               fresh directory), PIDS (killed at exit),
 #                               TESTNET; the lab and TMP go at exit
 #   n ROLE CMD...               CMD in namespace P-ROLE
+#   bg ROLE CMD...              the same in the background ($! is CMD)
+#   ms                          the time in ms
 #   med N...                    the median
 #   ratio A B                   A / B, three decimals
 
@@ -16,6 +18,8 @@ TMP=$(mktemp -d "/tmp/$1.XXXXXX")
 PIDS=()
 
 n() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@"; }
+bg() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@" & }
+ms() { date +%s%3N; }
 med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 

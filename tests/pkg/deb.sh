@@ -94,35 +94,7 @@ finish() {
 trap 'finish 1' INT TERM
 trap 'finish $?' EXIT
 
-# The Debian mirror this machine's apt uses for bookworm (one-line or
-# deb822 sources).
-mirror() {
-	{
-		cat /etc/apt/sources.list 2>/dev/null
-		for f in /etc/apt/sources.list.d/*.list; do
-			[ -e "$f" ] && cat "$f"
-		done
-	} | awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++;
-		if ($2 ~ /^\[/) i++; if ($(i + 1) == "bookworm") { print $i; exit } }'
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$f" ] && awk '
-			function flush() {
-				if (t ~ /(^| )deb( |$)/ && s ~ /(^| )bookworm( |$)/ &&
-				    e != "no" && u != "") {
-					split(u, w, " ")
-					print w[1]
-					done = 1
-				}
-				t = s = u = e = ""
-			}
-			/^[ \t]*$/ { flush(); if (done) exit; next }
-			/^Types:/ { t = $0; sub(/^Types:[ \t]*/, "", t) }
-			/^Suites:/ { s = $0; sub(/^Suites:[ \t]*/, "", s) }
-			/^URIs:/ { u = $0; sub(/^URIs:[ \t]*/, "", u) }
-			/^Enabled:/ { e = $2 }
-			END { if (!done) flush() }' "$f"
-	done
-}
+. tests/pkg/root.sh
 
 [ -f "$deb" ] || die "$deb missing: run make deb"
 for tool in debootstrap systemd-nspawn nsenter nft; do
@@ -131,19 +103,9 @@ done
 mkdir -p "$work" build/pkg
 
 # ---- a fresh root ---------------------------------------------------------
-if [ ! -f "$cache" ]; then
-	url=$(mirror | head -n 1)
-	[ -n "$url" ] || die "no bookworm mirror in /etc/apt/sources.list*"
-	say "debootstrap --variant=minbase bookworm from $url (cached in $cache)"
-	# systemd and dbus: to be booted; the rest is minbase
-	debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus \
-		bookworm "$root" "$url" >"$work/debootstrap.log" 2>&1 ||
-		{ tail -n 20 "$work/debootstrap.log"; die "debootstrap failed"; }
-	tar -C "$root" -cf "$cache.tmp" . && mv "$cache.tmp" "$cache" ||
-		die "cannot write $cache"
-else
-	mkdir -p "$root" && tar -C "$root" -xf "$cache" || die "cannot unpack $cache"
-fi
+# systemd and dbus: to be booted; the rest is minbase
+pkg_root "$root" "$cache" systemd,systemd-sysv,dbus "$work/debootstrap.log" ||
+	die "no Debian 12 root (see above)"
 cp "$deb" "$root/root/" || die "cannot copy $deb"
 debname=/root/$(basename "$deb")
 

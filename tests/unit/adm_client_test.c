@@ -290,6 +290,12 @@ static void fk_batch(int fd, const struct nflvs_ctl_hdr *h, const uint8_t *buf)
 	ctl_send(fd, h->type, h->seq, st, &rep, len);
 }
 
+static const struct nflvs_ctl_daemon fk_daemon = {
+	.state = NFLVS_CTL_DAEMON_BACKUP, .mcast_ifn = "eth1", .syncid = 7,
+	.sync_maxlen = 1472, .mcast_family = AF_INET,
+	.mcast_group = { 10, 0, 0, 2 }, .mcast_port = 8848, .mcast_ttl = 1,
+};
+
 static void fk_request(int fd, const struct nflvs_ctl_hdr *h,
 		       const uint8_t *buf)
 {
@@ -338,6 +344,23 @@ static void fk_request(int fd, const struct nflvs_ctl_hdr *h,
 	case NFLVS_CTL_ZERO:
 		fk_log("ZERO %s", h->len ? "one" : "all");
 		break;
+	case NFLVS_CTL_GET_DAEMON:
+		ctl_send(fd, h->type, h->seq, 0, &fk_daemon, sizeof(fk_daemon));
+		return;
+	case NFLVS_CTL_START_DAEMON:
+	case NFLVS_CTL_STOP_DAEMON: {
+		const struct nflvs_ctl_daemon *d = (const void *)buf;
+
+		st = ctl_check_daemon(d, h->type == NFLVS_CTL_START_DAEMON,
+				      &why);
+		if (!st)
+			fk_log("%s %u %s %u %u %s %u %u", ctl_type_name(h->type),
+			       d->state, d->mcast_ifn, d->syncid,
+			       d->sync_maxlen, d->mcast_family ?
+			       addr_text(d->mcast_family, d->mcast_group) : "-",
+			       d->mcast_port, d->mcast_ttl);
+		break;
+	}
 	case NFLVS_CTL_SET_TIMEOUT: {
 		const struct nflvs_ctl_timeout *t = (const void *)buf;
 
@@ -834,7 +857,7 @@ Test(adm_client, cli_listings)
 	EXPECT_RUN(r, 0, "Timeout (tcp tcpfin udp): 900 120 300\n", "");
 	result_free(&r);
 	r = RUN("-L", "--daemon");
-	EXPECT_RUN(r, 0, "", "");
+	EXPECT_RUN(r, 0, "backup sync daemon (mcast=eth1, syncid=7, maxlen=1472, group=10.0.0.2, port=8848, ttl=1)\n", "");
 	result_free(&r);
 	r = RUN("-S", "-n");
 	EXPECT_RUN(r, 0, want_save, "");
@@ -890,15 +913,25 @@ Test(adm_client, cli_changes_and_ipvsadm_errors)
 	EXPECT_RUN(r, 0, "", "");
 	result_free(&r);
 	r = RUN("--start-daemon", "master");
-	EXPECT_RUN(r, 255, "", "Connection synchronization is not part of "
-		   "nflvs (see conntrackd)\n");
+	EXPECT_RUN(r, 0, "", "");
+	result_free(&r);
+	r = RUN("--start-daemon", "backup", "--mcast-interface", "eth1",
+		"--syncid", "7", "--mcast-group", "10.0.0.1", "--mcast-port",
+		"9000", "--mcast-ttl", "2", "--sync-maxlen", "1400");
+	EXPECT_RUN(r, 0, "", "");
+	result_free(&r);
+	r = RUN("--stop-daemon", "backup");
+	EXPECT_RUN(r, 0, "", "");
 	result_free(&r);
 	log = slurp(fk.log);
 	cr_expect_str_eq(log,
 		"ADD_SERVICE tcp 10.0.2.99:80 rr\n"
 		"EDIT_DEST 10.0.2.16:80 fwd 0 weight 7\n"
 		"SET_TIMEOUT 0 60 0\n"
-		"ZERO all\n");
+		"ZERO all\n"
+		"START_DAEMON 1 eth0 255 0 - 0 0\n"
+		"START_DAEMON 2 eth1 7 1400 10.0.0.1 9000 2\n"
+		"STOP_DAEMON 2 eth0 255 0 - 0 0\n");
 	free(log);
 }
 

@@ -939,8 +939,32 @@ Test(adm_format, json_connections_timeouts_daemons)
 	cr_expect_str_eq(out_close(f), "{\n  \"tcp\": 900,\n  \"tcp_fin\": 120,"
 			 "\n  \"udp\": 300\n}\n");
 	f = out_open();
-	adm_json_daemons(f);
+	adm_json_daemons(f, NULL, 0);
 	cr_expect_str_eq(out_close(f), "{\n  \"sync_daemons\": []\n}\n");
+}
+
+/* ipvsadm 1.31's list_daemon(): what the kernel reports, defaults
+ * filled in; an unset field is left out. */
+Test(adm_format, daemons_as_ipvsadm)
+{
+	struct nflvs_ctl_daemon d[2] = {
+		{ .state = NFLVS_CTL_DAEMON_MASTER, .mcast_ifn = "eth1",
+		  .syncid = 7, .sync_maxlen = 1472, .mcast_family = AF_INET,
+		  .mcast_port = 8848, .mcast_ttl = 1 },
+		{ .state = NFLVS_CTL_DAEMON_BACKUP, .mcast_ifn = "bond0",
+		  .syncid = 255 },
+	};
+	FILE *f;
+
+	inet_pton(AF_INET, "224.0.0.81", d[0].mcast_group);
+	f = out_open();
+	adm_format_daemons(f, d, 2);
+	cr_expect_str_eq(out_close(f),
+		"master sync daemon (mcast=eth1, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n"
+		"backup sync daemon (mcast=bond0, syncid=255)\n");
+	f = out_open();
+	adm_format_daemons(f, d, 0);
+	cr_expect_str_eq(out_close(f), "");
 }
 
 /* Errors, usage ------------------------------------------------------------ */
@@ -979,8 +1003,8 @@ Test(adm_format, ipvsadm_error_messages)
 		/* not in ipvsadm's table: strerror() */
 		{ ADM_CMD_DEL, ENOENT, "No such file or directory" },
 		{ ADM_CMD_ADD, ENOSPC, "No space left on device" },
-		{ ADM_CMD_STARTDAEMON, EOPNOTSUPP, "Connection synchronization "
-		  "is not part of nflvs (see conntrackd)" },
+		{ ADM_CMD_STARTDAEMON, EEXIST, "Daemon has already run" },
+		{ ADM_CMD_STOPDAEMON, ESRCH, "No daemon is running" },
 	};
 	size_t i;
 

@@ -543,13 +543,40 @@ Test(adm_parse, daemons)
 	OK("--start-daemon backup --mcast-group ff02::81");
 	OK("--stop-daemon master --syncid 1");
 	cr_expect_eq(cmd.type, ADM_CMD_STOPDAEMON);
+	cr_expect_eq(cmd.daemon.state, NFLVS_CTL_DAEMON_MASTER);
+	cr_expect_eq(cmd.daemon.syncid, 1);
 	FAILS("--start-daemon foo", 2,
 	      "illegal start-daemon parameter specified");
 	FAILS("--stop-daemon foo", 2, "illegal start_daemon specified");
-	FAILS("--start-daemon master --mcast-group 10.0.0.1", 2,
-	      "invalid IPv4 mcast-group `10.0.0.1'");
-	FAILS("--start-daemon master --mcast-group 2001:db8::1", 2,
-	      "invalid IPv6 mcast-group `2001:db8::1'");
+	/* the options' values, and ipvsadm's defaults */
+	OK("--start-daemon backup --syncid 5 --mcast-interface bond0 "
+	   "--mcast-group 224.0.0.82 --mcast-port 9000 --mcast-ttl 3 "
+	   "--sync-maxlen 1400");
+	cr_expect_eq(cmd.daemon.state, NFLVS_CTL_DAEMON_BACKUP);
+	cr_expect_str_eq(cmd.daemon.mcast_ifn, "bond0");
+	cr_expect_eq(cmd.daemon.syncid, 5);
+	cr_expect_eq(cmd.daemon.mcast_family, AF_INET);
+	cr_expect_eq(memcmp(cmd.daemon.mcast_group, "\xe0\0\0\x52", 4), 0);
+	cr_expect_eq(cmd.daemon.mcast_port, 9000);
+	cr_expect_eq(cmd.daemon.mcast_ttl, 3);
+	cr_expect_eq(cmd.daemon.sync_maxlen, 1400);
+	OK("--start-daemon master");
+	cr_expect_str_eq(cmd.daemon.mcast_ifn, "eth0");
+	cr_expect_eq(cmd.daemon.syncid, 255);
+	cr_expect_eq(cmd.daemon.mcast_family, 0);
+	/* nflvs: a unicast address is the peer's (no multicast) */
+	OK("--start-daemon master --mcast-group 10.0.0.1");
+	cr_expect_eq(cmd.daemon.mcast_family, AF_INET);
+	OK("--start-daemon master --mcast-group 2001:db8::1");
+	cr_expect_eq(cmd.daemon.mcast_family, AF_INET6);
+	FAILS("--start-daemon master --mcast-group 0.0.0.0", 2,
+	      "invalid IPv4 mcast-group `0.0.0.0'");
+	FAILS("--start-daemon master --mcast-group foo", 2,
+	      "invalid IPv4 mcast-group `foo'");
+	FAILS("--start-daemon master --mcast-group ::", 2,
+	      "invalid IPv6 mcast-group `::'");
+	FAILS("--start-daemon master --mcast-interface 0123456789abcdef", 2,
+	      "illegal mcast-interface specified");
 	FAILS("--start-daemon master --syncid 256", 2,
 	      "illegal syncid specified");
 	FAILS("--start-daemon master --mcast-ttl 0", 2,

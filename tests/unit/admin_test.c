@@ -77,6 +77,7 @@ static void setup(void)
 	log_set_level(LOG_ERR);
 	memset(&running, 0, sizeof(running));
 	running.path = strdup("nflvs.conf");
+	running.director.mark_mask = 0x00ff0000;	/* as the file's default */
 	cr_assert_eq(svcset_init(&set, 0x00ff0000), 0);
 	rs = (struct ruleset){ .table = "unit", .mark_mask = 0x00ff0000,
 			       .timeouts = { 900, 120, 300, { 0 } } };
@@ -176,6 +177,22 @@ Test(admin, edits_of_services_and_real_servers)
 	cr_expect_eq(running.nsvc, 0);
 	cr_expect_eq(edit(NFLVS_CTL_DEL_SERVICE, &s, sizeof(s), text), -ESRCH);
 	cr_expect_eq(applies, 6, "one commit per change that was made");
+}
+
+/* nflvsadm -d sends the default forwarding method (DR): a NAT real server
+ * on another port than the service's is found all the same (the soak's
+ * edits found it was not) */
+Test(admin, delete_finds_a_nat_real_server_on_another_port)
+{
+	struct nflvs_ctl_svc s = svc_req(90);
+	struct dest_req d = dest_req(90, "10.0.2.11", 1);
+	char text[512];
+
+	cr_assert_eq(edit(NFLVS_CTL_ADD_SERVICE, &s, sizeof(s), text), 0);
+	cr_assert_eq(edit(NFLVS_CTL_ADD_DEST, &d, sizeof(d), text), 0, "%s", text);
+	d.dest.fwd = NFLVS_CTL_FWD_DR;
+	cr_expect_eq(edit(NFLVS_CTL_DEL_DEST, &d, sizeof(d), text), 0, "%s", text);
+	cr_expect_eq(running.svc[0].nrs, 0);
 }
 
 Test(admin, a_refused_edit_says_why_and_changes_nothing)

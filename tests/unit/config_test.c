@@ -1879,7 +1879,7 @@ static const char *const values[] = {
 	"( \"/a\", 2 )", "{ type = \"tcp\"; }", "( { } )", "( ( ) )",
 };
 
-Test(config, never_crashes_on_odd_values, .timeout = 60)
+Test(config, never_crashes_on_odd_values, .timeout = 300)	/* a busy host */
 {
 	char text[512];
 	size_t t, k, v, i, n = strlen("/tmp/nflvs-config-test-XXXXXX");
@@ -1936,4 +1936,119 @@ Test(config, name_helpers)
 	cr_assert_str_eq(check_type_name(CHECK_TCP), "tcp");
 	cr_assert_str_eq(check_type_name(CHECK_HTTP), "http");
 	cr_assert_str_eq(check_type_name((enum check_type)99), "?");
+}
+
+/* Room: what the director cannot hold is refused with the line of the
+ * first one that does not fit, by -t as by start-up. ------------------ */
+
+/* A service of @n real servers (and a sorry server if @sorry) under
+ * director.mark_mask @mask: the text, one real server a line from line 3. */
+static char *room_conf(unsigned int n, bool sorry, const char *mask)
+{
+	size_t cap = 128 + n * 64, o;
+	char *t = malloc(cap);
+	unsigned int i;
+
+	cr_assert_not_null(t);
+	o = snprintf(t, cap, "director = { mark_mask = %s; };\n"
+		     "services = ( { vip = \"10.0.1.1\"; port = 80;%s real_servers = (\n",
+		     mask, sorry ? " sorry_server = \"10.9.9.9:80\";" : "");
+	for (i = 0; i < n; i++)
+		o += snprintf(t + o, cap - o, "{ address = \"10.2.%u.%u\"; port = 80; }%s\n",
+			      i / 256, i % 256, i + 1 < n ? "," : "");
+	snprintf(t + o, cap - o, "); } );\n");
+	return t;
+}
+
+static int room_errors(unsigned int n, bool sorry, const char *mask)
+{
+	char *t = room_conf(n, sorry, mask);
+
+	cr_assert_eq(load(t), 0, "%s", all_errors());
+	free(t);
+	return config_check_room(&cfg, &errs);
+}
+
+Test(config, room_for_marks)
+{
+	/* the default mask 0x00ff0000: 255 marks */
+	cr_expect_eq(room_errors(255, false, "0x00ff0000"), 0, "%s", all_errors());
+	cr_expect_eq(room_errors(256, false, "0x00ff0000"), 1);
+	cr_assert_eq(errs.n, 1);
+	/* real server 256 is on line 2 + 256 */
+	cr_expect_str_eq(err(0), "258: no room: director.mark_mask 0x00ff0000 "
+			 "has marks for 255 real and sorry servers, this is number 256");
+	config_errors_free(&errs);
+	cr_expect_eq(room_errors(255, true, "0x00ff0000"), 1);
+	cr_expect(strstr(errs.msg[0], ":2: no room: director.mark_mask 0x00ff0000 "
+			 "has marks for 255 real and sorry servers, this sorry "
+			 "server is number 256"), "%s", all_errors());
+	config_errors_free(&errs);
+	cr_expect_eq(room_errors(256, true, "0x0fff0000"), 0, "%s", all_errors());
+	cr_expect_eq(config_mark_capacity(0x00ff0000), 255);
+	cr_expect_eq(config_mark_capacity(0xfff00000), 4095);
+	cr_expect_eq(config_mark_capacity(0xffffff00), CFG_MARK_MAX_INDEX);
+}
+
+Test(config, room_for_real_servers_in_shared_memory)
+{
+	cr_expect_eq(room_errors(CFG_MAX_RS, false, "0x7fff0000"), 0, "%s", all_errors());
+	cr_expect_eq(room_errors(CFG_MAX_RS + 1, false, "0x7fff0000"), 1);
+	cr_expect(strstr(errs.msg[0], ":16387: no room: more than 16384 real "
+			 "servers in all"), "%s", all_errors());
+}
+
+/* The state sync's group: defaults, a full one, and its mistakes. */
+Test(config, sync_group)
+{
+	expect_ok("services = ();\n");
+	cr_expect_eq(cfg.sync.state, CFG_SYNC_NONE);
+	cr_expect_eq(cfg.sync.syncid, 255);
+	cr_expect_eq(cfg.sync.port, 8848);
+	cr_expect_eq(cfg.sync.ttl, 1);
+	cr_expect_eq(cfg.sync.refresh, 5.0);
+	config_free(&cfg);
+	expect_ok("sync = { state = \"master\"; interface = \"eth1\"; syncid = 7;\n"
+		  "  peer = \"10.0.0.2\"; port = 9000; ttl = 2; maxlen = 1400;\n"
+		  "  refresh = 2.5; };\n");
+	cr_expect_eq(cfg.sync.state, CFG_SYNC_MASTER);
+	cr_expect_str_eq(cfg.sync.interface, "eth1");
+	cr_expect_eq(cfg.sync.syncid, 7);
+	assert_addr(&cfg.sync.peer, "10.0.0.2");
+	cr_expect_eq(cfg.sync.group.family, 0);
+	cr_expect_eq(cfg.sync.port, 9000);
+	cr_expect_eq(cfg.sync.ttl, 2);
+	cr_expect_eq(cfg.sync.maxlen, 1400);
+	cr_expect_eq(cfg.sync.refresh, 2.5);
+	config_free(&cfg);
+	expect_ok("sync = { state = \"backup\"; interface = \"bond0.7\";\n"
+		  "  group = \"ff02::8:81\"; };\n");
+	cr_expect_eq(cfg.sync.state, CFG_SYNC_BACKUP);
+	assert_addr(&cfg.sync.group, "ff02::8:81");
+}
+
+Test(config, sync_errors)
+{
+	expect_error("sync = { state = \"slave\"; interface = \"eth0\"; };\n",
+		     "1: state: unknown sync state \"slave\" (expected one of none master backup)");
+	expect_error("sync = { state = \"master\"; };\n",
+		     "1: state: sync needs an interface (the one the peer is reached on)");
+	expect_error("sync = { state = \"master\"; interface = \"eth0\";\n"
+		     "  peer = \"10.0.0.2\"; group = \"224.0.0.81\"; };\n",
+		     "2: group: group \"224.0.0.81\" and peer are exclusive (multicast or unicast)");
+	expect_error("sync = { interface = \"eth0\"; peer = \"224.0.0.81\"; };\n",
+		     "1: peer: peer \"224.0.0.81\" is a multicast address (use group)");
+	expect_error("sync = { interface = \"eth0\"; group = \"10.0.0.2\"; };\n",
+		     "1: group: group \"10.0.0.2\" is not a multicast address (use peer)");
+	expect_error("sync = { interface = \"eth0\"; syncid = 256; };\n",
+		     "1: syncid: out of range \"256\" (expected 0..255)");
+	expect_error("sync = { interface = \"eth 0\"; };\n",
+		     "1: interface: invalid interface name \"eth 0\" (expected 1 to 15 of A-Z a-z 0-9 _ - . @)");
+	expect_error("sync = { interface = \"eth0\"; maxlen = 50; };\n",
+		     "1: maxlen: out of range \"50\" (expected 84..65507)");
+	expect_error("sync = { interface = \"eth0\"; ttl = 0; };\n",
+		     "1: ttl: out of range \"0\" (expected 1..255)");
+	expect_error("sync = { interface = \"eth0\"; mode = 1; };\n",
+		     "1: mode: unknown key \"mode\" in sync");
+	expect_error("sync = 3;\n", "1: sync: expected a group, got an integer \"3\"");
 }

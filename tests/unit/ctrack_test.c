@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctrack.h"
+#include "fuzz_corpus.h"
 
 #define MASK	0x00ff0000
 #define S	1000000000ull
@@ -49,16 +50,28 @@ static void teardown(void)
 
 TestSuite(ctrack, .init = setup, .fini = teardown);
 
-static void ev(uint32_t id, int rs, uint8_t proto, uint8_t state, bool destroy,
-	       uint32_t timeout, uint64_t now)
+/* An event of connection @id: its client port (and, past 65535, address)
+ * follow from it; conntrack's id is @id too. */
+static struct ct_event conn(uint32_t id, int rs, uint8_t proto, uint8_t state,
+			    bool destroy, uint32_t timeout)
 {
 	struct ct_event e = {
 		.id = id, .mark = (uint32_t)rs << 16 | 0x5, .l4proto = proto,
 		.state = state, .destroy = destroy, .timeout = timeout,
+		.sport = htons(id & 0xffff), .dport = htons(80),
 	};
 
 	addr_parse("192.0.2.1", &e.src);
+	e.src.b[2] = (uint8_t)(id >> 16);
 	addr_parse("10.0.1.100", &e.dst);
+	return e;
+}
+
+static void ev(uint32_t id, int rs, uint8_t proto, uint8_t state, bool destroy,
+	       uint32_t timeout, uint64_t now)
+{
+	struct ct_event e = conn(id, rs, proto, state, destroy, timeout);
+
 	ctrack_apply(&t, &e, now);
 }
 
@@ -139,25 +152,101 @@ Test(ctrack, many_connections_grow_the_table)
 	cr_expect_eq(t.stats.tracked, 100000);
 }
 
+Test(ctrack, connections_sharing_a_conntrack_id_count_apart)
+{
+	/* conntrack's id is a 32-bit hash: a million connections have some
+	 * pairs with the same one; the tuple tells them apart */
+	struct ct_event a = conn(1, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, false, 100);
+	struct ct_event b = conn(2, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, false, 100);
+
+	b.id = a.id;
+	ctrack_apply(&t, &a, 0);
+	ctrack_apply(&t, &b, 0);
+	cr_expect_eq(active[1], 2);
+	cr_expect_eq(t.stats.tracked, 2);
+	b.destroy = true;
+	ctrack_apply(&t, &b, 0);
+	cr_expect_eq(active[1], 1, "the other one stays");
+}
+
+Test(ctrack, ipv6_connections_have_their_own_records)
+{
+	struct ct_event e = conn(1, 2, IPPROTO_UDP, 0, false, 30);
+	struct ct_event f = e;
+
+	addr_parse("2001:db8::1", &f.src);
+	addr_parse("2001:db8::100", &f.dst);
+	ctrack_apply(&t, &e, 0);
+	ctrack_apply(&t, &f, 0);
+	cr_expect_eq(inactive[2], 2);
+	f.destroy = true;
+	ctrack_apply(&t, &f, 0);
+	cr_expect_eq(inactive[2], 1);
+	cr_expect_eq(t.stats.tracked, 1);
+}
+
+struct seen {
+	unsigned int n;
+	struct ct_event ev;
+	uint32_t mark;
+	uint64_t expires;
+};
+
+static void each(void *ctx, const struct ct_event *ev, uint32_t mark,
+		 uint64_t expires)
+{
+	struct seen *s = ctx;
+
+	s->n++;
+	s->ev = *ev;
+	s->mark = mark;
+	s->expires = expires;
+}
+
+Test(ctrack, listing_gives_back_the_connection)
+{
+	struct ct_event e = conn(77, 3, IPPROTO_TCP, TCP_CONNTRACK_FIN_WAIT, false, 120);
+	struct seen s = { 0 };
+
+	addr_parse("2001:db8::7", &e.src);
+	addr_parse("2001:db8::100", &e.dst);
+	ctrack_apply(&t, &e, 5 * S + 1);
+	ctrack_foreach(&t, each, &s);
+	cr_assert_eq(s.n, 1);
+	cr_expect(addr_eq(&s.ev.src, &e.src));
+	cr_expect(addr_eq(&s.ev.dst, &e.dst));
+	cr_expect_eq(s.ev.sport, e.sport);
+	cr_expect_eq(s.ev.dport, e.dport);
+	cr_expect_eq(s.ev.l4proto, IPPROTO_TCP);
+	cr_expect_eq(s.ev.state, TCP_CONNTRACK_FIN_WAIT);
+	cr_expect_eq(s.ev.id, 77);
+	cr_expect_eq(s.mark, 3u << 16);
+	cr_expect_eq(s.expires, 126 * S, "to the second, never early");
+}
+
+Test(ctrack, a_resync_removes_what_it_did_not_see)
+{
+	uint32_t i;
+
+	for (i = 1; i <= 1000; i++)
+		ev(i, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, false, 100, 0);
+	ctrack_resync_begin(&t);
+	for (i = 1; i <= 1000; i += 4)
+		ev(i, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, false, 100, 0);
+	ctrack_resync_end(&t);
+	cr_expect_eq(active[1], 250);
+	cr_expect_eq(t.stats.tracked, 250);
+	for (i = 1; i <= 1000; i++)
+		ev(i, 1, IPPROTO_TCP, 0, true, 0, 0);
+	cr_expect_eq(active[1], 0);
+	cr_expect_eq(t.stats.tracked, 0);
+}
+
 /* ---- messages (ctrack_parse), inputs of tests/fuzz/corpus/ct_fuzz ---- */
 
-/* A seed or a crash of ct_fuzz: its netlink messages (after the two bytes
- * that choose the mask), in an aligned buffer as recv() fills one. */
 static size_t corpus(const char *name, void *buf, size_t cap)
 {
-	char path[128];
-	uint8_t raw[4096];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "tests/fuzz/corpus/ct_fuzz/%s", name);
-	f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	n = fread(raw, 1, sizeof(raw), f);
-	fclose(f);
-	cr_assert(n > 2 && n - 2 <= cap);
-	memcpy(buf, raw + 2, n - 2);
-	return n - 2;
+	return fuzz_corpus("ct_fuzz", name, 2, buf, cap);
 }
 
 static void count_each(void *ctx, const struct ct_event *e, uint32_t mark,

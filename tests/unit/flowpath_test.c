@@ -849,3 +849,101 @@ Test(flowpath, foreach_sees_every_flow)
 	cr_expect_eq(n, 3);
 	expect_unlocked();
 }
+
+/* ---- state sync ---------------------------------------------------------------- */
+
+static struct flow_key key_of(struct svcfix *x, const char *client,
+			      uint16_t sport)
+{
+	struct flow_key k = { .family = AF_INET, .proto = x->svc.protocol,
+			      .sport = sport, .dport = x->svc.port };
+
+	addr_parse(client, &k.saddr);
+	addr_parse(VIP4, &k.daddr);
+	return k;
+}
+
+/* A master's TUN flow arrives with the time it had left, counted as its
+ * state says; a later word on it moves it, counts following. */
+Test(flowpath, install_tun_keeps_the_time_left)
+{
+	struct flow_key k = key_of(&tuns, CLIENT4, 4000);
+	struct flowpath_old old;
+	struct flow *f;
+
+	cr_assert_eq(flowpath_install(&fp, &k, &tuns.d[0], tuns.d[0].mark,
+				      FLOW_ESTABLISHED, 10 * S + 7 * S, 10 * S,
+				      &old), 0);
+	cr_expect(!old.had);
+	f = expect_flow(&tuns, CLIENT4, 4000, &tuns.d[0], FLOW_ESTABLISHED,
+			17 * S);
+	cr_expect(f && f->tun);
+	cr_expect_eq(tuns.d[0].activeconns, 1);
+	/* it expires when the master's would have, not a timeout later */
+	cr_expect_eq(flowpath_expire(&fp, 16 * S), 0);
+	cr_assert_eq(flowpath_install(&fp, &k, &tuns.d[1], tuns.d[1].mark,
+				      FLOW_CLOSING, 20 * S, 12 * S, &old), 0);
+	expect_flow(&tuns, CLIENT4, 4000, &tuns.d[1], FLOW_CLOSING, 20 * S);
+	cr_expect_eq(tuns.d[0].activeconns, 0);
+	cr_expect_eq(tuns.d[1].inactconns, 1);
+	cr_expect_eq(flowpath_expire(&fp, 20 * S), 1);
+	cr_expect_eq(tuns.d[1].inactconns, 0);
+}
+
+/* A DR flow: the element it had is reported, so that the kernel's goes. */
+Test(flowpath, install_dr_reports_the_old_element)
+{
+	struct flow_key k = key_of(&drs, CLIENT4, 4001);
+	struct flowpath_old old;
+
+	cr_assert_eq(flowpath_install(&fp, &k, &drs.d[0], drs.d[0].mark,
+				      FLOW_ESTABLISHED, 0, 5 * S, &old), 0);
+	cr_expect(!old.had);
+	expect_flow(&drs, CLIENT4, 4001, &drs.d[0], FLOW_ESTABLISHED, 5 * S);
+	cr_expect_eq(drs.d[0].activeconns, 1);
+	cr_assert_eq(flowpath_install(&fp, &k, &drs.d[0], drs.d[0].mark,
+				      FLOW_CLOSING, 0, 6 * S, &old), 0);
+	cr_expect(old.had);
+	cr_expect_eq(old.map, RS_FLOWS_TCP);
+	cr_expect_eq(old.mark, drs.d[0].mark);
+	cr_expect_eq(drs.d[0].activeconns, 0);
+	cr_expect_eq(drs.d[0].inactconns, 1);
+}
+
+/* The master hears of each flow made and each change of state. */
+static unsigned int nevents;
+static struct flow evlast;
+static uint64_t evtimeout;
+
+static void on_event(void *ctx, const struct service *svc,
+		     const struct flow *f, uint64_t timeout_ms)
+{
+	(void)ctx;
+	(void)svc;
+	nevents++;
+	evlast = *f;
+	evtimeout = timeout_ms;
+}
+
+Test(flowpath, events_for_sync)
+{
+	fp.env.event = on_event;
+	nevents = 0;
+	pkt(&drs, CLIENT4, 5000, TCP_SYN, 0, 1 * S);
+	cr_expect_eq(nevents, 1);
+	cr_expect_eq(evlast.state, FLOW_ESTABLISHED);
+	cr_expect_eq(evtimeout, 900000);
+	pkt(&drs, CLIENT4, 5000, TCP_ACK | TCP_FIN, 0, 2 * S);
+	cr_expect_eq(nevents, 2);
+	cr_expect_eq(evlast.state, FLOW_CLOSING);
+	cr_expect_eq(evtimeout, 120000);
+	/* TUN: SYN, then established */
+	pkt(&tuns, CLIENT4, 5001, TCP_SYN, 0, 3 * S);
+	cr_expect_eq(nevents, 3);
+	cr_expect_eq(evtimeout, 60000);
+	pkt(&tuns, CLIENT4, 5001, TCP_ACK, 0, 4 * S);
+	cr_expect_eq(nevents, 4);
+	cr_expect_eq(evlast.state, FLOW_ESTABLISHED);
+	pkt(&tuns, CLIENT4, 5001, TCP_ACK, 0, 5 * S);
+	cr_expect_eq(nevents, 4, "no change, no event");
+}

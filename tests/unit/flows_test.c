@@ -166,3 +166,44 @@ Test(flows, tun_expiry_and_dropping_a_dest)
 	cr_expect_eq(t.count, 0);
 	flows_fini(&t);
 }
+
+/* Records come from the table's chunks: a flow's address stays while
+ * others come and go, and a removed flow's record is used again. */
+Test(flows, records_are_reused_and_stay_put)
+{
+	struct flow_table t;
+	struct dest a = { 0 };
+	struct flow_key k, first = key(60000);
+	struct flow *f;
+	uint32_t i, n = 20000, used;
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	f = flows_add(&t, &first, &a, 7, FLOW_ESTABLISHED, false);
+	for (i = 0; i < n; i++)
+		flows_add(&t, &(struct flow_key){ 0 }, &a, 1, FLOW_UDP, false);
+	cr_expect_eq(t.count, 2, "the same tuple replaces its flow");
+	for (i = 0; i < n; i++) {
+		k = key(i & 0xffff);
+		k.saddr.b[2] = (uint8_t)(i >> 16);
+		flows_add(&t, &k, &a, 1, FLOW_UDP, false);
+	}
+	cr_expect_eq(flows_find(&t, &first), f, "moved by the table's growth");
+	cr_expect_eq(f->mark, 7);
+	used = t.used;
+	for (i = 0; i < n; i += 2) {
+		k = key(i & 0xffff);
+		k.saddr.b[2] = (uint8_t)(i >> 16);
+		flows_del(&t, flows_find(&t, &k));
+	}
+	cr_expect_eq(t.count, n / 2 + 2);
+	for (i = 0; i < n; i += 2) {
+		k = key(i & 0xffff);
+		k.saddr.b[2] = (uint8_t)(i >> 16);
+		k.proto = IPPROTO_UDP;
+		cr_assert_not_null(flows_add(&t, &k, &a, 1, FLOW_UDP, false));
+	}
+	cr_expect_eq(t.used, used, "freed records taken again");
+	cr_expect_eq(a.active, 1);
+	cr_expect_eq(a.inactive, (int)n + 1);
+	flows_fini(&t);
+}

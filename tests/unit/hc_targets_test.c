@@ -83,6 +83,29 @@ Test(hc_targets, scan_joins_records_and_config)
 	free(d);
 }
 
+/* shm_fuzz: a reader indexed the records with the live header's counts,
+ * which any process that can write the segment may change after the
+ * attach validated them: it read past the mapping. */
+Test(hc_targets, a_rewritten_header_does_not_move_the_reader)
+{
+	struct target_desc *d;
+	struct shm_map r;
+	char err[128];
+	int n;
+
+	fix_init(&f, WEB);
+	fix_director(&f);
+	cr_assert_eq(shm_map_mem(&r, f.m.base, f.m.size, err, sizeof(err)), 0,
+		     "%s", err);
+	f.m.hdr->max_services = ~0u;
+	f.m.hdr->max_rs = ~0u;
+	n = targets_scan(&r, &f.cfg, &d);
+	f.m.hdr->max_services = r.max_services;
+	f.m.hdr->max_rs = r.max_rs;
+	cr_expect_eq(n, 4, "the records the attach validated");
+	free(d);
+}
+
 Test(hc_targets, runtime_real_server_gets_the_services_check)
 {
 	struct target_desc *d;

@@ -101,3 +101,35 @@ Test(persist, many_clients_grow_the_table)
 	}
 	cr_expect_eq(persist_gc(&t, 10, 10 * S), 10000);
 }
+
+/* State sync: a template arrives with the time it had left on the master,
+ * not a whole new timeout, and is listed with it. */
+static void each_cb(void *ctx, const struct nflvs_addr *client,
+		    struct dest *d, uint64_t expires)
+{
+	uint64_t *got = ctx;
+
+	cr_expect(addr_eq(client, &c1));
+	cr_expect_eq(d, &d2);
+	*got = expires;
+}
+
+Test(persist, install_keeps_the_time_left)
+{
+	uint64_t got = 0;
+
+	/* 300 s templates; this one had 3 s left on the master at t=10 s */
+	cr_assert_eq(persist_install(&t, &c1, &d2, 13 * S), 0);
+	cr_expect_eq(d2.persistconns, 1);
+	persist_foreach(&t, each_cb, &got);
+	cr_expect_eq(got, 13 * S);
+	cr_expect_eq(persist_gc(&t, 300, 12 * S), 0);
+	cr_expect_eq(persist_gc(&t, 300, 13 * S), 1);
+	cr_expect_eq(d2.persistconns, 0);
+	/* installed again over a bound one: repointed, counts follow */
+	cr_assert_eq(persist_bind(&t, &c1, &d1, 300, 20 * S), 0);
+	cr_assert_eq(persist_install(&t, &c1, &d2, 25 * S), 0);
+	cr_expect_eq(d1.persistconns, 0);
+	cr_expect_eq(d2.persistconns, 1);
+	cr_expect_eq(persist_lookup(&t, &c1, 300, 21 * S), &d2);
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * State sync (docs/ha.md, "State sync"): a DR pair and a TUN pair of
+ * directors, rr with persistence, so that a director that has not seen a
+ * connection begin can only carry it if the sync gave it the flow: rr is
+ * no hash every director agrees on, and a persistent service takes no
+ * connection begun elsewhere.  The master syncs its flows and templates
+ * to the backup; the VIP moves by hand (ip addr, and the router's route
+ * to it) while the master's director is killed; 40 streaming
+ * connections go on, and a new connection of the persistent client
+ * reaches the same real server.
+ *
+ *   cl --- rt (route to the VIP via the master) --- LAN: dir1 (master),
+ *          dir2 (backup), rs1..rs3 (VIP on lo)
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+
+#define VIP	LAB_ECMP_VIP4
+#define CONNS	40
+#define ADM	"build/nflvsadm"
+
+static struct lab lab;
+
+struct node {
+	char role[8];
+	char addr[16];
+	char shm[80];
+	char conf[256], ctl[256];
+	pid_t director;
+};
+
+static struct node dirs[3];	/* 1 (master) and 2 (backup) */
+
+static void setup(void)
+{
+	int d;
+
+	lab_init(&lab);
+	cr_assert_eq(lab_ecmp_topology(&lab, 3), 0, "topology");
+	cr_assert_eq(lab_serve_all(&lab, 3, "--tcp 80"), 0);
+	for (d = 1; d <= 2; d++) {
+		struct node *n = &dirs[d];
+
+		memset(n, 0, sizeof(*n));
+		snprintf(n->role, sizeof(n->role), "dir%d", d);
+		snprintf(n->addr, sizeof(n->addr), "10.0.3.%d", 1 + d);
+		snprintf(n->shm, sizeof(n->shm), d == 1 ? "%s" : "%s-2", lab.shm);
+		snprintf(n->conf, sizeof(n->conf), "%s/nflvs%d.conf", lab.dir, d);
+		snprintf(n->ctl, sizeof(n->ctl), "%s/ctl%d.sock", lab.dir, d);
+	}
+	/* the VIP is the master's: the backup does not hold it, the router
+	 * sends it to the master */
+	cr_assert_eq(lab_sh(&lab, "ip -n %s addr del " VIP "/32 dev lo && "
+			    "ip -n %s route add " VIP "/32 via 10.0.3.2",
+			    lab_ns(&lab, "dir2"), lab_ns(&lab, "rt")), 0);
+}
+
+static void teardown(void)
+{
+	lab_cleanup(&lab);
+	shm_unlink(dirs[2].shm);
+}
+
+TestSuite(sync, .init = setup, .fini = teardown, .timeout = 300);
+
+/* ---- the directors ---------------------------------------------------------- */
+
+/*
+ * Director @d on @fwd ("dr", "tun"), rr with persistence; its sync
+ * @group ("" for IPVS's multicast default, else group = or peer = ...),
+ * with @extra keys.
+ */
+static void director_conf(int d, const char *fwd, const char *peer,
+			  const char *extra)
+{
+	struct node *n = &dirs[d];
+	bool tun = !strcmp(fwd, "tun");
+	FILE *f = fopen(n->conf, "w");
+	int i;
+
+	cr_assert_not_null(f);
+	fprintf(f, "director = { table = \"nflvs\"; shm = \"%s\"; control = \"%s\"; };\n"
+		"sync = { state = \"%s\"; interface = \"eth0\"; syncid = 7; %s %s };\n"
+		"services = ( { vip = \"" VIP "\"; port = 80; protocol = \"tcp\";\n"
+		"  scheduler = \"rr\"; persistence = 300; forward = \"%s\";\n"
+		"  real_servers = (", n->shm, n->ctl,
+		d == 1 ? "master" : "backup", peer, extra, fwd);
+	for (i = 1; i <= 3; i++)
+		fprintf(f, "%s\n    { address = \"10.0.3.%d\"; port = 80;%s }",
+			i > 1 ? "," : "", 10 + i,
+			tun ? " tunnel = { type = \"ipip\"; };" : "");
+	fprintf(f, " ); } );\n");
+	fclose(f);
+}
+
+static void director_up(int d)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "director%d", d);
+	dirs[d].director = lab_director_spawn(&lab, dirs[d].role, name,
+					      dirs[d].conf);
+	cr_assert_gt(dirs[d].director, 0);
+}
+
+/* A count of lines of `nflvsadm -Lnc` on @d matching @re. */
+static int lnc_count(int d, const char *re)
+{
+	char out[64];
+
+	if (lab_cap(&lab, out, sizeof(out), ADM " --socket %s -Lnc | grep -c '%s'",
+		    dirs[d].ctl, re) < 0)
+		return -1;
+	return atoi(out);
+}
+
+/* Poll until @d lists @want lines matching @re; the count last seen. */
+static int wait_lnc(int d, const char *re, int want, int ms)
+{
+	long deadline = lab_ms() + ms;
+	int n;
+
+	do {
+		n = lnc_count(d, re);
+		if (n == want)
+			break;
+		usleep(100000);	/* each listing reads the kernel's maps */
+	} while (lab_ms() < deadline);
+	return n;
+}
+
+/* ---- the client ------------------------------------------------------------- */
+
+/* The real server a persistent client gets: the one all @n new
+ * connections reached ("" if they were spread or failed). */
+static void one_server(int n, char *name, size_t len)
+{
+	struct lab_tally t;
+
+	name[0] = '\0';
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " VIP " 80 -n %d", n), 0);
+	cr_expect_eq(t.errors, 0);
+	cr_expect_eq(t.n, 1, "persistence: %d servers answered", t.n);
+	if (t.n == 1 && t.count[0] == n)
+		snprintf(name, len, "%s", t.name[0]);
+}
+
+/* ---- failover ---------------------------------------------------------------- */
+
+/* The master's director dies; the VIP moves to the backup by hand. */
+static void failover(void)
+{
+	lab_stop(&lab, dirs[1].director, SIGKILL, 2000);
+	cr_assert_eq(lab_sh(&lab, "ip -n %s addr del " VIP "/32 dev lo && "
+			    "ip -n %s addr add " VIP "/32 dev lo && "
+			    "ip -n %s route replace " VIP "/32 via 10.0.3.3",
+			    lab_ns(&lab, "dir1"), lab_ns(&lab, "dir2"),
+			    lab_ns(&lab, "rt")), 0);
+}
+
+/* Flows established on the master, synced, carried on by the backup. */
+static void pair_failover(const char *what)
+{
+	char before[32], after[32];
+	long long r0;
+	pid_t s;
+	int n;
+
+	director_up(1);
+	director_up(2);
+	s = lab_stream(&lab, VIP, 80, CONNS);
+	cr_assert_gt(s, 0);
+	one_server(3, before, sizeof(before));
+	cr_assert(before[0], "no single real server before the failover");
+	lab_stream_progress(&lab, 0, 10, CONNS, "before");
+	/* the backup knows every flow, and the client's template */
+	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000);
+	cr_assert_eq(n, CONNS, "%s: the backup has %d of the flows", what, n);
+	cr_expect_eq(wait_lnc(2, "NONE *10.0.1.2:0 ", 1, 30000), 1,
+		     "%s: no template on the backup", what);
+	r0 = lab_stat(&lab, "stream", "rounds_min");
+	failover();
+	lab_stream_progress(&lab, r0, 25, CONNS, what);
+	/* a new connection of the client: the real server it had */
+	one_server(6, after, sizeof(after));
+	cr_expect_str_eq(after, before, "%s: the client moved from %s to %s",
+			 what, before, after);
+	lab_stream_finish(&lab, s, CONNS, what);
+}
+
+Test(sync, dr_pair_multicast)
+{
+	char out[512];
+
+	director_conf(1, "dr", "", "");
+	director_conf(2, "dr", "", "");
+	pair_failover("DR");
+	/* ipvsadm's format, with the values in use */
+	cr_assert_eq(lab_cap(&lab, out, sizeof(out), ADM " --socket %s -L --daemon",
+			     dirs[2].ctl), 0);
+	cr_expect_str_eq(out, "backup sync daemon (mcast=eth0, syncid=7, maxlen=1472, "
+			 "group=224.0.0.81, port=8848, ttl=1)\n");
+}
+
+Test(sync, tun_pair_unicast)
+{
+	char name[16], role[8];
+	int i;
+
+	for (i = 1; i <= 3; i++) {
+		snprintf(name, sizeof(name), "decap%d", i);
+		snprintf(role, sizeof(role), "rs%d", i);
+		cr_assert_gt(lab_decap(&lab, role, name, "--type ipip"), 0);
+	}
+	director_conf(1, "tun", "peer = \"10.0.3.3\";", "");
+	director_conf(2, "tun", "peer = \"10.0.3.2\";", "");
+	pair_failover("TUN");
+}
+
+/*
+ * The backup restarts (its flows gone with it): it asks, the master sends
+ * everything at once.  The master's periodic refresh is an hour here, so
+ * only the bulk resync can bring the flows back before the failover.
+ */
+Test(sync, backup_restart_bulk_resync)
+{
+	long long r0;
+	pid_t s;
+	int n;
+
+	director_conf(1, "dr", "", "refresh = 3600;");
+	director_conf(2, "dr", "", "");
+	director_up(1);
+	director_up(2);
+	s = lab_stream(&lab, VIP, 80, CONNS);
+	cr_assert_gt(s, 0);
+	lab_stream_progress(&lab, 0, 5, CONNS, "before");
+	cr_assert_eq(wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000), CONNS);
+	/* a clean stop: its table goes, so that nothing comes back but by
+	 * the sync (a busy kernel may take seconds to release an nft
+	 * socket: no time limit asserted, only that it exits by itself) */
+	cr_assert_geq(lab_stop(&lab, dirs[2].director, SIGTERM, 120000), 0,
+		      "%s", lab_log(&lab, "director2"));
+	cr_assert_neq(lab_sh(&lab, "ip netns exec %s nft list table ip nflvs",
+			     lab_ns(&lab, "dir2")), 0, "the backup's table stayed");
+	director_up(2);
+	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000);
+	cr_assert_eq(n, CONNS, "after its restart the backup has %d flows:\n%s", n,
+		     lab_log(&lab, "director2"));
+	r0 = lab_stat(&lab, "stream", "rounds_min");
+	failover();
+	lab_stream_progress(&lab, r0, 25, CONNS, "after the resync");
+	lab_stream_finish(&lab, s, CONNS, "bulk resync");
+}
