@@ -22,7 +22,7 @@ CFLAGS  ?= -O2 -g
 BUILD   := build
 
 PKGS    := libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libconfig \
-	   libcurl libcrypto
+	   libcurl libcrypto libbpf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -64,6 +64,8 @@ endif
 #   director/sched/      the schedulers (scheduler.h brings the service,
 #                        packet and address types)
 #   director/nflvsadm/   the CLI: the control protocol and common/ only
+#   director/tundecap/   nflvs-tundecap, the real server's BPF decapsulator:
+#                        the BPF maps' header only
 #   healthcheck/         the checker
 #   import/              nflvs-import-keepalived: common/ only
 # Tests see what they test.
@@ -71,6 +73,7 @@ INC_common            := -Iinclude -Icommon
 INC_director          := $(INC_common) -Idirector -Idirector/sched
 INC_director/sched    := $(INC_common) -Idirector/sched
 INC_director/nflvsadm := $(INC_common) -Idirector/nflvsadm
+INC_director/tundecap := -Idirector/bpf
 INC_healthcheck       := $(INC_common) -Ihealthcheck
 INC_import            := $(INC_common) -Iimport
 INC_tests/unit        := $(INC_director) -Idirector/nflvsadm -Ihealthcheck -Iimport -Itests/unit
@@ -95,7 +98,8 @@ E2E_SRC      := $(wildcard tests/e2e/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_OBJ   := $(call obj,$(COMMON_SRC))
-DIRLIB_OBJ   := $(call obj,$(DIRLIB_SRC))
+# the TUN encapsulator's BPF object, embedded (director/tunbpf.h)
+DIRLIB_OBJ   := $(call obj,$(DIRLIB_SRC)) $(BUILD)/obj/director/bpf/tun_encap.blob.o
 ADMLIB_OBJ   := $(call obj,$(ADMLIB_SRC))
 HCLIB_OBJ    := $(call obj,$(HCLIB_SRC))
 IMPLIB_OBJ   := $(call obj,$(IMPLIB_SRC))
@@ -104,6 +108,7 @@ PROGS := $(BUILD)/nflvs-director
 PROGS += $(BUILD)/nflvsadm
 PROGS += $(BUILD)/nflvs-healthcheck
 PROGS += $(BUILD)/nflvs-import-keepalived
+PROGS += $(BUILD)/nflvs-tundecap
 TEST_PROGS := $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/nflvs-testnet \
 	      $(BUILD)/tests/nflvs-decap $(BUILD)/tests/nflvs-rawpkt \
 	      $(BUILD)/tests/sched-bench $(BUILD)/tests/nflvs-memfill
@@ -114,6 +119,26 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(call inc,$<) $(CFLAGS) -c -o $@ $<
+
+# BPF programs: clang for the BPF target, the kernel's UAPI headers.
+CLANG   ?= clang
+BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 \
+	      -I/usr/include/$(shell $(CC) -dumpmachine) -Idirector/bpf
+
+$(BUILD)/bpf/%.bpf.o: director/bpf/%.bpf.c director/bpf/tunbpf.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CLANG   $<")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+# kept: the embedded copy is made from it
+.SECONDARY: $(BUILD)/bpf/tun_encap.bpf.o $(BUILD)/bpf/tun_decap.bpf.o
+
+# an object file holding another's bytes, between two symbols
+$(BUILD)/obj/director/bpf/%.blob.o: $(BUILD)/bpf/%.bpf.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $<")
+	$(Q)printf '\t.section .rodata\n\t.balign 8\n\t.globl nflvs_%s_obj\nnflvs_%s_obj:\n\t.incbin "%s"\n\t.globl nflvs_%s_obj_end\nnflvs_%s_obj_end:\n\t.section .note.GNU-stack,"",@progbits\n' \
+		$* $* $< $* $* | $(CC) -c -x assembler -o $@ -
 
 $(BUILD)/nflvs-director: $(call obj,director/main.c) $(DIRLIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -129,6 +154,13 @@ $(BUILD)/nflvs-healthcheck: $(call obj,healthcheck/main.c) $(HCLIB_OBJ) $(COMMON
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the real server's BPF decapsulator (nflvs-realserver tun up)
+$(BUILD)/nflvs-tundecap: $(call obj,director/tundecap/tundecap.c) \
+			 $(BUILD)/obj/director/bpf/tun_decap.blob.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf
 
 # import/: nflvs-import-keepalived, keepalived.conf to nflvs.conf
 $(BUILD)/nflvs-import-keepalived: $(call obj,import/main.c) $(IMPLIB_OBJ)

@@ -50,6 +50,7 @@
 #include "sync.h"
 #include "syncstate.h"
 #include "tun.h"
+#include "tunbpf.h"
 #include "validate.h"
 
 /* Bytes of each queued packet copied to us: headers only (TUN: all). */
@@ -74,12 +75,14 @@ struct director {
 	struct sync sync;
 	struct syncstate syncst;
 	struct dir_counters counters;	/* relaxed atomics */
+	struct tunbpf *tunbpf;		/* TUN in the kernel, or NULL */
 
 	struct queue_worker *queues;
 	unsigned int nqueues;
 	uint32_t copy_range;		/* the queues' now */
 	unsigned int flow_services;	/* DR/TUN services running */
-	unsigned int tun_dests;		/* TUN real servers: whole copies */
+	unsigned int tun_dests;		/* TUN real servers sent from user
+					   space: whole copies */
 	unsigned int ticks, work_ticks;
 	uint64_t next_mtu;
 	int npoll_control, npoll_metrics, npoll_sync;	/* of
@@ -235,6 +238,14 @@ static void hook_flow_event(void *ctx, const struct service *svc,
 	syncstate_made(&d->sync, svc, f, timeout_ms);
 }
 
+/* flowpath: a kernel flow's element must go now. */
+static void hook_forget(void *ctx, const struct rs_flow *rf)
+{
+	struct director *d = ctx;
+
+	dr_forget(&d->dr, rf);
+}
+
 /* apply: can a DR or TUN real server be reached as its method needs? */
 static int hook_check_dest(void *ctx, const struct dest *dst,
 			   const struct cfg_rs *rc, char *err, size_t errlen)
@@ -272,6 +283,9 @@ static void hook_dest_gone(void *ctx, struct dest *dst)
 {
 	struct director *d = ctx;
 
+	if (dst->tun_kernel && !d->dr.keep)
+		tunbpf_dest_del(d->tunbpf, dst->mark);
+	dst->tun_kernel = false;
 	dr_dest_down(&d->dr, dst);
 	tun_dest_down(dst);
 	flowpath_drop_dest(&d->fp, dst, false, NULL, NULL);
@@ -292,6 +306,73 @@ static void hook_expire(void *ctx, struct dest *dst)
 
 /* ---- changes ---------------------------------------------------------------- */
 
+/*
+ * A TUN real server whose tunnel the kernel builds (tunbpf.h): routed as
+ * DR toward the next hop to it, with the tunnel's room as the route's MTU
+ * (the kernel answers what is too big), the filter on that device, its
+ * headers in the map.  Where that fails, user space sends its packets.
+ */
+static void tun_kernel_up(struct director *d, struct dest *dst)
+{
+	const struct encap *e = dst->encap;
+	char a[ADDR_STRLEN];
+	struct route_info ri;
+	uint32_t room;
+	int ret;
+
+	if (dst->tun_kernel || !d->tunbpf || !e ||
+	    !tunbpf_suits(&dst->cfg.tunnel, dst->svc->family, dst->addr.family))
+		return;
+	room = e->mtu - e->overhead;
+	if (dst->addr.family == AF_INET6 && room < 1280)
+		return;		/* IPv6 needs 1280: fragments, user space */
+	ret = route_lookup(&dst->addr, &ri);
+	if (!ret)
+		ret = dr_route_up(&d->dr, dst, ri.onlink ? &dst->addr : &ri.gw,
+				  ri.oif, room);
+	if (!ret)
+		ret = tunbpf_attach(d->tunbpf, ri.oif);
+	if (!ret)
+		ret = tunbpf_dest_set(d->tunbpf, dst->mark, e);
+	if (ret) {
+		log_warn("real server %s: TUN in the kernel: %s; its packets go from user space",
+			 addr_str(&dst->addr, a, sizeof(a)), strerror(-ret));
+		dr_dest_down(&d->dr, dst);
+		return;
+	}
+	dst->tun_room = room;
+	__atomic_store_n(&dst->tun_kernel, true, __ATOMIC_RELEASE);
+}
+
+/* The path MTU toward a kernel TUN real server changed (tun_refresh()):
+ * its route's MTU and the program's copy follow. */
+static void tun_kernel_refresh(struct director *d)
+{
+	struct route_info ri;
+	unsigned int i, j;
+
+	for (i = 0; i < d->set.nsvc; i++) {
+		struct service *svc = d->set.svc[i];
+
+		for (j = 0; j < svc->ndests; j++) {
+			struct dest *dst = svc->dests[j];
+			const struct encap *e = dst->encap;
+			uint32_t room;
+
+			if (!dst->tun_kernel || !e)
+				continue;
+			room = e->mtu - e->overhead;
+			if (room == dst->tun_room ||
+			    (dst->addr.family == AF_INET6 && room < 1280))
+				continue;
+			if (route_lookup(&dst->addr, &ri) == 0 &&
+			    dr_route_mtu(&d->dr, dst, ri.oif, room) == 0 &&
+			    tunbpf_dest_set(d->tunbpf, dst->mark, e) == 0)
+				dst->tun_room = room;
+		}
+	}
+}
+
 static void dest_up(struct director *d, struct dest *dst)
 {
 	char a[ADDR_STRLEN];
@@ -304,7 +385,9 @@ static void dest_up(struct director *d, struct dest *dst)
 		log_err("real server %s: %s: %s",
 			addr_str(&dst->addr, a, sizeof(a)),
 			dst->fwd == FWD_DR ? "DR routing" : "TUN", strerror(-ret));
-	d->tun_dests += dst->fwd == FWD_TUN;
+	else if (dst->fwd == FWD_TUN)
+		tun_kernel_up(d, dst);
+	d->tun_dests += dst->fwd == FWD_TUN && !dst->tun_kernel;
 }
 
 /* TUN sends what it is given: the queues copy whole packets. */
@@ -649,7 +732,8 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 				   .timeouts = &d->rs.timeouts,
 				   .counters = &d->counters,
 				   .send = hook_tun_send,
-				   .event = hook_flow_event, .ctx = d };
+				   .event = hook_flow_event,
+				   .forget = hook_forget, .ctx = d };
 	struct sync_env se = { .walk = syncstate_walk,
 			       .install = syncstate_install,
 			       .flush = syncstate_flush, .ctx = &d->syncst };
@@ -708,11 +792,13 @@ struct director *director_new(struct nflvs_config *cfg)
  * What the director uses once started: nftables, NFQUEUE verdicts,
  * conntrack, rules and routes, forced socket buffers (CAP_NET_ADMIN), and
  * TUN's raw sockets, which each worker opens when it first sends, also
- * after a reload or nflvsadm adds a TUN server (CAP_NET_RAW).  No BPF is
- * loaded and no file is created after start-up: the control socket, the
- * shared memory and the metrics listener exist by then.
+ * after a reload or nflvsadm adds a TUN server (CAP_NET_RAW), and TUN's
+ * BPF programs, loaded when TUN servers come (CAP_BPF).  No file is
+ * created after start-up: the control socket, the shared memory and the
+ * metrics listener exist by then.
  */
-#define DIRECTOR_CAPS	(PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW))
+#define DIRECTOR_CAPS	(PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW) | \
+			 PRIV_CAP(CAP_BPF))
 
 static int director_privs(uint64_t *kept)
 {
@@ -828,6 +914,20 @@ static int director_listen(struct director *d)
 	return ret;
 }
 
+/* TUN in the kernel where the BPF program loads; said either way. */
+static void director_tunbpf(struct director *d)
+{
+	char why[256];
+
+	d->tunbpf = tunbpf_open(d->rs.mark_mask, why, sizeof(why));
+	d->rs.tun_kernel = d->set.tun_kernel = d->tunbpf != NULL;
+	if (d->tunbpf)
+		log_info("TUN: encapsulating in the kernel (tc BPF egress program)");
+	else
+		log_info("TUN: no kernel encapsulation (%s): packets go through user space",
+			 why);
+}
+
 int director_start(struct director *d)
 {
 	int ret = ruleset_probe_native_queue(d->rs.table);
@@ -841,6 +941,7 @@ int director_start(struct director *d)
 	log_info("kernel: %s", d->rs.native_queue ?
 		 "nft queue expression available, using it" :
 		 "no nft queue expression (nft_queue), using the xtables NFQUEUE target through nft compat");
+	director_tunbpf(d);
 	ret = director_queues(d);
 	if (!ret)
 		ret = director_ruleset(d);
@@ -911,6 +1012,10 @@ void director_stop(struct director *d, bool keep)
 	apply_release(&d->apply);
 	if (!keep)
 		dr_stop(&d->dr);
+	/* -k: the filters stay, with their maps, for the flows */
+	tunbpf_close(d->tunbpf, !keep);
+	d->tunbpf = NULL;
+	d->rs.tun_kernel = d->set.tun_kernel = false;
 }
 
 void director_free(struct director *d)
@@ -969,8 +1074,10 @@ static void flows_tick(struct director *d, uint64_t now)
 		return;
 	dr_tick(&d->dr, now);
 	flowpath_expire(&d->fp, now);
-	if (d->tun_dests && now >= d->next_mtu) {
+	if ((d->tun_dests || d->tunbpf) && now >= d->next_mtu) {
 		tun_refresh(&d->set);
+		if (d->tunbpf)
+			tun_kernel_refresh(d);
 		d->next_mtu = now + MTU_REFRESH;
 	}
 }

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "dr.h"
 #include "log.h"
+#include "tunbpf.h"
 
 #define SWEEP_GRACE	(2 * NS_PER_SEC)	/* a new flow's element may lag */
 #define SYNC_BIG	100000		/* flows: read the maps less often */
@@ -77,27 +78,48 @@ static int local_rule_move(struct dr *dr, uint8_t family)
 
 int dr_dest_up(struct dr *dr, struct dest *dst)
 {
-	uint32_t table = dest_table(dr, dst);
 	struct route_info ri;
 	int ret;
 
 	if (dst->routed)
 		return 0;
 	ret = route_lookup(&dst->addr, &ri);
+	if (ret)
+		return ret;
+	return dr_route_up(dr, dst, &dst->addr, ri.oif, 0);
+}
+
+int dr_route_up(struct dr *dr, struct dest *dst, const struct nflvs_addr *via,
+		int oif, uint32_t mtu)
+{
+	uint32_t table = dest_table(dr, dst);
+	int ret;
+
+	if (dst->routed)
+		return 0;
+	ret = local_rule_move(dr, via->family);
 	if (!ret)
-		ret = local_rule_move(dr, dst->addr.family);
+		ret = route_default(true, via, oif, table, mtu);
 	if (!ret)
-		ret = route_default(true, &dst->addr, ri.oif, table);
-	if (!ret)
-		ret = route_rule(dst->addr.family, true, dst->mark,
+		ret = route_rule(via->family, true, dst->mark,
 				 dr->rs->mark_mask, table, dr->route_pref);
 	if (ret == -EEXIST)
 		ret = 0;	/* a director before us left it */
-	if (!ret)
+	if (!ret) {
 		dst->routed = true;
-	else
-		route_default(false, &dst->addr, 0, table);
+		dst->route_via = *via;
+	} else {
+		route_default(false, via, 0, table, 0);
+	}
 	return ret;
+}
+
+int dr_route_mtu(struct dr *dr, struct dest *dst, int oif, uint32_t mtu)
+{
+	if (!dst->routed)
+		return -ENOENT;
+	return route_default(true, &dst->route_via, oif, dest_table(dr, dst),
+			     mtu);
 }
 
 void dr_dest_down(struct dr *dr, struct dest *dst)
@@ -105,9 +127,9 @@ void dr_dest_down(struct dr *dr, struct dest *dst)
 	uint32_t table = dest_table(dr, dst);
 
 	if (dst->routed && !dr->keep) {	/* -k: the next start takes them over */
-		route_rule(dst->addr.family, false, dst->mark,
+		route_rule(dst->route_via.family, false, dst->mark,
 			   dr->rs->mark_mask, table, dr->route_pref);
-		route_default(false, &dst->addr, 0, table);
+		route_default(false, &dst->route_via, 0, table, 0);
 		dst->routed = false;
 	}
 }
@@ -235,6 +257,19 @@ static void expire_cb(void *ctx, const struct flow *f)
 		x->n++;
 }
 
+void dr_forget(struct dr *dr, const struct rs_flow *rf)
+{
+	struct nft_batch b;
+	char err[256];
+
+	if (nft_batch_init(&b) < 0)
+		return;
+	if (ruleset_build_flow(&b, dr->rs, rf, true) == 0 &&
+	    ruleset_commit(&b, err, sizeof(err)) < 0)
+		log_debug("DR flows: removing one: %s", err);
+	nft_batch_free(&b);
+}
+
 void dr_expire_dest(struct dr *dr, struct dest *dst)
 {
 	struct expire_ctx x = { .dr = dr };
@@ -268,6 +303,17 @@ static void restore_mark_cb(void *ctx, uint32_t mark,
 		x->old[idx] = *addr;
 }
 
+/* Are @svc's flows to @d in the kernel's flow maps?  DR's, and TUN's where
+ * the kernel encapsulates (tunbpf.h). */
+static bool kernel_flows(const struct svcset *set, const struct service *svc,
+			 const struct dest *d)
+{
+	if (d->fwd == FWD_DR)
+		return svc->fwd == FWD_DR;
+	return set->tun_kernel && d->fwd == FWD_TUN && svc->fwd == FWD_TUN &&
+	       tunbpf_suits(&d->cfg.tunnel, svc->family, d->addr.family);
+}
+
 bool dr_remap(const struct svcset *set, const struct nflvs_addr *old,
 	      uint32_t nold, struct rs_flow *f)
 {
@@ -280,11 +326,12 @@ bool dr_remap(const struct svcset *set, const struct nflvs_addr *old,
 	for (i = 0; i < set->nsvc; i++) {
 		const struct service *svc = set->svc[i];
 
-		if (svc->fwd != FWD_DR || svc->protocol != proto ||
-		    svc->port != f->dport || !addr_eq(&svc->vip, &f->daddr))
+		if ((svc->fwd != FWD_DR && svc->fwd != FWD_TUN) ||
+		    svc->protocol != proto || svc->port != f->dport ||
+		    !addr_eq(&svc->vip, &f->daddr))
 			continue;
 		for (j = 0; j < svc->ndests; j++)
-			if (svc->dests[j]->fwd == FWD_DR &&
+			if (kernel_flows(set, svc, svc->dests[j]) &&
 			    addr_eq(&svc->dests[j]->addr, &old[idx])) {
 				f->mark = (f->mark & ~mask) | svc->dests[j]->mark;
 				return true;
@@ -319,7 +366,8 @@ static bool has_dr_service(const struct svcset *set)
 	unsigned int i;
 
 	for (i = 0; i < set->nsvc; i++)
-		if (set->svc[i]->fwd == FWD_DR)
+		if (set->svc[i]->fwd == FWD_DR ||
+		    (set->tun_kernel && set->svc[i]->fwd == FWD_TUN))
 			return true;
 	return false;
 }

@@ -46,6 +46,12 @@ int dr_check(const struct dr *dr, const struct dest *dst,
 /* Its route and rule (and, the first time, the local table's rule moved
  * after ours): 0 or -errno. */
 int dr_dest_up(struct dr *dr, struct dest *dst);
+/* The same toward the next hop @via on @oif, the route's MTU @mtu (0:
+ * the device's): a TUN real server encapsulated in the kernel. */
+int dr_route_up(struct dr *dr, struct dest *dst, const struct nflvs_addr *via,
+		int oif, uint32_t mtu);
+/* Its route's MTU is now @mtu (the device @oif's): 0 or -errno. */
+int dr_route_mtu(struct dr *dr, struct dest *dst, int oif, uint32_t mtu);
 /* Its route and rule go (unless -k). */
 void dr_dest_down(struct dr *dr, struct dest *dst);
 /* Once, after the first configuration: what a director before us left
@@ -57,6 +63,8 @@ void dr_stop(struct dr *dr);
 /* Once a second (less often with very many flows): the table against
  * the kernel's maps. */
 void dr_tick(struct dr *dr, uint64_t now_ns);
+/* @rf goes from the kernel's maps now (any thread). */
+void dr_forget(struct dr *dr, const struct rs_flow *rf);
 /* expire_connections: @dst's flows go now, from the maps too. */
 void dr_expire_dest(struct dr *dr, struct dest *dst);
 

@@ -157,7 +157,9 @@ static void new_flow(struct flowpath *fp, struct service *svc,
 		     const struct flow_key *k, uint32_t mark, uint64_t now,
 		     struct verdict *v)
 {
-	bool tun = dst->fwd == FWD_TUN;
+	/* encapsulated by the kernel (tunbpf.h): a flow as DR's */
+	bool tun = dst->fwd == FWD_TUN &&
+		   !__atomic_load_n(&dst->tun_kernel, __ATOMIC_ACQUIRE);
 	uint32_t m = (mark & ~fp->env.mark_mask) | dst->mark;
 	enum flow_state st = first_state(pi, tun);
 	struct flow *f;
@@ -182,12 +184,18 @@ static void new_flow(struct flowpath *fp, struct service *svc,
  * connection, scheduled anew as IPVS does (conn_reuse_mode), and the
  * ended one leaves the counts (and, DR, the closing map: lvs_learn). */
 static struct flow *known_flow(struct flowpath *fp, const struct flow_key *k,
-			       const struct pkt_info *pi)
+			       const struct pkt_info *pi, struct rs_flow *gone,
+			       bool *kernel)
 {
 	struct flow *f = flows_find(&fp->flows, k);
 
 	if (f && f->state == FLOW_CLOSING && pi->l4proto == IPPROTO_TCP &&
 	    (pi->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		/* its element stays in the kernel's closing map until a
+		 * marked SYN replaces it (lvs_learn) */
+		*kernel = !f->tun;
+		if (*kernel)
+			flowpath_element(fp, f, gone);
 		flows_del(&fp->flows, f);
 		return NULL;
 	}
@@ -221,13 +229,14 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 {
 	struct dir_counters *cnt = fp->env.counters;
 	struct dest *dst = NULL;
+	struct rs_flow gone;
 	struct flow_key k;
 	struct flow *f;
-	bool start;
+	bool start, kernel = false;
 
 	flow_key_of(pi, &k);
 	pthread_mutex_lock(&fp->lock);
-	f = known_flow(fp, &k, pi);
+	f = known_flow(fp, &k, pi, &gone, &kernel);
 	if (f && !f->tun) {
 		dr_known(fp, f, pi, v);
 	} else if (f) {
@@ -251,18 +260,20 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 	if (!start) {
 		counter_inc(&cnt->nosyn);
 		v->verdict = NF_DROP;
-		return;
-	}
-	if (!dst) {
+	} else if (!dst) {
 		counter_inc(&cnt->noavail);
 		v->verdict = NF_DROP;
-		return;
+	} else {
+		counter_inc(&cnt->scheduled);
+		if (pi->l4proto == IPPROTO_TCP && !(pi->tcp_flags & TCP_SYN))
+			counter_inc(&cnt->adopted);
+		new_flow(fp, svc, dst, pi, &k, mark, now, v);
 	}
-	counter_inc(&cnt->scheduled);
-	if (pi->l4proto == IPPROTO_TCP && !(pi->tcp_flags & TCP_SYN))
-		counter_inc(&cnt->adopted);
-	new_flow(fp, svc, dst, pi, &k, mark, now, v);
-	if (dst->fwd == FWD_TUN)
+	/* an ended kernel flow's element no marked packet replaces: gone
+	 * now, or the new connection's next packets would follow it */
+	if (kernel && !v->set_mark && fp->env.forget)
+		fp->env.forget(fp->env.ctx, &gone);
+	if (dst && v->verdict == NF_DROP && dst->fwd == FWD_TUN)
 		fp->env.send(fp->env.ctx, dst, &k, pkt, len);
 }
 
@@ -298,7 +309,7 @@ void flowpath_sync_one(struct flowpath *fp, const struct rs_flow *rf,
 			flows_set_state(&fp->flows, f, FLOW_CLOSING);
 		return;
 	}
-	if (!dst || dst->fwd != FWD_DR)
+	if (!dst || (dst->fwd != FWD_DR && !dst->tun_kernel))
 		return;
 	f = flows_add(&fp->flows, &k, dst, rf->mark, state_of_map(rf->map),
 		      false);

@@ -15,10 +15,13 @@
  * here again (accounting).  Once a second dr.c reads the maps back: the
  * flows the kernel timed out leave the table (flowpath_sync_*).
  *
- * TUN.  Every packet of a TUN service comes here: the flow's real server,
- * or a new one, and the packet is handed to env.send (tun.c) while the
- * original is dropped.  TUN flows follow IPVS's TCP states as seen from
- * the client's side and time out by the director's clock.
+ * TUN.  To a real server the kernel encapsulates for (dest->tun_kernel,
+ * tunbpf.h), a flow is a DR one: its mark routes it, the kernel learns
+ * it, and the egress program puts the tunnel on.  To the others every
+ * packet comes here: the flow's real server, or a new one, and the packet
+ * is handed to env.send (tun.c) while the original is dropped.  Those
+ * flows follow IPVS's TCP states as seen from the client's side and time
+ * out by the director's clock.
  *
  * A SYN on the tuple of a closing flow starts a new connection, as IPVS's
  * conn_reuse_mode does.  Counts go to the service (conns.h) under its
@@ -46,6 +49,8 @@ struct flowpath_env {
 	 * table locked); its timeout @timeout_ms (state sync) */
 	void (*event)(void *ctx, const struct service *svc,
 		      const struct flow *f, uint64_t timeout_ms);
+	/* remove @rf from the kernel's flow maps now (may be NULL) */
+	void (*forget)(void *ctx, const struct rs_flow *rf);
 	void *ctx;
 };
 

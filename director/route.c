@@ -116,6 +116,10 @@ static int lookup_cb(const struct nlmsghdr *nlh, void *data)
 		memcpy(x->ri->src.b, mnl_attr_get_payload(tb[RTA_PREFSRC]), alen);
 	}
 	x->gateway = tb[RTA_GATEWAY] != NULL;
+	if (x->gateway && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) == alen) {
+		x->ri->gw.family = x->family;
+		memcpy(x->ri->gw.b, mnl_attr_get_payload(tb[RTA_GATEWAY]), alen);
+	}
 	if (tb[RTA_METRICS]) {
 		const struct nlattr *m;
 
@@ -217,8 +221,9 @@ int route_rule(uint8_t family, bool add, uint32_t mark, uint32_t mask,
 }
 
 int route_default(bool add, const struct nflvs_addr *gw, int oif,
-		  uint32_t table)
+		  uint32_t table, uint32_t mtu)
 {
+	struct nlattr *metrics;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rm;
 	struct rt_req r;
@@ -238,6 +243,13 @@ int route_default(bool add, const struct nflvs_addr *gw, int oif,
 	mnl_attr_put(nlh, RTA_GATEWAY, addr_len(gw), gw->b);
 	mnl_attr_put_u32(nlh, RTA_OIF, oif);
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	if (add && mtu) {
+		/* locked: path MTU discovery does not raise it again */
+		metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
+		mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+		mnl_attr_put_u32(nlh, RTAX_LOCK, 1u << RTAX_MTU);
+		mnl_attr_nest_end(nlh, metrics);
+	}
 	return rt_do(&r, nlh);
 }
 
@@ -470,7 +482,7 @@ int route_cleanup(uint8_t family, uint32_t table_lo, uint32_t table_hi,
 	}
 	for (i = 0; !ret && i < o->nroute; i++, (*removed)++)
 		ret = route_default(false, &o->route[i].gw, o->route[i].oif,
-				    o->route[i].table);
+				    o->route[i].table, 0);
 	free(o);
 	return ret;
 }

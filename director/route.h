@@ -14,7 +14,10 @@
  * moved after them, and moved back when the director stops.
  *
  * TUN: the outer header's source and the path MTU toward a real server
- * come from a route lookup.
+ * come from a route lookup.  Encapsulated in the kernel (tunbpf.h), a TUN
+ * flow is routed as a DR one, by its mark, to the next hop toward the
+ * real server (the server, or the gateway to it), with the tunnel's room
+ * as the route's MTU.
  */
 
 #include <stdbool.h>
@@ -28,6 +31,7 @@ struct route_info {
 	struct nflvs_addr src;		/* preferred source */
 	uint32_t mtu;			/* path MTU (route's, else the device's) */
 	bool onlink;			/* reachable without a gateway */
+	struct nflvs_addr gw;		/* else the gateway (family 0: none) */
 };
 
 int route_lookup(const struct nflvs_addr *dst, struct route_info *ri);
@@ -35,9 +39,10 @@ int route_lookup(const struct nflvs_addr *dst, struct route_info *ri);
 /* ip rule add/del fwmark @mark/@mask lookup @table pref @pref */
 int route_rule(uint8_t family, bool add, uint32_t mark, uint32_t mask,
 	       uint32_t table, uint32_t pref);
-/* ip route add/del default via @gw dev @oif onlink table @table */
+/* ip route add/del default via @gw dev @oif onlink table @table
+ * [mtu lock @mtu] (0: the device's) */
 int route_default(bool add, const struct nflvs_addr *gw, int oif,
-		  uint32_t table);
+		  uint32_t table, uint32_t mtu);
 /* 1 if @table holds routes or any rule looks it up, 0 if free, -errno. */
 int route_table_used(uint8_t family, uint32_t table);
 /*

@@ -1764,8 +1764,10 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 
 	if (s->fwd == FWD_DR || s->fwd == FWD_TUN) {
 		/* a one-packet DR service has no flows: every datagram to
-		 * the director, as every TUN packet */
-		bool every = s->fwd == FWD_TUN || s->one_packet;
+		 * the director, as every TUN packet unless the kernel
+		 * encapsulates (then TUN flows are learnt as DR ones) */
+		bool every = (s->fwd == FWD_TUN && !rs->tun_kernel) ||
+			     s->one_packet;
 
 		memcpy(key, s->vip.b, alen);
 		key[alen] = s->protocol;

@@ -91,6 +91,9 @@ struct ruleset {
 	uint16_t queue;
 	uint16_t queues;
 	bool native_queue;		/* nft queue expression, else compat */
+	bool tun_kernel;		/* TUN services learn flows as DR ones
+					   (tunbpf.h), else every packet is
+					   queued */
 	struct rs_timeouts timeouts;
 	const struct rs_service *svc;
 	unsigned int nsvc;

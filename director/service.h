@@ -67,6 +67,10 @@ struct dest {
 	struct cfg_rs cfg;		/* as configured (tunnel, check, ...) */
 	bool routed;			/* DR: its table, route and rule exist
 					   (dr.c) */
+	struct nflvs_addr route_via;	/* the next hop of that route */
+	bool tun_kernel;		/* TUN: encapsulated by the kernel
+					   (tunbpf.h), routed as DR */
+	uint32_t tun_room;		/* its route's MTU: the tunnel's room */
 	struct encap *encap;		/* TUN: the outer headers (tun.c) */
 	uint64_t tun_pkts, tun_bytes;	/* TUN: sent encapsulated (atomics,
 					   tun.c) */

@@ -37,6 +37,8 @@ struct svcset {
 	unsigned int ndead;
 	struct markspace marks;
 	struct dest **bymark;		/* mark index -> destination */
+	bool tun_kernel;		/* TUN flows in the kernel's flow maps
+					   where the tunnel suits (tunbpf.h) */
 };
 
 int svcset_init(struct svcset *s, uint32_t mark_mask);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bpf/tunbpf.h"
 #include "clock.h"
 #include "encap.h"
 #include "log.h"
@@ -102,16 +103,11 @@ static int raw_send(struct tx *tx, const struct nflvs_addr *to, const void *p,
 	return sendto(fd, p, len, 0, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
 }
 
-/* The flow's hash, for GUE's source port (the kernel's flow dissector
- * would hash the same tuple). */
+/* The flow's hash, for GUE's source port: the kernel path's (tunbpf.h). */
 static uint32_t flow_hash(const struct flow_key *k)
 {
-	uint32_t h = 0x9e3779b9u ^ k->proto ^ ((uint32_t)k->sport << 16 | k->dport);
-	size_t i, n = addr_len(&k->saddr);
-
-	for (i = 0; i < n; i++)
-		h = (h ^ k->saddr.b[i] ^ ((uint32_t)k->daddr.b[i] << 8)) * 0x01000193u;
-	return h ^ (h >> 15);
+	return tunbpf_flow_hash(k->proto, k->sport, k->dport, k->saddr.b,
+				k->daddr.b, (unsigned int)addr_len(&k->saddr));
 }
 
 static bool tx_room(struct tx *tx, size_t need)

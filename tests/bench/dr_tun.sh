@@ -16,11 +16,14 @@
 #
 #   tests/bench/dr_tun.sh [SECONDS_PER_RUN [ROUNDS]]
 #
+# TUN is measured kernel to kernel: the director encapsulates with its tc
+# BPF program, the real server decapsulates with nflvs-tundecap's (set up
+# by `nflvs-realserver tun up': this kernel has no tunnel devices).  TUNu
+# is the same stream with the director's BPF off (NFLVS_NO_BPF=1): every
+# packet encapsulated in user space, as where the program cannot load.
+#
 # Topology: tests/lib/lab.sh dr (client, router; director and real server
-# on the router's LAN).  TUN's real server decapsulates in user space
-# (build/tests/nflvs-decap: this kernel has no tunnel devices), so TUN's
-# figure is the director's encapsulation and that helper's copy together:
-# a kernel decapsulating real server only takes the second away.
+# on the router's LAN).
 set -eu
 cd "$(dirname "$0")/../.."
 . tests/lib/bench.sh nflvs-drtun
@@ -38,10 +41,10 @@ n rs1 iperf3 -s -D -I "$TMP/iperf.pid" --logfile "$TMP/iperf-s.log"
 n rs1 $TESTNET serve --name rs1 --tcp 80 --ready-file "$TMP/rs1.ready" \
 	>"$TMP/rs1.log" 2>&1 &
 PIDS+=($!)
-n rs1 build/tests/nflvs-decap --type ipip --ready-file "$TMP/decap.ready" \
-	>"$TMP/decap.log" 2>&1 &
-PIDS+=($!)
-until [ -e "$TMP/rs1.ready" ] && [ -e "$TMP/decap.ready" ] && [ -s "$TMP/iperf.pid" ]; do
+n rs1 env NFLVS_REALSERVER_STATE="/tmp/$P-realserver" \
+	NFLVS_TUNDECAP=build/nflvs-tundecap \
+	contrib/nflvs-realserver tun up --type ipip --bpf "$VIP" 2>/dev/null
+until [ -e "$TMP/rs1.ready" ] && [ -s "$TMP/iperf.pid" ]; do
 	sleep 0.05
 done
 PIDS+=("$(cat "$TMP/iperf.pid")")
@@ -58,8 +61,8 @@ CONF
 }
 
 DPID=
-director_up() {
-	ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" \
+director_up() {	# director_up [ENV=VALUE...]
+	ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
 		>"$TMP/director.log" 2>&1 &
 	DPID=$!
 	until grep -q "started" "$TMP/director.log" 2>/dev/null ||
@@ -94,15 +97,17 @@ cps() {
 		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
 }
 
-row() {	# row LABEL direct hop DR TUN direct/s hop/s DR/s
+row() {	# row LABEL direct hop DR TUN TUNu direct/s hop/s DR/s
 	printf "$F" "$1" "$2" "$3" "$4" "$(ratio "$4" "$2")" "$(ratio "$4" "$3")" \
-		"$5" "$(ratio "$5" "$2")" "$6" "$7" "$8" "$(ratio "$8" "$6")" "$(ratio "$8" "$7")"
+		"$5" "$(ratio "$5" "$2")" "$6" "$(ratio "$6" "$2")" \
+		"$7" "$8" "$9" "$(ratio "$9" "$7")" "$(ratio "$9" "$8")"
 }
 
 echo "DR and TUN against routing straight to the real server, ${DUR}s per run, $ROUNDS rounds"
-F='  %-6s %8s %8s %8s %8s %8s %8s %8s | %9s %9s %9s %7s %7s\n'
-printf "$F" round direct hop DR DR/dir DR/hop TUN TUN/dir direct/s hop/s DR/s DR/dir DR/hop
-ds=() hs=() drs=() ts=() dc=() hc=() dcs=()
+F='  %-6s %7s %7s %7s %7s %7s %7s %7s %7s %7s | %8s %8s %8s %7s %7s\n'
+printf "$F" round direct hop DR DR/dir DR/hop TUN TUN/dir TUNu TUNu/dir \
+	direct/s hop/s DR/s DR/dir DR/hop
+ds=() hs=() drs=() ts=() tus=() dc=() hc=() dcs=()
 for r in $(seq 1 "$ROUNDS"); do
 	d=$(stream $RS)
 	hop_on
@@ -116,13 +121,26 @@ for r in $(seq 1 "$ROUNDS"); do
 	director_down
 	conf tun 'tunnel = { type = "ipip"; };'
 	director_up
+	for _ in $(seq 100); do
+		n dir tc filter show dev eth0 egress | grep -q tun_encap && break
+		sleep 0.05
+	done
+	n dir tc filter show dev eth0 egress | grep -q tun_encap ||
+		{ echo "the director's BPF program is not on eth0:" >&2; cat "$TMP/director.log" >&2; exit 1; }
 	t=$(stream $VIP)
 	director_down
+	director_up NFLVS_NO_BPF=1
+	tu=$(stream $VIP)
+	director_down
 	c=$(cps $RS)
-	ds+=("$d") hs+=("$h") drs+=("$dr") ts+=("$t") dc+=("$c") hc+=("$hcps") dcs+=("$drc")
-	row "$r" "$d" "$h" "$dr" "$t" "$c" "$hcps" "$drc"
+	ds+=("$d") hs+=("$h") drs+=("$dr") ts+=("$t") tus+=("$tu") dc+=("$c") hc+=("$hcps") dcs+=("$drc")
+	row "$r" "$d" "$h" "$dr" "$t" "$tu" "$c" "$hcps" "$drc"
 done
 row median "$(med "${ds[@]}")" "$(med "${hs[@]}")" "$(med "${drs[@]}")" \
-	"$(med "${ts[@]}")" "$(med "${dc[@]}")" "$(med "${hc[@]}")" "$(med "${dcs[@]}")"
+	"$(med "${ts[@]}")" "$(med "${tus[@]}")" "$(med "${dc[@]}")" "$(med "${hc[@]}")" \
+	"$(med "${dcs[@]}")"
 echo "  (throughput in Gbit/s, single TCP stream; new connections per second, 64 in flight;"
-echo "   hop: the same path as DR, forwarded by the director's kernel without nflvs)"
+echo "   hop: the same path as DR, forwarded by the director's kernel without nflvs;"
+echo "   TUN: encapsulated by the director's tc BPF program, decapsulated by the real"
+echo "   server's; TUNu: encapsulated in user space, NFLVS_NO_BPF=1)"
+echo "TUN single stream / direct: $(ratio "$(med "${ts[@]}")" "$(med "${ds[@]}")") (median of $ROUNDS rounds)"

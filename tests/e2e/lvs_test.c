@@ -32,8 +32,22 @@ static void teardown(void)
 	lab_cleanup(&lab);
 }
 
+/* TUN with the director's BPF encapsulator forced off: user space */
+static void setup_nobpf(void)
+{
+	setenv("NFLVS_NO_BPF", "1", 1);
+	setup();
+}
+
+static void teardown_nobpf(void)
+{
+	teardown();
+	unsetenv("NFLVS_NO_BPF");
+}
+
 TestSuite(dr, .init = setup, .fini = teardown, .timeout = 120);
 TestSuite(tun, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(tunu, .init = setup_nobpf, .fini = teardown_nobpf, .timeout = 120);
 
 #define V4	LAB_DR_VIP4
 #define V6	LAB_DR_VIP6
@@ -533,7 +547,7 @@ Test(tun, across_families)
  * smaller MTU from the director's ICMP error, and a 10 MB upload goes
  * through, over each type (the largest overhead last) and both families.
  */
-Test(tun, upload_10mb_path_mtu)
+static void upload_path_mtu(void)
 {
 	static const char *const vip[] = { V4, V6 };
 	char out[256];
@@ -557,6 +571,11 @@ Test(tun, upload_10mb_path_mtu)
 	lab_cap(&lab, out, sizeof(out), "ip -n %s -6 route get " V6, lab_ns(&lab, "cl"));
 	cr_expect(strstr(out, "mtu 14"), "%s", out);
 	expect_clean_decap();
+}
+
+Test(tun, upload_10mb_path_mtu)
+{
+	upload_path_mtu();
 }
 
 /* Counts from the client's side of TCP, as IPVS's for TUN; the director's
@@ -604,6 +623,133 @@ Test(tun, reused_ports_are_a_new_connection)
 	reused_ports(V4, V4 ":80", "10.0.3.11", "10.0.3.12");
 	reused_ports(V6, "[" V6 "]:80", "fd00:3::11", "fd00:3::13");
 	expect_clean_decap();
+}
+
+/* ---- TUN in the kernel, and forced off -------------------------------------- */
+
+/* rs1 ipip, rs3 gue: tunnels the director's BPF program builds */
+#define TUN2K(vip, a1, a3) \
+	"{ vip = \"" vip "\"; port = 80; protocol = \"tcp\";\n" \
+	"  scheduler = \"rr\"; forward = \"tun\";\n" \
+	"  real_servers = (\n" \
+	"    { address = \"" a1 "\"; port = 80; tunnel = { type = \"ipip\"; }; },\n" \
+	"    { address = \"" a3 "\"; port = 80; tunnel = { type = \"gue\"; port = " GUE_PORT "; }; } ); }"
+
+static void decap_kernel_pair(void)
+{
+	cr_assert_gt(lab_decap(&lab, "rs1", "decap1", "--type ipip"), 0);
+	cr_assert_gt(lab_decap(&lab, "rs3", "decap3", "--type gue --port " GUE_PORT), 0);
+}
+
+/* How many elements the kernel's map @map of table ip|ip6 nflvs holds. */
+static int map_elements(const char *fam, const char *map)
+{
+	char out[64];
+
+	if (lab_cap(&lab, out, sizeof(out), "ip netns exec %s nft -j list map %s nflvs %s "
+		    "| grep -o '\"elem\"' | wc -l", lab_ns(&lab, "dir"), fam, map))
+		return -1;
+	return atoi(out);
+}
+
+/*
+ * The director's tc program encapsulates: it says so, its filter is on the
+ * device toward the real servers, the flows are the kernel's (learnt in
+ * the flow maps as DR's), and the real servers get their tunnels.
+ */
+Test(tun, kernel_encapsulation)
+{
+	struct lab_tally t;
+	int i;
+
+	decap_kernel_pair();
+	lab_write_conf(&lab, "services = ( " TUN2K(V4, "10.0.3.11", "10.0.3.13") ",\n"
+		       TUN2K(V6, "fd00:3::11", "fd00:3::13") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_expect(strstr(lab_log(&lab, "director"), "TUN: encapsulating in the kernel"),
+		  "%s", lab_log(&lab, "director"));
+	cr_expect_eq(lab_sh(&lab, "ip netns exec %s tc filter show dev eth0 egress | grep -q tun_encap",
+			    lab_ns(&lab, "dir")), 0, "no filter on the director's eth0");
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp %s 80 -n 20 --seq",
+				       i ? V6 : V4), 0, "errors %d", t.errors);
+		cr_expect_eq(lab_tally_of(&t, "rs1"), 10);
+		cr_expect_eq(lab_tally_of(&t, "rs3"), 10);
+	}
+	cr_expect_gt(map_elements("ip", "dr_closing4") + map_elements("ip", "dr_tcp4"), 0);
+	cr_expect_gt(map_elements("ip6", "dr_closing6") + map_elements("ip6", "dr_tcp6"), 0);
+	cr_expect_gt(lab_wait_stat(&lab, "decap1", "decapsulated", 40, 2000), 0);
+	cr_expect_gt(lab_wait_stat(&lab, "decap3", "decapsulated", 40, 2000), 0);
+	cr_expect_eq(lab_stat(&lab, "decap1", "bad"), 0, "%s", lab_log(&lab, "decap1"));
+	cr_expect_eq(lab_stat(&lab, "decap3", "bad"), 0, "%s", lab_log(&lab, "decap3"));
+}
+
+/* Kernel TUN flows are in the flow maps: a new director takes them over. */
+Test(tun, restart_keeps_established_flows)
+{
+	pid_t h4, h6;
+
+	decap_kernel_pair();
+	lab_write_conf(&lab, "services = ( " TUN2K(V4, "10.0.3.11", "10.0.3.13") ",\n"
+		       TUN2K(V6, "fd00:3::11", "fd00:3::13") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	h4 = hold(V4, "hold4");
+	h6 = hold(V6, "hold6");
+	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
+	lab_sh(&lab, "sleep 0.3");	/* no director: the kernel carries them */
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_expect(strstr(lab_log(&lab, "director"), "2 flows of the previous director kept"),
+		  "%s", lab_log(&lab, "director"));
+	/* rr's first pick is the last listed, as IPVS's */
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.13", 80, 1, 0, 3000), 0);
+	cr_expect_eq(lab_wait_counts(&lab, "fd00:3::13", 80, 1, 0, 3000), 0);
+	lab_sh(&lab, "sleep 0.5");
+	finish_hold(h4, "hold4");
+	finish_hold(h6, "hold6");
+}
+
+/* NFLVS_NO_BPF: the director says so and every packet goes through it. */
+Test(tunu, says_so_and_sends_from_user_space)
+{
+	struct lab_tally t;
+
+	decap_kernel_pair();
+	lab_write_conf(&lab, "services = ( " TUN2K(V4, "10.0.3.11", "10.0.3.13") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_expect(strstr(lab_log(&lab, "director"),
+			 "TUN: no kernel encapsulation (NFLVS_NO_BPF is set)"),
+		  "%s", lab_log(&lab, "director"));
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 10 --seq"), 0,
+		     "errors %d", t.errors);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 5);
+	cr_expect_eq(lab_tally_of(&t, "rs3"), 5);
+	cr_expect_eq(lab_sh(&lab, "ip netns exec %s tc filter show dev eth0 egress | grep -q tun_encap",
+			    lab_ns(&lab, "dir")), 1, "a filter on the director's eth0");
+	cr_expect_eq(map_elements("ip", "dr_tcp4") + map_elements("ip", "dr_closing4"), 0);
+}
+
+Test(tunu, every_type_ipv4)
+{
+	every_type("services = ( " TUN3(V4, "tcp", 80, "rr", TRS4) ",\n"
+		   TUN3(V4, "udp", 53, "rr", TRS4) " );\n", V4);
+}
+
+Test(tunu, upload_10mb_path_mtu)
+{
+	upload_path_mtu();
+}
+
+Test(tunu, restart_keeps_nothing_but_goes_on)
+{
+	struct lab_tally t;
+
+	decap_kernel_pair();
+	lab_write_conf(&lab, "services = ( " TUN2K(V4, "10.0.3.11", "10.0.3.13") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 4 --seq"), 0,
+		     "errors %d", t.errors);
 }
 
 /* ---- configs that are refused (no namespaces needed) ---------------------- */

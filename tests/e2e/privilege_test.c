@@ -48,7 +48,8 @@ TestSuite(privilege, .init = setup, .fini = teardown, .timeout = 120);
 /* a shell and three commands: on a loaded machine more than 0.5 s */
 #define EXEC_T "interval = 0.2; timeout = 5; rise = 1; fall = 1;"
 
-#define DIRECTOR_CAPS	(PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW))
+#define DIRECTOR_CAPS	(PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW) | \
+			 PRIV_CAP(CAP_BPF))
 #define SWITCH_CAPS	(PRIV_CAP(CAP_SETUID) | PRIV_CAP(CAP_SETGID) | \
 			 PRIV_CAP(CAP_KILL))
 
@@ -125,7 +126,7 @@ Test(privilege, director_keeps_net_admin_and_net_raw_in_every_thread)
 	cr_expect_eq(euid, 0u);
 	expect_threads(lab.director, DIRECTOR_CAPS, 1);
 	cr_expect(strstr(lab_log(&lab, "director"),
-			 "capabilities: keeping cap_net_admin,cap_net_raw; no_new_privs set"),
+			 "capabilities: keeping cap_net_admin,cap_net_raw,cap_bpf; no_new_privs set"),
 		  "%s", lab_log(&lab, "director"));
 
 	/* what it does after start-up still works: edits, a reload, health */

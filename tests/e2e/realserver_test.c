@@ -6,6 +6,7 @@
  * the VIP as destination, answered straight from the VIP.
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,61 @@ Test(realserver, tun_up_with_ipip_and_down)
 	cr_expect_eq(sysctl("net/ipv4/conf/all/arp_ignore"), 1);
 	cr_expect(on_lo(VIP4 "/32"));
 	cr_assert_eq(realserver("tun down"), 0, "%s", err);
+	snapshot(after, sizeof(after));
+	cr_expect_str_eq(after, before);
+}
+
+/*
+ * No tunnel devices here: with nflvs-tundecap, `tun up' puts the BPF
+ * decapsulator on the device of the default route.  cl plays the
+ * director with the user-space encapsulator (nflvs-decap encap), over
+ * IPv4 outside, each VIP family inside; `tun down' takes it all back.
+ */
+Test(realserver, tun_up_with_the_bpf_decapsulator_and_down)
+{
+	static const struct {
+		const char *type, *up, *encap;
+	} c[] = {
+		{ "ipip", "--type ipip", "--type ipip" },
+		{ "gre", "--type gre", "--type gre --csum --key 7" },
+		{ "gue", "--type gue --port 6080", "--type gue --port 6080" },
+	};
+	static char before[16384], after[16384];
+	char cl[64], rs[64], args[256];
+	pid_t enc;
+	size_t i;
+
+	/* lab_ns() answers in one buffer: copies */
+	snprintf(cl, sizeof(cl), "%s", lab_ns(&lab, "cl"));
+	snprintf(rs, sizeof(rs), "%s", lab_ns(&lab, "rs"));
+	setenv("NFLVS_TUNDECAP", "build/nflvs-tundecap", 1);
+	cr_assert_eq(lab_serve(&lab, "rs", "--tcp 80 --udp 53"), 0);
+	snapshot(before, sizeof(before));
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		/* the pair has no default route: the device is named */
+		snprintf(args, sizeof(args), "tun up %s --dev eth0 %s %s", c[i].up,
+			 VIP4, VIP6);
+		cr_assert_eq(realserver(args), 0, "%s: %s", c[i].type, err);
+		cr_expect_eq(lab_sh(&lab, "ip netns exec %s tc filter show dev eth0 ingress "
+				    "| grep -q tun_decap", rs), 0, "%s: no filter: %s",
+			     c[i].type, err);
+		cr_expect(on_lo(VIP4 "/32") && on_lo(VIP6 "/128"));
+		cr_assert_eq(realserver("status"), 0);
+		cr_expect(strstr(out, "BPF decapsulator on eth0"), "%s", out);
+		enc = lab_decap(&lab, "cl", "encap", "encap %s --to " LAB_PAIR_RS4,
+				c[i].encap);
+		cr_assert_gt(enc, 0, "encap: %s", lab_log(&lab, "encap"));
+		cr_assert_eq(lab_sh(&lab, "ip -n %s route replace " VIP4 "/32 dev encap0 && "
+				    "ip -n %s -6 route replace " VIP6 "/128 dev encap0",
+				    cl, cl), 0);
+		cr_expect_eq(exchange("tcp", VIP4, 80, 3), 0, "%s over IPv4", c[i].type);
+		cr_expect_eq(exchange("udp", VIP4, 53, 3), 0, "%s over IPv4", c[i].type);
+		cr_expect_eq(exchange("tcp", VIP6, 80, 3), 0, "%s, IPv6 inside", c[i].type);
+		cr_expect_eq(lab_stop(&lab, enc, SIGTERM, 5000), 0);
+		cr_assert_eq(realserver("tun down"), 0, "%s", err);
+		cr_expect_eq(lab_sh(&lab, "ip netns exec %s tc filter show dev eth0 ingress "
+				    "| grep -q tun_decap", rs), 1, "%s: filter left", c[i].type);
+	}
 	snapshot(after, sizeof(after));
 	cr_expect_str_eq(after, before);
 }
