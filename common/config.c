@@ -990,6 +990,15 @@ static bool metrics_ok(const char *s)
 	       (addr_port_parse(s, &a, &port) == 0 && port);
 }
 
+/* Another director: "" (none) or address:port, no port-alone form. */
+static bool peer_ok(const char *s)
+{
+	struct nflvs_addr a;
+	uint16_t port;
+
+	return !*s || (addr_port_parse(s, &a, &port) == 0 && port);
+}
+
 /* It goes into a request line: no spaces, no CR LF smuggling. */
 static bool http_path_ok(const char *s)
 {
@@ -1081,6 +1090,9 @@ static const struct key director_keys[] = {
 	{ KEY("metrics", key_strbuf), FIELD(struct cfg_director, metrics),
 	  .ok = metrics_ok, .what = "invalid metrics address",
 	  .hint = "(expected PORT, ADDRESS:PORT, [IPv6]:PORT, or \"\" for off)" },
+	{ KEY("peer", key_strbuf), FIELD(struct cfg_director, peer),
+	  .ok = peer_ok, .what = "invalid peer address",
+	  .hint = "(expected ADDRESS:PORT, [IPv6]:PORT, or \"\" for none)" },
 	{ NULL }
 };
 

@@ -161,6 +161,8 @@ struct cfg_director {
 	char script_user[CFG_NAME_MAX];	/* exec checks' user, "" = user */
 	char control_group[CFG_NAME_MAX];/* may use the control socket too */
 	char metrics[CFG_NAME_MAX];	/* Prometheus "addr:port", "" = off */
+	char peer[CFG_NAME_MAX];	/* the other director of a pair,
+					 * "addr:port": mark tables compared */
 };
 
 /* State sync (as ipvsadm --start-daemon): the group "sync". */

@@ -39,6 +39,9 @@ static const char *const type_names[NFLVS_CTL_TYPE_MAX] = {
 	[NFLVS_CTL_START_DAEMON] = "START_DAEMON",
 	[NFLVS_CTL_STOP_DAEMON] = "STOP_DAEMON",
 	[NFLVS_CTL_GET_DAEMON] = "GET_DAEMON",
+	[NFLVS_CTL_SET_ROLE] = "SET_ROLE",
+	[NFLVS_CTL_STATUS] = "STATUS",
+	[NFLVS_CTL_CHECK] = "CHECK",
 };
 
 static bool type_valid(uint16_t type)
@@ -306,6 +309,11 @@ int ctl_check_request_len(uint16_t type, uint32_t len)
 	case NFLVS_CTL_START_DAEMON:
 	case NFLVS_CTL_STOP_DAEMON:
 		return len == sizeof(struct nflvs_ctl_daemon) ? 0 : -EINVAL;
+	case NFLVS_CTL_STATUS:
+	case NFLVS_CTL_CHECK:
+		return len == 0 ? 0 : -EINVAL;
+	case NFLVS_CTL_SET_ROLE:
+		return len == sizeof(struct nflvs_ctl_role) ? 0 : -EINVAL;
 	case NFLVS_CTL_LIST:
 	case NFLVS_CTL_ZERO:
 		return len == 0 || len == svc ? 0 : -EINVAL;

@@ -27,6 +27,12 @@ const char *const tun_names[TUN_TYPES + 1] = {
 	[TUN_IPIP] = "ipip", [TUN_GUE] = "gue", [TUN_GRE] = "gre", NULL
 };
 
+const char *const role_names[HA_ROLES + 1] = {
+	[NFLVS_CTL_ROLE_MASTER] = "master", [NFLVS_CTL_ROLE_BACKUP] = "backup",
+	[NFLVS_CTL_ROLE_TAKEOVER] = "takeover",
+	[NFLVS_CTL_ROLE_FAULT] = "fault", NULL
+};
+
 /* The same values cross the control socket and the shared memory. */
 #define SAME(a, b)	((int)(a) == (int)(b))
 _Static_assert(SAME(FWD_NAT, NFLVS_CTL_FWD_NAT) && SAME(FWD_DR, NFLVS_CTL_FWD_DR) &&

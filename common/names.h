@@ -55,6 +55,9 @@ extern const char *const sched_names[SCHEDULERS + 1];
 extern const char *const sched_flag_names[];
 extern const char *const fwd_names[FWD_METHODS + 1];
 extern const char *const tun_names[TUN_TYPES + 1];
+/* index = enum nflvs_ctl_role_value (nflvs/ctl.h) */
+#define HA_ROLES	4
+extern const char *const role_names[HA_ROLES + 1];
 
 /* The index of @s in the NULL-terminated @names, or -1. */
 int names_find(const char *const *names, const char *s);

@@ -16,7 +16,7 @@ set -eu
 pkgs="gcc make pkg-config libnftnl-dev libmnl-dev libnetfilter-queue-dev
 libconfig-dev libcriterion-dev libcurl4-openssl-dev libnetfilter-conntrack-dev
 nftables iproute2 conntrack procps openssl libssl-dev nsd bird2 netbase
-clang llvm libbpf-dev ethtool"
+clang llvm libbpf-dev ethtool keepalived conntrackd"
 for opt in "$@"; do
 	case $opt in
 	--bench) pkgs="$pkgs iperf3" ;;

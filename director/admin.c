@@ -519,6 +519,35 @@ static int do_daemon(struct admin *ad, uint16_t type, const void *req,
 	return ret ? ctl_reply_err(r, ret, "%s", err) : 0;
 }
 
+static void do_ha(struct admin *ad, uint16_t type, const void *req,
+		  struct ctl_reply *r)
+{
+	struct nflvs_ctl_role role;
+	char err[256], *text;
+	size_t len = 0;
+	int ret;
+
+	switch (type) {
+	case NFLVS_CTL_SET_ROLE:
+		memcpy(&role, req, sizeof(role));
+		if (ad->set_role(ad->ctx, role.role) < 0)
+			ctl_reply_err(r, -EINVAL, "unknown role %u", role.role);
+		break;
+	case NFLVS_CTL_STATUS:
+		text = ad->status(ad->ctx, &len);
+		if (!text)
+			ctl_reply_err(r, -ENOMEM, "out of memory");
+		else
+			ctl_reply_put(r, text, len);
+		free(text);
+		break;
+	default:		/* NFLVS_CTL_CHECK */
+		ret = ad->check(ad->ctx, err, sizeof(err));
+		if (ret)
+			ctl_reply_err(r, ret, "%s", err);
+	}
+}
+
 void admin_serve(void *ctx, const struct nflvs_ctl_hdr *h, const void *req,
 		 struct ctl_reply *r)
 {
@@ -556,6 +585,14 @@ void admin_serve(void *ctx, const struct nflvs_ctl_hdr *h, const void *req,
 	case NFLVS_CTL_GET_DAEMON:
 		if (ad->daemon)
 			do_daemon(ad, h->type, req, r);
+		else
+			r->status = -EOPNOTSUPP;
+		break;
+	case NFLVS_CTL_SET_ROLE:
+	case NFLVS_CTL_STATUS:
+	case NFLVS_CTL_CHECK:
+		if (ad->set_role)
+			do_ha(ad, h->type, req, r);
 		else
 			r->status = -EOPNOTSUPP;
 		break;

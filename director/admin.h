@@ -43,6 +43,13 @@ struct admin {
 	int (*daemon)(void *ctx, const struct nflvs_ctl_daemon *d, bool start,
 		      char *err, size_t errlen);
 	unsigned int (*daemons)(void *ctx, struct nflvs_ctl_daemon out[2]);
+	/* nflvsadm --role (ha.h): 0, or -EINVAL */
+	int (*set_role)(void *ctx, uint32_t role);
+	/* nflvsadm --status: malloc()ed text, or NULL */
+	char *(*status)(void *ctx, size_t *len);
+	/* nflvsadm --check: 0 when running and applying, else -errno with
+	 * @err */
+	int (*check)(void *ctx, char *err, size_t errlen);
 	void *ctx;
 };
 

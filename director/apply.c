@@ -79,9 +79,8 @@ static struct dest *dest_new(struct apply *a, const struct cfg_rs *c,
 	dst->hweight = -1;
 	dst->cfg_index = c->file_index;
 	dst->shm_slot = -1;
-	if (svcset_mark_take(a->set, dst) < 0 ||
-	    (shm && publish_dest_slot(a->shm, dst) < 0)) {
-		svcset_mark_release(a->set, dst);
+	/* its mark comes once every new one is known (plan_marks()) */
+	if (shm && publish_dest_slot(a->shm, dst) < 0) {
 		free(dst);
 		return NULL;
 	}
@@ -315,8 +314,7 @@ static int check_dest(struct apply *a, const struct dest *dst,
 	return a->hooks.check_dest(a->hooks.ctx, dst, rc, err, errlen);
 }
 
-static int plan_service(struct apply *a, struct svc_plan *sp, char *err,
-			size_t errlen)
+static int plan_service(struct apply *a, struct svc_plan *sp)
 {
 	const struct cfg_service *c = sp->c;
 	struct rs_index x = { 0 };
@@ -364,8 +362,6 @@ static int plan_service(struct apply *a, struct svc_plan *sp, char *err,
 			break;
 		}
 		sp->add_rs[sp->nadd++] = j;
-		ret = check_dest(a, sp->add[sp->nadd - 1], &c->rs[j], err,
-				 errlen);
 	}
 	free(kept);
 	free(x.slot);
@@ -375,14 +371,81 @@ static int plan_service(struct apply *a, struct svc_plan *sp, char *err,
 		sp->drop_sorry = sp->svc->sorry != NULL;
 		if (c->has_sorry && !(sp->new_sorry = sorry_new(a, c)))
 			return -ENOSPC;
-		if (sp->new_sorry) {
-			ret = check_dest(a, sp->new_sorry, &sp->new_sorry->cfg,
-					 err, errlen);
-			if (ret)
-				return ret;
-		}
 	}
 	return 0;
+}
+
+/* A real server to be given its mark, and its key (mark.h). */
+struct mark_want {
+	struct dest *dst;
+	char key[SERVICE_MARK_KEYLEN];
+};
+
+static int want_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct mark_want *)a)->key,
+		      ((const struct mark_want *)b)->key);
+}
+
+/*
+ * Marks for every real server the plan adds, in the order of their keys:
+ * the same set of new real servers gets the same marks whatever order the
+ * file or the edits gave them in.
+ */
+static int plan_marks(struct apply *a, struct plan *p)
+{
+	struct mark_want *w;
+	unsigned int i, j, n = 0;
+	int ret = 0;
+
+	for (i = 0; i < p->ns; i++)
+		n += p->s[i].nadd + (p->s[i].new_sorry != NULL);
+	if (!n)
+		return 0;
+	if (!(w = calloc(n, sizeof(*w))))
+		return -ENOMEM;
+	for (i = 0, n = 0; i < p->ns; i++) {
+		const struct svc_plan *sp = &p->s[i];
+
+		for (j = 0; j < sp->nadd; j++, n++) {
+			w[n].dst = sp->add[j];
+			service_mark_key(sp->svc, &sp->add[j]->addr,
+					 sp->add[j]->port, false, w[n].key,
+					 sizeof(w[n].key));
+		}
+		if (sp->new_sorry) {
+			w[n].dst = sp->new_sorry;
+			service_mark_key(sp->svc, &sp->new_sorry->addr,
+					 sp->new_sorry->port, true, w[n].key,
+					 sizeof(w[n].key));
+			n++;
+		}
+	}
+	qsort(w, n, sizeof(*w), want_cmp);
+	for (i = 0; i < n && !ret; i++)
+		ret = svcset_mark_take(a->set, w[i].dst, w[i].key);
+	free(w);
+	return ret;
+}
+
+/* DR and TUN real servers the plan adds: reachable as they need? */
+static int plan_check(struct apply *a, struct plan *p, char *err,
+		      size_t errlen)
+{
+	unsigned int i, j;
+	int ret = 0;
+
+	for (i = 0; i < p->ns && !ret; i++) {
+		struct svc_plan *sp = &p->s[i];
+
+		for (j = 0; j < sp->nadd && !ret; j++)
+			ret = check_dest(a, sp->add[j],
+					 &sp->c->rs[sp->add_rs[j]], err, errlen);
+		if (!ret && sp->new_sorry)
+			ret = check_dest(a, sp->new_sorry, &sp->new_sorry->cfg,
+					 err, errlen);
+	}
+	return ret;
 }
 
 static int plan_build(struct apply *a, const struct nflvs_config *cfg,
@@ -399,10 +462,15 @@ static int plan_build(struct apply *a, const struct nflvs_config *cfg,
 		goto fail;
 	for (i = 0; i < cfg->nsvc; i++) {
 		p->s[p->ns].c = &cfg->svc[i];
-		err = plan_service(a, &p->s[p->ns++], errmsg, errlen);
+		err = plan_service(a, &p->s[p->ns++]);
 		if (err)
 			goto fail;
 	}
+	err = plan_marks(a, p);
+	if (!err)
+		err = plan_check(a, p, errmsg, errlen);
+	if (err)
+		goto fail;
 	for (i = 0; i < set->nsvc; i++) {
 		bool kept = false;
 
@@ -431,15 +499,12 @@ static struct rs_service rs_svc_of(const struct service *svc, bool one_packet,
 static struct rs_nat rs_nat_of(const struct service *svc,
 			       const struct dest *dst, bool op)
 {
-	char a[ADDR_STRLEN], s[SERVICE_STRLEN];
 	struct rs_nat n = { .mark = dst->mark, .port = dst->port,
 			    .addr = dst->addr, .one_packet = op,
 			    .vport = svc->port, .vip = svc->vip };
 
-	snprintf(n.comment, sizeof(n.comment), "%s%s of %s",
-		 addr_port_str(&dst->addr, dst->port, a, sizeof(a)),
-		 dst == svc->sorry ? " (sorry server)" : "",
-		 service_str(svc, s, sizeof(s)));
+	service_mark_key(svc, &dst->addr, dst->port, dst == svc->sorry,
+			 n.comment, sizeof(n.comment));
 	return n;
 }
 

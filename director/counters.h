@@ -20,6 +20,8 @@ struct dir_counters {
 				 * a SYN (begun on another director) */
 	uint64_t tun_errors;	/* TUN: encapsulated packets not sent */
 	uint64_t tun_toobig;	/* TUN: ICMP too-big answers sent */
+	uint64_t standby;	/* dropped: a backup (or faulty) director
+				 * schedules nothing (ha.h) */
 };
 
 static inline void counter_inc(uint64_t *c)

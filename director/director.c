@@ -36,6 +36,7 @@
 #include "director.h"
 #include "dr.h"
 #include "flowpath.h"
+#include "ha.h"
 #include "health.h"
 #include "log.h"
 #include "notify.h"
@@ -70,6 +71,7 @@ struct director {
 	struct apply apply;
 	struct health health;
 	struct admin admin;
+	struct ha ha;			/* role, mark tables of the pair */
 	struct control control;
 	struct metrics metrics;
 	struct sync sync;
@@ -112,12 +114,12 @@ static void decide_log(const struct pkt_info *pi, const struct dest *dst)
  * @*nosyn says such a packet is dropped.
  */
 static struct dest *nat_decide(struct service *svc, const struct pkt_info *pi,
-			       uint64_t now, bool *nosyn)
+			       uint64_t now, bool adopt, bool *nosyn)
 {
 	struct dest *dst = NULL;
 
 	pthread_mutex_lock(&svc->lock);
-	*nosyn = !service_may_start(svc, pi);
+	*nosyn = !service_may_start(svc, pi, adopt);
 	if (!*nosyn) {
 		dst = service_pick(svc, pi, now);
 		/* a one-packet "connection" ends with its datagram */
@@ -159,7 +161,14 @@ static void director_decide(void *ctx, const void *pkt, uint32_t len,
 	struct dest *dst = NULL;
 	struct pkt_info pi;
 	bool nosyn = false;
+	int role = ha_role(&d->ha);
 
+	/* IPVS's backup_only: a backup keeps its state, schedules nothing */
+	if (role == HA_BACKUP || role == HA_FAULT) {
+		counter_inc(&cnt->standby);
+		v->verdict = NF_DROP;
+		return;
+	}
 	if (packet_parse(pkt, len, &pi) != PKT_OK) {
 		if (packet_parse_icmp_error(pkt, len, &pi) == PKT_OK) {
 			icmp_decide(d, &pi, pkt, len, mark, v);
@@ -175,7 +184,7 @@ static void director_decide(void *ctx, const void *pkt, uint32_t len,
 	if (svc && svc->fwd != FWD_NAT)
 		flowpath_decide(&d->fp, svc, &pi, pkt, len, mark, now, v);
 	else if (svc)
-		dst = nat_decide(svc, &pi, now, &nosyn);
+		dst = nat_decide(svc, &pi, now, role != HA_TAKEOVER, &nosyn);
 	pthread_rwlock_unlock(&d->set.lock);
 	if (svc && svc->fwd != FWD_NAT)
 		return;
@@ -589,6 +598,44 @@ static const char *director_fixed(const struct cfg_director *a,
 
 static int director_reload_file(struct director *d, struct cfg_errors *errs);
 
+/* nflvsadm --role, from keepalived's hooks */
+static int director_set_role(void *ctx, uint32_t role)
+{
+	struct director *d = ctx;
+
+	return ha_set_role(&d->ha, role, clock_mono_ns());
+}
+
+static char *director_status(void *ctx, size_t *len)
+{
+	struct director *d = ctx;
+
+	return ha_status(&d->ha, clock_mono_ns(), len);
+}
+
+/*
+ * nflvsadm --check, keepalived's liveness script: this main loop answers
+ * (or there would be no reply), the ruleset was applied and is still in
+ * the kernel (nobody flushed it), and every queue worker is running.
+ */
+static int director_check(void *ctx, char *err, size_t errlen)
+{
+	struct director *d = ctx;
+	int ret;
+
+	if (!d->started || !d->apply.in_kernel) {
+		snprintf(err, errlen, "the ruleset is not applied");
+		return -EAGAIN;
+	}
+	ret = ruleset_table_exists(d->rs.table);
+	if (ret <= 0) {
+		snprintf(err, errlen, "table inet %s: %s", d->rs.table,
+			 ret ? strerror(-ret) : "not in the kernel");
+		return ret ? ret : -ENOENT;
+	}
+	return 0;
+}
+
 /* SIGHUP and nflvsadm --reload; the service manager is told of both. */
 int director_reload(struct director *d, struct cfg_errors *errs)
 {
@@ -693,7 +740,8 @@ static void director_wire(struct director *d)
 		.reload = director_reload_hook,
 		.set_timeouts = director_set_timeouts,
 		.daemon = director_daemon, .daemons = director_daemons,
-		.ctx = d,
+		.set_role = director_set_role, .status = director_status,
+		.check = director_check, .ctx = d,
 	};
 	d->syncst = (struct syncstate){ .set = &d->set, .fp = &d->fp,
 					.rs = &d->rs, .kernel = true };
@@ -723,6 +771,27 @@ static int director_shm(struct director *d, const struct nflvs_config *cfg)
 				 c->shm, c->user);
 	}
 	return 0;
+}
+
+static void prev_mark_cb(void *ctx, uint32_t index, const char *key)
+{
+	struct director *d = ctx;
+
+	if (svcset_prev_add(&d->set, index, key) < 0)
+		log_warn("marks: out of memory reading the previous marks");
+}
+
+/*
+ * A previous run's table (a restart): its real servers keep their marks,
+ * so that the conntrack entries it left, and those conntrackd brings,
+ * still name them.
+ */
+static void director_prev_marks(struct director *d)
+{
+	if (ruleset_read_mark_keys(d->rs.table, prev_mark_cb, d) == 0 &&
+	    d->set.nprev)
+		log_info("marks: the previous table had %u; real servers still configured keep theirs",
+			 d->set.nprev);
 }
 
 static int director_init(struct director *d, struct nflvs_config *cfg)
@@ -755,13 +824,18 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 		ret = ctrack_init(&d->ct, c->mark_mask, hook_ct_account, d);
 	if (!ret)
 		ret = flowpath_init(&d->fp, &fe);
+	if (!ret && (ret = ha_init(&d->ha, &d->set, &d->fp.no_adopt,
+				   c->peer)) < 0)
+		log_err("peer %s: %s", c->peer, strerror(-ret));
 	if (!ret)
 		ret = sync_init(&d->sync, &se);
 	if (!ret)
 		ret = director_shm(d, cfg);
 	if (ret)
 		return ret;
+	director_prev_marks(d);
 	ret = apply_config(&d->apply, cfg, err, sizeof(err));
+	svcset_prev_done(&d->set);
 	if (ret)
 		log_err("%s", err);
 	return ret;
@@ -776,6 +850,7 @@ struct director *director_new(struct nflvs_config *cfg)
 		config_free(cfg);
 		return NULL;
 	}
+	d->ha.fd = -1;
 	sockset_init(&d->control.socks, 0, 0, 0, NULL, NULL, NULL);
 	sockset_init(&d->metrics.socks, 0, 0, 0, NULL, NULL, NULL);
 	if (director_init(d, cfg)) {
@@ -1022,6 +1097,7 @@ void director_free(struct director *d)
 {
 	if (!d)
 		return;
+	ha_fini(&d->ha);
 	apply_release(&d->apply);
 	free(d->queues);
 	ctrack_fini(&d->ct);
@@ -1113,7 +1189,9 @@ void director_timer(struct director *d, uint64_t ticks)
 	control_expire(&d->control, now);
 	metrics_expire(&d->metrics, now);
 	health_poll(&d->health);
-	sync_tick(&d->sync, clock_mono_ns());
+	sync_tick(&d->sync, now);
+	if (d->started)
+		ha_tick(&d->ha, now);
 	d->ticks += ticks;
 	if (d->ticks >= TICKS_PER_WORK) {
 		d->ticks = 0;
@@ -1127,9 +1205,11 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 {
 	int n = 0;
 
-	if (max < 1)
+	if (max < 2)
 		return 0;
 	p[n++] = (struct pollfd){ .fd = ctrack_fd(&d->ct), .events = POLLIN };
+	/* -1 without a peer: poll() skips it */
+	p[n++] = (struct pollfd){ .fd = ha_fd(&d->ha), .events = POLLIN };
 	d->npoll_control = control_pollfds(&d->control, p + n, max - n);
 	n += d->npoll_control;
 	d->npoll_metrics = metrics_pollfds(&d->metrics, p + n, max - n);
@@ -1148,11 +1228,13 @@ void director_events(struct director *d, const struct pollfd *p, int n)
 			log_warn("conntrack events were lost (%llu overruns so far): counts rebuilt from a dump",
 				 (unsigned long long)d->ct.stats.overruns);
 	}
-	if (n < 1 + d->npoll_control + d->npoll_metrics)
+	if (n > 1 && p[1].fd >= 0 && p[1].revents)
+		ha_input(&d->ha, clock_mono_ns());
+	if (n < 2 + d->npoll_control + d->npoll_metrics)
 		return;
 	now = clock_mono_ns();
-	control_handle(&d->control, p + 1, d->npoll_control, now);
-	metrics_handle(&d->metrics, p + 1 + d->npoll_control, d->npoll_metrics,
+	control_handle(&d->control, p + 2, d->npoll_control, now);
+	metrics_handle(&d->metrics, p + 2 + d->npoll_control, d->npoll_metrics,
 		       now);
 	if (n >= 1 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
 		sync_handle(&d->sync, p + 1 + d->npoll_control + d->npoll_metrics,

@@ -253,7 +253,8 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 	/* as IPVS, a SYN starts a TCP connection; with a consistent
 	 * scheduler, so does a packet of one begun on another director */
 	pthread_mutex_lock(&svc->lock);
-	start = service_may_start(svc, pi);
+	start = service_may_start(svc, pi,
+				  !__atomic_load_n(&fp->no_adopt, __ATOMIC_RELAXED));
 	if (start)
 		dst = service_pick(svc, pi, now);
 	pthread_mutex_unlock(&svc->lock);

@@ -58,6 +58,8 @@ struct flowpath {
 	struct flowpath_env env;
 	pthread_mutex_t lock;		/* the table */
 	struct flow_table flows;
+	int no_adopt;			/* atomic: taking over, flows begun
+					 * elsewhere are not adopted */
 };
 
 int flowpath_init(struct flowpath *fp, const struct flowpath_env *env);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,43 @@ uint32_t mark_alloc(struct markspace *m)
 		m->used[i / 8] |= 1u << (i % 8);
 		m->hint = i + 1;
 		return i << m->shift;
+	}
+	return 0;
+}
+
+uint32_t mark_home(const struct markspace *m, const char *key)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a, 32 bits */
+
+	for (; *key; key++)
+		h = (h ^ (uint8_t)*key) * 16777619u;
+	return 1 + h % m->max;
+}
+
+static bool taken(const struct markspace *m, uint32_t i)
+{
+	return m->used[i / 8] & (1u << (i % 8));
+}
+
+uint32_t mark_take_index(struct markspace *m, uint32_t i)
+{
+	if (!i || i > m->max || taken(m, i))
+		return 0;
+	m->used[i / 8] |= 1u << (i % 8);
+	return i << m->shift;
+}
+
+uint32_t mark_alloc_key(struct markspace *m, const char *key, uint32_t prefer)
+{
+	uint32_t i, home, n;
+
+	if (prefer && (i = mark_take_index(m, prefer)))
+		return i;
+	home = mark_home(m, key);
+	for (n = 0; n < m->max; n++) {
+		i = 1 + (home - 1 + n) % m->max;
+		if (!taken(m, i))
+			return mark_take_index(m, i);
 	}
 	return 0;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <stddef.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,41 +11,8 @@
 #include "metrics.h"
 #include "publish.h"
 #include "stats.h"
+#include "textbuf.h"
 
-struct page {
-	char *buf;
-	size_t len, cap;
-	int err;
-};
-
-static void put(struct page *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void put(struct page *p, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(p->buf + p->len, p->cap - p->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			p->err = 1;
-			return;
-		}
-		if (p->len + n < p->cap)
-			break;
-		p->cap = (p->cap + n) * 2;
-		p->buf = realloc(p->buf, p->cap);
-		if (!p->buf) {
-			p->err = 1;
-			p->cap = p->len = 0;
-			return;
-		}
-	}
-	p->len += n;
-}
 
 /* service="web",vip="10.0.1.100",port="80",protocol="tcp",fwmark="0" */
 static void svc_labels(const struct service *s, char *buf, size_t len)
@@ -90,13 +56,13 @@ static const struct family fam[] = {
 	{ "nflvs_real_server_check_latency_seconds", "gauge", "Duration of the last health check." },
 };
 
-static void header(struct page *p, int i)
+static void header(struct textbuf *p, int i)
 {
-	put(p, "# HELP %s %s\n# TYPE %s %s\n", fam[i].name, fam[i].help,
+	textbuf_printf(p, "# HELP %s %s\n# TYPE %s %s\n", fam[i].name, fam[i].help,
 	    fam[i].name, fam[i].type);
 }
 
-static void render_service(const struct metrics *m, struct page *p, int i,
+static void render_service(const struct metrics *m, struct textbuf *p, int i,
 			   const struct service *s)
 {
 	struct nflvs_ctl_stats st;
@@ -107,9 +73,9 @@ static void render_service(const struct metrics *m, struct page *p, int i,
 		stats_service(s, &st);
 		svc_labels(s, l, sizeof(l));
 		if (i == 0)
-			put(p, "%s{%s} %llu\n", fam[i].name, l, (unsigned long long)st.conns);
+			textbuf_printf(p, "%s{%s} %llu\n", fam[i].name, l, (unsigned long long)st.conns);
 		else
-			put(p, "%s{%s,direction=\"in\"} %llu\n%s{%s,direction=\"out\"} %llu\n",
+			textbuf_printf(p, "%s{%s,direction=\"in\"} %llu\n%s{%s,direction=\"out\"} %llu\n",
 			    fam[i].name, l, (unsigned long long)(i == 1 ? st.inpkts : st.inbytes),
 			    fam[i].name, l, (unsigned long long)(i == 1 ? st.outpkts : st.outbytes));
 		return;
@@ -124,28 +90,28 @@ static void render_service(const struct metrics *m, struct page *p, int i,
 			memset(&h, 0, sizeof(h));
 		switch (i) {
 		case 3:
-			put(p, "%s{%s} %llu\n", fam[i].name, l, (unsigned long long)st.conns);
+			textbuf_printf(p, "%s{%s} %llu\n", fam[i].name, l, (unsigned long long)st.conns);
 			break;
 		case 4:
 		case 5:
-			put(p, "%s{%s,direction=\"in\"} %llu\n%s{%s,direction=\"out\"} %llu\n",
+			textbuf_printf(p, "%s{%s,direction=\"in\"} %llu\n%s{%s,direction=\"out\"} %llu\n",
 			    fam[i].name, l, (unsigned long long)(i == 4 ? st.inpkts : st.inbytes),
 			    fam[i].name, l, (unsigned long long)(i == 4 ? st.outpkts : st.outbytes));
 			break;
 		case 6:
-			put(p, "%s{%s} %u\n", fam[i].name, l, dst->activeconns);
+			textbuf_printf(p, "%s{%s} %u\n", fam[i].name, l, dst->activeconns);
 			break;
 		case 7:
-			put(p, "%s{%s} %u\n", fam[i].name, l, dst->inactconns);
+			textbuf_printf(p, "%s{%s} %u\n", fam[i].name, l, dst->inactconns);
 			break;
 		case 8:
-			put(p, "%s{%s} %d\n", fam[i].name, l, dest_present(dst) ? dst->weight : 0);
+			textbuf_printf(p, "%s{%s} %d\n", fam[i].name, l, dest_present(dst) ? dst->weight : 0);
 			break;
 		case 9:
-			put(p, "%s{%s} %d\n", fam[i].name, l, h.state != NFLVS_RS_DOWN);
+			textbuf_printf(p, "%s{%s} %d\n", fam[i].name, l, h.state != NFLVS_RS_DOWN);
 			break;
 		case 10:
-			put(p, "%s{%s} %.6f\n", fam[i].name, l, h.latency_us / 1e6);
+			textbuf_printf(p, "%s{%s} %.6f\n", fam[i].name, l, h.latency_us / 1e6);
 			break;
 		}
 	}
@@ -168,6 +134,9 @@ static const struct {
 	{ "nflvs_adopted_total",
 	  "TCP packets of no connection that were not a SYN, for a consistent service: scheduled (the connection began on another director).",
 	  offsetof(struct dir_counters, adopted) },
+	{ "nflvs_standby_dropped_total",
+	  "Queued packets dropped because this director is a backup (or in fault): it schedules nothing.",
+	  offsetof(struct dir_counters, standby) },
 	{ "nflvs_tun_errors_total",
 	  "TUN packets that could not be encapsulated or sent.",
 	  offsetof(struct dir_counters, tun_errors) },
@@ -179,12 +148,9 @@ static const struct {
 char *metrics_render(const struct metrics *m, size_t *len)
 {
 	struct svcset *set = m->set;
-	struct page p = { .cap = 8192 };
+	struct textbuf p = { 0 };
 	unsigned int i, k;
 
-	p.buf = malloc(p.cap);
-	if (!p.buf)
-		return NULL;
 	pthread_rwlock_rdlock(&set->lock);
 	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
 		header(&p, i);
@@ -196,17 +162,12 @@ char *metrics_render(const struct metrics *m, size_t *len)
 	}
 	pthread_rwlock_unlock(&set->lock);
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		put(&p, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
+		textbuf_printf(&p, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
 		    counters[i].name, counters[i].help, counters[i].name,
 		    counters[i].name, (unsigned long long)counter_get(
 			    (const uint64_t *)((const char *)m->counters +
 					       counters[i].off)));
-	if (p.err) {
-		free(p.buf);
-		return NULL;
-	}
-	*len = p.len;
-	return p.buf;
+	return textbuf_take(&p, len);
 }
 
 /* ---- a minimal HTTP server ------------------------------------------------- */

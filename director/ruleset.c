@@ -2024,34 +2024,66 @@ static const char *attr_str(const struct nlattr *a)
 
 struct counters_ctx {
 	ruleset_counter_fn fn;
+	ruleset_key_fn key_fn;
 	void *ctx;
 };
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char **comment = data;
+	const char *v = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_OBJ_COMMENT && len &&
+	    v[len - 1] == '\0')
+		*comment = v;
+	return 0;
+}
+
+/* The comment in a counter's user data @a: the mark key of its real
+ * server. */
+static const char *counter_comment(const struct nlattr *a)
+{
+	const char *comment = NULL;
+
+	if (a && mnl_attr_get_payload_len(a))
+		nftnl_udata_parse(mnl_attr_get_payload(a),
+				  mnl_attr_get_payload_len(a), comment_cb,
+				  &comment);
+	return comment;
+}
 
 static int counter_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct counters_ctx *x = data;
 	const struct nlattr *tb[NFTA_OBJ_MAX + 1], *ctr[NFTA_COUNTER_MAX + 1];
 	uint64_t packets, bytes;
-	const char *name;
+	const char *name, *comment;
 	uint32_t type, idx;
 	char dir[4];
 
-	if (attrs_parse(nlh, NULL, tb, NFTA_OBJ_MAX) &&
-	    attr_u32be(tb[NFTA_OBJ_TYPE], &type) &&
-	    type == NFT_OBJECT_COUNTER && tb[NFTA_OBJ_DATA] &&
-	    (name = attr_str(tb[NFTA_OBJ_NAME])) &&
-	    sscanf(name, "rs%u_%3s", &idx, dir) == 2 &&
-	    attrs_parse(nlh, tb[NFTA_OBJ_DATA], ctr, NFTA_COUNTER_MAX) &&
-	    attr_u64be(ctr[NFTA_COUNTER_PACKETS], &packets) &&
-	    attr_u64be(ctr[NFTA_COUNTER_BYTES], &bytes))
+	if (!attrs_parse(nlh, NULL, tb, NFTA_OBJ_MAX) ||
+	    !attr_u32be(tb[NFTA_OBJ_TYPE], &type) ||
+	    type != NFT_OBJECT_COUNTER ||
+	    !(name = attr_str(tb[NFTA_OBJ_NAME])) ||
+	    sscanf(name, "rs%u_%3s", &idx, dir) != 2)
+		return MNL_CB_OK;
+	if (!x->fn) {
+		if (!strcmp(dir, "in") &&
+		    (comment = counter_comment(tb[NFTA_OBJ_USERDATA])))
+			x->key_fn(x->ctx, idx, comment);
+	} else if (tb[NFTA_OBJ_DATA] &&
+		   attrs_parse(nlh, tb[NFTA_OBJ_DATA], ctr, NFTA_COUNTER_MAX) &&
+		   attr_u64be(ctr[NFTA_COUNTER_PACKETS], &packets) &&
+		   attr_u64be(ctr[NFTA_COUNTER_BYTES], &bytes)) {
 		x->fn(x->ctx, idx, !strcmp(dir, "in"), packets, bytes);
+	}
 	return MNL_CB_OK;
 }
 
-int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx)
+static int dump_counters(const char *table, struct counters_ctx *x)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	struct counters_ctx x = { fn, ctx };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_obj *o = nftnl_obj_alloc();
 	struct nlmsghdr *nlh;
@@ -2073,7 +2105,7 @@ int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx)
 		goto out;
 	}
 	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		n = nl_cb_run(buf, n, seq, portid, counter_cb, &x);
+		n = nl_cb_run(buf, n, seq, portid, counter_cb, x);
 		if (n <= MNL_CB_STOP)
 			break;
 	}
@@ -2084,6 +2116,53 @@ out:
 	if (nl)
 		mnl_socket_close(nl);
 	return ret;
+}
+
+int ruleset_table_exists(const char *table)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq = time(NULL), portid;
+	int n, ret;
+
+	if (!nl || !t || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno ? -errno : -ENOMEM;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+				    NLM_F_ACK, seq);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n > 0)
+		n = mnl_cb_run(buf, n, seq, portid, NULL, NULL);
+	ret = n >= 0 ? 1 : (errno == ENOENT ? 0 : -errno);
+out:
+	nftnl_table_free(t);
+	if (nl)
+		mnl_socket_close(nl);
+	return ret;
+}
+
+int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx)
+{
+	struct counters_ctx x = { .fn = fn, .ctx = ctx };
+
+	return dump_counters(table, &x);
+}
+
+int ruleset_read_mark_keys(const char *table, ruleset_key_fn fn, void *ctx)
+{
+	struct counters_ctx x = { .key_fn = fn, .ctx = ctx };
+
+	return dump_counters(table, &x);
 }
 
 /* ---- reading sets back ------------------------------------------------------ */
@@ -2223,7 +2302,7 @@ static void flow_elem(void *ctx, const struct set_elem *e)
 int ruleset_parse_counters(const void *buf, size_t len,
 			   ruleset_counter_fn fn, void *ctx)
 {
-	struct counters_ctx x = { fn, ctx };
+	struct counters_ctx x = { .fn = fn, .ctx = ctx };
 
 	return nl_cb_run(buf, len, 0, 0, counter_cb, &x);
 }

@@ -65,7 +65,8 @@ struct rs_flow {
  */
 struct rs_nat {
 	uint32_t mark;
-	char comment[96];		/* for its counters, may be "" */
+	char comment[128];		/* for its counters, may be "": its
+					 * mark key (service_mark_key()) */
 	uint16_t port;
 	struct nflvs_addr addr;
 	bool one_packet;
@@ -134,6 +135,12 @@ int ruleset_read_marks(const char *table, ruleset_mark_fn fn, void *ctx);
 typedef void (*ruleset_counter_fn)(void *ctx, uint32_t index, bool in,
 				   uint64_t packets, uint64_t bytes);
 int ruleset_read_counters(const char *table, ruleset_counter_fn fn, void *ctx);
+/* 1 when our table inet @table is in the kernel, 0 when not, -errno. */
+int ruleset_table_exists(const char *table);
+/* The mark key (service_mark_key()) each mark index of the table stands
+ * for, from its counters' comments: a restart keeps the marks. */
+typedef void (*ruleset_key_fn)(void *ctx, uint32_t index, const char *key);
+int ruleset_read_mark_keys(const char *table, ruleset_key_fn fn, void *ctx);
 
 /*
  * The pure part of the three readers above: what they do with the dump

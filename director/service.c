@@ -151,6 +151,18 @@ const char *service_str(const struct service *svc, char *buf, size_t len)
 	return buf;
 }
 
+const char *service_mark_key(const struct service *svc,
+			     const struct nflvs_addr *addr, uint16_t port,
+			     bool sorry, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN], s[SERVICE_STRLEN];
+
+	snprintf(buf, len, "%s%s of %s", addr_port_str(addr, port, a, sizeof(a)),
+		 sorry ? " (sorry server)" : "",
+		 service_str(svc, s, sizeof(s)));
+	return buf;
+}
+
 /* The scheduler, behind the client's persistence template if any. */
 static struct dest *service_schedule(struct service *svc,
 				     const struct pkt_info *pi, uint64_t now)
@@ -206,13 +218,14 @@ bool service_consistent(const struct service *svc)
 	return true;
 }
 
-bool service_may_start(const struct service *svc, const struct pkt_info *pi)
+bool service_may_start(const struct service *svc, const struct pkt_info *pi,
+		       bool adopt)
 {
 	if (pi->l4proto != IPPROTO_TCP)
 		return true;
 	if (pi->tcp_flags & TCP_RST)
 		return false;
-	return (pi->tcp_flags & TCP_SYN) || service_consistent(svc);
+	return (pi->tcp_flags & TCP_SYN) || (adopt && service_consistent(svc));
 }
 
 void service_gc(struct service *svc, uint64_t now_ns)

@@ -184,13 +184,26 @@ bool service_consistent(const struct service *svc);
  * start one?  Any packet but TCP; a TCP SYN (not RST), as IPVS; another
  * TCP packet but a RST only when service_consistent(): its connection
  * began elsewhere, and the scheduler picks the real server that has it
- * (IPVS's sloppy_tcp, limited to where it cannot pick a wrong one).
+ * (IPVS's sloppy_tcp, limited to where it cannot pick a wrong one), and
+ * only with @adopt: not while a director takes over from its peer, when
+ * the connection's state may still be on its way (ha.h).
  */
-bool service_may_start(const struct service *svc, const struct pkt_info *pi);
+bool service_may_start(const struct service *svc, const struct pkt_info *pi,
+		       bool adopt);
 /* Once a second: persistence templates expire, scheduler housekeeping. */
 void service_gc(struct service *svc, uint64_t now_ns);
 /* "TCP 10.0.1.100:80", "UDP [2001:db8::1]:53", "FWM 5" */
 const char *service_str(const struct service *svc, char *buf, size_t len);
 #define SERVICE_STRLEN	(ADDR_STRLEN + 16)
+/*
+ * The key a real server's mark is derived from (mark.h), which is also
+ * the comment of its counters in the kernel, where a restart reads it
+ * back: "10.0.2.11:8080 of TCP 10.0.1.100:80", " (sorry server)" after
+ * the address of a sorry server.
+ */
+#define SERVICE_MARK_KEYLEN	128
+const char *service_mark_key(const struct service *svc,
+			     const struct nflvs_addr *addr, uint16_t port,
+			     bool sorry, char *buf, size_t len);
 
 #endif

@@ -28,6 +28,7 @@ void svcset_fini(struct svcset *s)
 	free(s->svc);
 	free(s->dead);
 	free(s->bymark);
+	svcset_prev_done(s);
 	mark_fini(&s->marks);
 	pthread_rwlock_destroy(&s->lock);
 	memset(s, 0, sizeof(*s));
@@ -49,9 +50,55 @@ uint32_t svcset_capacity(const struct svcset *s)
 	return mark_capacity(&s->marks);
 }
 
-int svcset_mark_take(struct svcset *s, struct dest *dst)
+static int prev_cmp(const void *a, const void *b)
 {
-	dst->mark = mark_alloc(&s->marks);
+	return strcmp(((const struct svcset_prev *)a)->key,
+		      ((const struct svcset_prev *)b)->key);
+}
+
+int svcset_prev_add(struct svcset *s, uint32_t index, const char *key)
+{
+	struct svcset_prev *v;
+
+	if (!index || index > mark_capacity(&s->marks))
+		return 0;
+	v = realloc(s->prev, (s->nprev + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->prev = v;
+	v[s->nprev].index = index;
+	if (!(v[s->nprev].key = strdup(key)))
+		return -ENOMEM;
+	s->nprev++;
+	qsort(s->prev, s->nprev, sizeof(*v), prev_cmp);
+	return 0;
+}
+
+void svcset_prev_done(struct svcset *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nprev; i++)
+		free(s->prev[i].key);
+	free(s->prev);
+	s->prev = NULL;
+	s->nprev = 0;
+}
+
+static uint32_t prev_index(const struct svcset *s, const char *key)
+{
+	struct svcset_prev k = { .key = (char *)key }, *p;
+
+	if (!s->nprev)
+		return 0;
+	p = bsearch(&k, s->prev, s->nprev, sizeof(k), prev_cmp);
+	return p ? p->index : 0;
+}
+
+int svcset_mark_take(struct svcset *s, struct dest *dst, const char *key)
+{
+	dst->mark = key ? mark_alloc_key(&s->marks, key, prev_index(s, key))
+			: mark_alloc(&s->marks);
 	if (!dst->mark)
 		return -ENOSPC;
 	s->bymark[svcset_mark_index(s, dst->mark)] = dst;

@@ -39,6 +39,14 @@ struct svcset {
 	struct dest **bymark;		/* mark index -> destination */
 	bool tun_kernel;		/* TUN flows in the kernel's flow maps
 					   where the tunnel suits (tunbpf.h) */
+	struct svcset_prev *prev;	/* a previous run's marks, by key */
+	unsigned int nprev;
+};
+
+/* A mark the kernel's table had before a restart, and whose it was. */
+struct svcset_prev {
+	uint32_t index;
+	char *key;
 };
 
 int svcset_init(struct svcset *s, uint32_t mark_mask);
@@ -58,8 +66,14 @@ struct dest *svcset_by_index(const struct svcset *s, uint32_t index);
 /* Destinations the mask leaves room for. */
 uint32_t svcset_capacity(const struct svcset *s);
 
-/* Give @dst a free mark and index it: 0, or -ENOSPC. */
-int svcset_mark_take(struct svcset *s, struct dest *dst);
+/* Give @dst a free mark and index it: 0, or -ENOSPC.  With @key (its
+ * mark key, service_mark_key()), the mark a previous run gave that key
+ * when it is free, else the key's own (mark.h); without, the lowest. */
+int svcset_mark_take(struct svcset *s, struct dest *dst, const char *key);
+/* Remember that a previous run had given @key index @index (a restart):
+ * 0 or -ENOMEM.  svcset_prev_done() forgets them all. */
+int svcset_prev_add(struct svcset *s, uint32_t index, const char *key);
+void svcset_prev_done(struct svcset *s);
 void svcset_mark_release(struct svcset *s, struct dest *dst);
 
 /* The service of a new connection (svctab_lookup); under the lock. */

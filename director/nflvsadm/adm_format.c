@@ -1001,8 +1001,11 @@ void adm_format_usage(FILE *f, const char *p)
 		"  %s --start-daemon {master|backup} [daemon-options]\n"
 		"  %s --stop-daemon {master|backup}\n"
 		"  %s --reload\n"
+		"  %s --role {master|backup|takeover|fault}\n"
+		"  %s --status\n"
+		"  %s --check\n"
 		"  %s -h\n\n",
-		p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+		p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 	fputs("Commands:\n"
 	      "Either long or short options are allowed.\n"
 	      "  --add-service     -A        add virtual service with options\n"
@@ -1020,6 +1023,9 @@ void adm_format_usage(FILE *f, const char *p)
 	      "  --start-daemon              start connection sync daemon\n"
 	      "  --stop-daemon               stop connection sync daemon\n"
 	      "  --reload                    make the director re-read its configuration\n"
+	      "  --role ROLE                 tell the director its role in a pair (keepalived's hooks)\n"
+	      "  --status                    show the role, the mark table and the peer's verdict\n"
+	      "  --check                     exit 0 while the director runs and applies its ruleset\n"
 	      "  --help            -h        display this help message\n\n", f);
 	fputs("virtual-service:\n"
 	      "  --tcp-service|-t  service-address   service-address is host[:port]\n"

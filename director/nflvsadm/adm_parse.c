@@ -60,6 +60,9 @@ enum {
 	TAG_JSON,
 	TAG_RELOAD,
 	TAG_SOCKET,
+	TAG_ROLE,
+	TAG_STATUS,
+	TAG_CHECK,
 };
 
 struct optdef {
@@ -132,6 +135,9 @@ static const struct optdef optdefs[] = {
 	{ "json", 0, ARG_NONE, TAG_JSON },
 	{ "reload", 0, ARG_NONE, TAG_RELOAD },
 	{ "socket", 0, ARG_REQ, TAG_SOCKET },
+	{ "role", 0, ARG_REQ, TAG_ROLE },
+	{ "status", 0, ARG_NONE, TAG_STATUS },
+	{ "check", 0, ARG_NONE, TAG_CHECK },
 };
 
 #define NOPTDEFS	(sizeof(optdefs) / sizeof(optdefs[0]))
@@ -153,6 +159,9 @@ static const char *const cmd_names[ADM_CMD_MAX] = {
 	[ADM_CMD_SAVE] = "save",
 	[ADM_CMD_ZERO] = "zero",
 	[ADM_CMD_RELOAD] = "reload",
+	[ADM_CMD_ROLE] = "role",
+	[ADM_CMD_STATUS] = "status",
+	[ADM_CMD_CHECK] = "check",
 	[ADM_CMD_HELP] = "help",
 	[ADM_CMD_VERSION] = "version",
 };
@@ -175,7 +184,7 @@ static const char *const opt_names[ADM_OPT_MAX] = {
  *
  *          nc+sp Mrfwxym tdsrtpsse opb gpts ittncr j
  */
-static const char cmd_opts[ADM_CMD_RELOAD + 1][ADM_OPT_MAX + 1] = {
+static const char cmd_opts[ADM_CMD_CHECK + 1][ADM_OPT_MAX + 1] = {
 	[ADM_CMD_ADD] =		"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx",
 	[ADM_CMD_EDIT] =	"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx",
 	[ADM_CMD_DEL] =		"xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -191,6 +200,9 @@ static const char cmd_opts[ADM_CMD_RELOAD + 1][ADM_OPT_MAX + 1] = {
 	[ADM_CMD_SAVE] =	" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	[ADM_CMD_ZERO] =	"xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	[ADM_CMD_RELOAD] =	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[ADM_CMD_ROLE] =	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[ADM_CMD_STATUS] =	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[ADM_CMD_CHECK] =	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 };
 
 /* ipvsadm's tunnel_types_v_options[][]: tun-port nocsum csum remcsum */
@@ -876,6 +888,8 @@ static int set_command(struct parser *p, int c, const char *arg)
 		{ 'v', ADM_CMD_VERSION }, { TAG_RELOAD, ADM_CMD_RELOAD },
 		{ TAG_START_DAEMON, ADM_CMD_STARTDAEMON },
 		{ TAG_STOP_DAEMON, ADM_CMD_STOPDAEMON },
+		{ TAG_ROLE, ADM_CMD_ROLE }, { TAG_STATUS, ADM_CMD_STATUS },
+		{ TAG_CHECK, ADM_CMD_CHECK },
 	};
 	size_t i;
 
@@ -885,6 +899,14 @@ static int set_command(struct parser *p, int c, const char *arg)
 	if (i == sizeof(cmds) / sizeof(cmds[0]))
 		return tryhelp(p);
 	p->cmd->type = cmds[i].type;
+	if (c == TAG_ROLE) {
+		int r = names_find(role_names, arg);
+
+		if (r < 0)
+			return fail(p, "illegal role `%s' (master, backup, takeover or fault)",
+				    arg);
+		p->cmd->role = (uint32_t)r;
+	}
 	if (c == TAG_START_DAEMON || c == TAG_STOP_DAEMON) {
 		if (strcmp(arg, "master") && strcmp(arg, "backup"))
 			return fail(p, c == TAG_START_DAEMON ?

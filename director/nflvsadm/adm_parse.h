@@ -34,6 +34,9 @@ enum adm_cmd_type {
 	ADM_CMD_SAVE,
 	ADM_CMD_ZERO,
 	ADM_CMD_RELOAD,			/* nflvs: --reload */
+	ADM_CMD_ROLE,			/* nflvs: --role ROLE */
+	ADM_CMD_STATUS,			/* nflvs: --status */
+	ADM_CMD_CHECK,			/* nflvs: --check */
 	ADM_CMD_HELP,			/* -h: printed, nothing checked */
 	ADM_CMD_VERSION,		/* -v */
 	ADM_CMD_MAX,
@@ -108,6 +111,7 @@ struct adm_cmd {
 	struct nflvs_ctl_daemon daemon;	/* --start/stop-daemon and options */
 	char pe[16];			/* --pe (nflvs has none) */
 	char socket[ADM_SOCKET_MAX];	/* --socket, "" = not given */
+	uint32_t role;			/* --role: NFLVS_CTL_ROLE_* */
 };
 
 /*

@@ -32,7 +32,8 @@ struct adm {
 typedef int run_fn(struct adm *a, const struct adm_cmd *c);
 
 static run_fn run_edit, run_zero, run_set,
-	      run_daemon, run_list, run_save, run_restore, run_reload;
+	      run_daemon, run_list, run_save, run_restore, run_reload,
+	      run_role, run_status, run_check;
 
 /*
  * What each command does, whether it talks to the director, and ipvsadm's
@@ -60,6 +61,9 @@ static const struct {
 	{ ADM_CMD_SAVE, run_save, true, 1 },
 	{ ADM_CMD_RESTORE, run_restore, true, 255 },
 	{ ADM_CMD_RELOAD, run_reload, true, 1 },
+	{ ADM_CMD_ROLE, run_role, true, 1 },
+	{ ADM_CMD_STATUS, run_status, true, 1 },
+	{ ADM_CMD_CHECK, run_check, true, 1 },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -178,6 +182,38 @@ static int run_reload(struct adm *a, const struct adm_cmd *c)
 			       NULL);
 }
 
+/* keepalived's notify hooks: the director's place in the pair */
+static int run_role(struct adm *a, const struct adm_cmd *c)
+{
+	struct nflvs_ctl_role r = { .role = c->role };
+
+	return adm_client_call(&a->client, NFLVS_CTL_SET_ROLE, &r, sizeof(r),
+			       NULL, NULL);
+}
+
+/* The role, the mark table and the peer's verdict, as the director says */
+static int run_status(struct adm *a, const struct adm_cmd *c)
+{
+	void *text = NULL;
+	uint32_t len = 0;
+	int r;
+
+	(void)c;
+	r = adm_client_call(&a->client, NFLVS_CTL_STATUS, NULL, 0, &text, &len);
+	if (!r && text)
+		fwrite(text, 1, len, stdout);
+	free(text);
+	return r;
+}
+
+/* keepalived's vrrp_script: exit 0 while the director runs and applies */
+static int run_check(struct adm *a, const struct adm_cmd *c)
+{
+	(void)c;
+	return adm_client_call(&a->client, NFLVS_CTL_CHECK, NULL, 0, NULL,
+			       NULL);
+}
+
 /* -L -t SERVICE: the titles and that service, no version line. */
 static int list_one(struct adm *a, const struct adm_cmd *c)
 {
@@ -289,11 +325,14 @@ static int report(struct adm *a, const struct adm_cmd *c, int r, int status)
 	if (cl->io_err) {
 		fprintf(stderr, "%s: talking to the director at %s: %s\n",
 			a->name, cl->path, strerror(cl->io_err));
-	} else if (c->type == ADM_CMD_RELOAD) {
+	} else if (c->type == ADM_CMD_RELOAD || c->type >= ADM_CMD_ROLE) {
 		if (cl->text)
 			print_text(cl->text);
 		else
-			fprintf(stderr, "%s: reload failed: %s\n", a->name,
+			fprintf(stderr, "%s: %s failed: %s\n", a->name,
+				c->type == ADM_CMD_RELOAD ? "reload" :
+				c->type == ADM_CMD_ROLE ? "--role" :
+				c->type == ADM_CMD_STATUS ? "--status" : "--check",
 				strerror(-r));
 	} else {
 		fprintf(stderr, "%s\n", adm_strerror(c->type, -r));

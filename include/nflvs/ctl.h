@@ -120,6 +120,9 @@ enum nflvs_ctl_type {
 	NFLVS_CTL_START_DAEMON,
 	NFLVS_CTL_STOP_DAEMON,
 	NFLVS_CTL_GET_DAEMON,
+	NFLVS_CTL_SET_ROLE,		/* struct nflvs_ctl_role; keepalived's hooks */
+	NFLVS_CTL_STATUS,		/* reply: text (role, marks, peer) */
+	NFLVS_CTL_CHECK,		/* reply status 0: running and applying */
 	NFLVS_CTL_TYPE_MAX,
 };
 
@@ -261,6 +264,25 @@ struct nflvs_ctl_daemon {
 	uint64_t dropped;		/* bad datagrams */
 	uint64_t installed;		/* backup: entries taken */
 	uint64_t unmatched;		/* backup: naming no real server here */
+};
+
+/*
+ * A director's place in an active/backup pair (nflvsadm --role): a master
+ * schedules, a backup or a director in fault keeps its state and
+ * schedules nothing (IPVS's backup_only), and a director taking over
+ * schedules new connections but does not adopt the packets of
+ * connections it does not know until it is told it is master.  A director
+ * never told is master.
+ */
+enum nflvs_ctl_role_value {
+	NFLVS_CTL_ROLE_MASTER = 0,
+	NFLVS_CTL_ROLE_BACKUP = 1,
+	NFLVS_CTL_ROLE_TAKEOVER = 2,
+	NFLVS_CTL_ROLE_FAULT = 3,
+};
+
+struct nflvs_ctl_role {
+	uint32_t role;			/* enum nflvs_ctl_role_value */
 };
 
 struct nflvs_ctl_info {

@@ -197,7 +197,7 @@ static int paths(char *out, size_t len)
 /* Poll until the router's next hops are @want; -1 after @ms. */
 static int wait_paths(const char *want, int ms)
 {
-	long deadline = lab_ms() + ms;
+	long deadline = lab_now_ms() + ms;
 	char got[64];
 
 	do {
@@ -205,7 +205,7 @@ static int wait_paths(const char *want, int ms)
 		if (!strcmp(got, want))
 			return 0;
 		usleep(2000);
-	} while (lab_ms() < deadline);
+	} while (lab_now_ms() < deadline);
 	cr_log_error("next hops to " VIP ": \"%s\", want \"%s\"", got, want);
 	return -1;
 }
@@ -249,7 +249,7 @@ static int flows_on(int d)
 /* Both directors carry some of the connections, all of them together. */
 static void expect_spread(int *on1)
 {
-	long deadline = lab_ms() + 10000;
+	long deadline = lab_now_ms() + 10000;
 	int a, b;
 
 	do {
@@ -258,7 +258,7 @@ static void expect_spread(int *on1)
 		if (a + b == CONNS)
 			break;
 		usleep(20000);
-	} while (lab_ms() < deadline);
+	} while (lab_now_ms() < deadline);
 	cr_assert_eq(a + b, CONNS, "flows: dir1 %d, dir2 %d", a, b);
 	cr_assert(a > 0 && b > 0, "the router did not spread them: %d and %d", a, b);
 	*on1 = a;
@@ -317,11 +317,11 @@ static void ecmp_loss(enum loss how, const char *what, const char *sched)
 	expect_spread(&on1);
 	lab_stream_progress(&lab, 0, 10, CONNS, "before");
 	r0 = lab_stat(&lab, "stream", "rounds_min");
-	t0 = lab_ms();
+	t0 = lab_now_ms();
 	lose_dir1(how);
 	cr_assert_eq(wait_paths("10.0.3.3", 10000), 0, "%s: the route stays",
 		     what);
-	t1 = lab_ms();
+	t1 = lab_now_ms();
 	cr_log_info("ECMP %s: route withdrawn after %ld ms; dir1 carried %d of %d",
 		    what, t1 - t0, on1, CONNS);
 	lab_stream_progress(&lab, r0, 25, CONNS, what);

@@ -25,7 +25,7 @@ static void vfmt(char *buf, size_t len, const char *fmt, va_list ap)
 	vsnprintf(buf, len, fmt, ap);
 }
 
-static long now_ms(void)
+long lab_now_ms(void)
 {
 	struct timespec ts;
 
@@ -115,7 +115,7 @@ static int lab_wait_ms(int ms)
 
 int lab_wait_sh(struct lab *l, int ms, const char *fmt, ...)
 {
-	long deadline = now_ms() + lab_wait_ms(ms);
+	long deadline = lab_now_ms() + lab_wait_ms(ms);
 	char cmd[4096];
 	va_list ap;
 
@@ -126,7 +126,7 @@ int lab_wait_sh(struct lab *l, int ms, const char *fmt, ...)
 		if (lab_sh(l, "%s", cmd) == 0)
 			return 0;
 		usleep(20000);
-	} while (now_ms() < deadline);
+	} while (lab_now_ms() < deadline);
 	return -1;
 }
 
@@ -186,6 +186,13 @@ int lab_ecmp_topology(struct lab *l, int nrs)
 	return lab_topology(l, "ecmp", roles, 4, nrs);
 }
 
+int lab_hapair_topology(struct lab *l, int nrs)
+{
+	static const char *const roles[] = { "sw", "cl", "dir1", "dir2" };
+
+	return lab_topology(l, "hapair", roles, 4, nrs);
+}
+
 pid_t lab_spawn(struct lab *l, const char *role, const char *name,
 		const char *fmt, ...)
 {
@@ -231,7 +238,7 @@ static void lab_forget(struct lab *l, pid_t pid)
 
 int lab_wait_exit(struct lab *l, pid_t pid, int ms)
 {
-	long deadline = now_ms() + ms;
+	long deadline = lab_now_ms() + ms;
 	int st;
 
 	do {
@@ -240,7 +247,7 @@ int lab_wait_exit(struct lab *l, pid_t pid, int ms)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		}
 		usleep(10000);
-	} while (now_ms() < deadline);
+	} while (lab_now_ms() < deadline);
 	return -1;
 }
 
@@ -296,14 +303,14 @@ int lab_serve(struct lab *l, const char *role, const char *args)
 {
 	char ready[256];
 	struct stat st;
-	long deadline = now_ms() + LAB_START_MS;
+	long deadline = lab_now_ms() + LAB_START_MS;
 
 	snprintf(ready, sizeof(ready), "%s/%s.ready", l->dir, role);
 	unlink(ready);
 	if (lab_spawn(l, role, role, "exec " TESTNET " serve --name %s --ready-file %s %s",
 		      role, ready, args) < 0)
 		return -1;
-	while (now_ms() < deadline) {
+	while (lab_now_ms() < deadline) {
 		if (stat(ready, &st) == 0)
 			return 0;
 		usleep(10000);
@@ -338,7 +345,7 @@ void lab_write_conf(struct lab *l, const char *services)
 pid_t lab_director_spawn(struct lab *l, const char *role, const char *name,
 			 const char *conf)
 {
-	long deadline = now_ms() + LAB_START_MS;
+	long deadline = lab_now_ms() + LAB_START_MS;
 	/* the log is appended to across restarts: look past what is there */
 	size_t seen = strlen(lab_log(l, name));
 	pid_t pid;
@@ -347,7 +354,7 @@ pid_t lab_director_spawn(struct lab *l, const char *role, const char *name,
 			l->director_args, conf);
 	if (pid < 0)
 		return -1;
-	while (now_ms() < deadline) {
+	while (lab_now_ms() < deadline) {
 		const char *log = lab_log(l, name);
 
 		if (strlen(log) > seen && strstr(log + seen, ": started"))
@@ -443,11 +450,6 @@ long long lab_stream_finish(struct lab *l, pid_t pid, int conns,
 	return stall;
 }
 
-long lab_ms(void)
-{
-	return now_ms();
-}
-
 static void tally_parse(struct lab_tally *t, char *out)
 {
 	char *line, *save = NULL, name[32];
@@ -527,7 +529,7 @@ int lab_rs_record(struct lab *l, const char *addr, int port,
 int lab_wait_counts(struct lab *l, const char *addr, int port, int active,
 		    int inactive, int ms)
 {
-	long deadline = now_ms() + lab_wait_ms(ms);
+	long deadline = lab_now_ms() + lab_wait_ms(ms);
 	struct nflvs_shm_rs r;
 
 	do {
@@ -536,7 +538,7 @@ int lab_wait_counts(struct lab *l, const char *addr, int port, int active,
 		    (inactive < 0 || r.dir.inactconns == (uint32_t)inactive))
 			return 0;
 		usleep(20000);
-	} while (now_ms() < deadline);
+	} while (lab_now_ms() < deadline);
 	if (lab_rs_record(l, addr, port, &r) == 0)
 		cr_log_error("%s:%d has active %u inactive %u", addr, port,
 			     r.dir.activeconns, r.dir.inactconns);
@@ -604,7 +606,7 @@ int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
 
 pid_t lab_checker_start(struct lab *l, const char *args)
 {
-	long deadline = now_ms() + LAB_START_MS;
+	long deadline = lab_now_ms() + LAB_START_MS;
 	size_t seen = strlen(lab_log(l, "checker"));
 	pid_t pid;
 
@@ -612,7 +614,7 @@ pid_t lab_checker_start(struct lab *l, const char *args)
 			l->conf, args ? args : "");
 	if (pid < 0)
 		return -1;
-	while (now_ms() < deadline) {
+	while (lab_now_ms() < deadline) {
 		const char *log = lab_log(l, "checker");
 
 		if (strlen(log) > seen && strstr(log + seen, ": started"))
@@ -657,7 +659,7 @@ int lab_health(struct lab *l, const char *addr, int port, lab_health_t *h)
 int lab_wait_health(struct lab *l, const char *addr, int port,
 		    uint32_t state, int ms, lab_health_t *h)
 {
-	long deadline = now_ms() + lab_wait_ms(ms);
+	long deadline = lab_now_ms() + lab_wait_ms(ms);
 	lab_health_t tmp;
 
 	if (!h)
@@ -667,7 +669,7 @@ int lab_wait_health(struct lab *l, const char *addr, int port,
 		if (lab_health(l, addr, port, h) == 0 && h->state == state)
 			return 0;
 		usleep(2000);
-	} while (now_ms() < deadline);
+	} while (lab_now_ms() < deadline);
 	return -1;
 }
 
@@ -718,7 +720,7 @@ pid_t lab_decap(struct lab *l, const char *role, const char *name,
 		const char *fmt, ...)
 {
 	char args[2048], ready[256];
-	long deadline = now_ms() + LAB_START_MS;
+	long deadline = lab_now_ms() + LAB_START_MS;
 	struct stat st;
 	va_list ap;
 	pid_t pid;
@@ -741,7 +743,7 @@ pid_t lab_decap(struct lab *l, const char *role, const char *name,
 			l->dir, name);
 	if (pid < 0)
 		return -1;
-	while (now_ms() < deadline) {
+	while (lab_now_ms() < deadline) {
 		if (stat(ready, &st) == 0)
 			return pid;
 		if (lab_wait_exit(l, pid, 10) >= 0)
@@ -775,7 +777,7 @@ long long lab_stat(struct lab *l, const char *name, const char *key)
 long long lab_wait_stat(struct lab *l, const char *name, const char *key,
 			long long min, int ms)
 {
-	long deadline = now_ms() + lab_wait_ms(ms);
+	long deadline = lab_now_ms() + lab_wait_ms(ms);
 	long long v;
 
 	do {
@@ -783,7 +785,7 @@ long long lab_wait_stat(struct lab *l, const char *name, const char *key,
 		if (v >= min)
 			return v;
 		usleep(20000);
-	} while (now_ms() < deadline);
+	} while (lab_now_ms() < deadline);
 	return -1;
 }
 

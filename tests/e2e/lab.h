@@ -80,10 +80,27 @@ int lab_dr_topology(struct lab *l, int nrs);
 #define LAB_ECMP_VIP4	"10.0.9.100"
 int lab_ecmp_topology(struct lab *l, int nrs);
 
+/*
+ * A NAT director pair (lab_hapair_topology; tests/lib/lab.sh hapair): a
+ * switch namespace with a front bridge (client, directors) and a back
+ * bridge (directors, real servers), a link between the directors
+ * (conntrackd's), and the VIPs left to the test's keepalived:
+ *
+ *   cl   eth0 10.0.1.2/24; the VIP 10.0.1.100 is on its link
+ *   dirD eth0 10.0.1.(10+D)/24, eth1 10.0.2.(1+D)/24, eth2 10.0.5.D/24
+ *   rsN  eth0 10.0.2.(10+N)/24, default via the gateway VIP 10.0.2.1
+ */
+#define LAB_HA_VIP4	"10.0.1.100"
+#define LAB_HA_GW4	"10.0.2.1"
+int lab_hapair_topology(struct lab *l, int nrs);
+
 /* Namespace name of a role ("cl", "dir", "rs1"). */
 const char *lab_ns(struct lab *l, const char *role);
 int lab_ns_add(struct lab *l, const char *role);
 int lab_nat_topology(struct lab *l, int nrs);
+
+/* The monotonic clock in ms. */
+long lab_now_ms(void);
 
 /* Run a shell command; returns its exit status (output to sh.log). */
 int lab_sh(struct lab *l, const char *fmt, ...)
@@ -146,8 +163,6 @@ void lab_stream_progress(struct lab *l, long long from, int more, int conns,
  * returns the longest stall in ms (-1 if unknown). */
 long long lab_stream_finish(struct lab *l, pid_t pid, int conns,
 			    const char *what);
-/* CLOCK_MONOTONIC in ms. */
-long lab_ms(void);
 
 /* Result of `nflvs-testnet count`. */
 struct lab_tally {

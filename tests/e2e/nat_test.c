@@ -251,6 +251,62 @@ Test(nat, restart_over_stale_table_and_established_flows_survive_kill9)
 	finish_hold(hold);
 }
 
+/*
+ * Issue 13: after a restart with the same services in another order,
+ * established NAT connections were counted against the wrong real servers
+ * (marks went out in config order).  A mark is now its real server's key
+ * hashed (tests/unit/apply_test.c: the order of the file does not
+ * matter), and a restart over the table of a killed director keeps that
+ * table's marks: the held connection stays on a :80 real server in -Lnc
+ * and in the counts.
+ */
+#define TWO_SVCS(first, second) "services = ( " first ",\n" second " );\n"
+#define SVC_PORT(port) \
+	"{ vip = \"" LAB_VIP4 "\"; port = " #port "; protocol = \"tcp\";\n" \
+	"  scheduler = \"rr\"; real_servers = (\n" \
+	"    { address = \"10.0.2.11\"; port = " #port "; },\n" \
+	"    { address = \"10.0.2.12\"; port = " #port "; },\n" \
+	"    { address = \"10.0.2.13\"; port = " #port "; } ); }"
+
+static void expect_hold_on_port80(const char *when)
+{
+	char out[4096];
+
+	cr_assert_eq(lab_wait_sh(&lab, 5000, "build/nflvsadm --socket %s/director.sock -Lnc | "
+				 "grep ESTABLISHED | grep -q ':80 *$'", lab.dir), 0,
+		     "%s: the held connection is not on a :80 real server:\n%s", when,
+		     (lab_cap(&lab, out, sizeof(out), "build/nflvsadm --socket %s/director.sock -Lnc",
+			      lab.dir), out));
+	cr_expect_eq(lab_sh(&lab, "build/nflvsadm --socket %s/director.sock -Lnc | "
+			    "grep -q ':8080 *$'", lab.dir), 1,
+		     "%s: a connection is shown going to :8080", when);
+	/* ActiveConn: 1 on one real server of :80, 0 on those of :8080 */
+	cr_expect_eq(lab_wait_sh(&lab, 5000, "build/nflvsadm --socket %s/director.sock -Ln | "
+				 "awk '/^TCP/ { p = $2 } / -> / && $5 > 0 { print p }' | "
+				 "grep -qx '" LAB_VIP4 ":80'", lab.dir), 0,
+		     "%s: the connection is not counted on :80", when);
+	cr_expect_eq(lab_sh(&lab, "build/nflvsadm --socket %s/director.sock -Ln | "
+			    "awk '/^TCP/ { p = $2 } / -> / && $5 > 0 { print p }' | "
+			    "grep -q ':8080'", lab.dir), 1,
+		     "%s: a connection is counted on :8080", when);
+}
+
+Test(nat, restart_in_another_order_keeps_connections_on_their_servers)
+{
+	pid_t hold;
+
+	lab_write_conf(&lab, TWO_SVCS(SVC_PORT(80), SVC_PORT(8080)));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	hold = start_hold();
+	expect_hold_on_port80("first run");
+	/* the table stays: its marks are read back */
+	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
+	lab_write_conf(&lab, TWO_SVCS(SVC_PORT(8080), SVC_PORT(80)));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	expect_hold_on_port80("after kill -9 and a start in another order");
+	finish_hold(hold);
+}
+
 /* ---- connections the director never saw ---------------------------------- */
 
 /*
@@ -396,4 +452,86 @@ Test(nat, connection_it_never_saw_is_dropped_not_reset)
 	cr_expect_gt(vip_input_drops(), d0, "no retransmission reached vip_input");
 	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
 	cr_expect_geq(stream_end(s), 3500);
+}
+
+/* ---- a director's role in a pair (nflvsadm --role, docs/ha.md) ---------- */
+
+#define ADM_DIR "build/nflvsadm --socket %s/director.sock "
+
+/* A backup keeps its connections and schedules nothing new; told it is
+ * master, it schedules again. */
+Test(nat, backup_schedules_nothing_new)
+{
+	struct lab_tally t;
+	long long r0;
+	pid_t s;
+
+	lab_write_conf(&lab, NAT_SVC("rr", ""));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	s = stream_start();
+	cr_assert_eq(lab_sh(&lab, ADM_DIR "--role backup", lab.dir), 0);
+	cr_expect_eq(lab_sh(&lab, ADM_DIR "--status | grep -q '^Role: backup'", lab.dir), 0);
+	lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 1 --timeout-ms 500");
+	cr_expect_eq(t.errors, 1, "a backup scheduled a new connection");
+	r0 = lab_stat(&lab, "stream", "rounds_min");
+	cr_expect_geq(lab_wait_stat(&lab, "stream", "rounds_min", r0 + 10, 30000), r0 + 10,
+		      "the backup's connections stall: %s", lab_log(&lab, "stream"));
+	cr_assert_eq(lab_sh(&lab, ADM_DIR "--role master", lab.dir), 0);
+	cr_expect_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 3"), 0);
+	cr_expect_eq(t.errors, 0);
+	cr_expect_eq(lab_sh(&lab, ADM_DIR "--role primary", lab.dir), 2, "an unknown role");
+	stream_end(s);
+}
+
+/*
+ * Taking over (--role takeover), even a consistent service adopts no
+ * packet of a connection it does not know: its state may still be on its
+ * way.  The packets are dropped, never reset; once master, the director
+ * takes them over (the test above without the role).
+ */
+Test(nat, takeover_drops_mid_stream_until_master)
+{
+	long long r0;
+	pid_t s;
+
+	lab_write_conf(&lab, NAT_SVC("mh", "\"mh-port\""));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	s = stream_start();
+	block("cl", true);
+	block("rs", true);
+	cr_assert_geq(lab_wait_stat(&lab, "stream", "waiting_max_ms", 300, 10000), 300);
+	cr_assert_eq(lab_sh(&lab, ADM_DIR "--role takeover", lab.dir), 0);
+	cr_assert_eq(lab_sh(&lab, "ip netns exec %s conntrack -F", lab_ns(&lab, "dir")), 0);
+	block("cl", false);
+	/* retransmissions come (loose on: conntrack makes them new) and go */
+	cr_expect_geq(lab_wait_stat(&lab, "stream", "waiting_max_ms", 1500, 30000), 1500);
+	cr_expect_eq(lab_sh(&lab, "ip netns exec %s conntrack -L -p tcp --orig-dst " LAB_VIP4
+			    " 2>/dev/null | grep -q 'ESTABLISHED.*mark=[1-9]'", lab_ns(&lab, "dir")),
+		     1, "adopted while taking over");
+	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
+	r0 = lab_stat(&lab, "stream", "rounds_min");
+	cr_assert_eq(lab_sh(&lab, ADM_DIR "--role master", lab.dir), 0);
+	cr_expect_eq(lab_wait_sh(&lab, 60000, "test $(ip netns exec %s conntrack -L -p tcp "
+				 "--orig-dst " LAB_VIP4 " 2>/dev/null | grep -c 'ESTABLISHED.*mark=[1-9]') -eq %d",
+				 lab_ns(&lab, "dir"), NCONNS), 0, "not taken over: %s",
+		     lab_log(&lab, "director"));
+	block("rs", false);
+	cr_expect_geq(lab_wait_stat(&lab, "stream", "rounds_min", r0 + 20, 60000), r0 + 20,
+		      "%s", lab_log(&lab, "stream"));
+	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
+	stream_end(s);
+}
+
+/* --check: 0 while the director applies its ruleset; not when the
+ * table is gone, nor when no director answers. */
+Test(nat, check_says_whether_the_director_applies)
+{
+	lab_write_conf(&lab, NAT_SVC("rr", ""));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_expect_eq(lab_sh(&lab, ADM_DIR "--check", lab.dir), 0);
+	cr_assert_eq(lab_sh(&lab, "ip netns exec %s nft delete table inet nflvs",
+			    lab_ns(&lab, "dir")), 0);
+	cr_expect_neq(lab_sh(&lab, ADM_DIR "--check", lab.dir), 0);
+	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
+	cr_expect_neq(lab_sh(&lab, ADM_DIR "--check", lab.dir), 0);
 }

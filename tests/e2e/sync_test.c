@@ -127,7 +127,7 @@ static int lnc_count(int d, const char *re)
 /* Poll until @d lists @want lines matching @re; the count last seen. */
 static int wait_lnc(int d, const char *re, int want, int ms)
 {
-	long deadline = lab_ms() + ms;
+	long deadline = lab_now_ms() + ms;
 	int n;
 
 	do {
@@ -135,7 +135,7 @@ static int wait_lnc(int d, const char *re, int want, int ms)
 		if (n == want)
 			break;
 		usleep(100000);	/* each listing reads the kernel's maps */
-	} while (lab_ms() < deadline);
+	} while (lab_now_ms() < deadline);
 	return n;
 }
 

@@ -36,6 +36,21 @@
 #                 lo, default via the router, forwarding on
 #     PREFIX-rsN  as in dr, with the VIP 10.0.9.100 on lo
 #
+#   lab.sh hapair PREFIX NRS a NAT director pair (docs/ha.md): a switch
+#                            (sw, two bridges), the client and the
+#                            directors on its front bridge, the directors
+#                            and the real servers on its back bridge, and
+#                            a link of their own between the directors;
+#                            the VIPs are keepalived's (the test's):
+#
+#     PREFIX-cl   eth0 10.0.1.2/24 (VIP 10.0.1.100 on its link)
+#     PREFIX-sw   br0 (ports c0, f1, f2), br1 (ports b1, b2, pN), no address
+#     PREFIX-dirD eth0 10.0.1.(10+D)/24, eth1 10.0.2.(1+D)/24 (D = 1, 2),
+#                 eth2 10.0.5.D/24 (to the other director), forwarding on,
+#                 conntrack's TCP window tracking liberal
+#     PREFIX-rsN  eth0 10.0.2.(10+N)/24, default via 10.0.2.1 (the
+#                 gateway VIP)
+#
 #   lab.sh cleanup PREFIX    kill every process in PREFIX-* namespaces and
 #                            delete them
 set -eu
@@ -170,6 +185,48 @@ ecmp() {
 	realservers "$nrs" 10.0.9.100
 }
 
+# port NS IF BRIDGE PORT: NS's IF, its peer PORT in sw on BRIDGE
+port() {
+	ip -n "$P-$1" link add "$2" type veth peer name "$4" netns "$P-sw"
+	n sw ip link set "$4" master "$3"
+	n sw ip link set "$4" up
+	n "$1" ip link set "$2" up
+}
+
+hapair() {
+	local nrs=$1 d i
+	ns_add sw
+	n sw ip link add br0 type bridge
+	n sw ip link add br1 type bridge
+	n sw ip link set br0 up
+	n sw ip link set br1 up
+	ns_add cl
+	port cl eth0 br0 c0
+	n cl ip addr add 10.0.1.2/24 dev eth0
+	for d in 1 2; do
+		ns_add "dir$d"
+		n "dir$d" sysctl -qw net.ipv4.ip_forward=1 \
+			net.ipv4.conf.all.send_redirects=0 \
+			net.ipv4.conf.default.send_redirects=0 \
+			net.netfilter.nf_conntrack_tcp_be_liberal=1
+		port "dir$d" eth0 br0 "f$d"
+		port "dir$d" eth1 br1 "b$d"
+		n "dir$d" ip addr add "10.0.1.$((10 + d))/24" dev eth0
+		n "dir$d" ip addr add "10.0.2.$((1 + d))/24" dev eth1
+	done
+	ip -n "$P-dir1" link add eth2 type veth peer name eth2 netns "$P-dir2"
+	for d in 1 2; do
+		n "dir$d" ip addr add "10.0.5.$d/24" dev eth2
+		n "dir$d" ip link set eth2 up
+	done
+	for i in $(seq 1 "$nrs"); do
+		ns_add "rs$i"
+		port "rs$i" eth0 br1 "p$i"
+		n "rs$i" ip addr add "10.0.2.$((10 + i))/24" dev eth0
+		n "rs$i" ip route add default via 10.0.2.1
+	done
+}
+
 cleanup() {
 	local ns pid
 	rm -rf "/tmp/$P-realserver"
@@ -185,6 +242,7 @@ case "${1:-}" in
 nat)		P=$2; nat "${3:-3}" ;;
 dr)		P=$2; dr "${3:-3}" ;;
 ecmp)		P=$2; ecmp "${3:-3}" ;;
+hapair)		P=$2; hapair "${3:-3}" ;;
 cleanup)	P=$2; cleanup ;;
-*)		echo "usage: lab.sh nat|dr|ecmp PREFIX NRS | cleanup PREFIX" >&2; exit 2 ;;
+*)		echo "usage: lab.sh nat|dr|ecmp|hapair PREFIX NRS | cleanup PREFIX" >&2; exit 2 ;;
 esac

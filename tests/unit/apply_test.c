@@ -501,3 +501,103 @@ Test(apply, release_frees_everything_unless_kept)
 	cr_expect_eq(rs_records(), records, "the records stay");
 	cr_expect_eq(F.gone, 2);
 }
+
+/* ---- marks name the same real server everywhere (mark.h) ------------- */
+
+#define WEB5_UP	WEB(RS("10.0.2.11", 1) ", " RS("10.0.2.12", 1) ", "	\
+		    RS("10.0.2.13", 1) ", " RS("10.0.2.14", 1) ", "	\
+		    RS("10.0.2.15", 1))
+#define WEB5_DOWN WEB(RS("10.0.2.15", 1) ", " RS("10.0.2.13", 1) ", "	\
+		    RS("10.0.2.11", 1) ", " RS("10.0.2.14", 1) ", "	\
+		    RS("10.0.2.12", 1))
+
+static const char *const web5[] = { "10.0.2.11", "10.0.2.12", "10.0.2.13",
+				    "10.0.2.14", "10.0.2.15" };
+
+static void marks_of(uint32_t *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < 5; i++) {
+		struct dest *d = find_dest(F.set.svc[0], web5[i]);
+
+		cr_assert_not_null(d);
+		m[i] = d->mark;
+	}
+}
+
+/* 7 marks for 5 real servers: keys collide, and the order they are
+ * resolved in must not be the file's. */
+Test(apply, marks_do_not_depend_on_the_order_of_the_file)
+{
+	uint32_t up[5], down[5];
+	unsigned int i;
+
+	teardown();
+	fx_setup(0x7);
+	apply_ok(WEB5_UP);
+	marks_of(up);
+	teardown();
+	fx_setup(0x7);
+	apply_ok(WEB5_DOWN);
+	marks_of(down);
+	for (i = 0; i < 5; i++)
+		cr_expect_eq(up[i], down[i], "%s: %#x / %#x", web5[i], up[i],
+			     down[i]);
+}
+
+Test(apply, a_mark_is_the_hash_of_its_real_server_and_service)
+{
+	char key[SERVICE_MARK_KEYLEN];
+	struct dest *d;
+
+	apply_ok(WEB(RS("10.0.2.11", 1)));
+	d = F.set.svc[0]->dests[0];
+	service_mark_key(F.set.svc[0], &d->addr, d->port, false, key,
+			 sizeof(key));
+	cr_expect_str_eq(key, "10.0.2.11:8080 of TCP 10.0.1.100:80");
+	cr_expect_eq(d->mark, mark_home(&F.set.marks, key) << 16);
+}
+
+Test(apply, marks_of_running_real_servers_never_change)
+{
+	uint32_t before[5], after[5];
+	unsigned int i;
+
+	teardown();
+	fx_setup(0x7);
+	/* one at a time, as nflvsadm -a would, in another order */
+	apply_ok(WEB(RS("10.0.2.14", 1)));
+	apply_ok(WEB(RS("10.0.2.14", 1) ", " RS("10.0.2.12", 1)));
+	apply_ok(WEB(RS("10.0.2.14", 1) ", " RS("10.0.2.12", 1) ", "
+		     RS("10.0.2.15", 1)));
+	apply_ok(WEB(RS("10.0.2.14", 1) ", " RS("10.0.2.12", 1) ", "
+		     RS("10.0.2.15", 1) ", " RS("10.0.2.11", 1) ", "
+		     RS("10.0.2.13", 1)));
+	marks_of(before);
+	apply_ok(WEB5_DOWN);
+	marks_of(after);
+	for (i = 0; i < 5; i++)
+		cr_expect_eq(before[i], after[i], "%s", web5[i]);
+}
+
+Test(apply, a_restart_keeps_the_marks_of_the_kernels_table)
+{
+	char key[SERVICE_MARK_KEYLEN];
+	struct dest *d;
+	uint32_t home;
+
+	cr_assert_eq(svcset_prev_add(&F.set, 200,
+				     "10.0.2.12:8080 of TCP 10.0.1.100:80"), 0);
+	/* another service's key: not this real server's */
+	cr_assert_eq(svcset_prev_add(&F.set, 201,
+				     "10.0.2.11:8080 of TCP 10.0.1.100:81"), 0);
+	apply_ok(WEB(RS("10.0.2.11", 1) ", " RS("10.0.2.12", 1)));
+	svcset_prev_done(&F.set);
+	cr_expect_eq(find_dest(F.set.svc[0], "10.0.2.12")->mark, 200u << 16);
+	d = find_dest(F.set.svc[0], "10.0.2.11");
+	service_mark_key(F.set.svc[0], &d->addr, d->port, false, key,
+			 sizeof(key));
+	home = mark_home(&F.set.marks, key);
+	cr_expect_eq(d->mark, (home == 200 ? 201 : home) << 16);
+}

@@ -62,7 +62,7 @@ static struct dest *rs_add(struct service *svc, const char *addr,
 	d->fwd = fwd;
 	d->weight = d->conf_weight = 1;
 	d->shm_slot = -1;
-	cr_assert_eq(svcset_mark_take(&set, d), 0);
+	cr_assert_eq(svcset_mark_take(&set, d, NULL), 0);
 	cr_assert_eq(service_add_dest(svc, d), 0);
 	return d;
 }

@@ -179,7 +179,7 @@ static void setup(void)
 		d[i]->port = 80;
 		d[i]->weight = d[i]->conf_weight = 1;
 		d[i]->hweight = -1;
-		cr_assert_eq(svcset_mark_take(&set, d[i]), 0);
+		cr_assert_eq(svcset_mark_take(&set, d[i], NULL), 0);
 		cr_assert_eq(publish_dest_slot(&m, d[i]), 0);
 		cr_assert_eq(service_add_dest(svc, d[i]), 0);
 	}

@@ -178,19 +178,25 @@ Test(takeover, may_start)
 	struct fx f;
 
 	fx_init(&f, "rr", FWD_DR, in_order);
-	cr_expect(service_may_start(&f.svc, &(struct pkt_info){ .l4proto = IPPROTO_UDP }));
+	cr_expect(service_may_start(&f.svc, &(struct pkt_info){ .l4proto = IPPROTO_UDP }, true));
 	pi.tcp_flags = TCP_SYN;
-	cr_expect(service_may_start(&f.svc, &pi));
+	cr_expect(service_may_start(&f.svc, &pi, true));
 	pi.tcp_flags = TCP_SYN | TCP_RST;
-	cr_expect_not(service_may_start(&f.svc, &pi));
+	cr_expect_not(service_may_start(&f.svc, &pi, true));
 	pi.tcp_flags = TCP_ACK;
-	cr_expect_not(service_may_start(&f.svc, &pi), "rr: not a SYN");
+	cr_expect_not(service_may_start(&f.svc, &pi, true), "rr: not a SYN");
 	cr_assert_eq(service_set_scheduler(&f.svc, "sh"), 0);
-	cr_expect(service_may_start(&f.svc, &pi), "sh: any packet but RST");
+	cr_expect(service_may_start(&f.svc, &pi, true), "sh: any packet but RST");
 	pi.tcp_flags = TCP_ACK | TCP_FIN;
-	cr_expect(service_may_start(&f.svc, &pi));
+	cr_expect(service_may_start(&f.svc, &pi, true));
 	pi.tcp_flags = TCP_ACK | TCP_RST;
-	cr_expect_not(service_may_start(&f.svc, &pi));
+	cr_expect_not(service_may_start(&f.svc, &pi, true));
+	/* taking over from a peer: only a SYN, whatever the scheduler */
+	pi.tcp_flags = TCP_ACK;
+	cr_expect_not(service_may_start(&f.svc, &pi, false), "sh, taking over");
+	pi.tcp_flags = TCP_SYN;
+	cr_expect(service_may_start(&f.svc, &pi, false));
+	cr_expect(service_may_start(&f.svc, &(struct pkt_info){ .l4proto = IPPROTO_UDP }, false));
 	fx_fini(&f);
 }
 
