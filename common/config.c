@@ -971,8 +971,27 @@ static bool user_ok(const char *s)
 	return printable(s);	/* "" = do not change user */
 }
 
-/* Where the Prometheus endpoint listens: "" (off) or address:port. */
+/* A port alone: the metrics endpoint on the loopback address. */
+static bool port_only(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n && n <= 5 && !s[n] && atoi(s) >= 1 && atoi(s) <= 65535;
+}
+
+/* Where the Prometheus endpoint listens: "" (off), PORT (on 127.0.0.1)
+ * or ADDRESS:PORT. */
 static bool metrics_ok(const char *s)
+{
+	struct nflvs_addr a;
+	uint16_t port;
+
+	return !*s || port_only(s) ||
+	       (addr_port_parse(s, &a, &port) == 0 && port);
+}
+
+/* Another director: "" (none) or address:port, no port-alone form. */
+static bool peer_ok(const char *s)
 {
 	struct nflvs_addr a;
 	uint16_t port;
@@ -1060,15 +1079,19 @@ static const struct key director_keys[] = {
 	{ KEY("user", key_strbuf), FIELD(struct cfg_director, user),
 	  .ok = user_ok, .what = "invalid user name",
 	  .hint = "(expected no spaces, shorter than 64 bytes)" },
+	{ KEY("script_user", key_strbuf),
+	  FIELD(struct cfg_director, script_user),
+	  .ok = user_ok, .what = "invalid user name",
+	  .hint = "(expected no spaces, shorter than 64 bytes)" },
 	{ KEY("control_group", key_strbuf),
 	  FIELD(struct cfg_director, control_group),
 	  .ok = user_ok, .what = "invalid group name",
 	  .hint = "(expected no spaces, shorter than 64 bytes)" },
 	{ KEY("metrics", key_strbuf), FIELD(struct cfg_director, metrics),
 	  .ok = metrics_ok, .what = "invalid metrics address",
-	  .hint = "(expected ADDRESS:PORT, [IPv6]:PORT, or \"\" for off)" },
+	  .hint = "(expected PORT, ADDRESS:PORT, [IPv6]:PORT, or \"\" for off)" },
 	{ KEY("peer", key_strbuf), FIELD(struct cfg_director, peer),
-	  .ok = metrics_ok, .what = "invalid peer address",
+	  .ok = peer_ok, .what = "invalid peer address",
 	  .hint = "(expected ADDRESS:PORT, [IPv6]:PORT, or \"\" for none)" },
 	{ NULL }
 };
@@ -2028,7 +2051,8 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 	snprintf(d->shm, sizeof(d->shm), "/nflvs");
 	d->syslog = false;
 	snprintf(d->log_level, sizeof(d->log_level), "info");
-	d->user[0] = '\0';
+	snprintf(d->user, sizeof(d->user), "%s", CFG_DEFAULT_USER);
+	d->user_set = false;
 	if (!g)
 		return;
 	if (!config_setting_is_group(g)) {
@@ -2036,6 +2060,12 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 		return;
 	}
 	group_walk(ld, g, director_keys, d, "in director", NULL);
+	d->user_set = member(g, "user") != NULL;
+	if (port_only(d->metrics)) {
+		int port = atoi(d->metrics);
+
+		snprintf(d->metrics, sizeof(d->metrics), "127.0.0.1:%d", port);
+	}
 	if (qs && !bad(ld, qs) && !bad(ld, member(g, "queue")) &&
 	    d->queue + d->queues - 1 > 65535)
 		err_set(ld, qs, "too many queues %s (queue %d + %d - 1 is "

@@ -16,6 +16,9 @@
 #include "names.h"
 
 #define CFG_NAME_MAX		64
+/* The health checker's user when director.user is not given (the
+ * Debian package creates it); missing, the checker stays root. */
+#define CFG_DEFAULT_USER	"nflvs"
 #define CFG_PATH_MAX		108	/* sun_path */
 #define CFG_SCHED_MAX		16
 #define CFG_NOT_IN_FILE		UINT32_MAX
@@ -154,6 +157,8 @@ struct cfg_director {
 	bool syslog;			/* default false: log to stderr */
 	char log_level[16];		/* "error" .. "debug", default "info" */
 	char user[CFG_NAME_MAX];	/* health checker's user, "" = stay */
+	bool user_set;			/* user given, not the default */
+	char script_user[CFG_NAME_MAX];	/* exec checks' user, "" = user */
 	char control_group[CFG_NAME_MAX];/* may use the control socket too */
 	char metrics[CFG_NAME_MAX];	/* Prometheus "addr:port", "" = off */
 	char peer[CFG_NAME_MAX];	/* the other director of a pair,

@@ -38,6 +38,17 @@ elif [ "$mta" != opensmtpd ]; then
 		"and are skipped" >&2
 fi
 
+# The checker's default user (director.user), which the Debian package's
+# postinst creates too: the end-to-end tests run the checker as it.
+if ! getent passwd nflvs >/dev/null; then
+	if [ "$(id -u)" -eq 0 ]; then
+		useradd --system --user-group --home-dir /nonexistent \
+			--no-create-home --shell /usr/sbin/nologin nflvs
+	else
+		echo "note: no user nflvs; as root this creates it" >&2
+	fi
+fi
+
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -138,9 +138,9 @@ int control_open(struct control *ct, const char *path, const char *group,
 		 control_serve_fn *serve, void *ctx)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	mode_t mode = 0600;
+	mode_t mode = 0600, old_mask;
 	gid_t gid = 0;
-	int fd;
+	int fd, ret;
 
 	sockset_init(&ct->socks, CONTROL_CLIENTS, CTL_TIMEOUT_MS,
 		     sizeof(struct nflvs_ctl_hdr) + NFLVS_CTL_BATCH_MAX,
@@ -165,8 +165,13 @@ int control_open(struct control *ct, const char *path, const char *group,
 	if (fd < 0)
 		return -errno;
 	unlink(path);	/* a stale socket of a crashed director */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chown(path, 0, gid) < 0 || chmod(path, mode) < 0 ||
+	/* born with @mode at most, owned by root, before its group widens
+	 * it: no moment when others may connect (no other thread creates
+	 * files while the umask is changed) */
+	old_mask = umask(~mode & 0777);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (ret < 0 || chown(path, 0, gid) < 0 || chmod(path, mode) < 0 ||
 	    listen(fd, 16) < 0) {
 		int err = -errno;
 

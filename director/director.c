@@ -17,6 +17,7 @@
  *             (sync.c, syncstate.c)
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 #include "log.h"
 #include "notify.h"
 #include "packet.h"
+#include "privs.h"
 #include "publish.h"
 #include "queue.h"
 #include "route.h"
@@ -761,7 +763,10 @@ static int director_shm(struct director *d, const struct nflvs_config *cfg)
 		/* the checker runs as this user: let its group write health */
 		struct passwd *pw = getpwnam(c->user);
 
-		if (!pw || shm_set_group(&d->shm, pw->pw_gid) < 0)
+		if (!pw && !c->user_set)
+			log_info("shared memory %s: no user %s, the checker stays root",
+				 c->shm, c->user);
+		else if (!pw || shm_set_group(&d->shm, pw->pw_gid) < 0)
 			log_warn("shared memory %s: cannot give it to user %s's group",
 				 c->shm, c->user);
 	}
@@ -858,6 +863,51 @@ struct director *director_new(struct nflvs_config *cfg)
 
 /* ---- start and stop ------------------------------------------------------------ */
 
+/*
+ * What the director uses once started: nftables, NFQUEUE verdicts,
+ * conntrack, rules and routes, forced socket buffers (CAP_NET_ADMIN), and
+ * TUN's raw sockets, which each worker opens when it first sends, also
+ * after a reload or nflvsadm adds a TUN server (CAP_NET_RAW), and TUN's
+ * BPF programs, loaded when TUN servers come (CAP_BPF).  No file is
+ * created after start-up: the control socket, the shared memory and the
+ * metrics listener exist by then.
+ */
+#define DIRECTOR_CAPS	(PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW) | \
+			 PRIV_CAP(CAP_BPF))
+
+static int director_privs(uint64_t *kept)
+{
+	int ret = privs_limit(DIRECTOR_CAPS, true, kept);
+
+	return ret ? ret : privs_no_new();
+}
+
+/* Capabilities are per thread: each worker drops its own. */
+static void director_thread_privs(void)
+{
+	int ret = director_privs(NULL);
+
+	if (ret)
+		log_err("queue worker: dropping capabilities: %s",
+			strerror(-ret));
+}
+
+/* The main thread, once everything is open. */
+static int director_drop(void)
+{
+	uint64_t kept;
+	char s[128];
+	int ret = director_privs(&kept);
+
+	if (ret) {
+		log_err("dropping capabilities: %s", strerror(-ret));
+		return ret;
+	}
+	privs_str(kept, s, sizeof(s));
+	log_info("capabilities: keeping %s; no_new_privs set", s);
+	return 0;
+}
+
 static int director_queues(struct director *d)
 {
 	const struct cfg_director *c = &d->cfg.director;
@@ -876,7 +926,7 @@ static int director_queues(struct director *d)
 			return ret;
 		}
 		d->nqueues++;
-		ret = queue_start(&d->queues[i]);
+		ret = queue_start(&d->queues[i], director_thread_privs);
 		if (ret)
 			return ret;
 	}
@@ -986,7 +1036,8 @@ int director_start(struct director *d)
 	ret = director_listen(d);
 	if (!ret)
 		ret = director_sync_start(d, &d->cfg.sync);
-	return ret;
+	/* the sync sockets, opened again at reloads, need nothing more */
+	return ret ? ret : director_drop();
 }
 
 static int director_remove_ruleset(struct director *d)

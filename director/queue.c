@@ -187,6 +187,8 @@ static void *queue_thread(void *arg)
 	};
 	int n, i;
 
+	if (w->thread_init)
+		w->thread_init();
 	for (;;) {
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
@@ -204,9 +206,12 @@ static void *queue_thread(void *arg)
 	return NULL;
 }
 
-int queue_start(struct queue_worker *w)
+int queue_start(struct queue_worker *w, void (*thread_init)(void))
 {
-	int err = pthread_create(&w->thread, NULL, queue_thread, w);
+	int err;
+
+	w->thread_init = thread_init;
+	err = pthread_create(&w->thread, NULL, queue_thread, w);
 
 	if (err)
 		return -err;

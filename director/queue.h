@@ -40,6 +40,7 @@ struct queue_worker {
 	int running;
 	queue_decide_fn decide;
 	void *ctx;
+	void (*thread_init)(void);
 	char *rx, *tx;
 	size_t txlen;
 	struct queue_stats stats;	/* relaxed atomics */
@@ -48,7 +49,9 @@ struct queue_worker {
 /* Bind queue @num (copy only @copy_range bytes of each packet). */
 int queue_open(struct queue_worker *w, uint16_t num, uint32_t copy_range,
 	       queue_decide_fn decide, void *ctx);
-int queue_start(struct queue_worker *w);
+/* Start the worker's thread; it first runs @thread_init (may be NULL):
+ * capabilities are per thread, a process drops them in each. */
+int queue_start(struct queue_worker *w, void (*thread_init)(void));
 /* Stop the thread and unbind; safe on a worker that never started. */
 void queue_close(struct queue_worker *w);
 void queue_get_stats(const struct queue_worker *w, struct queue_stats *s);

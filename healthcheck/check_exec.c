@@ -23,6 +23,7 @@
 
 #include "check_exec.h"
 #include "log.h"
+#include "script.h"
 
 #define EXEC_VARS	6
 #define EXEC_ERR_MAX	512	/* bytes of a run's stderr that are logged */
@@ -328,6 +329,13 @@ static int exec_spawn(struct target *t, struct exec_probe *p, int errfd,
 	sigemptyset(&def);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&def, sigs[i]);
+	if (t->c->script.other) {
+		/* director.script_user: a fork that switches ids */
+		err = script_spawn_as(&t->c->script.u, t->check->argv, envp,
+				      errfd, pid);
+		free(envp);
+		return err;
+	}
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
 				 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -347,6 +355,31 @@ static int exec_spawn(struct target *t, struct exec_probe *p, int errfd,
 	return err;
 }
 
+/*
+ * No script_user, or one that cannot be run as root safely: keepalived's
+ * enable_script_security, always on.
+ */
+static bool exec_refused(struct target *t, struct probe_result *r)
+{
+	const struct script_as *sa = &t->c->script;
+	const char *path = t->check->argv[0];
+	char why[256];
+	int ret;
+
+	if (*sa->err) {
+		probe_fail(r, "%s", sa->err);
+		return true;
+	}
+	if ((sa->other ? sa->u.uid : geteuid()) != 0)
+		return false;
+	ret = script_insecure(path, why, sizeof(why));
+	if (ret < 0)
+		probe_fail(r, "exec %s: %s", path, strerror(-ret));
+	else if (ret)
+		probe_fail(r, "exec %s: not run as root: %s", path, why);
+	return ret != 0;
+}
+
 static void exec_start(struct target *t)
 {
 	struct exec_probe *p = t->probe;
@@ -354,6 +387,10 @@ static void exec_start(struct target *t)
 	int err, fd, st, pfd[2];
 	pid_t pid;
 
+	if (exec_refused(t, &r)) {
+		checker_done(t, &r);
+		return;
+	}
 	/* blocking for the writer; only our end does not block */
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		probe_fail(&r, "pipe: %s", strerror(errno));

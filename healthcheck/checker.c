@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "check_udp.h"
 #include "checker.h"
 #include "log.h"
+#include "privs.h"
 
 /* An unusable segment is retried this long (a director creating it). */
 #define BAD_SEGMENT_TICKS	5
@@ -548,31 +550,79 @@ static int checker_try_attach(struct checker *c, struct shm_map *m)
 	return ret;
 }
 
+/*
+ * Whom exec checks run as: director.script_user, or the checker itself.
+ * Looked up at start, after the switch and at each reload.
+ */
+static void checker_script_user(struct checker *c)
+{
+	const char *name = c->cfg.director.script_user;
+	struct script_as *s = &c->script;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (!*name) {
+		s->u.uid = geteuid();
+		s->u.gid = getegid();
+		return;
+	}
+	ret = privs_user_get(name, &s->u);
+	if (ret) {
+		snprintf(s->err, sizeof(s->err),
+			 "director.script_user: no such user \"%s\"", name);
+		log_err("%s: exec checks fail until it exists", s->err);
+		return;
+	}
+	s->other = s->u.uid != geteuid() || s->u.gid != getegid();
+}
+
+/*
+ * Switch to director.user once attached (root needed no more).  What is
+ * kept: raw ICMP sockets when ping_group_range does not admit the user
+ * (opened before), and CAP_SETUID, CAP_SETGID and CAP_KILL only when exec
+ * checks run as another user (director.script_user), to start and kill
+ * them; nothing else.
+ */
 static int checker_drop_privileges(struct checker *c)
 {
-	const char *user = c->cfg.director.user;
-	struct passwd *pw;
+	const struct cfg_director *cd = &c->cfg.director;
+	struct privs_user u, su;
+	uint64_t keep = 0, kept;
+	char caps[96];
+	int ret;
 
-	if (!*user || c->dropped || geteuid() != 0)
+	if (!*cd->user || c->dropped || c->root_kept || geteuid() != 0)
 		return 0;
-	errno = 0;
-	pw = getpwnam(user);
-	if (!pw) {
-		log_err("director.user: no such user \"%s\"%s%s", user,
-			errno ? ": " : "", errno ? strerror(errno) : "");
+	ret = privs_user_get(cd->user, &u);
+	if (ret == -ENOENT && !cd->user_set) {
+		log_warn("no user %s: running as root (create it, e.g. adduser --system --group %s, or set director.user)",
+			 cd->user, cd->user);
+		c->root_kept = true;
+		return 0;
+	}
+	if (ret) {
+		log_err("director.user: no such user \"%s\"", cd->user);
 		return -1;
 	}
+	if (*cd->script_user && !privs_user_get(cd->script_user, &su) &&
+	    (su.uid != u.uid || su.gid != u.gid))
+		keep = PRIV_CAP(CAP_SETUID) | PRIV_CAP(CAP_SETGID) |
+		       PRIV_CAP(CAP_KILL);
 	/* a raw socket for the ping checks, while it can be had */
-	check_ping_prepare(c, user, pw->pw_gid);
-	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		log_err("director.user: switching to \"%s\": %s", user,
-			strerror(errno));
+	check_ping_prepare(c, cd->user, u.gid);
+	ret = privs_become(u.uid, u.gid, u.groups, u.ngroups, keep, &kept);
+	if (ret) {
+		log_err("director.user: switching to \"%s\": %s", cd->user,
+			strerror(-ret));
 		return -1;
 	}
 	c->dropped = true;
-	log_info("running as user %s (uid %u, gid %u)", user,
-		 (unsigned int)pw->pw_uid, (unsigned int)pw->pw_gid);
+	privs_str(kept, caps, sizeof(caps));
+	log_info("running as user %s (uid %u, gid %u), capabilities: %s%s%s",
+		 cd->user, (unsigned int)u.uid, (unsigned int)u.gid, caps,
+		 kept ? " for exec checks as user " : "",
+		 kept ? cd->script_user : "");
+	checker_script_user(c);
 	return 0;
 }
 
@@ -692,6 +742,7 @@ int checker_init(struct checker *c, struct nflvs_config *cfg)
 		err = check_http_multi_init(c);
 	if (err)
 		return err;
+	checker_script_user(c);
 	c->shm_timer.fn = checker_shm_timer;
 	evloop_timer_set(&c->loop, &c->shm_timer, evloop_clock());
 	return 0;
@@ -733,8 +784,10 @@ void checker_reload(struct checker *c, struct nflvs_config *cfg)
 
 	c->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
-	if (strcmp(old.director.user, c->cfg.director.user) && c->dropped)
+	if (strcmp(old.director.user, c->cfg.director.user) &&
+	    (c->dropped || c->root_kept))
 		log_warn("director.user changed: it applies at the next start");
+	checker_script_user(c);
 	if (c->attached && strcmp(old.director.shm, c->cfg.director.shm)) {
 		/* targets stay, and find their servers in the new one */
 		log_info("director.shm changed: %s -> %s", old.director.shm,

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "evloop.h"
 #include "hcstate.h"
+#include "privs.h"
 #include "probe.h"
 #include "shm_map.h"
 #include "targets.h"
@@ -80,6 +81,13 @@ struct target {
 	hc_record_t rec;		/* the health half as published */
 };
 
+/* Exec checks' user (director.script_user). */
+struct script_as {
+	struct privs_user u;
+	bool other;			/* not the checker's own ids */
+	char err[128];			/* why none, or "" */
+};
+
 struct checker {
 	struct nflvs_config cfg;
 	struct evloop loop;
@@ -98,6 +106,8 @@ struct checker {
 	unsigned int bad_ticks;		/* unusable segment seen */
 	bool waiting_logged;
 	bool dropped;			/* now running as director.user */
+	bool root_kept;			/* the default user does not exist */
+	struct script_as script;	/* whom exec checks run as */
 
 	struct target **t;		/* sorted by id */
 	size_t nt;

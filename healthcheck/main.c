@@ -78,6 +78,7 @@ static void reload(struct sigwatch *s)
 	} else {
 		log_set_level(log_level_parse(cfg.director.log_level, s->verbose));
 		checker_reload(s->c, &cfg);
+		log_info("reloaded %s", s->path);
 	}
 	if (s->ready_sent)
 		notify_send("READY=1");

@@ -102,6 +102,8 @@ struct conv {
 	uint32_t *marks;		/* the fwmarks of the services */
 	size_t nmarks;
 	size_t nservers;		/* real and sorry servers: mark values */
+	struct ogroup *director;	/* made by the first setting in it */
+	const char *script_user;	/* global_defs script_user */
 };
 
 static const char *const flag_names[] = {
@@ -621,7 +623,7 @@ static void chk_misc(struct conv *c, struct chk *k)
 			dynamic = true;
 		} else if (!strcmp(key, "user")) {
 			WARN(c, n, "user: not converted: nflvs-healthcheck runs "
-			     "exec checks as itself (director.user)");
+			     "every exec check as director.script_user");
 		} else {
 			unknown(c, n, k->kind);
 		}
@@ -1706,7 +1708,15 @@ static void global_defs(struct conv *c, const struct ka_node *g)
 		const struct ka_node *n = &g->kids[i];
 		const char *k = ka_key(n);
 
-		if (!strcmp(k, "lvs_timeouts"))
+		if (!strcmp(k, "script_user") && n->nw >= 2) {
+			c->script_user = n->w[1];
+			if (n->nw > 2)
+				WARN(c, n, "global_defs script_user: group %s "
+				     "not converted: exec checks run with the "
+				     "user's own groups", n->w[2]);
+		} else if (!strcmp(k, "enable_script_security")) {
+			/* always on in nflvs-healthcheck */
+		} else if (!strcmp(k, "lvs_timeouts"))
 			WARN(c, n, "global_defs lvs_timeouts: not converted: "
 			     "set them with nflvsadm --set");
 		else if (!strncmp(k, "lvs_sync_daemon", 15))
@@ -1744,6 +1754,13 @@ static void root_convert(struct conv *c, const struct ka_node *n)
 		ERR(c, n, "unknown keyword \"%s\"", k);
 }
 
+static struct ogroup *director_group(struct conv *c)
+{
+	if (!c->director)
+		c->director = og_group(c->top, "director");
+	return c->director;
+}
+
 /* The mark bits the director may use: the default unless a fwmark uses
  * them, wide enough for a value per real and sorry server. */
 static void mark_mask(struct conv *c)
@@ -1768,7 +1785,7 @@ static void mark_mask(struct conv *c)
 		    "for director.mark_mask", bits);
 		return;
 	}
-	og_lit(og_group(c->top, "director"), "mark_mask", "0x%08x", m);
+	og_lit(director_group(c), "mark_mask", "0x%08x", m);
 }
 
 struct ogroup *convert_tree(const struct ka_tree *t, struct diag *d)
@@ -1789,6 +1806,8 @@ struct ogroup *convert_tree(const struct ka_tree *t, struct diag *d)
 		root_convert(&c, &t->root.kids[i]);
 	if (c.nmarks || c.nservers > 255)
 		mark_mask(&c);
+	if (c.script_user)
+		og_str(director_group(&c), "script_user", c.script_user);
 	/* director first, then services */
 	if (svc_holder->n) {
 		struct okv *grown = realloc(c.top->kv, (c.top->n + 1) *

@@ -237,9 +237,11 @@ Test(health, exec_exit_code_sets_the_weight)
 	char script[512], conf[1024], out[256];
 	lab_health_t h;
 
+	/* the script runs as the checker's user: a directory it may write */
+	cr_assert_eq(lab_sh(&lab, "mkdir -m 1777 %s/out", lab.dir), 0);
 	snprintf(script, sizeof(script),
 		 "#!/bin/sh\n"
-		 "echo \"$NFLVS_RS_ADDR $NFLVS_RS_PORT $NFLVS_VIP $NFLVS_VPORT\" > %s/env.$NFLVS_RS_ADDR\n"
+		 "echo \"$NFLVS_RS_ADDR $NFLVS_RS_PORT $NFLVS_VIP $NFLVS_VPORT\" > %s/out/env.$NFLVS_RS_ADDR\n"
 		 "exit $(cat %s/code)\n", lab.dir, lab.dir);
 	put("check.sh", script, 0755);
 	put("code", "7\n", 0644);
@@ -250,7 +252,7 @@ Test(health, exec_exit_code_sets_the_weight)
 	start_both(conf);
 	expect_state("10.0.2.11", NFLVS_RS_UP, 5000, &h);
 	cr_expect_eq(h.weight, 5, "exit 7 = weight 5");
-	cr_assert_eq(lab_cap(&lab, out, sizeof(out), "cat %s/env.10.0.2.11", lab.dir), 0);
+	cr_assert_eq(lab_cap(&lab, out, sizeof(out), "cat %s/out/env.10.0.2.11", lab.dir), 0);
 	cr_expect_str_eq(out, "10.0.2.11 8080 " LAB_VIP4 " 80\n");
 
 	put("code", "12\n", 0644);

@@ -44,7 +44,8 @@ void lab_init(struct lab *l)
 	snprintf(l->dir, sizeof(l->dir), "/tmp/nflvs-test-%s", l->id);
 	snprintf(l->shm, sizeof(l->shm), "/nflvs-%s", l->id);
 	snprintf(l->conf, sizeof(l->conf), "%s/nflvs.conf", l->dir);
-	mkdir(l->dir, 0700);
+	/* readable by the checker once it runs as director.user */
+	mkdir(l->dir, 0755);
 }
 
 const char *lab_ns(struct lab *l, const char *role)

@@ -205,6 +205,26 @@ Test(config, full_director)
 	cr_assert_str_eq(d->user, "nobody");
 }
 
+Test(config, users_and_metrics_on_loopback)
+{
+	const struct cfg_director *d = &cfg.director;
+
+	expect_ok("director = { user = \"\"; script_user = \"nobody\";\n"
+		  "  metrics = \"9100\"; };\n");
+	cr_assert_str_empty(d->user, "\"\": the checker stays who it is");
+	cr_assert(d->user_set);
+	cr_assert_str_eq(d->script_user, "nobody");
+	cr_assert_str_eq(d->metrics, "127.0.0.1:9100", "a port alone: loopback");
+	config_free(&cfg);
+	config_errors_free(&errs);
+	expect_ok("director = { metrics = \"[::]:9100\"; };\n");
+	cr_assert_str_eq(d->metrics, "[::]:9100", "elsewhere only when given");
+	config_free(&cfg);
+	config_errors_free(&errs);
+	expect_error("director = { metrics = \"70000\"; };\n",
+		     "1: metrics: invalid metrics address \"70000\" (expected PORT, ADDRESS:PORT, [IPv6]:PORT, or \"\" for off)");
+}
+
 Test(config, full_service)
 {
 	const struct cfg_service *s;
@@ -364,7 +384,9 @@ Test(config, empty_file)
 	cr_assert_str_eq(d->shm, "/nflvs");
 	cr_assert_not(d->syslog);
 	cr_assert_str_eq(d->log_level, "info");
-	cr_assert_str_empty(d->user);
+	cr_assert_str_eq(d->user, "nflvs", "the dedicated user by default");
+	cr_assert_not(d->user_set);
+	cr_assert_str_empty(d->script_user, "exec checks run as the checker");
 }
 
 Test(config, empty_groups_and_lists)

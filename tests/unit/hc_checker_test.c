@@ -315,7 +315,7 @@ Test(hc_checker, reload_keeps_state_and_applies_new_checks)
 
 	/* now with no check: the verdict goes back to unknown */
 	fp = fopen(f.conf, "w");
-	fprintf(fp, "director = { shm = \"%s\"; };\n"
+	fprintf(fp, "director = { shm = \"%s\"; user = \"\"; };\n"
 		"services = ( { vip = \"10.0.1.100\"; port = 80;\n"
 		"  real_servers = ( { address = \"127.0.0.1\"; port = %u; } ); } );\n",
 		f.shm, port);

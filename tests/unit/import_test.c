@@ -733,16 +733,18 @@ Test(import, vrrp_global_defs_and_others_reported_once)
 		"  lvs_timeouts tcp 900 tcpfin 120 udp 300\n"
 		"  lvs_sync_daemon eth0 VI_1\n"
 		"}\n"						/* 5 */
-		"vrrp_script chk { script /bin/true }\n"
+		"global_defs { script_user keepalived_script\n"
+		"  enable_script_security }\n"
+		"vrrp_script chk { script /bin/true }\n"		/* 8 */
 		"vrrp_instance VI_1 {\n"
 		"  state MASTER\n"
 		"  virtual_ipaddress {\n"
-		"    10.0.1.100/24\n"				/* 10 */
-		"  }\n"
+		"    10.0.1.100/24\n"
+		"  }\n"					/* 13 */
 		"}\n"
 		"vrrp_sync_group G { group { VI_1 } }\n"
 		"static_ipaddress { 10.0.9.1/24 dev eth0 }\n"
-		"SSL { ca /etc/ca.pem }\n"			/* 15 */
+		"SSL { ca /etc/ca.pem }\n"			/* 17 */
 		"virtual_server 10.0.1.100 80 {\n"
 		"  protocol TCP\n"
 		"  lb_kind NAT\n"
@@ -751,15 +753,16 @@ Test(import, vrrp_global_defs_and_others_reported_once)
 	expect_report(2, "warning: global_defs router_id: not converted");
 	expect_report(3, "warning: global_defs lvs_timeouts: not converted: set them with nflvsadm --set");
 	expect_report(4, "warning: global_defs lvs_sync_daemon: not converted");
-	expect_report(6, "warning: vrrp_script chk: VRRP stays with keepalived");
-	expect_report(7, "warning: vrrp_instance VI_1: VRRP stays with keepalived; see the HA setup");
-	expect_report(13, "warning: vrrp_sync_group G: VRRP stays with keepalived");
-	expect_report(14, "warning: static_ipaddress: not converted");
-	expect_report(15, "warning: SSL: not converted");
+	expect_report(8, "warning: vrrp_script chk: VRRP stays with keepalived");
+	expect_report(9, "warning: vrrp_instance VI_1: VRRP stays with keepalived; see the HA setup");
+	expect_report(15, "warning: vrrp_sync_group G: VRRP stays with keepalived");
+	expect_report(16, "warning: static_ipaddress: not converted");
+	expect_report(17, "warning: SSL: not converted");
 	if (d.nwarn != 8)
 		dump();
 	cr_expect_eq(d.nwarn, 8);
 	cr_expect_eq(cfg.nsvc, 1);
+	cr_expect_str_eq(cfg.director.script_user, "keepalived_script");
 }
 
 Test(import, syntax_comments_quotes_continuations)
