@@ -1236,7 +1236,7 @@ void director_events(struct director *d, const struct pollfd *p, int n)
 	control_handle(&d->control, p + 2, d->npoll_control, now);
 	metrics_handle(&d->metrics, p + 2 + d->npoll_control, d->npoll_metrics,
 		       now);
-	if (n >= 1 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
-		sync_handle(&d->sync, p + 1 + d->npoll_control + d->npoll_metrics,
+	if (n >= 2 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
+		sync_handle(&d->sync, p + 2 + d->npoll_control + d->npoll_metrics,
 			    d->npoll_sync, now);
 }

@@ -337,7 +337,9 @@ int flowpath_install(struct flowpath *fp, const struct flow_key *k,
 		     struct dest *dst, uint32_t mark, enum flow_state st,
 		     uint64_t expires, uint64_t now, struct flowpath_old *old)
 {
-	bool tun = dst->fwd == FWD_TUN;
+	/* encapsulated by the kernel: a flow as DR's (as new_flow()) */
+	bool tun = dst->fwd == FWD_TUN &&
+		   !__atomic_load_n(&dst->tun_kernel, __ATOMIC_ACQUIRE);
 	struct flow *f;
 	int ret = 0;
 

@@ -37,7 +37,7 @@ static void flow_entry(const struct flow *f, uint64_t timeout_ms,
 	const struct dest *d = f->dest;
 
 	*e = (struct syncmsg_entry){
-		.kind = f->tun ? SYNCMSG_TUN : SYNCMSG_DR,
+		.kind = d->fwd == FWD_TUN ? SYNCMSG_TUN : SYNCMSG_DR,
 		.protocol = f->key.proto, .state = wire_state(f->state),
 		.fwmark = d->svc->fwmark, .timeout_ms = clamp_ms(timeout_ms),
 		.caddr = f->key.saddr, .vaddr = f->key.daddr, .daddr = d->addr,
@@ -104,6 +104,13 @@ static void push(struct walk *w, const struct syncmsg_entry *e)
 	w->v[w->n++] = *e;
 }
 
+/* Its flows are elements of the kernel's flow maps: DR, and TUN where
+ * the kernel encapsulates. */
+static bool kernel_flows(const struct dest *d)
+{
+	return d->fwd == FWD_DR || (d->fwd == FWD_TUN && d->tun_kernel);
+}
+
 static void walk_dr(void *ctx, const struct rs_flow *rf)
 {
 	static const uint8_t state[RS_FLOWMAPS] = {
@@ -115,10 +122,10 @@ static void walk_dr(void *ctx, const struct rs_flow *rf)
 	struct dest *d = svcset_by_mark(w->st->set, rf->mark);
 	struct syncmsg_entry e;
 
-	if (!d || d->fwd != FWD_DR || !rf->timeout_ms)
+	if (!d || !kernel_flows(d) || !rf->timeout_ms)
 		return;
 	e = (struct syncmsg_entry){
-		.kind = SYNCMSG_DR,
+		.kind = d->fwd == FWD_DR ? SYNCMSG_DR : SYNCMSG_TUN,
 		.protocol = rf->map == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP,
 		.state = state[rf->map], .fwmark = d->svc->fwmark,
 		.timeout_ms = clamp_ms(rf->timeout_ms),
@@ -133,7 +140,7 @@ static void walk_tun(void *ctx, const struct flow *f)
 	struct walk *w = ctx;
 	struct syncmsg_entry e;
 
-	if (!f->tun || f->expires <= w->now)
+	if (!f->tun || kernel_flows(f->dest) || f->expires <= w->now)
 		return;
 	flow_entry(f, (f->expires - w->now) / NS_PER_MS, &e);
 	push(w, &e);
@@ -152,12 +159,13 @@ static void walk_tpl(void *ctx, const struct nflvs_addr *client,
 	push(w, &e);
 }
 
-static bool has_dr(const struct svcset *set)
+static bool has_kernel_flows(const struct svcset *set)
 {
 	unsigned int i;
 
 	for (i = 0; i < set->nsvc; i++)
-		if (set->svc[i]->fwd == FWD_DR)
+		if (set->svc[i]->fwd == FWD_DR ||
+		    (set->svc[i]->fwd == FWD_TUN && set->tun_kernel))
 			return true;
 	return false;
 }
@@ -172,7 +180,7 @@ void syncstate_walk(void *ctx, sync_emit_fn emit, void *ectx, uint64_t now)
 	int fam;
 
 	pthread_rwlock_rdlock(&set->lock);
-	for (fam = 0; w.st->kernel && has_dr(set) && fam < 2; fam++)
+	for (fam = 0; w.st->kernel && has_kernel_flows(set) && fam < 2; fam++)
 		ruleset_read_flows(w.st->rs, fam ? AF_INET6 : AF_INET,
 				   walk_dr, &w);
 	flowpath_foreach(w.st->fp, walk_tun, &w);
@@ -255,12 +263,12 @@ static int install_flow(struct install *in, const struct syncmsg_entry *e,
 	struct rs_flow rf, del;
 	int ret;
 
-	if (e->kind == SYNCMSG_DR && st->kernel && dr_room(st) < 0)
+	if (kernel_flows(d) && st->kernel && dr_room(st) < 0)
 		return -ENOMEM;
 	ret = flowpath_install(st->fp, &k, d, d->mark, fs,
 			       in->now + e->timeout_ms * NS_PER_MS, in->now,
 			       &old);
-	if (ret || e->kind != SYNCMSG_DR || !st->kernel)
+	if (ret || !kernel_flows(d) || !st->kernel)
 		return ret;
 	rf = (struct rs_flow){
 		.saddr = e->caddr, .daddr = e->vaddr, .sport = e->cport,
