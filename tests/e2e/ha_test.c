@@ -415,7 +415,11 @@ Test(ha, failback_after_state_lost)
 			    "ip addr add 10.0.1.11/24 dev eth0 && ip addr flush dev eth1 && "
 			    "ip addr add 10.0.2.2/24 dev eth1 && nft flush ruleset && conntrack -F'",
 			    lab_ns(&lab, "dir1")), 0);
-	cr_assert_eq(lab_sh(&lab, "rm -f %s/ct1.lock %s/ct1.sock", lab.dir, lab.dir), 0);
+	/* as after a reboot: no lock, socket or pid file of the daemons
+	 * killed (a killed keepalived's VRRP child may linger as a zombie,
+	 * and keepalived refuses to start while its pid file names it) */
+	cr_assert_eq(lab_sh(&lab, "rm -f %s/ct1.lock %s/ct1.sock %s/ka1.pid %s/ka1-vrrp.pid",
+			    lab.dir, lab.dir, lab.dir, lab.dir), 0);
 	node_up(1, false);
 	cr_assert_eq(wait_role(1, "backup", 15000), 0, "dir1 back, not backup: %s",
 		     lab_log(&lab, "keepalived1"));
