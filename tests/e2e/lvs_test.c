@@ -385,22 +385,31 @@ Test(dr, vip_not_local)
 /* Routing tables that are somebody else's are never taken over. */
 Test(dr, foreign_routing_table_is_refused)
 {
+	char table[32], want[64];
 	pid_t pid;
 
-	cr_assert_eq(lab_sh(&lab, "ip -n %s route add default via 10.0.3.1 table 2002",
-			    lab_ns(&lab, "dir")), 0);
+	/* a real server's table follows its mark, the hash of its key: a
+	 * first run tells which table the first real server gets */
 	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_cap(&lab, table, sizeof(table),
+			     "ip -n %s rule show | sed -n 's/.*fwmark.* lookup \\([0-9]*\\).*/\\1/p' | head -n 1",
+			     lab_ns(&lab, "dir")), 0);
+	table[strcspn(table, "\n")] = '\0';
+	cr_assert(table[0] >= '0' && table[0] <= '9', "no DR rule: \"%s\"", table);
+	cr_assert_eq(lab_director_stop(&lab, SIGTERM), 0);
+	cr_assert_eq(lab_sh(&lab, "ip -n %s route add default via 10.0.3.1 table %s",
+			    lab_ns(&lab, "dir"), table), 0);
 	/* not lab_director_start(): its failure is an error in the log */
-	pid = lab_spawn(&lab, "dir", "director", "exec build/nflvs-director -f %s",
+	pid = lab_spawn(&lab, "dir", "director2", "exec build/nflvs-director -f %s",
 			lab.conf);
 	cr_assert_gt(pid, 0);
-	cr_expect_eq(lab_wait_exit(&lab, pid, 10000), 1, "%s", lab_log(&lab, "director"));
-	cr_expect(strstr(lab_log(&lab, "director"), "routing table 2002 is in use"),
-		  "%s", lab_log(&lab, "director"));
-	cr_expect_eq(lab_sh(&lab, "ip -n %s route show table 2002 | grep -q 'via 10.0.3.1'",
-			    lab_ns(&lab, "dir")), 0, "the foreign route was touched");
-	/* another first table, and it runs */
-	lab_write_conf(&lab, "director_extra = 0;\n");
+	cr_expect_eq(lab_wait_exit(&lab, pid, 10000), 1, "%s", lab_log(&lab, "director2"));
+	snprintf(want, sizeof(want), "routing table %s is in use", table);
+	cr_expect(strstr(lab_log(&lab, "director2"), want), "want \"%s\" in:\n%s",
+		  want, lab_log(&lab, "director2"));
+	cr_expect_eq(lab_sh(&lab, "ip -n %s route show table %s | grep -q 'via 10.0.3.1'",
+			    lab_ns(&lab, "dir"), table), 0, "the foreign route was touched");
 }
 
 /*
