@@ -120,10 +120,11 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(call inc,$<) $(CFLAGS) -c -o $@ $<
 
-# BPF programs: clang for the BPF target, the kernel's UAPI headers.
+# BPF programs: clang for the BPF target, the kernel's UAPI headers (the
+# multiarch folder as gcc names it: clang says x86_64-pc-linux-gnu).
 CLANG   ?= clang
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 \
-	      -I/usr/include/$(shell $(CC) -dumpmachine) -Idirector/bpf
+	      -I/usr/include/$(shell gcc -dumpmachine) -Idirector/bpf
 
 $(BUILD)/bpf/%.bpf.o: director/bpf/%.bpf.c director/bpf/tunbpf.h
 	@mkdir -p $(dir $@)

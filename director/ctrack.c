@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,37 +305,112 @@ void ctrack_fini(struct ctrack *t)
 
 /* ---- netlink ------------------------------------------------------------ */
 
-/* False when @ct lacks what an entry needs: an IP family and addresses
- * (the kernel always sends them; a message without would be followed to
- * NULL). */
-static bool ct_to_event(const struct nf_conntrack *ct, bool destroy,
-			struct ct_event *ev)
-{
-	uint8_t l3 = nfct_get_attr_u8(ct, ATTR_L3PROTO);
-	bool v4 = l3 == AF_INET;
-	const void *src, *dst;
+/*
+ * The messages are read attribute by attribute with libmnl: libnetfilter_
+ * conntrack's parser exit()s on an attribute of a size it does not
+ * expect (its abi_breakage()).  A message that lacks what an entry needs
+ * (an id, an IP family, addresses, a protocol) or has an attribute of the
+ * wrong size is ignored.
+ */
+struct ct_tb {
+	const struct nlattr **tb;
+	unsigned int max;
+};
 
-	if (l3 != AF_INET && l3 != AF_INET6)
+static int ct_attr_cb(const struct nlattr *a, void *data)
+{
+	struct ct_tb *t = data;
+	unsigned int type = mnl_attr_get_type(a);
+
+	if (type <= t->max)
+		t->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* The attributes nested in @nest, by type up to @max. */
+static bool ct_nest(const struct nlattr *nest, const struct nlattr **tb,
+		    unsigned int max)
+{
+	struct ct_tb t = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	return nest && mnl_attr_parse_nested(nest, ct_attr_cb, &t) >= MNL_CB_STOP;
+}
+
+/* @a's payload of @len bytes into @v: false if @a is there with another
+ * size; absent, @v stays as it is. */
+static bool ct_get(const struct nlattr *a, void *v, size_t len)
+{
+	if (!a)
+		return true;
+	if (mnl_attr_get_payload_len(a) != len)
 		return false;
-	src = nfct_get_attr(ct, v4 ? ATTR_IPV4_SRC : ATTR_IPV6_SRC);
-	dst = nfct_get_attr(ct, v4 ? ATTR_IPV4_DST : ATTR_IPV6_DST);
-	if (!src || !dst)
+	memcpy(v, mnl_attr_get_payload(a), len);
+	return true;
+}
+
+/* TCP's or SCTP's state in CTA_PROTOINFO @a (nested under @kind). */
+static bool ct_state(const struct nlattr *a, unsigned int kind,
+		     unsigned int attr, uint8_t *state)
+{
+	const struct nlattr *pi[CTA_PROTOINFO_MAX + 1];
+	const struct nlattr *st[CTA_PROTOINFO_TCP_MAX + 1];
+
+	_Static_assert(CTA_PROTOINFO_SCTP_STATE <= CTA_PROTOINFO_TCP_MAX,
+		       "st holds SCTP's state too");
+
+	if (!a)
+		return true;
+	if (!ct_nest(a, pi, CTA_PROTOINFO_MAX))
+		return false;
+	if (!pi[kind])
+		return true;
+	return ct_nest(pi[kind], st, attr) && ct_get(st[attr], state, 1);
+}
+
+static bool ct_msg_event(const struct nlmsghdr *nlh, struct ct_event *ev)
+{
+	const struct nlattr *tb[CTA_MAX + 1], *tup[CTA_TUPLE_MAX + 1];
+	const struct nlattr *ip[CTA_IP_MAX + 1], *pr[CTA_PROTO_MAX + 1];
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	struct ct_tb t = { tb, CTA_MAX };
+	uint32_t id = 0, mark = 0, timeout = 0;
+	size_t alen;
+	bool v4;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
+	    (g->nfgen_family != AF_INET && g->nfgen_family != AF_INET6))
+		return false;
+	v4 = g->nfgen_family == AF_INET;
+	alen = v4 ? 4 : 16;
+	memset(tb, 0, sizeof(tb));
+	if (mnl_attr_parse(nlh, sizeof(*g), ct_attr_cb, &t) < MNL_CB_STOP ||
+	    !tb[CTA_ID] || !ct_nest(tb[CTA_TUPLE_ORIG], tup, CTA_TUPLE_MAX) ||
+	    !ct_nest(tup[CTA_TUPLE_IP], ip, CTA_IP_MAX) ||
+	    !ct_nest(tup[CTA_TUPLE_PROTO], pr, CTA_PROTO_MAX))
 		return false;
 	memset(ev, 0, sizeof(*ev));
-	ev->destroy = destroy;
-	ev->id = nfct_get_attr_u32(ct, ATTR_ID);
-	ev->mark = nfct_get_attr_u32(ct, ATTR_MARK);
-	ev->timeout = nfct_get_attr_u32(ct, ATTR_TIMEOUT);
-	ev->l4proto = nfct_get_attr_u8(ct, ATTR_L4PROTO);
+	ev->src.family = ev->dst.family = g->nfgen_family;
+	if (!ip[v4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC] ||
+	    !ip[v4 ? CTA_IP_V4_DST : CTA_IP_V6_DST] || !pr[CTA_PROTO_NUM] ||
+	    !ct_get(ip[v4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC], ev->src.b, alen) ||
+	    !ct_get(ip[v4 ? CTA_IP_V4_DST : CTA_IP_V6_DST], ev->dst.b, alen) ||
+	    !ct_get(pr[CTA_PROTO_NUM], &ev->l4proto, 1) ||
+	    !ct_get(pr[CTA_PROTO_SRC_PORT], &ev->sport, 2) ||	/* network */
+	    !ct_get(pr[CTA_PROTO_DST_PORT], &ev->dport, 2) ||	/* order */
+	    !ct_get(tb[CTA_ID], &id, 4) || !ct_get(tb[CTA_MARK], &mark, 4) ||
+	    !ct_get(tb[CTA_TIMEOUT], &timeout, 4))
+		return false;
+	ev->id = ntohl(id);
+	ev->mark = ntohl(mark);
+	ev->timeout = ntohl(timeout);
+	ev->destroy = (nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE;
 	if (ev->l4proto == IPPROTO_TCP)
-		ev->state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
-	else if (ev->l4proto == IPPROTO_SCTP)
-		ev->state = nfct_get_attr_u8(ct, ATTR_SCTP_STATE);
-	ev->src.family = ev->dst.family = l3;
-	memcpy(ev->src.b, src, v4 ? 4 : 16);
-	memcpy(ev->dst.b, dst, v4 ? 4 : 16);
-	ev->sport = nfct_get_attr_u16(ct, ATTR_PORT_SRC);
-	ev->dport = nfct_get_attr_u16(ct, ATTR_PORT_DST);
+		return ct_state(tb[CTA_PROTOINFO], CTA_PROTOINFO_TCP,
+				CTA_PROTOINFO_TCP_STATE, &ev->state);
+	if (ev->l4proto == IPPROTO_SCTP)
+		return ct_state(tb[CTA_PROTOINFO], CTA_PROTOINFO_SCTP,
+				CTA_PROTOINFO_SCTP_STATE, &ev->state);
 	return true;
 }
 
@@ -346,16 +422,10 @@ struct parse_ctx {
 static int ct_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct parse_ctx *x = data;
-	struct nf_conntrack *ct = nfct_new();
 	struct ct_event ev;
 
-	if (!ct)
-		return MNL_CB_ERROR;
-	if (nfct_nlmsg_parse(nlh, ct) == 0 && nfct_attr_is_set(ct, ATTR_ID) &&
-	    ct_to_event(ct, (nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE,
-			&ev))
+	if (ct_msg_event(nlh, &ev))
 		ctrack_apply(x->t, &ev, x->now);
-	nfct_destroy(ct);
 	return MNL_CB_OK;
 }
 

@@ -285,6 +285,19 @@ Test(ctrack, a_message_without_addresses_is_ignored)
 	cr_expect_eq(calls, 0);
 }
 
+/* ct_fuzz found: an attribute of a size libnetfilter_conntrack does not
+ * expect made its parser exit() (abi_breakage()), taking the director
+ * with it; the message is read with libmnl now, and ignored. */
+Test(ctrack, an_attribute_of_the_wrong_size_is_ignored_not_fatal)
+{
+	uint64_t buf[512];
+	size_t n = corpus("regress-attr-size", buf, sizeof(buf));
+
+	ctrack_parse(&t, buf, n, 10 * S);
+	cr_expect_eq(t.stats.tracked, 0);
+	cr_expect_eq(calls, 0);
+}
+
 /* ct_fuzz found: libmnl follows an nlmsg_len above INT_MAX out of the
  * buffer; nl_cb_run() stops at it. */
 Test(ctrack, a_length_beyond_the_buffer_stops_the_walk)
