@@ -31,12 +31,14 @@ extern const char nflvs_tun_decap_obj[], nflvs_tun_decap_obj_end[];
 #define TC_HANDLE	0x6e66
 #define TC_PRIO		0x6e66
 
-static void usage(void)
+/* To standard output and 0 when asked (-h), else to standard error
+ * and 2. */
+static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 		"Usage: nflvs-tundecap attach DEV --type ipip|gre|gue [--port PORT]\n"
 		"       nflvs-tundecap detach DEV\n");
-	exit(2);
+	exit(status);
 }
 
 /* libbpf's own messages: the errors are ours to say (see below) */
@@ -129,8 +131,10 @@ int main(int argc, char **argv)
 	char *end;
 	int i;
 
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+		usage(0);
 	if (argc < 3)
-		usage();
+		usage(2);
 	libbpf_set_print(quiet);
 	ifindex = if_nametoindex(argv[2]);
 	if (!strcmp(argv[1], "detach") && argc == 3) {
@@ -141,7 +145,7 @@ int main(int argc, char **argv)
 		return detach((int)ifindex);
 	}
 	if (strcmp(argv[1], "attach"))
-		usage();
+		usage(2);
 	for (i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--type") && i + 1 < argc) {
 			i++;
@@ -162,11 +166,11 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else {
-			usage();
+			usage(2);
 		}
 	}
 	if (!cfg.type)
-		usage();
+		usage(2);
 	if ((cfg.type == TUNBPF_GUE) != (port != 0)) {
 		fprintf(stderr, "nflvs-tundecap: --port goes with --type gue, and only with it\n");
 		return 2;
