@@ -312,29 +312,11 @@ void ctrack_fini(struct ctrack *t)
  * (an id, an IP family, addresses, a protocol) or has an attribute of the
  * wrong size is ignored.
  */
-struct ct_tb {
-	const struct nlattr **tb;
-	unsigned int max;
-};
-
-static int ct_attr_cb(const struct nlattr *a, void *data)
-{
-	struct ct_tb *t = data;
-	unsigned int type = mnl_attr_get_type(a);
-
-	if (type <= t->max)
-		t->tb[type] = a;
-	return MNL_CB_OK;
-}
-
-/* The attributes nested in @nest, by type up to @max. */
+/* The attributes nested in @nest (if there), by type up to @max. */
 static bool ct_nest(const struct nlattr *nest, const struct nlattr **tb,
 		    unsigned int max)
 {
-	struct ct_tb t = { tb, max };
-
-	memset(tb, 0, (max + 1) * sizeof(*tb));
-	return nest && mnl_attr_parse_nested(nest, ct_attr_cb, &t) >= MNL_CB_STOP;
+	return nest && nl_attrs_parse(NULL, nest, tb, max);
 }
 
 /* @a's payload of @len bytes into @v: false if @a is there with another
@@ -373,7 +355,6 @@ static bool ct_msg_event(const struct nlmsghdr *nlh, struct ct_event *ev)
 	const struct nlattr *tb[CTA_MAX + 1], *tup[CTA_TUPLE_MAX + 1];
 	const struct nlattr *ip[CTA_IP_MAX + 1], *pr[CTA_PROTO_MAX + 1];
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
-	struct ct_tb t = { tb, CTA_MAX };
 	uint32_t id = 0, mark = 0, timeout = 0;
 	size_t alen;
 	bool v4;
@@ -383,8 +364,7 @@ static bool ct_msg_event(const struct nlmsghdr *nlh, struct ct_event *ev)
 		return false;
 	v4 = g->nfgen_family == AF_INET;
 	alen = v4 ? 4 : 16;
-	memset(tb, 0, sizeof(tb));
-	if (mnl_attr_parse(nlh, sizeof(*g), ct_attr_cb, &t) < MNL_CB_STOP ||
+	if (!nl_attrs_parse(nlh, NULL, tb, CTA_MAX) ||
 	    !tb[CTA_ID] || !ct_nest(tb[CTA_TUPLE_ORIG], tup, CTA_TUPLE_MAX) ||
 	    !ct_nest(tup[CTA_TUPLE_IP], ip, CTA_IP_MAX) ||
 	    !ct_nest(tup[CTA_TUPLE_PROTO], pr, CTA_PROTO_MAX))

@@ -135,6 +135,35 @@ int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	return mnl_cb_run(buf, whole, seq, portid, cb, data);
 }
 
+struct attr_tb {
+	const struct nlattr **tb;
+	unsigned int max;
+};
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	const struct attr_tb *t = data;
+	unsigned int type = mnl_attr_get_type(a);
+
+	if (type <= t->max)
+		t->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+bool nl_attrs_parse(const struct nlmsghdr *nlh, const struct nlattr *nest,
+		    const struct nlattr **tb, unsigned int max)
+{
+	struct attr_tb t = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (nest)
+		return mnl_attr_parse_nested(nest, attr_cb, &t) >= MNL_CB_STOP;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
+		return false;
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, &t) >=
+	       MNL_CB_STOP;
+}
+
 static struct mnl_socket *nft_socket(size_t sndbuf, unsigned int msgs)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);

@@ -9,6 +9,7 @@
  * answers each message of a batch separately and one failure aborts all.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/netlink.h>
@@ -52,6 +53,12 @@ int nft_batch_commit(struct nft_batch *b, struct nft_result *res);
  */
 int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	      int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+
+/* The attributes of @nlh after its nfgenmsg (@nest NULL) or of @nest, by
+ * type up to @max, others skipped; false if there is not even the
+ * nfgenmsg or an attribute's header is broken. */
+bool nl_attrs_parse(const struct nlmsghdr *nlh, const struct nlattr *nest,
+		    const struct nlattr **tb, unsigned int max);
 
 /* Iterate the messages between begin and end (for tests and debugging). */
 struct nlmsghdr *nft_batch_first(const struct nft_batch *b);

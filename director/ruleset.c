@@ -1965,37 +1965,6 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
  * an attribute of an unexpected size, and a reader must only ever skip
  * what it cannot use.
  */
-struct attr_tb {
-	const struct nlattr **tb;
-	unsigned int max;
-};
-
-static int attr_cb(const struct nlattr *a, void *data)
-{
-	const struct attr_tb *t = data;
-	unsigned int type = mnl_attr_get_type(a);
-
-	if (type <= t->max)
-		t->tb[type] = a;
-	return MNL_CB_OK;
-}
-
-/* The attributes of @nlh after its nfgenmsg (@nest NULL) or of @nest, by
- * type up to @max; false if there is not even the nfgenmsg. */
-static bool attrs_parse(const struct nlmsghdr *nlh, const struct nlattr *nest,
-			const struct nlattr **tb, unsigned int max)
-{
-	struct attr_tb t = { tb, max };
-
-	memset(tb, 0, (max + 1) * sizeof(*tb));
-	if (nest)
-		return mnl_attr_parse_nested(nest, attr_cb, &t) >= MNL_CB_STOP;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
-		return false;
-	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, &t) >=
-	       MNL_CB_STOP;
-}
-
 static bool attr_u32be(const struct nlattr *a, uint32_t *v)
 {
 	if (!a || mnl_attr_get_payload_len(a) != sizeof(*v))
@@ -2062,7 +2031,7 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 	uint32_t type, idx;
 	char dir[4];
 
-	if (!attrs_parse(nlh, NULL, tb, NFTA_OBJ_MAX) ||
+	if (!nl_attrs_parse(nlh, NULL, tb, NFTA_OBJ_MAX) ||
 	    !attr_u32be(tb[NFTA_OBJ_TYPE], &type) ||
 	    type != NFT_OBJECT_COUNTER ||
 	    !(name = attr_str(tb[NFTA_OBJ_NAME])) ||
@@ -2073,7 +2042,7 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 		    (comment = counter_comment(tb[NFTA_OBJ_USERDATA])))
 			x->key_fn(x->ctx, idx, comment);
 	} else if (tb[NFTA_OBJ_DATA] &&
-		   attrs_parse(nlh, tb[NFTA_OBJ_DATA], ctr, NFTA_COUNTER_MAX) &&
+		   nl_attrs_parse(nlh, tb[NFTA_OBJ_DATA], ctr, NFTA_COUNTER_MAX) &&
 		   attr_u64be(ctr[NFTA_COUNTER_PACKETS], &packets) &&
 		   attr_u64be(ctr[NFTA_COUNTER_BYTES], &bytes)) {
 		x->fn(x->ctx, idx, !strcmp(dir, "in"), packets, bytes);
@@ -2188,7 +2157,7 @@ static const void *elem_value(const struct nlmsghdr *nlh,
 {
 	const struct nlattr *tb[NFTA_DATA_MAX + 1];
 
-	if (!nest || !attrs_parse(nlh, nest, tb, NFTA_DATA_MAX) ||
+	if (!nest || !nl_attrs_parse(nlh, nest, tb, NFTA_DATA_MAX) ||
 	    !tb[NFTA_DATA_VALUE])
 		return NULL;
 	*len = mnl_attr_get_payload_len(tb[NFTA_DATA_VALUE]);
@@ -2201,14 +2170,14 @@ static int dump_elem_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1];
 	const struct nlattr *el[NFTA_SET_ELEM_MAX + 1], *a;
 
-	if (!attrs_parse(nlh, NULL, tb, NFTA_SET_ELEM_LIST_MAX) ||
+	if (!nl_attrs_parse(nlh, NULL, tb, NFTA_SET_ELEM_LIST_MAX) ||
 	    !tb[NFTA_SET_ELEM_LIST_ELEMENTS])
 		return MNL_CB_OK;
 	mnl_attr_for_each_nested(a, tb[NFTA_SET_ELEM_LIST_ELEMENTS]) {
 		struct set_elem e = { 0 };
 
 		if (mnl_attr_get_type(a) != NFTA_LIST_ELEM ||
-		    !attrs_parse(nlh, a, el, NFTA_SET_ELEM_MAX))
+		    !nl_attrs_parse(nlh, a, el, NFTA_SET_ELEM_MAX))
 			continue;
 		e.key = elem_value(nlh, el[NFTA_SET_ELEM_KEY], &e.klen);
 		e.data = elem_value(nlh, el[NFTA_SET_ELEM_DATA], &e.dlen);
