@@ -750,6 +750,10 @@ static void director_wire(struct director *d)
 static int director_shm(struct director *d, const struct nflvs_config *cfg)
 {
 	const struct cfg_director *c = &cfg->director;
+	/* the checker runs as this user: its group writes health; looked up
+	 * first so that the segment is its group's as soon as can be (the
+	 * checker retries a segment it may not open for a while) */
+	struct passwd *pw = c->user[0] ? getpwnam(c->user) : NULL;
 	int ret = shm_create(&d->shm, c->shm, DIRECTOR_MAX_SERVICES,
 			     DIRECTOR_MAX_RS);
 
@@ -757,12 +761,7 @@ static int director_shm(struct director *d, const struct nflvs_config *cfg)
 		log_err("shared memory %s: %s", c->shm, strerror(-ret));
 		return ret;
 	}
-	snprintf(d->shm.hdr->config_path, sizeof(d->shm.hdr->config_path),
-		 "%s", cfg->path);
 	if (c->user[0]) {
-		/* the checker runs as this user: let its group write health */
-		struct passwd *pw = getpwnam(c->user);
-
 		if (!pw && !c->user_set)
 			log_info("shared memory %s: no user %s, the checker stays root",
 				 c->shm, c->user);
@@ -770,6 +769,8 @@ static int director_shm(struct director *d, const struct nflvs_config *cfg)
 			log_warn("shared memory %s: cannot give it to user %s's group",
 				 c->shm, c->user);
 	}
+	snprintf(d->shm.hdr->config_path, sizeof(d->shm.hdr->config_path),
+		 "%s", cfg->path);
 	return 0;
 }
 

@@ -30,7 +30,8 @@
 #include "log.h"
 #include "privs.h"
 
-/* An unusable segment is retried this long (a director creating it). */
+/* An unusable or forbidden segment is retried this long (a director
+ * creating it, or not yet done giving it to the checker's group). */
 #define BAD_SEGMENT_TICKS	5
 /* Even with the director alive, look for a new segment this often. */
 #define IDENTITY_TICKS		10
@@ -533,9 +534,13 @@ static int checker_try_attach(struct checker *c, struct shm_map *m)
 		c->waiting_logged = true;
 		c->bad_ticks = 0;
 	} else if ((ret == -EACCES || ret == -EPERM) && c->dropped) {
-		log_err("shared memory %s: %s (running as user %s); exiting so that the service manager restarts the checker as root",
-			name, err, c->cfg.director.user);
-		checker_fatal(c);
+		/* a new director gives the segment to our group just after
+		 * creating it: refused for good only if that does not come */
+		if (++c->bad_ticks >= BAD_SEGMENT_TICKS) {
+			log_err("shared memory %s: %s (running as user %s); exiting so that the service manager restarts the checker as root",
+				name, err, c->cfg.director.user);
+			checker_fatal(c);
+		}
 	} else if (ret == -EPROTO || ret == -EINVAL) {
 		/* a director may be half-way through creating it */
 		if (++c->bad_ticks >= BAD_SEGMENT_TICKS) {
