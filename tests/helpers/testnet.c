@@ -371,6 +371,7 @@ struct conn {
 	uint64_t body_left;	/* HTTP body bytes still to come */
 	uint64_t count;		/* sink bytes, or this request's body bytes */
 	size_t inlen, outoff, outlen;
+	struct conn *prev, *next;	/* the server's open connections */
 	char in[CONN_IN_SIZE];
 	char out[CONN_OUT_SIZE];
 };
@@ -383,12 +384,19 @@ struct server {
 	int spare_fd;		/* given up to accept-and-drop at EMFILE */
 	struct listener ls[MAX_LISTENERS];
 	size_t nls;
+	struct conn *conns;	/* open connections, freed at exit */
 	char scratch[65536];	/* where discarded input goes */
 	char data[65536];	/* what stream mode sends */
 };
 
-static void conn_close(struct conn *c)
+static void conn_close(struct server *srv, struct conn *c)
 {
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	close(c->fd);
 	free(c);
 }
@@ -704,7 +712,7 @@ static void conn_event(struct server *srv, struct conn *c, uint32_t events)
 	if (conn_update_events(srv, c) == 0)
 		return;
 close:
-	conn_close(c);
+	conn_close(srv, c);
 }
 
 static int conn_new(struct server *srv, int fd)
@@ -724,6 +732,10 @@ static int conn_new(struct server *srv, int fd)
 		free(c);
 		return -errno;
 	}
+	c->next = srv->conns;
+	if (c->next)
+		c->next->prev = c;
+	srv->conns = c;
 	return 0;
 }
 
@@ -1051,7 +1063,8 @@ static int serve_main(int argc, char *argv[])
 		return 1;
 	}
 	err = serve_loop(srv);
-	/* Connections still open are left to exit(); only the rest is freed. */
+	while (srv->conns)
+		conn_close(srv, srv->conns);
 	free(srv);
 	return err;
 }
