@@ -47,15 +47,55 @@ if [ "$build" != build ]; then
 	cd "$top"
 fi
 
+# One criterion suite: build/tests/NAME [FILTER] (NFLVS_E2E_FILTER: the
+# e2e tests to run, criterion's --filter; all by default).  In a sanitizer build the runner
+# leaves its results in NAME.json too: LeakSanitizer at the runner's exit
+# sets its status for a leak of criterion's own (set aside below), so a
+# failing status with no test failed nor errored there is that leak.
+suite() {
+	if [ -z "$san" ]; then
+		"build/tests/$1" --jobs="$jobs" --short-filename ${2:+--filter "$2"}
+		return
+	fi
+	json="${san%/san}/$1.json"
+	rm -f "$json"
+	"build/tests/$1" --jobs="$jobs" --short-filename --json="$json" \
+		${2:+--filter "$2"} && return 0
+	[ -s "$json" ] &&
+		grep -q '"passed"' "$json" &&
+		! grep -Eq '"(failed|errored)": [1-9]' "$json"
+}
+
 status=0
 echo "== unit tests ($build)"
-build/tests/unit --jobs="$jobs" --short-filename || status=1
+suite unit || status=1
 echo "== end-to-end tests (network namespaces, $build)"
-build/tests/e2e --jobs="$jobs" --short-filename || status=1
+suite e2e "${NFLVS_E2E_FILTER:-}" || status=1
 if [ -n "$san" ]; then
 	echo "== sanitizer reports ($san)"
-	if [ -n "$(ls "$san")" ]; then
-		for f in "$san"/*; do echo "--- $f"; head -60 "$f"; done
+	# criterion's runner (its bundled BoxFort) now and then loses the
+	# 48-byte timeout request of a test that ended just as its watchdog
+	# looked at it.  Its static function has no name to suppress, and the
+	# library's module name would hide leaks of test code as well: a
+	# report whose every leak is allocated from criterion alone is set
+	# aside; any frame of ours keeps it a failure.
+	for f in "$san"/asan.*; do
+		[ -f "$f" ] || continue
+		if awk 'function end() { if (inleak && ours) bad = 1; inleak = 0 }
+			/^(Direct|Indirect) leak/ { end(); n++; inleak = 1; ours = 0; next }
+			/^SUMMARY/ { end() }
+			inleak && /^ *#[1-9][0-9]* / && !/libcriterion\.so/ { ours = 1 }
+			/ERROR: AddressSanitizer|runtime error/ { bad = 1 }
+			END { end(); exit !(n && !bad) }' "$f"; then
+			echo "criterion's own leak, not ours: $f"
+			mv "$f" "$f.criterion"
+		fi
+	done
+	if [ -n "$(ls "$san" | grep -v '\.criterion$')" ]; then
+		for f in "$san"/*; do
+			case $f in *.criterion) continue ;; esac
+			echo "--- $f"; head -60 "$f"
+		done
 		status=1
 	else
 		echo "none"
