@@ -170,8 +170,8 @@ static void node_watch(struct node *n)
 
 	snprintf(name, sizeof(name), "watch-%s", n->role);
 	n->watch = lab_spawn(&lab, n->role, name,
-			     "exec contrib/ha/nflvs-bird-watch -i 0.05 -s %s -b %s "
-			     "-n " ADM " vips", n->ctl, n->bsock);
+			     "exec contrib/ha/nflvs-bird-watch -i 0.05 -t %d -s %s -b %s "
+			     "-n " ADM " vips", LAB_SLOW, n->ctl, n->bsock);
 	cr_assert_gt(n->watch, 0);
 }
 
@@ -197,7 +197,7 @@ static int paths(char *out, size_t len)
 /* Poll until the router's next hops are @want; -1 after @ms. */
 static int wait_paths(const char *want, int ms)
 {
-	long deadline = lab_now_ms() + ms;
+	long deadline = lab_now_ms() + ms * LAB_SLOW;
 	char got[64];
 
 	do {
@@ -249,7 +249,7 @@ static int flows_on(int d)
 /* Both directors carry some of the connections, all of them together. */
 static void expect_spread(int *on1)
 {
-	long deadline = lab_now_ms() + 10000;
+	long deadline = lab_now_ms() + 10000 * LAB_SLOW;
 	int a, b;
 
 	do {

@@ -30,7 +30,7 @@
 #define VIP	LAB_HA_VIP4
 #define CONNS	40
 #define ADM	"build/nflvsadm"
-#define NEW_CONN_MS	5000	/* deadline for a new connection */
+#define NEW_CONN_MS	(5000 * LAB_SLOW)	/* deadline for a new connection */
 #define STALL_MS	5000	/* longest stall accepted */
 
 static struct lab lab;
@@ -150,8 +150,10 @@ static void node_keepalived(struct node *n, bool unicast)
 			    "-e 's|^\\$NOTIFY=.*|$NOTIFY=%s|' "
 			    "-e 's|192.0.2.1$|10.0.1.11|' -e 's|192.0.2.2$|10.0.1.12|' "
 			    "-e 's|10.10.0.2$|10.0.2.2|' -e 's|10.10.0.3$|10.0.2.3|' "
-			    "-e '/enable_script_security/d' %s contrib/ha/keepalived.conf > %s",
-			    cwd, n->ctl, n->notify,
+			    "-e '/enable_script_security/d' "
+			    "-e '/^vrrp_script/,/^}/s/^\\t\\(interval\\|timeout\\) 1$/\\t\\1 %d/' "
+			    "%s contrib/ha/keepalived.conf > %s",
+			    cwd, n->ctl, n->notify, LAB_SLOW,
 			    unicast ? "-e 's|^\\t#\\(unicast_\\)|\\t\\1|' -e 's|^\\t#\\t\\$PEER|\\t\\t$PEER|' "
 				      "-e 's|^\\t#}|\\t}|'" : "",
 			    n->kconf), 0);
@@ -190,7 +192,7 @@ static void pair_up(bool unicast)
 	long deadline;
 
 	node_up(1, unicast);
-	deadline = lab_now_ms() + 15000;
+	deadline = lab_now_ms() + 15000 * LAB_SLOW;
 	while (!has_vip(1) && lab_now_ms() < deadline)
 		usleep(20000);
 	cr_assert(has_vip(1), "dir1 never master: %s", lab_log(&lab, "keepalived1"));
@@ -227,7 +229,7 @@ static int conns_of(int d, char *out, size_t len)
 static void expect_replicated(int from, int to)
 {
 	static char a[8192], b[8192];
-	long deadline = lab_now_ms() + 20000;
+	long deadline = lab_now_ms() + 20000 * LAB_SLOW;
 	int na, nb;
 
 	do {
@@ -344,7 +346,7 @@ static void failover(int from, int to, enum loss how, const char *what)
 			break;
 		}
 		usleep(2000);
-	} while (lab_now_ms() - t0 < 10000);
+	} while (lab_now_ms() - t0 < 10000 * LAB_SLOW);
 	cr_assert_geq(tvip, 0, "%s: dir%d never took the VIPs: %s", what, to,
 		      lab_log(&lab, to == 1 ? "keepalived1" : "keepalived2"));
 	/* the issue's bound is 1 s (the zombie's check runs every second);

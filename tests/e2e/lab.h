@@ -108,13 +108,23 @@ int lab_sh(struct lab *l, const char *fmt, ...)
 /* Run and capture stdout into @out (NUL-terminated). */
 int lab_cap(struct lab *l, char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* How many times slower than a normal build every program of a sanitizer
+ * build (make check SANITIZE=1: ASan and UBSan) runs, the busy host's
+ * slowness multiplied.  The lab's waits below scale by it, and so do the
+ * deadlines the tests hand to other programs (keepalived's check script,
+ * nflvs-bird-watch's): this is the one place to tune them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LAB_SLOW	4
+#else
+#define LAB_SLOW	1
+#endif
 /* The lab_wait_* functions that wait for a condition to come true wait at
  * least this long, whatever @ms says (a busy host is slow, not wrong). */
-#define LAB_WAIT_MIN_MS	10000
+#define LAB_WAIT_MIN_MS	(10000 * LAB_SLOW)
 /* How long a program the lab starts (servers, the daemons, the decap
  * helper) has to say it is ready: on a loaded host the kernel may take
  * seconds to release each nft socket a start commits through. */
-#define LAB_START_MS	60000
+#define LAB_START_MS	(60000 * LAB_SLOW)
 
 /* Poll a command until it exits 0 or @ms pass; returns 0 if it did. */
 int lab_wait_sh(struct lab *l, int ms, const char *fmt, ...)
