@@ -147,6 +147,39 @@ static int wait_lnc(int d, const char *re, int want, int ms)
 	return n;
 }
 
+/*
+ * The stream through the master, the real server its persistent client
+ * has in @before, and the backup knowing every flow and the client's
+ * template; the stream's pid.
+ */
+static pid_t synced_stream(char *before, size_t len, const char *what)
+{
+	pid_t s = lab_stream(&lab, VIP, 80, CONNS);
+	int n;
+
+	cr_assert_gt(s, 0);
+	lab_one_server(&lab, VIP, 3, before, len);
+	cr_assert(before[0], "no single real server before the failover");
+	lab_stream_progress(&lab, 0, 10, CONNS, "before");
+	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000);
+	cr_assert_eq(n, CONNS, "%s: the backup has %d of the flows", what, n);
+	cr_expect_eq(wait_lnc(2, "NONE *10.0.1.2:0 ", 1, 30000), 1,
+		     "%s: no template on the backup", what);
+	return s;
+}
+
+/* After the failover: a new connection of the client reaches the real
+ * server it had, and the stream @s ends with every connection. */
+static void same_server_finish(pid_t s, const char *before, const char *what)
+{
+	char after[32];
+
+	lab_one_server(&lab, VIP, 6, after, sizeof(after));
+	cr_expect_str_eq(after, before, "%s: the client moved from %s to %s",
+			 what, before, after);
+	lab_stream_finish(&lab, s, CONNS, what);
+}
+
 /* ---- failover ---------------------------------------------------------------- */
 
 /* The master's director dies; the VIP moves to the backup by hand. */
@@ -163,31 +196,17 @@ static void failover(void)
 /* Flows established on the master, synced, carried on by the backup. */
 static void pair_failover(const char *what)
 {
-	char before[32], after[32];
+	char before[32];
 	long long r0;
 	pid_t s;
-	int n;
 
 	director_up(1);
 	director_up(2);
-	s = lab_stream(&lab, VIP, 80, CONNS);
-	cr_assert_gt(s, 0);
-	lab_one_server(&lab, VIP, 3, before, sizeof(before));
-	cr_assert(before[0], "no single real server before the failover");
-	lab_stream_progress(&lab, 0, 10, CONNS, "before");
-	/* the backup knows every flow, and the client's template */
-	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000);
-	cr_assert_eq(n, CONNS, "%s: the backup has %d of the flows", what, n);
-	cr_expect_eq(wait_lnc(2, "NONE *10.0.1.2:0 ", 1, 30000), 1,
-		     "%s: no template on the backup", what);
+	s = synced_stream(before, sizeof(before), what);
 	r0 = lab_stat(&lab, "stream", "rounds_min");
 	failover();
 	lab_stream_progress(&lab, r0, 25, CONNS, what);
-	/* a new connection of the client: the real server it had */
-	lab_one_server(&lab, VIP, 6, after, sizeof(after));
-	cr_expect_str_eq(after, before, "%s: the client moved from %s to %s",
-			 what, before, after);
-	lab_stream_finish(&lab, s, CONNS, what);
+	same_server_finish(s, before, what);
 }
 
 Test(sync, dr_pair_multicast)
@@ -308,9 +327,9 @@ static void node_up(int d, const char *sync)
  * persistent client gets the real server it had. */
 static void keepalived_failover(const char *fwd, bool unicast, const char *what)
 {
-	char before[32], after[32], sync[2][48];
+	char before[32], sync[2][48];
 	pid_t s;
-	int d, n;
+	int d;
 
 	for (d = 1; d <= 2; d++) {
 		director_conf(d, fwd, NULL, "");
@@ -328,23 +347,12 @@ static void keepalived_failover(const char *fwd, bool unicast, const char *what)
 	cr_assert_eq(lab_wait_sh(&lab, 10000, ADM " --socket %s -L --daemon | grep -q '^backup'",
 				 dirs[2].ctl), 0, "dir2 runs no backup sync daemon: %s",
 		     lab_log(&lab, "notify2"));
-	s = lab_stream(&lab, VIP, 80, CONNS);
-	cr_assert_gt(s, 0);
-	lab_one_server(&lab, VIP, 3, before, sizeof(before));
-	cr_assert(before[0], "no single real server before the failover");
-	lab_stream_progress(&lab, 0, 10, CONNS, "before");
-	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000);
-	cr_assert_eq(n, CONNS, "%s: the backup has %d of the flows", what, n);
-	cr_expect_eq(wait_lnc(2, "NONE *10.0.1.2:0 ", 1, 30000), 1,
-		     "%s: no template on the backup", what);
+	s = synced_stream(before, sizeof(before), what);
 	lab_ha_failover(&lab, &ha, 1, 2, LAB_HA_KILL, what);
 	/* the new master syncs what it has to a backup from now on */
 	cr_expect_eq(lab_wait_sh(&lab, 10000, ADM " --socket %s -L --daemon | grep -q '^master'",
 				 dirs[2].ctl), 0, "%s", lab_log(&lab, "notify2"));
-	lab_one_server(&lab, VIP, 6, after, sizeof(after));
-	cr_expect_str_eq(after, before, "%s: the client moved from %s to %s",
-			 what, before, after);
-	lab_stream_finish(&lab, s, CONNS, what);
+	same_server_finish(s, before, what);
 }
 
 Test(hasync, dr_pair_keepalived)
