@@ -10,7 +10,7 @@
 #             kill -9 of the master's keepalived (both processes) and
 #             nflvs-director
 #   cut       NAT pair: the master's links dropped at the switch
-#   stop      NAT pair: keepalived and the director stopped (SIGTERM)
+#   stop      NAT pair: keepalived stopped (SIGTERM), then the director
 #   zombie    NAT pair: kill -9 of nflvs-director alone (its keepalived's
 #             nflvsadm --check fails)
 #   failback  NAT pair: the master killed, brought back with its state
@@ -246,7 +246,9 @@ lose() {	# WAY D
 			"chain post { type filter hook postrouting priority 0; oifname { f$2, b$2 } drop; }" \
 			'}' >"$TMP/cut.nft"
 		n sw nft -f "$TMP/cut.nft" ;;
-	stop)	eval "kill \$KEEPALIVED_$2 \$DIRECTOR_$2" ;;
+	# keepalived first, the director once the VIPs have gone (restore),
+	# as a shutdown stops them
+	stop)	eval "kill \$KEEPALIVED_$2" ;;
 	zombie)	eval "kill -9 \$DIRECTOR_$2" ;;
 	esac
 }
@@ -258,7 +260,9 @@ restore() {	# WAY D
 	cut)	n sw nft delete table bridge cut ;;
 	zombie)	eval "wait \$DIRECTOR_$2" 2>/dev/null || true
 		director_start "$2" ;;
-	*)	eval "wait \$KEEPALIVED_$2 \$DIRECTOR_$2" 2>/dev/null || true
+	*)	eval "wait \$KEEPALIVED_$2" 2>/dev/null || true
+		[ "$1" != stop ] || eval "kill \$DIRECTOR_$2"
+		eval "wait \$DIRECTOR_$2" 2>/dev/null || true
 		for v in "${VIPS[@]}"; do n "dir$2" ip addr del "$v" dev "${VIP_DEV[$v]}" 2>/dev/null || true; done
 		director_start "$2"
 		keepalived_start "$2" ;;

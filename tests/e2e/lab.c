@@ -933,8 +933,9 @@ void lab_ha_lose(struct lab *l, struct lab_ha *h, int d, enum lab_ha_loss how)
 				    h->ports[d], h->ports[d], l->dir, lab_ns(l, h->sw), l->dir), 0);
 		break;
 	case LAB_HA_GRACEFUL:
+		/* keepalived first, the director once the VIPs have gone, as
+		 * a shutdown stops them (lab_ha_reap) */
 		kill(n->keepalived, SIGTERM);
-		kill(n->director, SIGTERM);
 		break;
 	case LAB_HA_ZOMBIE:
 		kill(n->director, SIGKILL);

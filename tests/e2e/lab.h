@@ -269,7 +269,7 @@ int lab_pair_topology(struct lab *l);
 enum lab_ha_loss {
 	LAB_HA_KILL,		/* kill -9 of keepalived (both processes) and the director */
 	LAB_HA_LINK_CUT,	/* its links dropped at the switch */
-	LAB_HA_GRACEFUL,	/* keepalived and the director stopped */
+	LAB_HA_GRACEFUL,	/* keepalived stopped, then the director */
 	LAB_HA_ZOMBIE,		/* kill -9 of the director alone */
 };
 
