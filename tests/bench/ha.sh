@@ -269,7 +269,9 @@ restore() {	# WAY D
 	esac
 	# after a cut, the higher priority takes the VIPs back
 	wait_until 60000 settled || { echo "director $2 did not come back" >&2; exit 1; }
+	wait_until 30000 serving || echo "director $2 back, but no new connection succeeds" >&2
 }
+serving() { n cl "$TESTNET" count --tcp "$VIP" 80 -n 1 --timeout-ms 500 >/dev/null 2>&1; }
 
 # The lost director D comes back with its state wiped, as after a reboot.
 reboot() {	# D
