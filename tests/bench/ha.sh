@@ -264,6 +264,9 @@ restore() {	# WAY D
 		[ "$1" != stop ] || eval "kill \$DIRECTOR_$2"
 		eval "wait \$DIRECTOR_$2" 2>/dev/null || true
 		for v in "${VIPS[@]}"; do n "dir$2" ip addr del "$v" dev "${VIP_DEV[$v]}" 2>/dev/null || true; done
+		# a killed keepalived's VRRP child may linger as a zombie, and
+		# keepalived refuses to start while its pid file names it
+		rm -f "$TMP/ka$2.pid" "$TMP/ka$2-vrrp.pid"
 		director_start "$2"
 		keepalived_start "$2" ;;
 	esac
