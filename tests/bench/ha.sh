@@ -108,14 +108,17 @@ stream_start() {
 		{ echo "round $ROUND: the connections never all answered" >&2; exit 1; }
 }
 # Every connection has had 25 more answers (or 20 s passed); the stream
-# stops.  "KEPT RESETS STALL_MS"
+# stops.  KEPT="KEPT RESETS STALL_MS" (not a $(...): the stream is this
+# shell's child, to be waited for before its total is read)
 stream_finish() {	# ROUNDS_MIN_BEFORE
 	local end=$(($(ms) + 20000)) out
-	while [ "$(stat rounds_min)" -lt $(($1 + 25)) ] && [ "$(ms)" -lt $end ]; do sleep 0.02; done
+	while [ "$(stat rounds_min)" -lt $(($1 + 25)) ] 2>/dev/null && [ "$(ms)" -lt $end ]; do
+		sleep 0.02
+	done
 	kill "$SPID"
 	wait "$SPID" || true
-	out=$(grep '^total' "$TMP/stream.out")
-	echo "$(echo "$out" | awk '{ print $4 }') $(stat reset) $(echo "$out" | awk '{ print $6 }')"
+	out=$(grep '^total' "$TMP/stream.out") || true
+	KEPT="$(echo "$out" | awk '{ print $4 + 0 }') $(stat reset) $(echo "$out" | awk '{ print $6 + 0 }')"
 }
 # ms from T0 (ms) until a new connection through the VIP succeeds (-1)
 new_conn_after() {	# T0
@@ -302,7 +305,7 @@ hook_steps() {	# D LINE T0U
 
 # One failover of the master: appends a line to $TMP/results.
 one() {	# WAY
-	local way=$1 d other t0 t0u t1 tnew r0 line kept
+	local way=$1 d other t0 t0u t1 tnew r0 line
 	if has_vips 1; then d=1; else d=2; fi
 	other=$((3 - d))
 	stream_start
@@ -326,8 +329,8 @@ one() {	# WAY
 	t1=$(($(ms) - t0))
 	tnew=$(new_conn_after "$t0")
 	wait_until 10000 is_master "$other" || true
-	kept=$(stream_finish "$r0")
-	echo "$t1 $tnew $kept vips=$t1$(hook_steps "$other" "$line" "$t0u") new_conn=$tnew" >>"$TMP/results"
+	stream_finish "$r0"
+	echo "$t1 $tnew $KEPT vips=$t1$(hook_steps "$other" "$line" "$t0u") new_conn=$tnew" >>"$TMP/results"
 	restore "$way" "$d"
 }
 
@@ -474,7 +477,7 @@ ecmp_restore() {	# WAY D
 # One loss of director D: appends a line to $TMP/results, with the
 # connections the lost director carried.
 ecmp_one() {	# WAY D
-	local way=$1 d=$2 other=$((3 - $2)) t0 t1 tnew r0 carried kept
+	local way=$1 d=$2 other=$((3 - $2)) t0 t1 tnew r0 carried
 	stream_start
 	all_known() { [ $(($(flows 1) + $(flows 2))) -ge $CONNS ]; }
 	wait_until 30000 all_known || echo "round $ROUND: the directors lack connections" >&2
@@ -485,8 +488,8 @@ ecmp_one() {	# WAY D
 	until [ "$(paths)" = "10.0.3.$((1 + other)) " ] || [ $(($(ms) - t0)) -ge 10000 ]; do :; done
 	t1=$(($(ms) - t0))
 	tnew=$(new_conn_after "$t0")
-	kept=$(stream_finish "$r0")
-	echo "$t1 $tnew $kept carried=$carried" >>"$TMP/results"
+	stream_finish "$r0"
+	echo "$t1 $tnew $KEPT carried=$carried" >>"$TMP/results"
 	ecmp_restore "$way" "$d"
 }
 
