@@ -322,9 +322,11 @@ one() {	# WAY
 	fi
 	line=$(($(wc -l <"$TMP/notify$other.log") + 1))
 	r0=$(stat rounds_min)
+	# a cut counts from when it is in place (its nft command done)
+	[ "$way" != cut ] || lose cut "$d"
 	t0u=$(up_ms)
 	t0=$(ms)
-	lose "$way" "$d"
+	[ "$way" = cut ] || lose "$way" "$d"
 	until has_vips "$other" || [ $(($(ms) - t0)) -ge 10000 ]; do :; done
 	t1=$(($(ms) - t0))
 	tnew=$(new_conn_after "$t0")
@@ -483,8 +485,9 @@ ecmp_one() {	# WAY D
 	wait_until 30000 all_known || echo "round $ROUND: the directors lack connections" >&2
 	carried=$(flows "$d")
 	r0=$(stat rounds_min)
+	[ "$way" != ecmp-cut ] || ecmp_lose ecmp-cut "$d"
 	t0=$(ms)
-	ecmp_lose "$way" "$d"
+	[ "$way" = ecmp-cut ] || ecmp_lose "$way" "$d"
 	until [ "$(paths)" = "10.0.3.$((1 + other)) " ] || [ $(($(ms) - t0)) -ge 10000 ]; do :; done
 	t1=$(($(ms) - t0))
 	tnew=$(new_conn_after "$t0")

@@ -990,8 +990,12 @@ void lab_ha_failover(struct lab *l, struct lab_ha *h, int from, int to,
 	long t0, tvip = -1, tnew;
 
 	r0 = lab_stat(l, "stream", "rounds_min");
+	/* a cut counts from when it is in place (its nft command done) */
+	if (how == LAB_HA_LINK_CUT)
+		lab_ha_lose(l, h, from, how);
 	t0 = lab_now_ms();
-	lab_ha_lose(l, h, from, how);
+	if (how != LAB_HA_LINK_CUT)
+		lab_ha_lose(l, h, from, how);
 	do {
 		if (lab_ha_has_vip(l, h, to)) {
 			tvip = lab_now_ms() - t0;
