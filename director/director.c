@@ -571,8 +571,10 @@ static int director_set_timeouts(void *ctx, const struct rs_timeouts *t,
 			ret = ruleset_commit(&b, err, errlen);
 		nft_batch_free(&b);
 	}
-	if (!ret)
+	if (!ret) {
 		d->rs.timeouts = *t;
+		flowpath_retime(&d->fp, clock_mono_ns());
+	}
 	return ret;
 }
 
@@ -964,7 +966,7 @@ static int director_ruleset(struct director *d)
 		log_info("ruleset applied: table %s (inet%s), %u services, %u real servers",
 			 d->rs.table, d->rs.native_queue ? "" : ", ip, ip6",
 			 d->set.nsvc, nrs);
-		dr_adopt(&d->dr, flows, nflows);
+		dr_adopt(&d->dr, flows, nflows, clock_mono_ns());
 	}
 	nft_batch_free(&b);
 	free(flows);
