@@ -142,10 +142,9 @@ static void tun_track(struct flowpath *fp, struct flow *f,
 	}
 }
 
-/* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs_learn
- * moves its element to the closing map). */
-static void dr_known(struct flowpath *fp, struct flow *f,
-		     const struct pkt_info *pi, uint64_t now, struct verdict *v)
+/* A FIN or RST of DR flow @f: it is closing (counts follow). */
+static void dr_close(struct flowpath *fp, struct flow *f,
+		     const struct pkt_info *pi, uint64_t now)
 {
 	if (pi->l4proto == IPPROTO_TCP && (pi->tcp_flags & (TCP_FIN | TCP_RST)) &&
 	    f->state != FLOW_CLOSING) {
@@ -153,6 +152,28 @@ static void dr_known(struct flowpath *fp, struct flow *f,
 		due_after(fp, f, now);	/* its element, in the closing map */
 		flow_event(fp, f->dest->svc, f);
 	}
+}
+
+void flowpath_closed(struct flowpath *fp, const struct pkt_info *pi,
+		     uint64_t now)
+{
+	struct flow_key k;
+	struct flow *f;
+
+	flow_key_of(pi, &k);
+	pthread_mutex_lock(&fp->lock);
+	f = flows_find(&fp->flows, &k);
+	if (f && !f->tun)
+		dr_close(fp, f, pi, now);
+	pthread_mutex_unlock(&fp->lock);
+}
+
+/* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs_learn
+ * moves its element to the closing map). */
+static void dr_known(struct flowpath *fp, struct flow *f,
+		     const struct pkt_info *pi, uint64_t now, struct verdict *v)
+{
+	dr_close(fp, f, pi, now);
 	accept_mark(v, f->mark);
 }
 
@@ -258,6 +279,16 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 	flow_key_of(pi, &k);
 	pthread_mutex_lock(&fp->lock);
 	f = known_flow(fp, &k, pi, &gone, &kernel);
+	if (f && !f->tun && f->state != FLOW_CLOSING && fp->env.drain &&
+	    pi->l4proto == IPPROTO_TCP &&
+	    (pi->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		/* the kernel routes an established flow's SYN itself: this
+		 * one's element is closing, and its FIN is in the log */
+		pthread_mutex_unlock(&fp->lock);
+		fp->env.drain(fp->env.ctx);
+		pthread_mutex_lock(&fp->lock);
+		f = known_flow(fp, &k, pi, &gone, &kernel);
+	}
 	if (f && !f->tun) {
 		dr_known(fp, f, pi, now, v);
 	} else if (f) {

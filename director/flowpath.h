@@ -53,6 +53,8 @@ struct flowpath_env {
 	 * table locked); its timeout @timeout_ms (state sync) */
 	void (*event)(void *ctx, const struct service *svc,
 		      const struct flow *f, uint64_t timeout_ms);
+	/* optional: read the FINs the kernel logged so far (finlog.h) */
+	void (*drain)(void *ctx);
 	/* remove @rf from the kernel's flow maps now (may be NULL) */
 	void (*forget)(void *ctx, const struct rs_flow *rf);
 	void *ctx;
@@ -75,6 +77,11 @@ void flowpath_fini(struct flowpath *fp);
 void flowpath_decide(struct flowpath *fp, struct service *svc,
 		     const struct pkt_info *pi, const void *pkt, uint32_t len,
 		     uint32_t mark, uint64_t now_ns, struct verdict *v);
+
+/* A FIN or RST of a DR flow, logged by the kernel (finlog.h) as it went
+ * on: the flow is closing.  Any thread. */
+void flowpath_closed(struct flowpath *fp, const struct pkt_info *pi,
+		     uint64_t now_ns);
 
 /*
  * An ICMP error about flow @pi (packet_parse_icmp_error()) of a TUN

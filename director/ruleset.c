@@ -1305,7 +1305,24 @@ static struct nftnl_rule *lvs_rule(struct rs_ctx *c, uint8_t af)
 	return r;
 }
 
-/* tcp flags & (fin | rst) != 0 <flow> @dr_tcpN counter queue */
+/* log group G snaplen S (finlog.h) */
+static struct nftnl_expr *ex_log(uint16_t group, uint32_t snaplen)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+
+	if (e) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, snaplen);
+	}
+	return e;
+}
+
+/*
+ * tcp flags & (fin | rst) != 0 <flow> @dr_tcpN counter log group G
+ *   (the packet goes on: the next rule routes it by its flow, lvs_learn
+ *   moves its element to the closing map), or, with no log group bound,
+ * ... counter queue
+ */
 static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 {
 	struct nftnl_rule *r = lvs_rule(c, af);
@@ -1316,7 +1333,10 @@ static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 	add_flow_key(r, af);
 	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(RS_FLOWS_TCP, af), 0, -1));
 	add_expr(r, ex_counter());
-	add_expr(r, ex_queue(c->rs));
+	if (c->rs->fin_log)
+		add_expr(r, ex_log(c->rs->queue, 128));
+	else
+		add_expr(r, ex_queue(c->rs));
 	msg_rule(c, qfamily(c->rs, af), "lvs", r,
 		 "a DR connection's FIN or RST: the director counts it as ending");
 }

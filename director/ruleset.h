@@ -92,6 +92,8 @@ struct ruleset {
 	uint16_t queue;
 	uint16_t queues;
 	bool native_queue;		/* nft queue expression, else compat */
+	bool fin_log;			/* DR FINs to NFLOG group @queue
+					   (finlog.h), else queued */
 	bool tun_kernel;		/* TUN services learn flows as DR ones
 					   (tunbpf.h), else every packet is
 					   queued */

@@ -657,6 +657,71 @@ Test(flowpath, drop_dest_uncounted)
 	cr_expect_not_null(find(&drs, CLIENT4, 8101));
 }
 
+/* ---- FINs the kernel logged (finlog.h) ---------------------------------------------- */
+
+/* The log: a FIN of drs's CLIENT4:@logged_port waits in it, unread. */
+static uint16_t logged_port;
+static unsigned int ndrains;
+
+static void fake_drain(void *ctx)
+{
+	struct pk k;
+
+	(void)ctx;
+	ndrains++;
+	if (!logged_port)
+		return;
+	pk_make(&k, IPPROTO_TCP, CLIENT4, logged_port, VIP4, 80,
+		TCP_FIN | TCP_ACK);
+	flowpath_closed(&fp, &k.pi, 50 * S);
+	logged_port = 0;
+}
+
+Test(flowpath, a_logged_fin_closes_and_counts)
+{
+	struct pk k;
+
+	pkt(&drs, CLIENT4, 9400, TCP_SYN, 0, S);
+	expect_counts(&drs.d[1], 1, 0);
+	pk_make(&k, IPPROTO_TCP, CLIENT4, 9400, VIP4, 80, TCP_FIN | TCP_ACK);
+	flowpath_closed(&fp, &k.pi, 2 * S);
+	expect_flow(&drs, CLIENT4, 9400, &drs.d[1], FLOW_CLOSING, 123 * S);
+	expect_counts(&drs.d[1], 0, 1);
+	flowpath_closed(&fp, &k.pi, 3 * S);
+	expect_counts(&drs.d[1], 0, 1);
+	/* no such flow: nothing */
+	pk_make(&k, IPPROTO_TCP, CLIENT4, 9401, VIP4, 80, TCP_RST);
+	flowpath_closed(&fp, &k.pi, 3 * S);
+	cr_expect_eq(flowpath_count(&fp), 1);
+}
+
+/* A SYN on an established flow's tuple reaches the director only when the
+ * kernel moved its element to the closing map: its FIN is read from the
+ * log first, and the SYN is a new connection (conn_reuse_mode). */
+Test(flowpath, a_syn_on_an_established_flow_reads_the_log_first)
+{
+	struct verdict v;
+
+	fp.env.drain = fake_drain;
+	ndrains = 0;
+	v = pkt(&drs, CLIENT4, 9500, TCP_SYN, 0, S);
+	cr_expect_eq(v.mark, drs.d[1].mark);
+	cr_expect_eq(ndrains, 0, "a new flow: no log to read");
+	logged_port = 9500;
+	v = pkt(&drs, CLIENT4, 9500, TCP_SYN, 0, 60 * S);
+	cr_expect_eq(ndrains, 1);
+	cr_expect_eq(v.mark, drs.d[0].mark, "scheduled anew: rr's next");
+	expect_flow(&drs, CLIENT4, 9500, &drs.d[0], FLOW_ESTABLISHED, 961 * S);
+	expect_counts(&drs.d[1], 0, 0);
+	expect_counts(&drs.d[0], 1, 0);
+	/* nothing logged: the flow stays, a SYN with ACK never asks */
+	v = pkt(&drs, CLIENT4, 9500, TCP_SYN, 0, 61 * S);
+	cr_expect_eq(v.mark, drs.d[0].mark);
+	pkt(&drs, CLIENT4, 9500, TCP_SYN | TCP_ACK, 0, 62 * S);
+	cr_expect_eq(ndrains, 2);
+	cr_expect_eq(drs.svc.conns, 2);
+}
+
 /* ---- the kernel's flow maps ----------------------------------------------------------- */
 
 static struct rs_flow element(const char *client, uint16_t sport,
