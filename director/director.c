@@ -1027,7 +1027,9 @@ int director_start(struct director *d)
 		 "nft queue expression available, using it" :
 		 "no nft queue expression (nft_queue), using the xtables NFQUEUE target through nft compat");
 	director_tunbpf(d);
-	ret = finlog_open(&d->fin, d->rs.queue);
+	/* NFLVS_NO_FINLOG=1: FINs queued, as before (benchmarks compare) */
+	ret = getenv("NFLVS_NO_FINLOG") ? -ENOTSUP :
+	      finlog_open(&d->fin, d->rs.queue);
 	d->rs.fin_log = ret == 0;
 	if (ret)
 		log_info("DR: NFLOG group %u: %s; FINs are queued instead",
