@@ -13,6 +13,7 @@
 /* DR: how long after its element's time a flow is looked up, so that
  * the kernel has had the time to drop an element that ran out */
 #define CHECK_SLACK	NS_PER_SEC
+#define DUE_SLICE	65536u		/* flow records walked under the lock */
 
 /* flows.c: a flow of @dst moved from class @old to @cls. */
 static void flowpath_account(void *ctx, struct dest *dst, enum ct_class old,
@@ -417,11 +418,25 @@ unsigned int flowpath_due(struct flowpath *fp, uint64_t now,
 	struct due_ctx x = { .now = now, .next = UINT64_MAX, .q = q,
 			     .cap = cap, .fp = fp };
 
+	uint32_t at = 0;
+
 	pthread_mutex_lock(&fp->lock);
-	if (now >= fp->next_due) {
-		flows_foreach(&fp->flows, due_cb, &x);
-		fp->next_due = x.next;
+	if (now < fp->next_due) {
+		pthread_mutex_unlock(&fp->lock);
+		return 0;
 	}
+	/* none of those seen is due before x.next; one made or changed
+	 * meanwhile lowers next_due itself (due_at()) */
+	fp->next_due = UINT64_MAX;
+	/* in slices, the lock let go between them: a million flows are
+	 * tens of milliseconds of walking, which the workers must not wait */
+	do {
+		at = flows_walk(&fp->flows, at, DUE_SLICE, due_cb, &x);
+		pthread_mutex_unlock(&fp->lock);
+		pthread_mutex_lock(&fp->lock);
+	} while (at);
+	if (x.next < fp->next_due)
+		fp->next_due = x.next;
 	pthread_mutex_unlock(&fp->lock);
 	return x.n;
 }

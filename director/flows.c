@@ -237,6 +237,20 @@ void flows_foreach(const struct flow_table *t, flows_each_fn fn, void *ctx)
 			fn(ctx, at(t, ref));
 }
 
+uint32_t flows_walk(const struct flow_table *t, uint32_t from, uint32_t n,
+		    flows_each_fn fn, void *ctx)
+{
+	uint32_t i, end = from + n < t->used ? from + n : t->used;
+
+	for (i = from; i < end; i++) {
+		const struct flow *f = &t->chunk[i / FLOWS_CHUNK][i % FLOWS_CHUNK];
+
+		if (f->dest)	/* a free record has none */
+			fn(ctx, f);
+	}
+	return end < t->used ? end : 0;
+}
+
 enum flow_state flow_tcp_next(enum flow_state st, uint8_t flags)
 {
 	if (flags & (TCP_RST | TCP_FIN))

@@ -98,6 +98,12 @@ unsigned int flows_drop_dest(struct flow_table *t, const struct dest *d,
 typedef void (*flows_each_fn)(void *ctx, const struct flow *f);
 void flows_foreach(const struct flow_table *t, flows_each_fn fn, void *ctx);
 
+/* The flows among records @from to @from + @n - 1, in memory order (no
+ * bucket chains followed); the record to go on from, 0 at the end.  A
+ * walk in slices may see a flow twice or miss one added meanwhile. */
+uint32_t flows_walk(const struct flow_table *t, uint32_t from, uint32_t n,
+		    flows_each_fn fn, void *ctx);
+
 /*
  * TUN: IPVS's TCP state machine, from the client's packets only (the
  * replies do not pass the director): SYN -> SYN, ACK -> ESTABLISHED,

@@ -208,3 +208,39 @@ Test(flows, records_are_reused_and_stay_put)
 	cr_expect_eq(a.inactive, (int)n + 1);
 	flows_fini(&t);
 }
+
+static void count_cb(void *ctx, const struct flow *f)
+{
+	(void)f;
+	(*(unsigned int *)ctx)++;
+}
+
+/* A walk in memory order, in slices, skips freed records. */
+Test(flows, walk_in_slices_sees_the_live_flows)
+{
+	struct flow_table t;
+	struct dest a = { 0 };
+	struct flow_key k;
+	unsigned int i, n = 0;
+	uint32_t at = 0;
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	for (i = 0; i < 10000; i++) {
+		k = key(i & 0xffff);
+		k.saddr.b[2] = (uint8_t)(i >> 8);
+		cr_assert_not_null(flows_add(&t, &k, &a, 1, FLOW_UDP, false));
+	}
+	for (i = 0; i < 10000; i += 10) {
+		k = key(i & 0xffff);
+		k.saddr.b[2] = (uint8_t)(i >> 8);
+		flows_del(&t, flows_find(&t, &k));
+	}
+	do {
+		at = flows_walk(&t, at, 777, count_cb, &n);
+	} while (at);
+	cr_expect_eq(n, 9000);
+	n = 0;
+	cr_expect_eq(flows_walk(&t, 0, 100000, count_cb, &n), 0);
+	cr_expect_eq(n, 9000);
+	flows_fini(&t);
+}
