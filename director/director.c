@@ -68,6 +68,8 @@ struct director {
 	struct svcset set;
 	struct ctrack ct;
 	struct finlog fin;		/* DR FINs (finlog.h) */
+	bool ct_on_tick;		/* conntrack events read every tick,
+					   not polled (NFLVS_CT_TICK=1) */
 	pthread_mutex_t fin_lock;	/* its reads: main thread, workers */
 	struct flowpath fp;
 	struct dr dr;
@@ -827,6 +829,7 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 	conntrack_tcp_timeouts(d->rs.timeouts.tcp_base);
 	d->copy_range = COPY_HEADERS;
 	d->fin.fd = -1;
+	d->ct_on_tick = getenv("NFLVS_CT_TICK") != NULL;
 	pthread_mutex_init(&d->fin_lock, NULL);
 	director_wire(d);
 	ret = svcset_init(&d->set, c->mark_mask);
@@ -1199,9 +1202,14 @@ static void director_work(struct director *d)
 	apply_reap(&d->apply);
 }
 
+static void director_ct_read(struct director *d);
+
 void director_timer(struct director *d, uint64_t ticks)
 {
 	uint64_t now = clock_mono_ns();
+
+	if (d->ct_on_tick && d->started)
+		director_ct_read(d);
 
 	/* no client holds the main loop: a request has a deadline */
 	control_expire(&d->control, now);
@@ -1225,7 +1233,8 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 
 	if (max < 3)
 		return 0;
-	p[n++] = (struct pollfd){ .fd = ctrack_fd(&d->ct), .events = POLLIN };
+	p[n++] = (struct pollfd){ .fd = d->ct_on_tick ? -1 : ctrack_fd(&d->ct),
+				  .events = POLLIN };
 	/* -1 without a peer: poll() skips it */
 	p[n++] = (struct pollfd){ .fd = ha_fd(&d->ha), .events = POLLIN };
 	p[n++] = (struct pollfd){ .fd = d->fin.fd, .events = POLLIN };
@@ -1257,16 +1266,22 @@ static void hook_fin_drain(void *ctx)
 	pthread_mutex_unlock(&d->fin_lock);
 }
 
+static void director_ct_read(struct director *d)
+{
+	uint64_t resyncs = d->ct.stats.resyncs;
+
+	ctrack_read(&d->ct);
+	if (d->ct.stats.resyncs != resyncs)
+		log_warn("conntrack events were lost (%llu overruns so far): counts rebuilt from a dump",
+			 (unsigned long long)d->ct.stats.overruns);
+}
+
 void director_events(struct director *d, const struct pollfd *p, int n)
 {
-	uint64_t resyncs = d->ct.stats.resyncs, now;
+	uint64_t now;
 
-	if (n > 0 && p[0].revents) {
-		ctrack_read(&d->ct);
-		if (d->ct.stats.resyncs != resyncs)
-			log_warn("conntrack events were lost (%llu overruns so far): counts rebuilt from a dump",
-				 (unsigned long long)d->ct.stats.overruns);
-	}
+	if (n > 0 && p[0].fd >= 0 && p[0].revents)
+		director_ct_read(d);
 	if (n > 1 && p[1].fd >= 0 && p[1].revents)
 		ha_input(&d->ha, clock_mono_ns());
 	if (n > 2 && p[2].fd >= 0 && p[2].revents)
