@@ -2407,7 +2407,9 @@ unsigned int ruleset_parse_lookups(const void *buf, size_t len, uint32_t seq,
 		memcpy(&h, nlh, sizeof(h));
 		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
 			break;
-		off += NLMSG_ALIGN(h.nlmsg_len);
+		/* the last one's padding may be past the end (nft_fuzz) */
+		off = NLMSG_ALIGN(h.nlmsg_len) >= len - off ? len :
+		      off + NLMSG_ALIGN(h.nlmsg_len);
 		i = h.nlmsg_seq - seq;
 		if (i >= n)
 			continue;	/* not one of ours */

@@ -741,3 +741,18 @@ Test(ruleset, lookup_replies_say_found_gone_or_unknown)
 			NLMSG_LENGTH(sizeof(struct nlmsgerr))) - 4, 500, q,
 			found, 3), 2);
 }
+
+/* nft_fuzz found: a last reply whose length is not a multiple of 4 had
+ * the parser step past the end of the buffer. */
+Test(ruleset, a_lookup_reply_cut_in_its_padding_ends_the_read)
+{
+	uint64_t buf[64];
+	size_t n = fuzz_corpus("nft_fuzz", "regress-lookup-padding", 2, buf,
+			       sizeof(buf));
+	struct rs_flow q[16] = { { .map = RS_FLOWS_TCP } };
+	int8_t found[16];
+
+	cr_assert_eq(n, 19);
+	memset(found, -1, sizeof(found));
+	cr_expect_leq(ruleset_parse_lookups(buf, n, 0, q, found, 16), 1);
+}
