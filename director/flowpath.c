@@ -339,6 +339,17 @@ static enum flow_state state_of_map(enum rs_flowmap m)
 	       m == RS_FLOWS_UDP ? FLOW_UDP : FLOW_CLOSING;
 }
 
+/* The key of kernel element @rf's flow. */
+static void element_key(const struct rs_flow *rf, struct flow_key *k)
+{
+	*k = (struct flow_key){
+		.family = rf->saddr.family,
+		.proto = rf->map == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP,
+		.sport = rf->sport, .dport = rf->dport,
+		.saddr = rf->saddr, .daddr = rf->daddr,
+	};
+}
+
 void flowpath_adopt_begin(struct flowpath *fp)
 {
 	pthread_mutex_lock(&fp->lock);
@@ -348,13 +359,11 @@ void flowpath_adopt_begin(struct flowpath *fp)
 void flowpath_adopt_one(struct flowpath *fp, const struct rs_flow *rf,
 			struct dest *dst, uint64_t now)
 {
-	struct flow_key k = {
-		.family = rf->saddr.family,
-		.proto = rf->map == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP,
-		.sport = rf->sport, .dport = rf->dport,
-		.saddr = rf->saddr, .daddr = rf->daddr,
-	};
-	struct flow *f = flows_find(&fp->flows, &k);
+	struct flow_key k;
+	struct flow *f;
+
+	element_key(rf, &k);
+	f = flows_find(&fp->flows, &k);
 
 	if (!f) {
 		if (!dst || (dst->fwd != FWD_DR && !dst->tun_kernel))
@@ -446,16 +455,14 @@ unsigned int flowpath_due(struct flowpath *fp, uint64_t now,
 static bool checked_one(struct flowpath *fp, const struct rs_flow *q,
 			const int8_t *found, unsigned int n, uint64_t now)
 {
-	struct flow_key k = {
-		.family = q->saddr.family,
-		.proto = q->map == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP,
-		.sport = q->sport, .dport = q->dport,
-		.saddr = q->saddr, .daddr = q->daddr,
-	};
-	struct flow *f = flows_find(&fp->flows, &k);
 	uint64_t left = 0;
 	bool any = false, unknown = false, closing = false;
+	struct flow_key k;
+	struct flow *f;
 	unsigned int i;
+
+	element_key(q, &k);
+	f = flows_find(&fp->flows, &k);
 
 	/* made anew or changed since it was due: its own time stands */
 	if (!f || f->tun || f->expires > now)
