@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,6 +134,13 @@ int main(int argc, char **argv)
 	struct director *d;
 	int opt, test = 0, keep = 0, verbose = 0, sfd, tfd, ret;
 
+	/*
+	 * Large blocks (connection tables, a restart's flow list, nft
+	 * batches) from mmap, always: glibc raises its threshold to the
+	 * largest block freed, and a table of a million connections that
+	 * grows or is freed then stays in the heap's high water for good.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	while ((opt = getopt(argc, argv, "f:tkvh")) != -1) {
 		switch (opt) {
 		case 'f':
