@@ -29,6 +29,13 @@ void flows_fini(struct flow_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+size_t flows_bytes(const struct flow_table *t)
+{
+	return (size_t)t->nbucket * sizeof(*t->bucket) +
+	       (size_t)t->nchunk * (FLOWS_CHUNK * sizeof(struct flow) +
+				    sizeof(*t->chunk));
+}
+
 /* The record of link @ref (index + 1, not 0). */
 static struct flow *at(const struct flow_table *t, uint32_t ref)
 {
