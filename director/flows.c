@@ -62,6 +62,9 @@ static uint32_t flow_alloc(struct flow_table *t)
 		c[t->nchunk] = malloc(FLOWS_CHUNK * sizeof(**c));
 		if (!c[t->nchunk])
 			return 0;
+		/* faulted in now, not record by record in the packet path;
+		 * the process holds what flows_bytes() says */
+		memset(c[t->nchunk], 0, FLOWS_CHUNK * sizeof(**c));
 		t->nchunk++;
 	}
 	return ++t->used;
