@@ -3,9 +3,10 @@
 #
 # Soak: mixed NAT, DR and TUN traffic, TCP and UDP, for MINUTES while
 #   - nflvsadm edits the configuration every 100 ms, in each of 4
-#     lanes, one virtual service each (an nflvsadm process start alone
-#     can take 50-150 ms on a busy machine: lanes keep the edits at
-#     10/s or more without waiting on one another),
+#     lanes, one virtual service each (on a busy machine an nflvsadm
+#     process takes 0.1-0.3 s to start and end, even for --version:
+#     lanes keep the edits at 10/s or more without waiting on one
+#     another),
 #   - every 10 s, one `nflvsadm -R' applies 100 edits to another service,
 #     each its own commit (a listing between two edits ends a batch): how
 #     fast the director applies edits, with the start of one process
