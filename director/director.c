@@ -51,6 +51,7 @@
 #include "svcset.h"
 #include "sync.h"
 #include "syncstate.h"
+#include "textbuf.h"
 #include "tun.h"
 #include "tunbpf.h"
 #include "validate.h"
@@ -615,11 +616,25 @@ static int director_set_role(void *ctx, uint32_t role)
 	return ha_set_role(&d->ha, role, clock_mono_ns());
 }
 
+/*
+ * nflvsadm --status: the HA role and mark table, then what the connection
+ * tables hold and take, since the director's size follows them.
+ */
 static char *director_status(void *ctx, size_t *len)
 {
 	struct director *d = ctx;
+	struct textbuf t = { 0 };
+	size_t n;
+	char *ha = ha_status(&d->ha, clock_mono_ns(), &n);
 
-	return ha_status(&d->ha, clock_mono_ns(), len);
+	if (!ha)
+		return NULL;
+	textbuf_printf(&t, "%s", ha);
+	free(ha);
+	textbuf_printf(&t, "Connections: %llu tracked, %u DR/TUN flows, tables %zu kB\n",
+		       (unsigned long long)d->ct.stats.tracked, flowpath_count(&d->fp),
+		       (ctrack_table_bytes(&d->ct) + flowpath_bytes(&d->fp) + 1023) / 1024);
+	return textbuf_take(&t, len);
 }
 
 /*

@@ -620,3 +620,13 @@ uint32_t flowpath_count(struct flowpath *fp)
 {
 	return __atomic_load_n(&fp->flows.count, __ATOMIC_RELAXED);
 }
+
+size_t flowpath_bytes(struct flowpath *fp)
+{
+	size_t n;
+
+	pthread_mutex_lock(&fp->lock);
+	n = flows_bytes(&fp->flows);
+	pthread_mutex_unlock(&fp->lock);
+	return n;
+}

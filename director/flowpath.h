@@ -151,6 +151,8 @@ unsigned int flowpath_drop_dest(struct flowpath *fp, const struct dest *dst,
 /* Every flow, under the lock (listings). */
 void flowpath_foreach(struct flowpath *fp, flows_each_fn fn, void *ctx);
 uint32_t flowpath_count(struct flowpath *fp);
+/* flows_bytes() of the table, under the lock. */
+size_t flowpath_bytes(struct flowpath *fp);
 
 /* The element of DR flow @f in the kernel's map for its state. */
 void flowpath_element(const struct flowpath *fp, const struct flow *f,

@@ -29,6 +29,13 @@ void flows_fini(struct flow_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+size_t flows_bytes(const struct flow_table *t)
+{
+	return (size_t)t->nbucket * sizeof(*t->bucket) +
+	       (size_t)t->nchunk * (FLOWS_CHUNK * sizeof(struct flow) +
+				    sizeof(*t->chunk));
+}
+
 /* The record of link @ref (index + 1, not 0). */
 static struct flow *at(const struct flow_table *t, uint32_t ref)
 {
@@ -55,6 +62,9 @@ static uint32_t flow_alloc(struct flow_table *t)
 		c[t->nchunk] = malloc(FLOWS_CHUNK * sizeof(**c));
 		if (!c[t->nchunk])
 			return 0;
+		/* faulted in now, not record by record in the packet path;
+		 * the process holds what flows_bytes() says */
+		memset(c[t->nchunk], 0, FLOWS_CHUNK * sizeof(**c));
 		t->nchunk++;
 	}
 	return ++t->used;

@@ -20,6 +20,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -77,6 +78,10 @@ struct flow_table {
 
 int flows_init(struct flow_table *t, flows_account_fn fn, void *ctx);
 void flows_fini(struct flow_table *t);
+/* The bytes the table takes: its buckets and the chunks of records, which
+ * stay at the most flows there have been at once (freed records are used
+ * again, never given back). */
+size_t flows_bytes(const struct flow_table *t);
 
 enum ct_class flow_class(const struct flow *f);
 

@@ -244,3 +244,34 @@ Test(flows, walk_in_slices_sees_the_live_flows)
 	cr_expect_eq(n, 9000);
 	flows_fini(&t);
 }
+
+/* Flows come and go for ever, 3000 at once: the table's memory is what its
+ * busiest moment needed, and churn does not add to it. */
+Test(flows, churn_keeps_memory_at_the_most_flows_at_once)
+{
+	struct flow_table t;
+	struct dest a = { 0 };
+	struct flow_key k;
+	const uint32_t live = 3000, rounds = 100000;
+	size_t filled;
+	uint32_t i;
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	for (i = 0; i < live + rounds; i++) {
+		if (i == live)
+			filled = flows_bytes(&t);
+		if (i >= live) {
+			k = key((i - live) & 0xffff);
+			k.saddr.b[2] = (uint8_t)((i - live) >> 16);
+			flows_del(&t, flows_find(&t, &k));
+		}
+		k = key(i & 0xffff);
+		k.saddr.b[2] = (uint8_t)(i >> 16);
+		cr_assert_not_null(flows_add(&t, &k, &a, 1, FLOW_ESTABLISHED, false));
+	}
+	cr_expect_eq(t.count, live);
+	cr_expect_eq(flows_bytes(&t), filled, "%zu -> %zu bytes", filled,
+		     flows_bytes(&t));
+	cr_expect_geq(filled, live * sizeof(struct flow));
+	flows_fini(&t);
+}
