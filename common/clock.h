@@ -6,6 +6,7 @@
 #include <time.h>
 
 #define NS_PER_SEC	1000000000ull
+#define NS_PER_MS	1000000ull
 
 /* CLOCK_MONOTONIC in ns: read by the callers that pass time on. */
 static inline uint64_t clock_mono_ns(void)

@@ -220,6 +220,11 @@ static void each_rec(void *rec, void *ctx)
 	x->fn(x->ctx, &ev, c->mark, (uint64_t)c->expires * NS);
 }
 
+size_t ctrack_table_bytes(const struct ctrack *t)
+{
+	return otab_bytes(&t->tab[0]) + otab_bytes(&t->tab[1]);
+}
+
 void ctrack_foreach(const struct ctrack *t, ctrack_each_fn fn, void *ctx)
 {
 	struct each_ctx x = { .fn = fn, .ctx = ctx };

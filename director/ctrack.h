@@ -92,6 +92,8 @@ unsigned int ctrack_overdue(struct ctrack *t, uint64_t now_ns,
 typedef void (*ctrack_each_fn)(void *ctx, const struct ct_event *ev,
 			       uint32_t mark, uint64_t expires);
 void ctrack_foreach(const struct ctrack *t, ctrack_each_fn fn, void *ctx);
+/* The bytes its tables take (they grow and shrink with the count). */
+size_t ctrack_table_bytes(const struct ctrack *t);
 /* "ESTABLISHED", "FIN_WAIT", ... as ipvsadm -Lc prints; "UDP" for UDP */
 const char *ctrack_state_name(uint8_t l4proto, uint8_t state);
 

@@ -35,6 +35,7 @@
 #include "ctrack.h"
 #include "director.h"
 #include "dr.h"
+#include "finlog.h"
 #include "flowpath.h"
 #include "ha.h"
 #include "health.h"
@@ -50,6 +51,7 @@
 #include "svcset.h"
 #include "sync.h"
 #include "syncstate.h"
+#include "textbuf.h"
 #include "tun.h"
 #include "tunbpf.h"
 #include "validate.h"
@@ -66,6 +68,10 @@ struct director {
 	struct shm_map shm;
 	struct svcset set;
 	struct ctrack ct;
+	struct finlog fin;		/* DR FINs (finlog.h) */
+	bool ct_on_tick;		/* conntrack events read every tick,
+					   not polled (NFLVS_CT_TICK=1) */
+	pthread_mutex_t fin_lock;	/* its reads: main thread, workers */
 	struct flowpath fp;
 	struct dr dr;
 	struct apply apply;
@@ -246,6 +252,8 @@ static void hook_flow_event(void *ctx, const struct service *svc,
 
 	syncstate_made(&d->sync, svc, f, timeout_ms);
 }
+
+static void hook_fin_drain(void *ctx);
 
 /* flowpath: a kernel flow's element must go now. */
 static void hook_forget(void *ctx, const struct rs_flow *rf)
@@ -571,8 +579,10 @@ static int director_set_timeouts(void *ctx, const struct rs_timeouts *t,
 			ret = ruleset_commit(&b, err, errlen);
 		nft_batch_free(&b);
 	}
-	if (!ret)
+	if (!ret) {
 		d->rs.timeouts = *t;
+		flowpath_retime(&d->fp, clock_mono_ns());
+	}
 	return ret;
 }
 
@@ -606,11 +616,25 @@ static int director_set_role(void *ctx, uint32_t role)
 	return ha_set_role(&d->ha, role, clock_mono_ns());
 }
 
+/*
+ * nflvsadm --status: the HA role and mark table, then what the connection
+ * tables hold and take, since the director's size follows them.
+ */
 static char *director_status(void *ctx, size_t *len)
 {
 	struct director *d = ctx;
+	struct textbuf t = { 0 };
+	size_t n;
+	char *ha = ha_status(&d->ha, clock_mono_ns(), &n);
 
-	return ha_status(&d->ha, clock_mono_ns(), len);
+	if (!ha)
+		return NULL;
+	textbuf_printf(&t, "%s", ha);
+	free(ha);
+	textbuf_printf(&t, "Connections: %llu tracked, %u DR/TUN flows, tables %zu kB\n",
+		       (unsigned long long)d->ct.stats.tracked, flowpath_count(&d->fp),
+		       (ctrack_table_bytes(&d->ct) + flowpath_bytes(&d->fp) + 1023) / 1024);
+	return textbuf_take(&t, len);
 }
 
 /*
@@ -803,7 +827,8 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 				   .counters = &d->counters,
 				   .send = hook_tun_send,
 				   .event = hook_flow_event,
-				   .forget = hook_forget, .ctx = d };
+				   .forget = hook_forget,
+				   .drain = hook_fin_drain, .ctx = d };
 	struct sync_env se = { .walk = syncstate_walk,
 			       .install = syncstate_install,
 			       .flush = syncstate_flush, .ctx = &d->syncst };
@@ -819,6 +844,9 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 	d->rs.timeouts = (struct rs_timeouts){ 900, 120, 300, { 0 } };
 	conntrack_tcp_timeouts(d->rs.timeouts.tcp_base);
 	d->copy_range = COPY_HEADERS;
+	d->fin.fd = -1;
+	d->ct_on_tick = getenv("NFLVS_CT_TICK") != NULL;
+	pthread_mutex_init(&d->fin_lock, NULL);
 	director_wire(d);
 	ret = svcset_init(&d->set, c->mark_mask);
 	if (!ret)
@@ -965,7 +993,7 @@ static int director_ruleset(struct director *d)
 		log_info("ruleset applied: table %s (inet%s), %u services, %u real servers",
 			 d->rs.table, d->rs.native_queue ? "" : ", ip, ip6",
 			 d->set.nsvc, nrs);
-		dr_adopt(&d->dr, flows, nflows);
+		dr_adopt(&d->dr, flows, nflows, clock_mono_ns());
 	}
 	nft_batch_free(&b);
 	free(flows);
@@ -1018,6 +1046,13 @@ int director_start(struct director *d)
 		 "nft queue expression available, using it" :
 		 "no nft queue expression (nft_queue), using the xtables NFQUEUE target through nft compat");
 	director_tunbpf(d);
+	/* NFLVS_NO_FINLOG=1: FINs queued, as before (benchmarks compare) */
+	ret = getenv("NFLVS_NO_FINLOG") ? -ENOTSUP :
+	      finlog_open(&d->fin, d->rs.queue);
+	d->rs.fin_log = ret == 0;
+	if (ret)
+		log_info("DR: NFLOG group %u: %s; FINs are queued instead",
+			 d->rs.queue, strerror(-ret));
 	ret = director_queues(d);
 	if (!ret)
 		ret = director_ruleset(d);
@@ -1102,6 +1137,7 @@ void director_free(struct director *d)
 	apply_release(&d->apply);
 	free(d->queues);
 	ctrack_fini(&d->ct);
+	finlog_close(&d->fin);
 	sync_fini(&d->sync);
 	syncstate_fini(&d->syncst);
 	flowpath_fini(&d->fp);
@@ -1182,9 +1218,14 @@ static void director_work(struct director *d)
 	apply_reap(&d->apply);
 }
 
+static void director_ct_read(struct director *d);
+
 void director_timer(struct director *d, uint64_t ticks)
 {
 	uint64_t now = clock_mono_ns();
+
+	if (d->ct_on_tick && d->started)
+		director_ct_read(d);
 
 	/* no client holds the main loop: a request has a deadline */
 	control_expire(&d->control, now);
@@ -1206,11 +1247,13 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 {
 	int n = 0;
 
-	if (max < 2)
+	if (max < 3)
 		return 0;
-	p[n++] = (struct pollfd){ .fd = ctrack_fd(&d->ct), .events = POLLIN };
+	p[n++] = (struct pollfd){ .fd = d->ct_on_tick ? -1 : ctrack_fd(&d->ct),
+				  .events = POLLIN };
 	/* -1 without a peer: poll() skips it */
 	p[n++] = (struct pollfd){ .fd = ha_fd(&d->ha), .events = POLLIN };
+	p[n++] = (struct pollfd){ .fd = d->fin.fd, .events = POLLIN };
 	d->npoll_control = control_pollfds(&d->control, p + n, max - n);
 	n += d->npoll_control;
 	d->npoll_metrics = metrics_pollfds(&d->metrics, p + n, max - n);
@@ -1219,25 +1262,53 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 	return n + d->npoll_sync;
 }
 
+/* finlog: a DR flow's FIN or RST went by. */
+static void fin_logged(void *ctx, const void *pkt, uint32_t len)
+{
+	struct director *d = ctx;
+	struct pkt_info pi;
+
+	if (packet_parse(pkt, len, &pi) == PKT_OK)
+		flowpath_closed(&d->fp, &pi, clock_mono_ns());
+}
+
+/* flowpath: the FINs logged so far, before a SYN on a flow's tuple. */
+static void hook_fin_drain(void *ctx)
+{
+	struct director *d = ctx;
+
+	pthread_mutex_lock(&d->fin_lock);
+	finlog_read(&d->fin, fin_logged, d);
+	pthread_mutex_unlock(&d->fin_lock);
+}
+
+static void director_ct_read(struct director *d)
+{
+	uint64_t resyncs = d->ct.stats.resyncs;
+
+	ctrack_read(&d->ct);
+	if (d->ct.stats.resyncs != resyncs)
+		log_warn("conntrack events were lost (%llu overruns so far): counts rebuilt from a dump",
+			 (unsigned long long)d->ct.stats.overruns);
+}
+
 void director_events(struct director *d, const struct pollfd *p, int n)
 {
-	uint64_t resyncs = d->ct.stats.resyncs, now;
+	uint64_t now;
 
-	if (n > 0 && p[0].revents) {
-		ctrack_read(&d->ct);
-		if (d->ct.stats.resyncs != resyncs)
-			log_warn("conntrack events were lost (%llu overruns so far): counts rebuilt from a dump",
-				 (unsigned long long)d->ct.stats.overruns);
-	}
+	if (n > 0 && p[0].fd >= 0 && p[0].revents)
+		director_ct_read(d);
 	if (n > 1 && p[1].fd >= 0 && p[1].revents)
 		ha_input(&d->ha, clock_mono_ns());
-	if (n < 2 + d->npoll_control + d->npoll_metrics)
+	if (n > 2 && p[2].fd >= 0 && p[2].revents)
+		hook_fin_drain(d);
+	if (n < 3 + d->npoll_control + d->npoll_metrics)
 		return;
 	now = clock_mono_ns();
-	control_handle(&d->control, p + 2, d->npoll_control, now);
-	metrics_handle(&d->metrics, p + 2 + d->npoll_control, d->npoll_metrics,
+	control_handle(&d->control, p + 3, d->npoll_control, now);
+	metrics_handle(&d->metrics, p + 3 + d->npoll_control, d->npoll_metrics,
 		       now);
-	if (n >= 2 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
-		sync_handle(&d->sync, p + 2 + d->npoll_control + d->npoll_metrics,
+	if (n >= 3 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
+		sync_handle(&d->sync, p + 3 + d->npoll_control + d->npoll_metrics,
 			    d->npoll_sync, now);
 }

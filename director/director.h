@@ -23,7 +23,7 @@
 
 /* What director_pollfds() may fill: conntrack, the HA peer, control,
  * metrics, the sync daemons. */
-#define DIRECTOR_POLLFDS	(2 + (CONTROL_CLIENTS + 1) + (METRICS_CLIENTS + 1) + \
+#define DIRECTOR_POLLFDS	(3 + (CONTROL_CLIENTS + 1) + (METRICS_CLIENTS + 1) + \
 				 SYNC_POLLFDS)
 
 /* Every 5 ms: health results are seen this fast. */

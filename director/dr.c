@@ -12,8 +12,7 @@
 #include "log.h"
 #include "tunbpf.h"
 
-#define SWEEP_GRACE	(2 * NS_PER_SEC)	/* a new flow's element may lag */
-#define SYNC_BIG	100000		/* flows: read the maps less often */
+#define CHECK_MAX	8192	/* flow elements looked up a tick */
 
 void dr_init(struct dr *dr, const struct ruleset *rs, struct svcset *set,
 	     struct flowpath *fp, uint32_t route_table, uint32_t route_pref)
@@ -196,49 +195,35 @@ void dr_stop(struct dr *dr)
 
 /* ---- the kernel's flow maps ------------------------------------------------- */
 
-static void sync_cb(void *ctx, const struct rs_flow *rf)
-{
-	struct dr *dr = ctx;
-
-	flowpath_sync_one(dr->fp, rf, svcset_by_mark(dr->set, rf->mark));
-}
-
-static void dr_sync(struct dr *dr, uint64_t now)
-{
-	unsigned int gone;
-	int fam;
-
-	flowpath_sync_begin(dr->fp);
-	for (fam = 0; fam < 2; fam++)
-		if (ruleset_read_flows(dr->rs, fam ? AF_INET6 : AF_INET,
-				       sync_cb, dr) < 0) {
-			/* not read: keep everything rather than guess */
-			flowpath_sync_abort(dr->fp);
-			log_debug("DR flows: reading the flow maps failed");
-			return;
-		}
-	gone = flowpath_sync_end(dr->fp, now > SWEEP_GRACE ? now - SWEEP_GRACE : 0);
-	if (gone)
-		log_debug("DR flows: %u timed out in the kernel", gone);
-}
-
+/*
+ * Flows whose elements may have timed out, looked up one by one (the
+ * kernel tells nobody when an element times out, and a dump of a hash
+ * set walks it from its start again for every message: a million flows
+ * read that way took minutes).  At most CHECK_MAX lookups a tick; what
+ * is left waits for the next.
+ */
 void dr_tick(struct dr *dr, uint64_t now)
 {
-	uint64_t took, wait;
+	struct rs_flow *q;
+	int8_t *found;
+	unsigned int n, gone;
 
-	if (now < dr->next_sync)
+	if (now < dr->next_check)
 		return;
-	dr_sync(dr, now);
-	took = clock_mono_ns() - now;
-	wait = (flowpath_count(dr->fp) > SYNC_BIG ? 5 : 1) * NS_PER_SEC;
-	/*
-	 * Reading very large maps is slow (the kernel walks a hash set from
-	 * its start again for every message of a dump): the loop gets at
-	 * least three times as long for everything else.
-	 */
-	if (wait < 3 * took)
-		wait = 3 * took;
-	dr->next_sync = now + took + wait;
+	dr->next_check = now + NS_PER_SEC;
+	q = malloc(CHECK_MAX * sizeof(*q));
+	found = malloc(CHECK_MAX);
+	if (q && found) {
+		n = flowpath_due(dr->fp, now, q, CHECK_MAX);
+		/* unanswered ones (found -1) are asked again */
+		if (n && ruleset_lookup_flows(dr->rs, q, found, n) < 0)
+			log_debug("DR flows: looking %u elements up failed", n);
+		gone = n ? flowpath_checked(dr->fp, q, found, n, now) : 0;
+		if (gone)
+			log_debug("DR flows: %u timed out in the kernel", gone);
+	}
+	free(q);
+	free(found);
 }
 
 struct expire_ctx {
@@ -397,12 +382,14 @@ int dr_restore(struct dr *dr, struct rs_flow **v, unsigned int *n)
 	return 0;
 }
 
-void dr_adopt(struct dr *dr, const struct rs_flow *v, unsigned int n)
+void dr_adopt(struct dr *dr, const struct rs_flow *v, unsigned int n,
+	      uint64_t now)
 {
 	unsigned int i;
 
-	flowpath_sync_begin(dr->fp);
+	flowpath_adopt_begin(dr->fp);
 	for (i = 0; i < n; i++)
-		sync_cb(dr, &v[i]);
-	flowpath_sync_end(dr->fp, 0);
+		flowpath_adopt_one(dr->fp, &v[i],
+				   svcset_by_mark(dr->set, v[i].mark), now);
+	flowpath_adopt_end(dr->fp);
 }

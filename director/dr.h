@@ -33,7 +33,7 @@ struct dr {
 	uint32_t local_orig[2];
 	bool cleaned;			/* a previous director's routes */
 	bool keep;			/* -k: leave routes for the next start */
-	uint64_t next_sync;		/* monotonic ns */
+	uint64_t next_check;		/* monotonic ns */
 };
 
 void dr_init(struct dr *dr, const struct ruleset *rs, struct svcset *set,
@@ -60,8 +60,8 @@ void dr_cleanup(struct dr *dr);
 /* Stop: the local table's rule back where it was. */
 void dr_stop(struct dr *dr);
 
-/* Once a second (less often with very many flows): the table against
- * the kernel's maps. */
+/* Once a second: the flows whose elements may have timed out are looked
+ * up in the kernel's maps; those it no longer has end. */
 void dr_tick(struct dr *dr, uint64_t now_ns);
 /* @rf goes from the kernel's maps now (any thread). */
 void dr_forget(struct dr *dr, const struct rs_flow *rf);
@@ -75,7 +75,8 @@ void dr_expire_dest(struct dr *dr, struct dest *dst);
  * The caller puts them into its first ruleset, then dr_adopt()s them.
  */
 int dr_restore(struct dr *dr, struct rs_flow **v, unsigned int *n);
-void dr_adopt(struct dr *dr, const struct rs_flow *v, unsigned int n);
+void dr_adopt(struct dr *dr, const struct rs_flow *v, unsigned int n,
+	      uint64_t now_ns);
 /*
  * The pure part of dr_restore(): rewrite @f's mark, given the address
  * each old mark index stood for (@old, @nold entries).  False when no DR

@@ -10,6 +10,10 @@
 #include "flowpath.h"
 
 #define SYN_TIMEOUT_S	60		/* IPVS's SYN_RECV */
+/* DR: how long after its element's time a flow is looked up, so that
+ * the kernel has had the time to drop an element that ran out */
+#define CHECK_SLACK	NS_PER_SEC
+#define DUE_SLICE	65536u		/* flow records walked under the lock */
 
 /* flows.c: a flow of @dst moved from class @old to @cls. */
 static void flowpath_account(void *ctx, struct dest *dst, enum ct_class old,
@@ -27,6 +31,7 @@ int flowpath_init(struct flowpath *fp, const struct flowpath_env *env)
 {
 	fp->env = *env;
 	pthread_mutex_init(&fp->lock, NULL);
+	fp->next_due = UINT64_MAX;
 	if (flows_init(&fp->flows, flowpath_account, fp) < 0) {
 		pthread_mutex_destroy(&fp->lock);
 		return -ENOMEM;
@@ -79,6 +84,20 @@ void flowpath_element(const struct flowpath *fp, const struct flow *f,
 	};
 }
 
+/* DR flow @f is to be looked up in the kernel at @t (the table locked). */
+static void due_at(struct flowpath *fp, struct flow *f, uint64_t t)
+{
+	f->expires = t;
+	if (t < fp->next_due)
+		fp->next_due = t;
+}
+
+/* A DR flow whose element was renewed at @now: when to look it up. */
+static void due_after(struct flowpath *fp, struct flow *f, uint64_t now)
+{
+	due_at(fp, f, now + element_timeout_ms(fp, f) * NS_PER_MS + CHECK_SLACK);
+}
+
 /* The state sync hears of a flow made or changed (the table locked). */
 static void flow_event(struct flowpath *fp, const struct service *svc,
 		       const struct flow *f)
@@ -124,16 +143,38 @@ static void tun_track(struct flowpath *fp, struct flow *f,
 	}
 }
 
-/* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs_learn
- * moves its element to the closing map). */
-static void dr_known(struct flowpath *fp, struct flow *f,
-		     const struct pkt_info *pi, struct verdict *v)
+/* A FIN or RST of DR flow @f: it is closing (counts follow). */
+static void dr_close(struct flowpath *fp, struct flow *f,
+		     const struct pkt_info *pi, uint64_t now)
 {
 	if (pi->l4proto == IPPROTO_TCP && (pi->tcp_flags & (TCP_FIN | TCP_RST)) &&
 	    f->state != FLOW_CLOSING) {
 		flows_set_state(&fp->flows, f, FLOW_CLOSING);
+		due_after(fp, f, now);	/* its element, in the closing map */
 		flow_event(fp, f->dest->svc, f);
 	}
+}
+
+void flowpath_closed(struct flowpath *fp, const struct pkt_info *pi,
+		     uint64_t now)
+{
+	struct flow_key k;
+	struct flow *f;
+
+	flow_key_of(pi, &k);
+	pthread_mutex_lock(&fp->lock);
+	f = flows_find(&fp->flows, &k);
+	if (f && !f->tun)
+		dr_close(fp, f, pi, now);
+	pthread_mutex_unlock(&fp->lock);
+}
+
+/* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs_learn
+ * moves its element to the closing map). */
+static void dr_known(struct flowpath *fp, struct flow *f,
+		     const struct pkt_info *pi, uint64_t now, struct verdict *v)
+{
+	dr_close(fp, f, pi, now);
 	accept_mark(v, f->mark);
 }
 
@@ -173,8 +214,10 @@ static void new_flow(struct flowpath *fp, struct service *svc,
 	pthread_mutex_lock(&fp->lock);
 	/* DR: the kernel makes the flow's element as the packet passes */
 	f = flows_add(&fp->flows, k, dst, m, st, tun);
-	if (f)
-		f->expires = tun ? now + state_timeout(fp, st) : now;
+	if (f && tun)
+		f->expires = now + state_timeout(fp, st);
+	else if (f)
+		due_after(fp, f, now);
 	if (f)
 		flow_event(fp, svc, f);
 	pthread_mutex_unlock(&fp->lock);
@@ -237,8 +280,18 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 	flow_key_of(pi, &k);
 	pthread_mutex_lock(&fp->lock);
 	f = known_flow(fp, &k, pi, &gone, &kernel);
+	if (f && !f->tun && f->state != FLOW_CLOSING && fp->env.drain &&
+	    pi->l4proto == IPPROTO_TCP &&
+	    (pi->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		/* the kernel routes an established flow's SYN itself: this
+		 * one's element is closing, and its FIN is in the log */
+		pthread_mutex_unlock(&fp->lock);
+		fp->env.drain(fp->env.ctx);
+		pthread_mutex_lock(&fp->lock);
+		f = known_flow(fp, &k, pi, &gone, &kernel);
+	}
 	if (f && !f->tun) {
-		dr_known(fp, f, pi, v);
+		dr_known(fp, f, pi, now, v);
 	} else if (f) {
 		tun_track(fp, f, pi, now);
 		dst = f->dest;
@@ -286,48 +339,193 @@ static enum flow_state state_of_map(enum rs_flowmap m)
 	       m == RS_FLOWS_UDP ? FLOW_UDP : FLOW_CLOSING;
 }
 
-void flowpath_sync_begin(struct flowpath *fp)
+/* The key of kernel element @rf's flow. */
+static void element_key(const struct rs_flow *rf, struct flow_key *k)
 {
-	pthread_mutex_lock(&fp->lock);
-	flows_sweep_begin(&fp->flows);
-}
-
-/* One element of the kernel's flow maps: mark it seen, or adopt it. */
-void flowpath_sync_one(struct flowpath *fp, const struct rs_flow *rf,
-		       struct dest *dst)
-{
-	struct flow_key k = {
+	*k = (struct flow_key){
 		.family = rf->saddr.family,
 		.proto = rf->map == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP,
 		.sport = rf->sport, .dport = rf->dport,
 		.saddr = rf->saddr, .daddr = rf->daddr,
 	};
-	struct flow *f = flows_find(&fp->flows, &k);
-
-	if (f) {
-		flows_seen(&fp->flows, f);
-		if (rf->map == RS_FLOWS_CLOSING && f->state != FLOW_CLOSING)
-			flows_set_state(&fp->flows, f, FLOW_CLOSING);
-		return;
-	}
-	if (!dst || (dst->fwd != FWD_DR && !dst->tun_kernel))
-		return;
-	f = flows_add(&fp->flows, &k, dst, rf->mark, state_of_map(rf->map),
-		      false);
-	if (f)
-		f->expires = 0;
 }
 
-unsigned int flowpath_sync_end(struct flowpath *fp, uint64_t older_than)
+void flowpath_adopt_begin(struct flowpath *fp)
 {
-	unsigned int gone = flows_sweep_older(&fp->flows, older_than);
+	pthread_mutex_lock(&fp->lock);
+}
 
+/* One element of the kernel's flow maps: adopted, or brought up to date. */
+void flowpath_adopt_one(struct flowpath *fp, const struct rs_flow *rf,
+			struct dest *dst, uint64_t now)
+{
+	struct flow_key k;
+	struct flow *f;
+
+	element_key(rf, &k);
+	f = flows_find(&fp->flows, &k);
+
+	if (!f) {
+		if (!dst || (dst->fwd != FWD_DR && !dst->tun_kernel))
+			return;
+		f = flows_add(&fp->flows, &k, dst, rf->mark,
+			      state_of_map(rf->map), false);
+		if (!f)
+			return;
+	} else if (f->tun) {
+		return;
+	} else if (rf->map == RS_FLOWS_CLOSING && f->state != FLOW_CLOSING) {
+		flows_set_state(&fp->flows, f, FLOW_CLOSING);
+	}
+	/* the time its element has left */
+	due_at(fp, f, now + rf->timeout_ms * NS_PER_MS + CHECK_SLACK);
+}
+
+void flowpath_adopt_end(struct flowpath *fp)
+{
+	pthread_mutex_unlock(&fp->lock);
+}
+
+/* ---- DR flows the kernel may have timed out -------------------------------- */
+
+struct due_ctx {
+	uint64_t now, next;
+	struct rs_flow *q;
+	unsigned int n, cap;
+	const struct flowpath *fp;
+};
+
+static void due_cb(void *ctx, const struct flow *f)
+{
+	struct due_ctx *x = ctx;
+	unsigned int need = f->key.proto == IPPROTO_TCP ? 2 : 1;
+
+	if (f->tun)
+		return;
+	if (f->expires > x->now) {
+		if (f->expires < x->next)
+			x->next = f->expires;
+		return;
+	}
+	if (x->n + need > x->cap) {
+		x->next = x->now;	/* the rest at the next look */
+		return;
+	}
+	/* TCP: in either map, whichever its last packets put it in */
+	flowpath_element(x->fp, f, &x->q[x->n]);
+	if (need == 2) {
+		x->q[x->n].map = RS_FLOWS_TCP;
+		x->q[x->n + 1] = x->q[x->n];
+		x->q[x->n + 1].map = RS_FLOWS_CLOSING;
+	}
+	x->n += need;
+}
+
+unsigned int flowpath_due(struct flowpath *fp, uint64_t now,
+			  struct rs_flow *q, unsigned int cap)
+{
+	struct due_ctx x = { .now = now, .next = UINT64_MAX, .q = q,
+			     .cap = cap, .fp = fp };
+
+	uint32_t at = 0;
+
+	pthread_mutex_lock(&fp->lock);
+	if (now < fp->next_due) {
+		pthread_mutex_unlock(&fp->lock);
+		return 0;
+	}
+	/* none of those seen is due before x.next; one made or changed
+	 * meanwhile lowers next_due itself (due_at()) */
+	fp->next_due = UINT64_MAX;
+	/* in slices, the lock let go between them: a million flows are
+	 * tens of milliseconds of walking, which the workers must not wait */
+	do {
+		at = flows_walk(&fp->flows, at, DUE_SLICE, due_cb, &x);
+		pthread_mutex_unlock(&fp->lock);
+		pthread_mutex_lock(&fp->lock);
+	} while (at);
+	if (x.next < fp->next_due)
+		fp->next_due = x.next;
+	pthread_mutex_unlock(&fp->lock);
+	return x.n;
+}
+
+/* The answers for one flow, @q[0..@n) (flowpath_due()'s), found as
+ * @found says: its next look, a closing state, or its end. */
+static bool checked_one(struct flowpath *fp, const struct rs_flow *q,
+			const int8_t *found, unsigned int n, uint64_t now)
+{
+	uint64_t left = 0;
+	bool any = false, unknown = false, closing = false;
+	struct flow_key k;
+	struct flow *f;
+	unsigned int i;
+
+	element_key(q, &k);
+	f = flows_find(&fp->flows, &k);
+
+	/* made anew or changed since it was due: its own time stands */
+	if (!f || f->tun || f->expires > now)
+		return false;
+	for (i = 0; i < n; i++) {
+		unknown |= found[i] < 0;
+		if (found[i] <= 0)
+			continue;
+		any = true;
+		closing |= q[i].map == RS_FLOWS_CLOSING;
+		if (q[i].timeout_ms > left)
+			left = q[i].timeout_ms;
+	}
+	if (!any && !unknown) {
+		flows_del(&fp->flows, f);	/* timed out in the kernel */
+		return true;
+	}
+	if (!any) {
+		due_at(fp, f, now + NS_PER_SEC);	/* ask again */
+		return false;
+	}
+	if (closing && f->state != FLOW_CLOSING)
+		flows_set_state(&fp->flows, f, FLOW_CLOSING);
+	due_at(fp, f, now + left * NS_PER_MS + CHECK_SLACK);
+	return false;
+}
+
+unsigned int flowpath_checked(struct flowpath *fp, const struct rs_flow *q,
+			      const int8_t *found, unsigned int n, uint64_t now)
+{
+	unsigned int i, m, gone = 0;
+
+	pthread_mutex_lock(&fp->lock);
+	for (i = 0; i < n; i += m) {
+		m = q[i].map == RS_FLOWS_TCP && i + 1 < n ? 2 : 1;
+		gone += checked_one(fp, &q[i], &found[i], m, now);
+	}
 	pthread_mutex_unlock(&fp->lock);
 	return gone;
 }
 
-void flowpath_sync_abort(struct flowpath *fp)
+struct retime_ctx {
+	struct flowpath *fp;
+	uint64_t now;
+};
+
+static void retime_cb(void *ctx, const struct flow *cf)
 {
+	struct retime_ctx *x = ctx;
+	struct flow *f = (struct flow *)cf;	/* the table is ours, locked */
+	uint64_t t = x->now + element_timeout_ms(x->fp, f) * NS_PER_MS +
+		     CHECK_SLACK;
+
+	if (!f->tun && t < f->expires)
+		due_at(x->fp, f, t);
+}
+
+void flowpath_retime(struct flowpath *fp, uint64_t now)
+{
+	struct retime_ctx x = { fp, now };
+
+	pthread_mutex_lock(&fp->lock);
+	flows_foreach(&fp->flows, retime_cb, &x);
 	pthread_mutex_unlock(&fp->lock);
 }
 
@@ -356,17 +554,17 @@ int flowpath_install(struct flowpath *fp, const struct flow_key *k,
 	}
 	if (!f) {
 		f = flows_add(&fp->flows, k, dst, mark, st, tun);
-		if (f)
-			f->expires = tun ? expires : now;
-		else
+		if (!f)
 			ret = -ENOMEM;
 	} else {
 		if (f->state != st)
 			flows_set_state(&fp->flows, f, st);
 		f->mark = mark;
-		if (tun)
-			f->expires = expires;
 	}
+	if (f && tun)
+		f->expires = expires;
+	else if (f)	/* its element, added with the time it has left */
+		due_at(fp, f, (expires > now ? expires : now) + CHECK_SLACK);
 	pthread_mutex_unlock(&fp->lock);
 	return ret;
 }
@@ -421,4 +619,14 @@ void flowpath_foreach(struct flowpath *fp, flows_each_fn fn, void *ctx)
 uint32_t flowpath_count(struct flowpath *fp)
 {
 	return __atomic_load_n(&fp->flows.count, __ATOMIC_RELAXED);
+}
+
+size_t flowpath_bytes(struct flowpath *fp)
+{
+	size_t n;
+
+	pthread_mutex_lock(&fp->lock);
+	n = flows_bytes(&fp->flows);
+	pthread_mutex_unlock(&fp->lock);
+	return n;
 }

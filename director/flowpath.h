@@ -12,8 +12,12 @@
  * the verdict's mark routes the packet (dr.c) and makes the kernel add
  * the flow's element as the packet passes (ruleset.c, lvs_learn).  From
  * then on the kernel routes the flow by its map; only a FIN or RST comes
- * here again (accounting).  Once a second dr.c reads the maps back: the
- * flows the kernel timed out leave the table (flowpath_sync_*).
+ * here again (accounting).  The kernel says nothing when an element times
+ * out, so each flow carries the time its element could have run out at
+ * the earliest (its last renewal we know of plus its timeout): then dr.c
+ * looks that one element up (flowpath_due(), flowpath_checked()), and the
+ * flow goes, or waits for the time the element has left.  Nothing walks
+ * the kernel's maps but a restart (flowpath_adopt_*) and listings.
  *
  * TUN.  To a real server the kernel encapsulates for (dest->tun_kernel,
  * tunbpf.h), a flow is a DR one: its mark routes it, the kernel learns
@@ -49,6 +53,8 @@ struct flowpath_env {
 	 * table locked); its timeout @timeout_ms (state sync) */
 	void (*event)(void *ctx, const struct service *svc,
 		      const struct flow *f, uint64_t timeout_ms);
+	/* optional: read the FINs the kernel logged so far (finlog.h) */
+	void (*drain)(void *ctx);
 	/* remove @rf from the kernel's flow maps now (may be NULL) */
 	void (*forget)(void *ctx, const struct rs_flow *rf);
 	void *ctx;
@@ -60,6 +66,7 @@ struct flowpath {
 	struct flow_table flows;
 	int no_adopt;			/* atomic: taking over, flows begun
 					 * elsewhere are not adopted */
+	uint64_t next_due;		/* no DR flow is due before (locked) */
 };
 
 int flowpath_init(struct flowpath *fp, const struct flowpath_env *env);
@@ -71,6 +78,11 @@ void flowpath_decide(struct flowpath *fp, struct service *svc,
 		     const struct pkt_info *pi, const void *pkt, uint32_t len,
 		     uint32_t mark, uint64_t now_ns, struct verdict *v);
 
+/* A FIN or RST of a DR flow, logged by the kernel (finlog.h) as it went
+ * on: the flow is closing.  Any thread. */
+void flowpath_closed(struct flowpath *fp, const struct pkt_info *pi,
+		     uint64_t now_ns);
+
 /*
  * An ICMP error about flow @pi (packet_parse_icmp_error()) of a TUN
  * service: to the flow's real server through its tunnel, as IPVS's
@@ -81,23 +93,39 @@ void flowpath_icmp(struct flowpath *fp, const struct pkt_info *pi,
 		   const void *pkt, uint32_t len, struct verdict *v);
 
 /*
- * DR: the table against the kernel's flow maps.  Between begin and end
- * the table's lock is held: sync_one() each element read (@dst the real
- * server its mark names, NULL if none), and end() removes the DR flows
- * not seen that were made before @older_than (a newer one's element may
- * not be in the kernel yet; 0: remove none); it returns how many went.
- * abort() keeps everything (the maps could not be read).
+ * DR: the elements of the kernel's flow maps a restart finds.  Between
+ * begin and end the table's lock is held: adopt_one() each element
+ * (@dst the real server its mark names, NULL if none; @rf->timeout_ms
+ * the time it has left), which a flow of the table takes over.
  */
-void flowpath_sync_begin(struct flowpath *fp);
-void flowpath_sync_one(struct flowpath *fp, const struct rs_flow *rf,
-		       struct dest *dst);
-unsigned int flowpath_sync_end(struct flowpath *fp, uint64_t older_than);
-void flowpath_sync_abort(struct flowpath *fp);
+void flowpath_adopt_begin(struct flowpath *fp);
+void flowpath_adopt_one(struct flowpath *fp, const struct rs_flow *rf,
+			struct dest *dst, uint64_t now_ns);
+void flowpath_adopt_end(struct flowpath *fp);
+
+/*
+ * DR: the elements to look up of the flows due by @now_ns, at most @cap
+ * (a TCP flow's two, dr_tcp and dr_closing, side by side; the others'
+ * at a later call); how many.  Nothing is walked before the earliest
+ * flow is due.  Then flowpath_checked() with what the kernel said
+ * (ruleset_lookup_flows()): a flow it has waits for the time its element
+ * has left (and a TCP one found closing is closing), one it has not
+ * leaves the table, counted; how many left.  A flow made or changed in
+ * between keeps its own time.
+ */
+unsigned int flowpath_due(struct flowpath *fp, uint64_t now_ns,
+			  struct rs_flow *q, unsigned int cap);
+unsigned int flowpath_checked(struct flowpath *fp, const struct rs_flow *q,
+			      const int8_t *found, unsigned int n,
+			      uint64_t now_ns);
+/* The flow timeouts changed (nflvsadm --set): no DR flow is looked up
+ * later than a renewal at @now_ns with the new ones could end it. */
+void flowpath_retime(struct flowpath *fp, uint64_t now_ns);
 
 /*
  * State sync: a flow another director made, added or brought up to date
- * (real server, state; TUN: @expires_ns).  A DR flow is taken as made now,
- * so that the next read of the maps gives its element time to arrive.
+ * (real server, state; TUN: @expires_ns; DR: its element's, which the
+ * caller adds, is looked up then).
  * *@old is what the table had: whether, and its element (@old->map,
  * @old->mark), so that the caller replaces the kernel's.  0 or -ENOMEM.
  */
@@ -123,6 +151,8 @@ unsigned int flowpath_drop_dest(struct flowpath *fp, const struct dest *dst,
 /* Every flow, under the lock (listings). */
 void flowpath_foreach(struct flowpath *fp, flows_each_fn fn, void *ctx);
 uint32_t flowpath_count(struct flowpath *fp);
+/* flows_bytes() of the table, under the lock. */
+size_t flowpath_bytes(struct flowpath *fp);
 
 /* The element of DR flow @f in the kernel's map for its state. */
 void flowpath_element(const struct flowpath *fp, const struct flow *f,

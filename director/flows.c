@@ -29,6 +29,13 @@ void flows_fini(struct flow_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+size_t flows_bytes(const struct flow_table *t)
+{
+	return (size_t)t->nbucket * sizeof(*t->bucket) +
+	       (size_t)t->nchunk * (FLOWS_CHUNK * sizeof(struct flow) +
+				    sizeof(*t->chunk));
+}
+
 /* The record of link @ref (index + 1, not 0). */
 static struct flow *at(const struct flow_table *t, uint32_t ref)
 {
@@ -55,6 +62,9 @@ static uint32_t flow_alloc(struct flow_table *t)
 		c[t->nchunk] = malloc(FLOWS_CHUNK * sizeof(**c));
 		if (!c[t->nchunk])
 			return 0;
+		/* faulted in now, not record by record in the packet path;
+		 * the process holds what flows_bytes() says */
+		memset(c[t->nchunk], 0, FLOWS_CHUNK * sizeof(**c));
 		t->nchunk++;
 	}
 	return ++t->used;
@@ -141,9 +151,9 @@ struct flow *flows_add(struct flow_table *t, const struct flow_key *k,
 	f->mark = mark;
 	f->state = st;
 	f->tun = tun;
-	f->seen = (uint8_t)t->gen;
 	*p = ref;	/* the end of its chain: f->next is 0 */
 	t->count++;
+	t->ntun += tun;
 	t->account(t->ctx, d, CT_NONE, flow_class(f), k);
 	if (t->count > 2 * t->nbucket)
 		grow(t);
@@ -167,6 +177,7 @@ static void unlink_free(struct flow_table *t, uint32_t *p, bool count)
 
 	*p = f->next;
 	t->count--;
+	t->ntun -= f->tun;
 	if (count)
 		t->account(t->ctx, f->dest, flow_class(f), CT_NONE, &f->key);
 	f->dest = NULL;
@@ -180,16 +191,6 @@ void flows_del(struct flow_table *t, struct flow *f)
 
 	if (*p && at(t, *p) == f)
 		unlink_free(t, p, true);
-}
-
-void flows_sweep_begin(struct flow_table *t)
-{
-	t->gen++;
-}
-
-void flows_seen(struct flow_table *t, struct flow *f)
-{
-	f->seen = (uint8_t)t->gen;
 }
 
 /* Remove what @gone says, walking every bucket. */
@@ -214,25 +215,6 @@ static unsigned int flows_remove_if(struct flow_table *t,
 	return n;
 }
 
-struct sweep {
-	uint8_t gen;
-	uint64_t older_than;
-};
-
-static bool unseen_dr(const struct flow *f, const void *arg)
-{
-	const struct sweep *s = arg;
-
-	return !f->tun && f->seen != s->gen && f->expires < s->older_than;
-}
-
-unsigned int flows_sweep_older(struct flow_table *t, uint64_t older_than)
-{
-	struct sweep s = { (uint8_t)t->gen, older_than };
-
-	return flows_remove_if(t, unseen_dr, &s, true);
-}
-
 static bool expired_tun(const struct flow *f, const void *arg)
 {
 	return f->tun && f->expires <= *(const uint64_t *)arg;
@@ -240,6 +222,8 @@ static bool expired_tun(const struct flow *f, const void *arg)
 
 unsigned int flows_expire(struct flow_table *t, uint64_t now)
 {
+	if (!t->ntun)
+		return 0;	/* no walk over a million DR flows */
 	return flows_remove_if(t, expired_tun, &now, true);
 }
 
@@ -261,6 +245,20 @@ void flows_foreach(const struct flow_table *t, flows_each_fn fn, void *ctx)
 	for (i = 0; i < t->nbucket; i++)
 		for (ref = t->bucket[i]; ref; ref = at(t, ref)->next)
 			fn(ctx, at(t, ref));
+}
+
+uint32_t flows_walk(const struct flow_table *t, uint32_t from, uint32_t n,
+		    flows_each_fn fn, void *ctx)
+{
+	uint32_t i, end = from + n < t->used ? from + n : t->used;
+
+	for (i = from; i < end; i++) {
+		const struct flow *f = &t->chunk[i / FLOWS_CHUNK][i % FLOWS_CHUNK];
+
+		if (f->dest)	/* a free record has none */
+			fn(ctx, f);
+	}
+	return end < t->used ? end : 0;
 }
 
 enum flow_state flow_tcp_next(enum flow_state st, uint8_t flags)

@@ -8,7 +8,8 @@
  *
  * DR: the kernel's flow maps route every packet of a known flow; the
  * director sees a flow's first packet, its FIN or RST, and learns of its
- * expiry from the maps (flows_sweep after a dump).  TUN: the director sees
+ * expiry by looking its element up when it could have timed out
+ * (flowpath.c, dr.c).  TUN: the director sees
  * every packet, so it follows TCP states as IPVS does for TUN and expires
  * flows by its own clock.
  *
@@ -19,6 +20,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -53,9 +55,9 @@ struct flow {
 					   or free list, index + 1 (0: none) */
 	uint8_t state;			/* enum flow_state */
 	bool tun;
-	uint8_t seen;			/* DR: sweep generation, modulo 256 */
 	uint64_t expires;		/* TUN: when it times out; DR: when
-					   it was made (CLOCK_MONOTONIC ns) */
+					   its element may have timed out, to
+					   be looked up (CLOCK_MONOTONIC ns) */
 };
 
 typedef void (*flows_account_fn)(void *ctx, struct dest *d, enum ct_class old,
@@ -69,13 +71,17 @@ struct flow_table {
 	uint32_t used;			/* records ever handed out */
 	uint32_t free;			/* index + 1 of a free record, 0: none */
 	uint32_t count;
-	uint32_t gen;
+	uint32_t ntun;			/* of them, flows with tun set */
 	flows_account_fn account;
 	void *ctx;
 };
 
 int flows_init(struct flow_table *t, flows_account_fn fn, void *ctx);
 void flows_fini(struct flow_table *t);
+/* The bytes the table takes: its buckets and the chunks of records, which
+ * stay at the most flows there have been at once (freed records are used
+ * again, never given back). */
+size_t flows_bytes(const struct flow_table *t);
 
 enum ct_class flow_class(const struct flow *f);
 
@@ -88,14 +94,6 @@ struct flow *flows_add(struct flow_table *t, const struct flow_key *k,
 void flows_set_state(struct flow_table *t, struct flow *f, enum flow_state st);
 void flows_del(struct flow_table *t, struct flow *f);
 
-/*
- * DR: mark every flow the kernel still has (flows_seen), then sweep the
- * others made before @older_than (a newer one's element may not be in
- * the kernel yet).
- */
-void flows_sweep_begin(struct flow_table *t);
-void flows_seen(struct flow_table *t, struct flow *f);
-unsigned int flows_sweep_older(struct flow_table *t, uint64_t older_than);
 /* TUN: flows whose time ran out by @now go. */
 unsigned int flows_expire(struct flow_table *t, uint64_t now_ns);
 /* Every flow to @d goes; uncounted when its real server is being freed. */
@@ -104,6 +102,12 @@ unsigned int flows_drop_dest(struct flow_table *t, const struct dest *d,
 
 typedef void (*flows_each_fn)(void *ctx, const struct flow *f);
 void flows_foreach(const struct flow_table *t, flows_each_fn fn, void *ctx);
+
+/* The flows among records @from to @from + @n - 1, in memory order (no
+ * bucket chains followed); the record to go on from, 0 at the end.  A
+ * walk in slices may see a flow twice or miss one added meanwhile. */
+uint32_t flows_walk(const struct flow_table *t, uint32_t from, uint32_t n,
+		    flows_each_fn fn, void *ctx);
 
 /*
  * TUN: IPVS's TCP state machine, from the client's packets only (the

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -132,6 +133,19 @@ int main(int argc, char **argv)
 	struct nflvs_config cfg;
 	struct director *d;
 	int opt, test = 0, keep = 0, verbose = 0, sfd, tfd, ret;
+
+	/*
+	 * The connection tables double and halve with the connections
+	 * (otab.c): with glibc's moving threshold, freeing one large array
+	 * raises the threshold past it, the next ones come from the heap, and
+	 * what they free stays in the process.  A fixed threshold keeps every
+	 * large array in a mapping of its own that goes back to the kernel
+	 * when freed, and trimming returns the heap's free top: the size
+	 * follows the connections there are, not the most there have been
+	 * (the soak, tests/bench/soak.sh, measures it).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
 
 	while ((opt = getopt(argc, argv, "f:tkvh")) != -1) {
 		switch (opt) {

@@ -45,10 +45,15 @@ static uint8_t tag(uint64_t h)
 	return CTRL_USED | (uint8_t)(h >> 57);
 }
 
-/* Fresh arrays of @cap slots; 0 or -ENOMEM. */
+/*
+ * Fresh arrays of @cap slots; 0 or -ENOMEM.  Both are written through now
+ * (not calloc, which leaves a fresh mapping untouched): the page faults
+ * come here rather than one by one under the inserts, and the process
+ * holds what otab_bytes() says, no less.
+ */
 static int alloc_slots(struct otab *t, uint32_t cap)
 {
-	uint8_t *ctrl = calloc(cap, 1);
+	uint8_t *ctrl = malloc(cap);
 	uint8_t *rec = malloc((size_t)cap * t->size);
 
 	if (!ctrl || !rec) {
@@ -56,6 +61,8 @@ static int alloc_slots(struct otab *t, uint32_t cap)
 		free(rec);
 		return -ENOMEM;
 	}
+	memset(ctrl, 0, cap);
+	memset(rec, 0, (size_t)cap * t->size);
 	t->ctrl = ctrl;
 	t->rec = rec;
 	t->cap = cap;

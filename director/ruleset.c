@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include <libnftnl/chain.h>
 #include <libmnl/libmnl.h>
@@ -1304,7 +1305,24 @@ static struct nftnl_rule *lvs_rule(struct rs_ctx *c, uint8_t af)
 	return r;
 }
 
-/* tcp flags & (fin | rst) != 0 <flow> @dr_tcpN counter queue */
+/* log group G snaplen S (finlog.h) */
+static struct nftnl_expr *ex_log(uint16_t group, uint32_t snaplen)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+
+	if (e) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, snaplen);
+	}
+	return e;
+}
+
+/*
+ * tcp flags & (fin | rst) != 0 <flow> @dr_tcpN counter log group G
+ *   (the packet goes on: the next rule routes it by its flow, lvs_learn
+ *   moves its element to the closing map), or, with no log group bound,
+ * ... counter queue
+ */
 static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 {
 	struct nftnl_rule *r = lvs_rule(c, af);
@@ -1315,7 +1333,10 @@ static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 	add_flow_key(r, af);
 	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(RS_FLOWS_TCP, af), 0, -1));
 	add_expr(r, ex_counter());
-	add_expr(r, ex_queue(c->rs));
+	if (c->rs->fin_log)
+		add_expr(r, ex_log(c->rs->queue, 128));
+	else
+		add_expr(r, ex_queue(c->rs));
 	msg_rule(c, qfamily(c->rs, af), "lvs", r,
 		 "a DR connection's FIN or RST: the director counts it as ending");
 }
@@ -1574,22 +1595,31 @@ static void build_lvs_chains(struct rs_ctx *c, uint8_t af)
 	build_lvs_rules(c, af);
 }
 
-int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
-		       const struct rs_flow *f, bool del)
+/* @f's key, client . port . vip . port, the ports padded to 4 bytes;
+ * its length */
+static size_t flow_key_bytes(const struct rs_flow *f, uint8_t key[40])
 {
-	struct rs_ctx c = { .b = b, .rs = rs };
-	int fi = fam_index(f->saddr.family);
-	size_t alen = fi ? 16 : 4;
+	size_t alen = f->saddr.family == AF_INET6 ? 16 : 4;
 	uint16_t sport = htons(f->sport), dport = htons(f->dport);
-	uint8_t key[40] = { 0 };
 
-	/* client . port . vip . port, the ports padded to 4 bytes */
+	memset(key, 0, 40);
 	memcpy(key, f->saddr.b, alen);
 	memcpy(key + alen, &sport, 2);
 	memcpy(key + alen + 4, f->daddr.b, alen);
 	memcpy(key + 2 * alen + 4, &dport, 2);
-	msg_elem_t(&c, qfamily(rs, f->saddr.family), &flowmap[f->map][fi], key,
-		   2 * alen + 8, del ? NULL : &f->mark, 4, del, f->timeout_ms);
+	return 2 * alen + 8;
+}
+
+int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
+		       const struct rs_flow *f, bool del)
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	uint8_t key[40];
+	size_t klen = flow_key_bytes(f, key);
+
+	msg_elem_t(&c, qfamily(rs, f->saddr.family),
+		   &flowmap[f->map][fam_index(f->saddr.family)], key, klen,
+		   del ? NULL : &f->mark, 4, del, f->timeout_ms);
 	return c.err;
 }
 
@@ -2297,6 +2327,163 @@ int ruleset_read_flows(const struct ruleset *rs, uint8_t family,
 			       flowmap[x.map][fam_index(family)].name,
 			       flow_elem, &x);
 	return ret;
+}
+
+/* ---- looking single flows up ------------------------------------------------ */
+
+/*
+ * Requests per send: the kernel answers each inside the send, so every
+ * reply (about 200 bytes, 1 KiB of socket buffer) must fit the receive
+ * buffer at once.
+ */
+#define LOOKUP_CHUNK	128u
+
+size_t ruleset_build_lookups(void *buf, size_t cap, const struct ruleset *rs,
+			     const struct rs_flow *q, unsigned int n,
+			     uint32_t seq)
+{
+	size_t len = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const struct rs_flow *f = &q[i];
+		int fi = fam_index(f->saddr.family);
+		struct nlattr *list, *el, *key;
+		struct nlmsghdr *nlh;
+		uint8_t k[40];
+		size_t klen = flow_key_bytes(f, k);
+
+		if (cap - len < 512)
+			break;
+		/* no NLM_F_ACK: one reply each, the element or an error */
+		nlh = nftnl_nlmsg_build_hdr((char *)buf + len,
+					    NFT_MSG_GETSETELEM,
+					    qfamily(rs, f->saddr.family), 0,
+					    seq + i);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, rs->table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET,
+				  flowmap[f->map][fi].name);
+		list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+		el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, klen, k);
+		mnl_attr_nest_end(nlh, key);
+		mnl_attr_nest_end(nlh, el);
+		mnl_attr_nest_end(nlh, list);
+		len += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return len;
+}
+
+struct lookup_ctx {
+	struct rs_flow *f;
+	int8_t *found;
+};
+
+static void lookup_elem(void *ctx, const struct set_elem *e)
+{
+	struct lookup_ctx *x = ctx;
+
+	if (!e->data || e->dlen != 4)
+		return;
+	memcpy(&x->f->mark, e->data, 4);
+	x->f->timeout_ms = e->has_expiration ? e->expiration_ms : 0;
+	*x->found = 1;
+}
+
+unsigned int ruleset_parse_lookups(const void *buf, size_t len, uint32_t seq,
+				   struct rs_flow *q, int8_t *found,
+				   unsigned int n)
+{
+	unsigned int replies = 0;
+	size_t off = 0;
+	struct nlmsghdr h;
+
+	/* whole messages only, as nl_cb_run() reads them */
+	while (len - off >= sizeof(h)) {
+		const struct nlmsghdr *nlh = (const void *)((const char *)buf + off);
+		uint32_t i;
+
+		memcpy(&h, nlh, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			break;
+		/* the last one's padding may be past the end (nft_fuzz) */
+		off = NLMSG_ALIGN(h.nlmsg_len) >= len - off ? len :
+		      off + NLMSG_ALIGN(h.nlmsg_len);
+		i = h.nlmsg_seq - seq;
+		if (i >= n)
+			continue;	/* not one of ours */
+		if (h.nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr err;
+
+			if (h.nlmsg_len < NLMSG_LENGTH(sizeof(err)))
+				continue;
+			memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
+			/* ENOENT: no such element (or map); else unknown */
+			found[i] = err.error == -ENOENT ? 0 : -1;
+			replies++;
+		} else if (h.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) |
+					    NFT_MSG_NEWSETELEM)) {
+			struct lookup_ctx lx = { &q[i], &found[i] };
+			struct dump_ctx x = { lookup_elem, &lx };
+
+			found[i] = -1;	/* unless it holds the element */
+			nl_cb_run(nlh, h.nlmsg_len, 0, 0, dump_elem_cb, &x);
+			replies++;
+		}
+	}
+	return replies;
+}
+
+static struct mnl_socket *lookup_socket(void)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	int rcv = 1 << 20;
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	/* as large as we may (FORCE needs CAP_NET_ADMIN, which we keep) */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &rcv, sizeof(rcv)) < 0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcv,
+			   sizeof(rcv));
+	return nl;
+}
+
+int ruleset_lookup_flows(const struct ruleset *rs, struct rs_flow *q,
+			 int8_t *found, unsigned int n)
+{
+	struct mnl_socket *nl = lookup_socket();
+	static char buf[LOOKUP_CHUNK * 512];	/* main thread only */
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = (uint32_t)time(NULL) << 12;
+	unsigned int i, m, got;
+	size_t len;
+	ssize_t r;
+
+	memset(found, -1, n);
+	if (!nl)
+		return -errno ? -errno : -ENOMEM;
+	for (i = 0; i < n; i += m, seq += LOOKUP_CHUNK) {
+		m = n - i < LOOKUP_CHUNK ? n - i : LOOKUP_CHUNK;
+		len = ruleset_build_lookups(buf, sizeof(buf), rs, q + i, m, seq);
+		if (mnl_socket_sendto(nl, buf, len) < 0)
+			break;
+		/* every reply is queued by the time the send returns */
+		for (got = 0; got < m; got += ruleset_parse_lookups(rbuf, r,
+					seq, q + i, found + i, m)) {
+			r = recv(mnl_socket_get_fd(nl), rbuf, sizeof(rbuf),
+				 MSG_DONTWAIT);
+			if (r <= 0)
+				break;
+		}
+	}
+	mnl_socket_close(nl);
+	return 0;
 }
 
 struct marks_ctx {

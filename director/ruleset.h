@@ -92,6 +92,8 @@ struct ruleset {
 	uint16_t queue;
 	uint16_t queues;
 	bool native_queue;		/* nft queue expression, else compat */
+	bool fin_log;			/* DR FINs to NFLOG group @queue
+					   (finlog.h), else queued */
 	bool tun_kernel;		/* TUN services learn flows as DR ones
 					   (tunbpf.h), else every packet is
 					   queued */
@@ -123,6 +125,25 @@ int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
 typedef void (*ruleset_flow_fn)(void *ctx, const struct rs_flow *f);
 int ruleset_read_flows(const struct ruleset *rs, uint8_t family,
 		       ruleset_flow_fn fn, void *ctx);
+/*
+ * Look each flow of @q[0..@n) up in its map (@q[i].map) in the kernel:
+ * @found[i] is 1 when the kernel has it (@q[i].timeout_ms then holds the
+ * time its element has left, @q[i].mark its mark), 0 when it has not, -1
+ * when it could not tell.  A lookup each, many to a send: a dump of a
+ * hash set restarts its walk for every message, so reading a million
+ * flows that way is quadratic.  Main thread only.  0 or -errno.
+ */
+int ruleset_lookup_flows(const struct ruleset *rs, struct rs_flow *q,
+			 int8_t *found, unsigned int n);
+/* Its two pure halves: the requests for @q (as many as fit @cap; the
+ * bytes written), sequence numbers @seq onward; and the replies in a
+ * recv() buffer, how many of those @n requests they answer. */
+size_t ruleset_build_lookups(void *buf, size_t cap, const struct ruleset *rs,
+			     const struct rs_flow *q, unsigned int n,
+			     uint32_t seq);
+unsigned int ruleset_parse_lookups(const void *buf, size_t len, uint32_t seq,
+				   struct rs_flow *q, int8_t *found,
+				   unsigned int n);
 /* Which real server each mark of the table stands for (a restart). */
 typedef void (*ruleset_mark_fn)(void *ctx, uint32_t mark,
 				const struct nflvs_addr *addr);

@@ -10,7 +10,6 @@
 #include "persist.h"
 #include "syncstate.h"
 
-#define NS_PER_MS	1000000ull
 
 static uint32_t clamp_ms(uint64_t ms)
 {

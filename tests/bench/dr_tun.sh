@@ -21,6 +21,8 @@
 # by `nflvs-realserver tun up': this kernel has no tunnel devices).  TUNu
 # is the same stream with the director's BPF off (NFLVS_NO_BPF=1): every
 # packet encapsulated in user space, as where the program cannot load.
+# New DR flows are also measured with FINs queued to the director
+# (NFLVS_NO_FINLOG=1) instead of logged, the way before NFLOG.
 #
 # Topology: tests/lib/lab.sh dr (client, router; director and real server
 # on the router's LAN).
@@ -107,7 +109,7 @@ echo "DR and TUN against routing straight to the real server, ${DUR}s per run, $
 F='  %-6s %7s %7s %7s %7s %7s %7s %7s %7s %7s | %8s %8s %8s %7s %7s\n'
 printf "$F" round direct hop DR DR/dir DR/hop TUN TUN/dir TUNu TUNu/dir \
 	direct/s hop/s DR/s DR/dir DR/hop
-ds=() hs=() drs=() ts=() tus=() dc=() hc=() dcs=()
+ds=() hs=() drs=() ts=() tus=() dc=() hc=() dcs=() rdh=() rdhc=() rdqc=()
 for r in $(seq 1 "$ROUNDS"); do
 	d=$(stream $RS)
 	hop_on
@@ -118,6 +120,9 @@ for r in $(seq 1 "$ROUNDS"); do
 	director_up
 	dr=$(stream $VIP)
 	drc=$(cps $VIP)
+	director_down
+	director_up NFLVS_NO_FINLOG=1
+	drq=$(cps $VIP)
 	director_down
 	conf tun 'tunnel = { type = "ipip"; };'
 	director_up
@@ -134,6 +139,8 @@ for r in $(seq 1 "$ROUNDS"); do
 	director_down
 	c=$(cps $RS)
 	ds+=("$d") hs+=("$h") drs+=("$dr") ts+=("$t") tus+=("$tu") dc+=("$c") hc+=("$hcps") dcs+=("$drc")
+	rdh+=("$(ratio "$dr" "$h")") rdhc+=("$(ratio "$drc" "$hcps")")
+	rdqc+=("$(ratio "$drq" "$hcps")")
 	row "$r" "$d" "$h" "$dr" "$t" "$tu" "$c" "$hcps" "$drc"
 done
 row median "$(med "${ds[@]}")" "$(med "${hs[@]}")" "$(med "${drs[@]}")" \
@@ -144,3 +151,9 @@ echo "   hop: the same path as DR, forwarded by the director's kernel without nf
 echo "   TUN: encapsulated by the director's tc BPF program, decapsulated by the real"
 echo "   server's; TUNu: encapsulated in user space, NFLVS_NO_BPF=1)"
 echo "TUN single stream / direct: $(ratio "$(med "${ts[@]}")" "$(med "${ds[@]}")") (median of $ROUNDS rounds)"
+# min median max of the per-round ratios (each measured side by side)
+mmm() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "min %s median %s max %s", a[1], a[int((NR + 1) / 2)], a[NR] }'; }
+echo "DR single stream / hop, per round: $(mmm "${rdh[@]}")"
+echo "new DR flows/s / hop, per round: $(mmm "${rdhc[@]}")"
+echo "  the same with FINs queued (NFLVS_NO_FINLOG=1, as before): $(mmm "${rdqc[@]}")"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -12,8 +12,8 @@
  *       COUNT elements of the DR TCP flow map (ruleset.c's layout, the
  *       director's table TABLE, "nflvs" unless given; in the inet family
  *       where the kernel has the native queue expression), the mark MARK:
- *       the director adopts them at its next read of the maps, as it
- *       adopts flows a director before it left.
+ *       a director started after them adopts them, as it adopts flows a
+ *       director before it left (a running one never reads the maps).
  *
  * Clients are CLIENT, CLIENT + 1, ..., each with source ports 1024-60999;
  * IPv4 only.  Entries go in batches of netlink messages, not one process

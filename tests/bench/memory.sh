@@ -1,20 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Director memory per NAT connection and per DR flow: the director's
-# resident size (VmRSS) before and after it learns COUNT established NAT
-# connections, then COUNT DR flows, and what each cost in bytes; and
+# Director memory per DR flow and per NAT connection: the director's
+# resident size (VmRSS) before and after it learns COUNT DR flows, then
+# COUNT established NAT connections, and what each cost in bytes; and
 # whether its counts (nflvsadm -Ln ActiveConn/InActConn) say COUNT; the
 # bytes are per connection counted.
 #
 #   tests/bench/memory.sh [COUNT]        (default 1000000)
 #
 # The connections are synthetic, made in bulk by build/tests/nflvs-memfill:
-# NAT ones as established conntrack entries carrying the real server's
-# mark (the director hears of them as of any connection: events, or its
-# dump after an overrun); DR ones as elements of the kernel's DR flow map
-# (the director adopts them at its next read of the maps, as at a
-# restart).  Topology: tests/lib/lab.sh dr, one NAT and one DR service.
+# DR ones as elements of the kernel's DR flow map, which a director
+# started after them takes over (the first is killed with -9, as in a
+# crash: a restart is the only time a director reads the maps whole; the
+# figure compares the new director with the first at its start); NAT ones
+# as established conntrack entries carrying the real server's mark (the
+# director hears of them as of any connection: events, or its dump after
+# an overrun).  Topology: tests/lib/lab.sh dr, one NAT and one DR service.
 #
 # conntrack's limit is the host's (writable only in the initial
 # namespace): raised for the run, put back at exit.
@@ -56,14 +58,23 @@ services = (
   { vip = "$VIP"; port = 81; scheduler = "rr"; forward = "dr";
     real_servers = ( { address = "10.0.3.12"; port = 81; } ); } );
 CONF
-ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" \
-	>"$TMP/director.log" 2>&1 &
-DPID=$!
-PIDS+=("$DPID")
-until ADM -Ln >/dev/null 2>&1; do
-	kill -0 "$DPID" 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
-	sleep 0.05
-done
+# start_director: in the background, until it answers (a restart reads
+# the flow maps first)
+start_director() {
+	local t0=$SECONDS
+
+	ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" \
+		>>"$TMP/director.log" 2>&1 &
+	DPID=$!
+	PIDS+=("$DPID")
+	until ADM -Ln >/dev/null 2>&1; do
+		kill -0 "$DPID" 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
+		[ $((SECONDS - t0)) -lt $DEADLINE ] || { echo "the director did not start" >&2; exit 1; }
+		sleep 0.05
+	done
+	STARTED=$((SECONDS - t0))
+}
+start_director
 
 # the family of the DR flow maps (ip, or inet with the native queue
 # expression), and each real server's mark
@@ -103,26 +114,34 @@ bytes_each() {
 }
 F='  %-28s %10s kB %12s  %s\n'
 RSS=$(rss)
-# phase LABEL UNIT RS CMD...: CMD makes N connections to real server RS;
-# the row of what the director's resident size grew by
+# phase LABEL UNIT RS RESTART CMD...: CMD makes N connections to real
+# server RS (then, RESTART=1, the director is killed with -9 and another
+# started); the row of what the director's resident size grew by
 phase() {
-	local label=$1 unit=$2 rs=$3 t0=$SECONDS r0=$RSS made v
-	shift 3
+	local label=$1 unit=$2 rs=$3 restart=$4 t0=$SECONDS r0=$RSS made v
+	local how="counted"
+	shift 4
 	"$@" >>"$TMP/fill.log"
 	made=$((SECONDS - t0))
+	if [ "$restart" = 1 ]; then
+		kill -9 "$DPID"
+		wait "$DPID" 2>/dev/null || true
+		start_director
+		how="a restart (${STARTED}s to start) counted them"
+	fi
 	learn "$rs"
 	RSS=$(rss)
 	[ "$COUNTS" = "$N 0" ] && v=match || v="MISMATCH (want $N 0)"
 	printf "$F" "+ $N $label" "$RSS" "$(bytes_each "$r0" "$RSS" "$COUNTS") B/$unit" \
-		"ActiveConn InActConn: $COUNTS, $v (made in ${made}s, counted ${LEARNED}s later)"
+		"ActiveConn InActConn: $COUNTS, $v (made in ${made}s, $how ${LEARNED}s later)"
 }
 
-echo "Director memory (VmRSS) with $N NAT connections and $N DR flows"
+echo "Director memory (VmRSS) with $N DR flows and $N NAT connections"
 printf "$F" "at start" "$RSS" "" ""
-phase "NAT connections" conn 10.0.3.11:8080 \
-	n dir "$MEMFILL" conntrack "$N" "$NATMARK" 10.200.0.1 "$VIP:80" 10.0.3.11:8080
-phase "DR flows" flow 10.0.3.12:81 \
+phase "DR flows" flow 10.0.3.12:81 1 \
 	n dir "$MEMFILL" flows "$N" "$DRMARK" 10.201.0.1 "$VIP:81" nflvs \
 	$([ $FAM = inet ] && echo inet)
+phase "NAT connections" conn 10.0.3.11:8080 0 \
+	n dir "$MEMFILL" conntrack "$N" "$NATMARK" 10.200.0.1 "$VIP:80" 10.0.3.11:8080
 printf "$F" "peak (VmHWM)" "$(hwm)" "" ""
 echo "  (target: <= 100 bytes per NAT connection and per DR flow)"

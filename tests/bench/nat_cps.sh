@@ -10,6 +10,9 @@
 # The client closes with RST (no TIME_WAIT, no PAWS drops on reused ports)
 # and conntrack is flushed before every run.
 #
+# nflvs-tick is the same director reading its conntrack events every 5 ms
+# tick instead of being woken for each (NFLVS_CT_TICK=1).
+#
 # Two passes: with every process (client, director, servers, and so the
 # softirqs they raise) pinned to one CPU, the rates compare the CPU cost
 # of a connection; unpinned, on all CPUs, they compare what this machine
@@ -64,8 +67,8 @@ NFT
 	n dir nft delete table inet kdnat
 }
 
-run_nflvs() {
-	$PIN ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" \
+run_nflvs() {	# run_nflvs [ENV=VALUE...]
+	$PIN ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
 		>"$TMP/director.log" 2>&1 &
 	local pid=$!
 	until n dir nft list table ip nflvs >/dev/null 2>&1 ||
@@ -80,21 +83,26 @@ run_nflvs() {
 }
 
 pass() {	# pass LABEL CPULIST
-	local ks=() fs=() k f r pid
+	local ks=() fs=() ts=() k f t r pid
 	PIN="taskset -c $2"
 	for pid in "${PIDS[@]}"; do taskset -pc "$2" "$pid" >/dev/null; done
 	: >"$TMP/load.log"
 	echo "$1"
-	printf '  %-6s %12s %12s %8s\n' round kernel nflvs ratio
+	printf '  %-6s %12s %12s %8s %12s %8s\n' round kernel nflvs ratio nflvs-tick ratio
 	for r in $(seq 1 "$ROUNDS"); do
 		k=$(run_kernel)
 		f=$(run_nflvs)
-		ks+=("$k") fs+=("$f")
-		printf '  %-6s %12s %12s %8s\n' "$r" "$k" "$f" "$(ratio "$f" "$k")"
+		t=$(run_nflvs NFLVS_CT_TICK=1)
+		ks+=("$k") fs+=("$f") ts+=("$t")
+		printf '  %-6s %12s %12s %8s %12s %8s\n' "$r" "$k" "$f" "$(ratio "$f" "$k")" \
+			"$t" "$(ratio "$t" "$k")"
 	done
 	k=$(med "${ks[@]}")
 	f=$(med "${fs[@]}")
-	printf '  %-6s %12s %12s %8s\n' median "$k" "$f" "$(ratio "$f" "$k")"
+	t=$(med "${ts[@]}")
+	printf '  %-6s %12s %12s %8s %12s %8s\n' median "$k" "$f" "$(ratio "$f" "$k")" \
+		"$t" "$(ratio "$t" "$k")"
+	echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 	sed 's/^/  load: /' "$TMP/load.log"
 }
 

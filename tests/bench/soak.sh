@@ -2,7 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Soak: mixed NAT, DR and TUN traffic, TCP and UDP, for MINUTES while
-#   - nflvsadm edits the configuration every 100 ms,
+#   - nflvsadm edits the configuration every 100 ms, in each of 4
+#     lanes, one virtual service each (on a busy machine an nflvsadm
+#     process takes 0.1-0.3 s to start and end, even for --version:
+#     lanes keep the edits at 10/s or more without waiting on one
+#     another),
+#   - every 10 s, one `nflvsadm -R' applies 100 edits to another service,
+#     each its own commit (a listing between two edits ends a batch): how
+#     fast the director applies edits, with the start of one process
+#     spread over 100,
 #   - the director gets a SIGHUP (reload) every 2 s,
 #   - one real server flaps every 3 s (its health check port is closed,
 #     then opened: nflvs-healthcheck takes it out and puts it back).
@@ -10,10 +18,19 @@
 # fifth of the run, against the end), the shared memory's generation,
 # the errors, and ActiveConn/InActConn once the traffic has stopped, with
 # PASS or FAIL per target:
-#   rss, fds   grow at most 5 % from the end of warm-up to the end
+#   rss        the director's RSS less its connection tables (conntrack's
+#              entries and the DR/TUN flows, as `nflvsadm --status' gives
+#              them: they follow the connections there are, not time)
+#              grows at most 5 %: the median of the samples of the fifth
+#              after warm-up against that of the last fifth.  The raw RSS
+#              is printed too.  The checker's RSS: the same, whole
+#   fds        the fewest open fds of the director and of the checker grow
+#              at most 5 %, the same windows (control clients come and go)
 #   errors     0: failed client exchanges, nflvsadm edits refused for
 #              another reason than the reload having undone the last
 #              one, error lines in the daemons' logs
+#   edits      10/s or more applied (or undone by a reload) over the run,
+#              and the bursts' median rate 10/s or more
 #   counts     every ActiveConn and InActConn back to 0 (within 120 s)
 #   resets     no long-lived connection broken, but those to the
 #              flapping real server
@@ -25,8 +42,9 @@
 #   NAT  tcp 80 -> rs3:8080, rs4:8080 (rs4 flaps)   udp 53 -> rs3, rs4
 #   DR   tcp 81 -> rs1                               udp 54 -> rs1
 #   TUN  tcp 82 -> rs2 (ipip, nflvs-decap)           udp 55 -> rs2
-#   NAT  tcp 90 -> rs3:8080, edited by nflvsadm (scheduler, weight, a
-#        real server added and deleted); no traffic
+#   NAT  tcp 90-94 -> rs3:8080, edited by nflvsadm (scheduler, weight, a
+#        real server added and deleted), one lane each, and 94 by the
+#        bursts; no traffic
 #
 # rs3 and rs4 route their answers back through the director (NAT).
 # Long-lived connections: 6 per TCP service (nflvs-testnet stream); new
@@ -43,9 +61,10 @@ MIN=${1:-30}
 SECS=$(awk -v m="$MIN" 'BEGIN { s = int(m * 60 + 0.5); print s < 10 ? 10 : s }')
 VIP=10.0.3.100
 SAMPLE=10				# seconds between RSS/fd samples
-[ "$SECS" -lt 100 ] && SAMPLE=2
+[ "$SECS" -lt 300 ] && SAMPLE=2
 WARM=$((SECS / 5))
 ADM="build/nflvsadm --socket $TMP/director.sock"
+LANES=(90 91 92 93)			# the edited services, one lane each
 
 for b in build/nflvs-director build/nflvs-healthcheck build/nflvsadm \
 	 "$TESTNET" build/tests/nflvs-decap; do
@@ -54,6 +73,11 @@ done
 
 tests/lib/lab.sh dr "$P" 4
 n cl sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+# Checksums as a wire carries them: over veth a packet keeps "checksum to
+# be done" all the way, through the director's BPF encapsulation too; a
+# kernel tunnel end honours that, nflvs-decap only sees the bytes (TCP to
+# the TUN service would be dropped by rs2 as corrupt).
+n cl ethtool -K eth0 tx off >/dev/null
 for r in rs3 rs4; do
 	n $r ip route replace default via 10.0.3.2
 	n $r sysctl -qw net.ipv4.tcp_max_tw_buckets=1024
@@ -102,6 +126,14 @@ services = (
     real_servers = ( { address = "10.0.3.12"; port = 55;
                        tunnel = { type = "ipip"; }; $NOCHECK } ); },
   { vip = "$VIP"; port = 90; scheduler = "rr";
+    real_servers = ( { address = "10.0.3.13"; port = 8080; $NOCHECK } ); },
+  { vip = "$VIP"; port = 91; scheduler = "rr";
+    real_servers = ( { address = "10.0.3.13"; port = 8080; $NOCHECK } ); },
+  { vip = "$VIP"; port = 92; scheduler = "rr";
+    real_servers = ( { address = "10.0.3.13"; port = 8080; $NOCHECK } ); },
+  { vip = "$VIP"; port = 93; scheduler = "rr";
+    real_servers = ( { address = "10.0.3.13"; port = 8080; $NOCHECK } ); },
+  { vip = "$VIP"; port = 94; scheduler = "rr";
     real_servers = ( { address = "10.0.3.13"; port = 8080; $NOCHECK } ); }
 );
 CONF
@@ -125,39 +157,106 @@ SHM=/dev/shm/nflvs-$P
 gen() { od -An -t u8 -j 40 -N 8 "$SHM" | tr -d ' '; }
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# "conntrack-entries DR/TUN-flows kB" of the director's connection tables
+tables() {
+	$ADM --status 2>/dev/null | awk '$1 == "Connections:" { print $2, $4, $8 }'
+}
 
 START=$(date +%s)
 END=$((START + SECS))
 GEN0=$(gen)
-echo "soak: ${SECS}s of NAT, DR and TUN traffic; edits every 100 ms, SIGHUP every 2 s, rs4 flapping every 3 s"
+echo "soak: ${SECS}s of NAT, DR and TUN traffic; edits every 100 ms in ${#LANES[@]} lanes, SIGHUP every 2 s, rs4 flapping every 3 s"
 
 # ---- the disturbances ------------------------------------------------------
-edits() {
-	local i=0 out rc ok=0 undone=0 bad=0 t0 dt max=0
-	while [ "$(date +%s)" -lt "$END" ]; do
+# The loops below start no process but nflvsadm: $EPOCHREALTIME, not date;
+# a read from a FIFO nobody writes to, not sleep.
+usec() { NOW=${EPOCHREALTIME/./}; }	# NOW: the time in us
+mkfifo "$TMP/tick"
+exec {TICK}<>"$TMP/tick"
+wait_until() {	# wait_until US
+	local d t
+	usec
+	d=$(($1 - NOW))
+	[ $d -gt 0 ] || return 0
+	printf -v t '%d.%06d' $((d / 1000000)) $((d % 1000000))
+	read -r -t "$t" -u $TICK || true
+}
+edits() {	# edits PORT: an nflvsadm edit of $VIP:PORT every 100 ms
+	local port=$1 i=0 out rc ok=0 undone=0 bad=0 t0 dt max=0 next sch
+	local end=$((END * 1000000)) lat=()
+	usec
+	next=$NOW
+	while [ "$next" -lt "$end" ]; do
+		sch=rr
+		[ $((i % 8)) = 0 ] && sch=wlc
 		case $((i % 4)) in
-		0) set -- -E -t $VIP:90 -s "$([ $((i % 8)) = 0 ] && echo wlc || echo rr)" ;;
-		1) set -- -a -t $VIP:90 -r 10.0.3.14:8080 -m -w 2 ;;
-		2) set -- -e -t $VIP:90 -r 10.0.3.13:8080 -m -w $((i % 5 + 1)) ;;
-		3) set -- -d -t $VIP:90 -r 10.0.3.14:8080 ;;
+		0) set -- -E -t $VIP:$port -s $sch ;;
+		1) set -- -a -t $VIP:$port -r 10.0.3.14:8080 -m -w 2 ;;
+		2) set -- -e -t $VIP:$port -r 10.0.3.13:8080 -m -w $((i % 5 + 1)) ;;
+		3) set -- -d -t $VIP:$port -r 10.0.3.14:8080 ;;
 		esac
 		rc=0
-		t0=$(date +%s%N)
+		usec
+		t0=$NOW
 		out=$($ADM "$@" 2>&1) || rc=$?
-		dt=$((($(date +%s%N) - t0) / 1000000))
+		usec
+		dt=$(((NOW - t0) / 1000))
 		[ $dt -gt $max ] && max=$dt
+		lat+=("$dt")
 		if [ $rc = 0 ] && [ -z "$out" ]; then
 			ok=$((ok + 1))
-		elif echo "$out" | grep -Eq 'Destination already exists|No such destination'; then
+		elif [[ $out =~ Destination\ already\ exists|No\ such\ destination ]]; then
 			undone=$((undone + 1))	# a reload came between add and delete
 		else
 			bad=$((bad + 1))
-			echo "edit $i: $out" >>"$TMP/edits.err"
+			echo "edit $port/$i: $out" >>"$TMP/edits.err"
 		fi
 		i=$((i + 1))
-		sleep 0.1
+		next=$((next + 100000))
+		[ "$next" -lt "$NOW" ] && next=$NOW	# late: no catching up
+		wait_until "$next"
 	done
-	echo "$ok $undone $bad $max" >"$TMP/edits.res"
+	echo "$ok $undone $bad $max $(med "${lat[@]}")" >"$TMP/edits$port.res"
+}
+bursts() {	# every 10 s, 100 edits of $VIP:94 by one nflvsadm -R
+	local script= k n=0 bad=0 t0 rates=() sch
+	for k in $(seq 0 99); do
+		sch=rr
+		[ $((k % 4)) = 0 ] && sch=wlc
+		if [ $((k % 2)) = 0 ]; then
+			script+="-E -t $VIP:94 -s $sch"$'\n'
+		else
+			script+="-e -t $VIP:94 -r 10.0.3.13:8080 -m -w $((k % 5 + 1))"$'\n'
+		fi
+		script+="-L -n -t $VIP:94"$'\n'
+	done
+	usec
+	while [ "$NOW" -lt $((END * 1000000)) ]; do
+		t0=$NOW
+		if $ADM -R <<<"$script" >/dev/null 2>>"$TMP/bursts.err"; then
+			usec
+			n=$((n + 100))
+			rates+=($((100000000 / (NOW - t0))))
+		else
+			bad=$((bad + 1))
+		fi
+		wait_until $((t0 + 10000000))
+		usec
+	done
+	echo "$n $bad $(med "${rates[@]}")" >"$TMP/bursts.res"
+}
+starts() {	# the latency of an nflvsadm that asks the director nothing
+	local lat=() t0
+	usec
+	while [ "$NOW" -lt $((END * 1000000)) ]; do
+		t0=$NOW
+		$ADM --version >/dev/null
+		usec
+		lat+=($(((NOW - t0) / 1000)))
+		wait_until $((NOW + 1000000))
+		usec
+	done
+	med "${lat[@]}" >"$TMP/starts.res"
 }
 hups() {
 	local k=0
@@ -206,23 +305,39 @@ for port in 80 81 82; do
 	PIDS+=($!)
 done
 for port in 53 54 55; do udp_loop $port & PIDS+=($!); done
-edits & PIDS+=($!)
+for port in "${LANES[@]}"; do edits "$port" & PIDS+=($!); done
+starts & PIDS+=($!)
+bursts & PIDS+=($!)
 hups & PIDS+=($!)
 flaps & PIDS+=($!)
 
 # ---- samples ----------------------------------------------------------------
-printf '  %6s %9s %9s %5s %5s %10s\n' t rss_kB chk_kB fds chkfd generation
+# RSS less the tables: a leak grows with time, the tables with the
+# connections there are at the moment (which the load of the machine sets)
+printf '  %6s %9s %9s %8s %6s %9s %5s %5s %10s\n' t rss_kB tables_kB entries flows chk_kB fds chkfd generation
+SAMPLES=()				# "t rss-less-tables checker-rss"
 while [ "$(date +%s)" -lt "$END" ]; do
 	kill -0 $DPID 2>/dev/null || { echo "the director died" >&2; break; }
 	t=$(($(date +%s) - START))
 	r=$(rss $DPID) f=$(fds $DPID) cr=$(rss $CPID) cf=$(fds $CPID)
-	printf '  %6s %9s %9s %5s %5s %10s\n' "$t" "$r" "$cr" "$f" "$cf" "$(gen)"
-	if [ "$t" -ge "$WARM" ]; then
-		[ -z "${RSS0:-}" ] && RSS0=$r FD0=$f CRSS0=$cr CFD0=$cf
-		RSS1=$r FD1=$f CRSS1=$cr CFD1=$cf
-	fi
+	read -r ce fl tk <<<"$(tables)"
+	printf '  %6s %9s %9s %8s %6s %9s %5s %5s %10s\n' "$t" "$r" "${tk:-?}" "${ce:-?}" "${fl:-?}" "$cr" "$f" "$cf" "$(gen)"
+	[ -n "${tk:-}" ] && SAMPLES+=("$t $((r - tk)) $cr $r $f $cf")
 	sleep $SAMPLE
 done
+# The median (or with "min", the least) of column @1 over the samples of
+# the fifth after warm-up (@2 = 0) or of the last fifth (@2 = 1).
+window() {
+	local a=$WARM b=$((2 * WARM))
+	[ "$2" = 1 ] && a=$((SECS - WARM)) b=$((SECS + 1))
+	printf '%s\n' "${SAMPLES[@]}" | awk -v a="$a" -v b="$b" -v c="$1" \
+		'$1 >= a && $1 < b { print $c }' | sort -g |
+		awk -v min="${3:-}" '{ v[NR] = $1 }
+		     END { print NR ? v[min ? 1 : int((NR + 1) / 2)] : "" }'
+}
+RSS0=$(window 2 0) RSS1=$(window 2 1) CRSS0=$(window 3 0) CRSS1=$(window 3 1)
+RAW0=$(window 4 0) RAW1=$(window 4 1)
+FD0=$(window 5 0 min) FD1=$(window 5 1 min) CFD0=$(window 6 0 min) CFD1=$(window 6 1 min)
 wait_jobs() { local p; for p in "$@"; do wait "$p" 2>/dev/null || true; done; }
 wait_jobs "${PIDS[@]:$T0}"
 DIED=0
@@ -237,7 +352,16 @@ for i in $(seq 0 120); do
 	sleep 1
 done
 
-read -r EOK EUNDONE EBAD EMAX <"$TMP/edits.res"
+EOK=0 EUNDONE=0 EBAD=0 EMAX=0 EMED=
+for port in "${LANES[@]}"; do
+	read -r ok undone bad max m <"$TMP/edits$port.res"
+	EOK=$((EOK + ok)) EUNDONE=$((EUNDONE + undone)) EBAD=$((EBAD + bad))
+	[ "$max" -gt "$EMAX" ] && EMAX=$max
+	EMED="$EMED${EMED:+/}$m"
+done
+read -r BOK BBAD BRATE <"$TMP/bursts.res"
+ERATE=$(awk -v n=$((EOK + EUNDONE + EBAD + BOK)) -v s="$SECS" 'BEGIN { printf "%.1f", n / s }')
+EBAD=$((EBAD + BBAD))
 CERR=0
 for port in 80 81 82; do
 	e=$(awk '{ for (i = 1; i < NF; i++) if ($i == "errors") print $(i + 1) }' "$TMP/load$port.out")
@@ -260,7 +384,10 @@ for port in 80 81 82; do
 	awk '$1 == "conn" && $7 != "ok"' "$TMP/stream$port.out" | head -3 | sed 's/^/    /'
 	[ -s "$TMP/stream$port.err" ] && head -3 "$TMP/stream$port.err" | sed 's/^/    /' || true
 done
-echo "  edits: $EOK applied, $EUNDONE undone by a reload first, $EBAD refused, the slowest ${EMAX} ms; SIGHUPs: $(cat "$TMP/hups.res"); flaps: $(cat "$TMP/flaps.res")"
+echo "  edits: $EOK applied, $EUNDONE undone by a reload first in ${#LANES[@]} lanes; each took $EMED ms (median per lane), the slowest ${EMAX} ms, an nflvsadm --version alone $(cat "$TMP/starts.res") ms"
+echo "  bursts: $BOK edits applied, $BBAD bursts failed, ${BRATE:-?} edits/s (median); all edits: $ERATE/s, $EBAD refused"
+[ -s "$TMP/bursts.err" ] && head -3 "$TMP/bursts.err" || true
+echo "  SIGHUPs: $(cat "$TMP/hups.res"); flaps: $(cat "$TMP/flaps.res")"
 echo "  shm generation: $GEN0 -> $GEN1"
 [ -s "$TMP/edits.err" ] && head -3 "$TMP/edits.err" || true
 [ "$LOGERR" = 0 ] || grep ': error:' "$TMP/director.log" "$TMP/checker.log" | head -5
@@ -274,13 +401,15 @@ within() { awk -v a="$1" -v b="$2" 'BEGIN { print (b <= a * 1.05) ? 1 : 0 }'; }
 echo "results"
 verdict running "$((1 - DIED))" "the director ran to the end"
 verdict rss "$(within "${RSS0:-0}" "${RSS1:-1}")" \
-	"director RSS ${RSS0:-?} -> ${RSS1:-?} kB ($(growth "${RSS0:-0}" "${RSS1:-0}") %)"
+	"director RSS less its connection tables ${RSS0:-?} -> ${RSS1:-?} kB ($(growth "${RSS0:-0}" "${RSS1:-0}") %; whole: ${RAW0:-?} -> ${RAW1:-?} kB, $(growth "${RAW0:-0}" "${RAW1:-0}") %)"
 verdict rss_checker "$(within "${CRSS0:-0}" "${CRSS1:-1}")" \
 	"checker RSS ${CRSS0:-?} -> ${CRSS1:-?} kB ($(growth "${CRSS0:-0}" "${CRSS1:-0}") %)"
 verdict fds "$([ "$(within "${FD0:-0}" "${FD1:-1}")$(within "${CFD0:-0}" "${CFD1:-1}")" = 11 ] && echo 1 || echo 0)" \
 	"director fds ${FD0:-?} -> ${FD1:-?}, checker ${CFD0:-?} -> ${CFD1:-?}"
 verdict errors "$([ $((CERR + EBAD + LOGERR)) = 0 ] && echo 1 || echo 0)" \
 	"client $CERR, edits refused $EBAD, log lines $LOGERR"
+verdict edits "$(awk -v r="$ERATE" -v b="${BRATE:-0}" 'BEGIN { print (r >= 10 && b >= 10) ? 1 : 0 }')" \
+	"$ERATE edits/s over the run, ${BRATE:-?}/s in a burst (at least 10)"
 verdict counts "$([ "$settled" -ge 0 ] && echo 1 || echo 0)" \
 	"ActiveConn/InActConn $counts ($([ "$settled" -ge 0 ] && echo "after ${settled}s" || echo "after 120s"))"
 verdict resets "$([ "$RESETS" = 0 ] && echo 1 || echo 0)" \

@@ -816,3 +816,219 @@ int lab_pair_topology(struct lab *l)
 			   "ip -n %s -6 addr show dev eth0 scope link | grep -q fe80",
 			   cl, rs);
 }
+
+/* ---- a director pair with keepalived -------------------------------------- */
+
+#define ADM	"build/nflvsadm"
+
+void lab_ha_init(struct lab *l, struct lab_ha *h)
+{
+	int d;
+
+	for (d = 1; d <= 2; d++) {
+		struct lab_ha_node *n = &h->node[d];
+
+		memset(n, 0, sizeof(*n));
+		snprintf(n->role, sizeof(n->role), "dir%d", d);
+		snprintf(n->ctl, sizeof(n->ctl), "%s/ctl%d.sock", l->dir, d);
+		snprintf(n->kconf, sizeof(n->kconf), "%s/keepalived%d.conf", l->dir, d);
+		snprintf(n->notify, sizeof(n->notify), "%s/notify%d.sh", l->dir, d);
+	}
+}
+
+/* keepalived on contrib/ha/keepalived.conf, its hook through a wrapper
+ * that gives it the lab's nflvsadm and the node's environment. */
+void lab_ha_keepalived(struct lab *l, struct lab_ha *h, int d, bool unicast)
+{
+	struct lab_ha_node *n = &h->node[d];
+	char cwd[512], name[16], wrapper[2048], nat[512] = "";
+
+	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(wrapper, sizeof(wrapper),
+		 "#!/bin/sh\n"
+		 "NFLVSADM='%s/" ADM " --socket %s' NFLVS_HA_LOCK=%s/ha%d.lock "
+		 "NFLVS_HA_DEFAULTS=/dev/null %s \\\n"
+		 "  exec %s/contrib/ha/nflvs-ha-notify \"$@\" >>%s/notify%d.log 2>&1\n",
+		 cwd, n->ctl, l->dir, d, n->env, cwd, l->dir, d);
+	snprintf(name, sizeof(name), "notify%d.sh", d);
+	lab_put(l, name, wrapper, 0755);
+	/* NAT: the gateway and the back addresses; DR, TUN: no back instance */
+	if (h->gw)
+		snprintf(nat, sizeof(nat), "-e 's|^\\$GATEWAY=.*|$GATEWAY=%s/24|' "
+			 "-e 's|10.10.0.2$|%s|' -e 's|10.10.0.3$|%s|'",
+			 h->gw, h->back[1], h->back[2]);
+	else
+		snprintf(nat, sizeof(nat), "-e '/# NAT only$/d' -e '/^# NAT only:/,/^}/d'");
+	cr_assert_eq(lab_sh(l, "sed -e 's|^\\$VIP=.*|$VIP=%s/%d|' %s "
+			    "-e 's|^\\$NFLVSADM=.*|$NFLVSADM=%s/" ADM " --socket %s|' "
+			    "-e 's|^\\$NOTIFY=.*|$NOTIFY=%s|' "
+			    "-e 's|192.0.2.1$|%s|' -e 's|192.0.2.2$|%s|' "
+			    "-e '/enable_script_security/d' "
+			    "-e '/^vrrp_script/,/^}/s/^\\t\\(interval\\|timeout\\) 1$/\\t\\1 %d/' "
+			    "%s contrib/ha/keepalived.conf > %s",
+			    h->vip, h->vip_len, nat, cwd, n->ctl, n->notify,
+			    h->addr[1], h->addr[2], LAB_SLOW,
+			    unicast ? "-e 's|^\\t#\\(unicast_\\)|\\t\\1|' -e 's|^\\t#\\t\\$PEER|\\t\\t$PEER|' "
+				      "-e 's|^\\t#}|\\t}|'" : "",
+			    n->kconf), 0);
+	snprintf(name, sizeof(name), "keepalived%d", d);
+	n->keepalived = lab_spawn(l, n->role, name,
+				  "exec keepalived -n -l -D -P -i %s -f %s -p %s/ka%d.pid "
+				  "-r %s/ka%d-vrrp.pid", n->role, n->kconf, l->dir, d,
+				  l->dir, d);
+	cr_assert_gt(n->keepalived, 0);
+}
+
+bool lab_ha_has_vip(struct lab *l, struct lab_ha *h, int d)
+{
+	char gw[64] = "";
+
+	if (h->gw)
+		snprintf(gw, sizeof(gw), " && printf '%%s' \"$a\" | grep -q ' %s/24 '", h->gw);
+	return lab_sh(l, "a=$(ip -n %s -4 -o addr show) && printf '%%s' \"$a\" | "
+		      "grep -q ' %s/%d '%s", lab_ns(l, h->node[d].role), h->vip,
+		      h->vip_len, gw) == 0;
+}
+
+int lab_ha_wait_role(struct lab *l, struct lab_ha *h, int d, const char *role,
+		     int ms)
+{
+	return lab_wait_sh(l, ms, ADM " --socket %s --status 2>/dev/null | grep -q '^Role: %s'",
+			   h->node[d].ctl, role);
+}
+
+void lab_ha_expect_master(struct lab *l, struct lab_ha *h, int d)
+{
+	long deadline = lab_now_ms() + 15000 * LAB_SLOW;
+	char name[16];
+
+	snprintf(name, sizeof(name), "keepalived%d", d);
+	while (!lab_ha_has_vip(l, h, d) && lab_now_ms() < deadline)
+		usleep(20000);
+	cr_assert(lab_ha_has_vip(l, h, d), "dir%d never master: %s", d, lab_log(l, name));
+	/* a director never told is master: wait for the hook's word */
+	cr_assert_eq(lab_wait_sh(l, 10000, "grep -q 'GROUP nflvs: MASTER' %s/notify%d.log",
+				 l->dir, d), 0, "%s", lab_log(l, name));
+	cr_assert_eq(lab_ha_wait_role(l, h, d, "master", 15000), 0);
+}
+
+void lab_ha_lose(struct lab *l, struct lab_ha *h, int d, enum lab_ha_loss how)
+{
+	struct lab_ha_node *n = &h->node[d];
+
+	/* signals only: the processes are reaped once the VIPs moved
+	 * (lab_ha_reap), so that a slow exit is not counted as takeover */
+	switch (how) {
+	case LAB_HA_KILL:
+		/* keepalived and its VRRP process at once (its process
+		 * group): the child alone would be respawned, and the parent
+		 * alone makes the child stop cleanly (priority 0) */
+		kill(-n->keepalived, SIGKILL);
+		kill(n->director, SIGKILL);
+		break;
+	case LAB_HA_LINK_CUT:
+		/* the switch drops every frame from or to dir@d */
+		cr_assert_eq(lab_sh(l, "printf '%%s\\n' 'table bridge cut {' "
+				    "'chain pre { type filter hook prerouting priority 0; iifname { %s } drop; }' "
+				    "'chain post { type filter hook postrouting priority 0; oifname { %s } drop; }' "
+				    "'}' > %s/cut.nft && ip netns exec %s nft -f %s/cut.nft",
+				    h->ports[d], h->ports[d], l->dir, lab_ns(l, h->sw), l->dir), 0);
+		break;
+	case LAB_HA_GRACEFUL:
+		/* keepalived first, the director once the VIPs have gone, as
+		 * a shutdown stops them (lab_ha_reap) */
+		kill(n->keepalived, SIGTERM);
+		break;
+	case LAB_HA_ZOMBIE:
+		kill(n->director, SIGKILL);
+		break;
+	}
+}
+
+/* The processes lab_ha_lose() signalled, reaped. */
+static void lab_ha_reap(struct lab *l, struct lab_ha *h, int d, enum lab_ha_loss how)
+{
+	struct lab_ha_node *n = &h->node[d];
+	char name[16];
+
+	snprintf(name, sizeof(name), "keepalived%d", d);
+	switch (how) {
+	case LAB_HA_KILL:
+		lab_stop(l, n->keepalived, SIGKILL, 2000);
+		lab_stop(l, n->director, SIGKILL, 2000);
+		break;
+	case LAB_HA_GRACEFUL:
+		cr_expect_eq(lab_stop(l, n->keepalived, SIGTERM, 5000), 0, "%s",
+			     lab_log(l, name));
+		cr_expect_eq(lab_stop(l, n->director, SIGTERM, 5000), 0);
+		break;
+	case LAB_HA_ZOMBIE:
+		lab_stop(l, n->director, SIGKILL, 2000);
+		break;
+	case LAB_HA_LINK_CUT:
+		break;
+	}
+}
+
+/* A new connection through the VIP succeeds: ms after @t0, or -1. */
+static long new_connection_after(struct lab *l, struct lab_ha *h, long t0, int ms)
+{
+	struct lab_tally t;
+
+	do {
+		if (lab_count(l, "cl", &t, "--tcp %s 80 -n 1 --timeout-ms 150", h->vip) == 0 &&
+		    t.errors == 0)
+			return lab_now_ms() - t0;
+	} while (lab_now_ms() - t0 < ms);
+	return -1;
+}
+
+#define HA_NEW_CONN_MS	(5000 * LAB_SLOW)	/* deadline for a new connection */
+
+void lab_ha_failover(struct lab *l, struct lab_ha *h, int from, int to,
+		     enum lab_ha_loss how, const char *what)
+{
+	long long r0;
+	long t0, tvip = -1, tnew;
+
+	r0 = lab_stat(l, "stream", "rounds_min");
+	/* a cut counts from when it is in place (its nft command done) */
+	if (how == LAB_HA_LINK_CUT)
+		lab_ha_lose(l, h, from, how);
+	t0 = lab_now_ms();
+	if (how != LAB_HA_LINK_CUT)
+		lab_ha_lose(l, h, from, how);
+	do {
+		if (lab_ha_has_vip(l, h, to)) {
+			tvip = lab_now_ms() - t0;
+			break;
+		}
+		usleep(2000);
+	} while (lab_now_ms() - t0 < 10000 * LAB_SLOW);
+	lab_ha_reap(l, h, from, how);
+	cr_assert_geq(tvip, 0, "%s: dir%d never took the VIPs: %s", what, to,
+		      lab_log(l, to == 1 ? "keepalived1" : "keepalived2"));
+	/* the issue's bound is 1 s (the zombie's check runs every second);
+	 * the figure is logged, and the deadline leaves room for a loaded
+	 * machine (tests/bench/ha.sh measures) */
+	tnew = new_connection_after(l, h, t0, HA_NEW_CONN_MS);
+	cr_log_info("HA %s: VIPs on dir%d after %ld ms, a new connection after %ld ms",
+		    what, to, tvip, tnew);
+	cr_expect(tnew >= 0 && tnew <= HA_NEW_CONN_MS,
+		  "%s: no new connection within %d ms of the loss", what, HA_NEW_CONN_MS);
+	cr_expect_eq(lab_ha_wait_role(l, h, to, "master", 5000), 0,
+		     "%s: dir%d is not master", what, to);
+	lab_stream_progress(l, r0, 25, h->conns, what);
+}
+
+void lab_one_server(struct lab *l, const char *vip, int n, char *name, size_t len)
+{
+	struct lab_tally t;
+
+	name[0] = '\0';
+	cr_assert_eq(lab_count(l, "cl", &t, "--tcp %s 80 -n %d", vip, n), 0);
+	cr_expect_eq(t.errors, 0);
+	cr_expect_eq(t.n, 1, "persistence: %d servers answered", t.n);
+	if (t.n == 1 && t.count[0] == n)
+		snprintf(name, len, "%s", t.name[0]);
+}

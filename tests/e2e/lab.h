@@ -268,4 +268,68 @@ long long lab_wait_stat(struct lab *l, const char *name, const char *key,
 #define LAB_PAIR_RS6	"fd00:3::2"
 int lab_pair_topology(struct lab *l);
 
+/*
+ * A director pair with keepalived (ha_test.c: NAT, sync_test.c: DR and
+ * TUN), as contrib/ha/ deploys it: keepalived on contrib/ha/
+ * keepalived.conf with the lab's addresses, the sync group's hook
+ * contrib/ha/nflvs-ha-notify telling each director its role.  The test
+ * fills in the addresses, starts each node's director (and conntrackd)
+ * itself, and lab_ha_keepalived() starts its keepalived.
+ */
+enum lab_ha_loss {
+	LAB_HA_KILL,		/* kill -9 of keepalived (both processes) and the director */
+	LAB_HA_LINK_CUT,	/* its links dropped at the switch */
+	LAB_HA_GRACEFUL,	/* keepalived stopped, then the director */
+	LAB_HA_ZOMBIE,		/* kill -9 of the director alone */
+};
+
+struct lab_ha_node {
+	char role[8];		/* "dir1", "dir2" */
+	char ctl[256];		/* its director's control socket */
+	char kconf[256], notify[256];
+	char env[256];		/* more environment of its hook */
+	pid_t director, keepalived, conntrackd;
+};
+
+struct lab_ha {
+	const char *vip;	/* the client-side VIP, port 80 */
+	int vip_len;		/* its prefix length */
+	const char *gw;		/* NAT: the real servers' gateway VIP (/24);
+				 * NULL: DR, TUN (no `back' instance) */
+	const char *addr[3];	/* [D]: dir D's address on the VIP's link */
+	const char *back[3];	/* NAT: the same on the real servers' link */
+	const char *sw;		/* the role whose bridges carry the links */
+	const char *ports[3];	/* [D]: dir D's ports there ("f1, b1") */
+	int conns;		/* the stream's connections */
+	struct lab_ha_node node[3];
+};
+
+/* The nodes' names and files (after the test set the fields above). */
+void lab_ha_init(struct lab *l, struct lab_ha *h);
+/* keepalived for dir@d (@unicast: VRRP to the peer's address). */
+void lab_ha_keepalived(struct lab *l, struct lab_ha *h, int d, bool unicast);
+/* dir@d holds the VIPs. */
+bool lab_ha_has_vip(struct lab *l, struct lab_ha *h, int d);
+/* Poll until director @d says it is @role; -1 after @ms. */
+int lab_ha_wait_role(struct lab *l, struct lab_ha *h, int d, const char *role,
+		     int ms);
+/* dir@d becomes master: the VIPs, the hook's word, the role (asserted). */
+void lab_ha_expect_master(struct lab *l, struct lab_ha *h, int d);
+/* Lose dir@d @how. */
+void lab_ha_lose(struct lab *l, struct lab_ha *h, int d, enum lab_ha_loss how);
+/*
+ * dir@from is master and the stream runs: lose it @how; dir@to takes
+ * the VIPs, a new connection succeeds, dir@to is master and every
+ * connection of the stream goes on, none reset (asserted with generous
+ * deadlines; the time to the VIPs and to the new connection is logged,
+ * tests/bench/ha.sh judges them).
+ */
+void lab_ha_failover(struct lab *l, struct lab_ha *h, int from, int to,
+		     enum lab_ha_loss how, const char *what);
+
+/* The real server a persistent client in "cl" gets at @vip:80: the one
+ * all @n new connections reached ("" if they were spread or failed). */
+void lab_one_server(struct lab *l, const char *vip, int n, char *name,
+		    size_t len);
+
 #endif

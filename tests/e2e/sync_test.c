@@ -41,7 +41,7 @@ struct node {
 
 static struct node dirs[3];	/* 1 (master) and 2 (backup) */
 
-static void setup(void)
+static void lab_up(void)
 {
 	int d;
 
@@ -58,6 +58,11 @@ static void setup(void)
 		snprintf(n->conf, sizeof(n->conf), "%s/nflvs%d.conf", lab.dir, d);
 		snprintf(n->ctl, sizeof(n->ctl), "%s/ctl%d.sock", lab.dir, d);
 	}
+}
+
+static void setup(void)
+{
+	lab_up();
 	/* the VIP is the master's: the backup does not hold it, the router
 	 * sends it to the master */
 	cr_assert_eq(lab_sh(&lab, "ip -n %s addr del " VIP "/32 dev lo && "
@@ -77,8 +82,9 @@ TestSuite(sync, .init = setup, .fini = teardown, .timeout = 300);
 
 /*
  * Director @d on @fwd ("dr", "tun"), rr with persistence; its sync
- * @group ("" for IPVS's multicast default, else group = or peer = ...),
- * with @extra keys.
+ * @group ("" for IPVS's multicast default, else group = or peer = ...;
+ * NULL: no sync group, keepalived's hook starts the daemons), with
+ * @extra keys.
  */
 static void director_conf(int d, const char *fwd, const char *peer,
 			  const char *extra)
@@ -89,12 +95,14 @@ static void director_conf(int d, const char *fwd, const char *peer,
 	int i;
 
 	cr_assert_not_null(f);
-	fprintf(f, "director = { table = \"nflvs\"; shm = \"%s\"; control = \"%s\"; };\n"
-		"sync = { state = \"%s\"; interface = \"eth0\"; syncid = 7; %s %s };\n"
-		"services = ( { vip = \"" VIP "\"; port = 80; protocol = \"tcp\";\n"
+	fprintf(f, "director = { table = \"nflvs\"; shm = \"%s\"; control = \"%s\"; };\n",
+		n->shm, n->ctl);
+	if (peer)
+		fprintf(f, "sync = { state = \"%s\"; interface = \"eth0\"; syncid = 7; %s %s };\n",
+			d == 1 ? "master" : "backup", peer, extra);
+	fprintf(f, "services = ( { vip = \"" VIP "\"; port = 80; protocol = \"tcp\";\n"
 		"  scheduler = \"rr\"; persistence = 300; forward = \"%s\";\n"
-		"  real_servers = (", n->shm, n->ctl,
-		d == 1 ? "master" : "backup", peer, extra, fwd);
+		"  real_servers = (", fwd);
 	for (i = 1; i <= 3; i++)
 		fprintf(f, "%s\n    { address = \"10.0.3.%d\"; port = 80;%s }",
 			i > 1 ? "," : "", 10 + i,
@@ -139,20 +147,37 @@ static int wait_lnc(int d, const char *re, int want, int ms)
 	return n;
 }
 
-/* ---- the client ------------------------------------------------------------- */
-
-/* The real server a persistent client gets: the one all @n new
- * connections reached ("" if they were spread or failed). */
-static void one_server(int n, char *name, size_t len)
+/*
+ * The stream through the master, the real server its persistent client
+ * has in @before, and the backup knowing every flow and the client's
+ * template; the stream's pid.
+ */
+static pid_t synced_stream(char *before, size_t len, const char *what)
 {
-	struct lab_tally t;
+	pid_t s = lab_stream(&lab, VIP, 80, CONNS);
+	int n;
 
-	name[0] = '\0';
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " VIP " 80 -n %d", n), 0);
-	cr_expect_eq(t.errors, 0);
-	cr_expect_eq(t.n, 1, "persistence: %d servers answered", t.n);
-	if (t.n == 1 && t.count[0] == n)
-		snprintf(name, len, "%s", t.name[0]);
+	cr_assert_gt(s, 0);
+	lab_one_server(&lab, VIP, 3, before, len);
+	cr_assert(before[0], "no single real server before the failover");
+	lab_stream_progress(&lab, 0, 10, CONNS, "before");
+	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000);
+	cr_assert_eq(n, CONNS, "%s: the backup has %d of the flows", what, n);
+	cr_expect_eq(wait_lnc(2, "NONE *10.0.1.2:0 ", 1, 30000), 1,
+		     "%s: no template on the backup", what);
+	return s;
+}
+
+/* After the failover: a new connection of the client reaches the real
+ * server it had, and the stream @s ends with every connection. */
+static void same_server_finish(pid_t s, const char *before, const char *what)
+{
+	char after[32];
+
+	lab_one_server(&lab, VIP, 6, after, sizeof(after));
+	cr_expect_str_eq(after, before, "%s: the client moved from %s to %s",
+			 what, before, after);
+	lab_stream_finish(&lab, s, CONNS, what);
 }
 
 /* ---- failover ---------------------------------------------------------------- */
@@ -171,31 +196,17 @@ static void failover(void)
 /* Flows established on the master, synced, carried on by the backup. */
 static void pair_failover(const char *what)
 {
-	char before[32], after[32];
+	char before[32];
 	long long r0;
 	pid_t s;
-	int n;
 
 	director_up(1);
 	director_up(2);
-	s = lab_stream(&lab, VIP, 80, CONNS);
-	cr_assert_gt(s, 0);
-	one_server(3, before, sizeof(before));
-	cr_assert(before[0], "no single real server before the failover");
-	lab_stream_progress(&lab, 0, 10, CONNS, "before");
-	/* the backup knows every flow, and the client's template */
-	n = wait_lnc(2, "ESTABLISHED 10.0.1.2:", CONNS, 30000);
-	cr_assert_eq(n, CONNS, "%s: the backup has %d of the flows", what, n);
-	cr_expect_eq(wait_lnc(2, "NONE *10.0.1.2:0 ", 1, 30000), 1,
-		     "%s: no template on the backup", what);
+	s = synced_stream(before, sizeof(before), what);
 	r0 = lab_stat(&lab, "stream", "rounds_min");
 	failover();
 	lab_stream_progress(&lab, r0, 25, CONNS, what);
-	/* a new connection of the client: the real server it had */
-	one_server(6, after, sizeof(after));
-	cr_expect_str_eq(after, before, "%s: the client moved from %s to %s",
-			 what, before, after);
-	lab_stream_finish(&lab, s, CONNS, what);
+	same_server_finish(s, before, what);
 }
 
 Test(sync, dr_pair_multicast)
@@ -212,7 +223,8 @@ Test(sync, dr_pair_multicast)
 			 "group=224.0.0.81, port=8848, ttl=1)\n");
 }
 
-Test(sync, tun_pair_unicast)
+/* TUN's real servers: the lab's decapsulator in each */
+static void decaps(void)
 {
 	char name[16], role[8];
 	int i;
@@ -222,6 +234,11 @@ Test(sync, tun_pair_unicast)
 		snprintf(role, sizeof(role), "rs%d", i);
 		cr_assert_gt(lab_decap(&lab, role, name, "--type ipip"), 0);
 	}
+}
+
+Test(sync, tun_pair_unicast)
+{
+	decaps();
 	director_conf(1, "tun", "peer = \"10.0.3.3\";", "");
 	director_conf(2, "tun", "peer = \"10.0.3.2\";", "");
 	pair_failover("TUN");
@@ -261,4 +278,90 @@ Test(sync, backup_restart_bulk_resync)
 	failover();
 	lab_stream_progress(&lab, r0, 25, CONNS, "after the resync");
 	lab_stream_finish(&lab, s, CONNS, "bulk resync");
+}
+
+/* ---- the pair driven by keepalived ---------------------------------------- */
+
+/*
+ * The same pairs as a user deploys them from contrib/ha/: keepalived
+ * (VRRPv3 at 0.1 s adverts, no `back' instance) holds the VIP on the
+ * master's eth0, which the router reaches on its LAN (ARP, keepalived's
+ * gratuitous ARPs at takeover); the hook contrib/ha/nflvs-ha-notify sets
+ * each director's role and switches its sync daemon (NFLVS_SYNC_DAEMON).
+ */
+static struct lab_ha ha = {
+	.vip = VIP, .vip_len = 32,
+	.addr = { NULL, "10.0.3.2", "10.0.3.3" },
+	.sw = "rt", .ports = { NULL, "d1", "d2" }, .conns = CONNS,
+};
+
+static void setup_keepalived(void)
+{
+	lab_up();
+	cr_assert_eq(lab_sh(&lab, "command -v keepalived"), 0,
+		     "keepalived is not installed (contrib/install-deps.sh installs it)");
+	cr_assert_eq(lab_sh(&lab, "ip -n %s addr del " VIP "/32 dev lo && "
+			    "ip -n %s addr del " VIP "/32 dev lo && "
+			    "ip -n %s route add " VIP "/32 dev br0",
+			    lab_ns(&lab, "dir1"), lab_ns(&lab, "dir2"),
+			    lab_ns(&lab, "rt")), 0);
+	lab_ha_init(&lab, &ha);
+}
+
+TestSuite(hasync, .init = setup_keepalived, .fini = teardown, .timeout = 420);
+
+/* Director @d and its keepalived, its sync daemon's options @sync. */
+static void node_up(int d, const char *sync)
+{
+	snprintf(ha.node[d].env, sizeof(ha.node[d].env),
+		 "CONNTRACKD_CONF= NFLVS_SYNC_DAEMON='--mcast-interface eth0 --syncid 7%s'",
+		 sync);
+	director_up(d);
+	ha.node[d].director = dirs[d].director;
+	lab_ha_keepalived(&lab, &ha, d, false);
+}
+
+/* dir1 master, dir2 backup, both running the sync daemon of their role;
+ * 40 connections through dir1, all known to dir2; the master killed
+ * (keepalived and director); every connection goes on, and the
+ * persistent client gets the real server it had. */
+static void keepalived_failover(const char *fwd, bool unicast, const char *what)
+{
+	char before[32], sync[2][48];
+	pid_t s;
+	int d;
+
+	for (d = 1; d <= 2; d++) {
+		director_conf(d, fwd, NULL, "");
+		snprintf(sync[d - 1], sizeof(sync[0]), unicast ? " --mcast-group 10.0.3.%d" : "",
+			 4 - d);
+	}
+	node_up(1, sync[0]);
+	lab_ha_expect_master(&lab, &ha, 1);
+	node_up(2, sync[1]);
+	cr_assert_eq(lab_ha_wait_role(&lab, &ha, 2, "backup", 15000), 0, "dir2 never backup: %s",
+		     lab_log(&lab, "keepalived2"));
+	cr_assert_eq(lab_wait_sh(&lab, 10000, ADM " --socket %s -L --daemon | grep -q '^master'",
+				 dirs[1].ctl), 0, "dir1 runs no master sync daemon: %s",
+		     lab_log(&lab, "notify1"));
+	cr_assert_eq(lab_wait_sh(&lab, 10000, ADM " --socket %s -L --daemon | grep -q '^backup'",
+				 dirs[2].ctl), 0, "dir2 runs no backup sync daemon: %s",
+		     lab_log(&lab, "notify2"));
+	s = synced_stream(before, sizeof(before), what);
+	lab_ha_failover(&lab, &ha, 1, 2, LAB_HA_KILL, what);
+	/* the new master syncs what it has to a backup from now on */
+	cr_expect_eq(lab_wait_sh(&lab, 10000, ADM " --socket %s -L --daemon | grep -q '^master'",
+				 dirs[2].ctl), 0, "%s", lab_log(&lab, "notify2"));
+	same_server_finish(s, before, what);
+}
+
+Test(hasync, dr_pair_keepalived)
+{
+	keepalived_failover("dr", false, "DR, keepalived");
+}
+
+Test(hasync, tun_pair_keepalived)
+{
+	decaps();
+	keepalived_failover("tun", true, "TUN, keepalived");
 }

@@ -6,7 +6,10 @@
  * input byte chooses the reader (ruleset_parse_counters(), _flows() of
  * IPv4 or IPv6, _marks() of IPv4 or IPv6), the second the flow map, the
  * rest is what one recv() gave.  Checked: what comes out has the family
- * and map asked for, and a mark map's mark is the element's key.  Seeds
+ * and map asked for, and a mark map's mark is the element's key.  A first
+ * byte 0xfe reads single lookups' replies (ruleset_parse_lookups(), the
+ * DR flows looked up when due; the second byte says how many were asked):
+ * each answers at most once, as found, gone or unknown.  Seeds
  * are dumps the kernel sent (tests/fuzz/capture.py).
  * Build and run: make fuzz; tests/fuzz/run.sh nft_fuzz.
  */
@@ -68,6 +71,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(buf);
 	memcpy(buf, data + 2, len);
 	w.map = (enum rs_flowmap)(data[1] % RS_FLOWMAPS);
+	if (data[0] == 0xfe) {
+		struct rs_flow q[16] = { { .map = RS_FLOWS_TCP } };
+		int8_t found[16];
+		unsigned int n = data[1] % 16 + 1, i, replies;
+
+		memset(found, -1, sizeof(found));
+		replies = ruleset_parse_lookups(buf, len, 0, q, found, n);
+		CHECK(replies <= len / 16);
+		for (i = 0; i < 16; i++)
+			CHECK(found[i] >= -1 && found[i] <= 1 &&
+			      (i < n || found[i] == -1));
+		free(buf);
+		return 0;
+	}
 	switch (data[0] % 5) {
 	case 0:
 		ruleset_parse_counters(buf, len, counter, &w);

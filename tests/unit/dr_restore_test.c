@@ -270,7 +270,7 @@ Test(dr_restore, remapped_flows_are_adopted)
 		n += dr_remap(&set, old, NOLD, &v[n]);
 	}
 	cr_assert_eq(n, 5, "the TUN server's flow is left behind");
-	dr_adopt(&dr, v, n);
+	dr_adopt(&dr, v, n, 0);
 	cr_expect_eq(flowpath_count(&fp), 5);
 	cr_expect_eq(a11->activeconns, 1);
 	cr_expect_eq(a11->inactconns, 1);
@@ -312,9 +312,9 @@ Test(dr_restore, adopt_only_dr_servers_and_keep_the_table)
 		element("192.0.2.6", 1000, VIP4, 80, RS_FLOWS_TCP, OUT),
 	};
 
-	dr_adopt(&dr, first, 1);
+	dr_adopt(&dr, first, 1, 0);
 	cr_expect_eq(flowpath_count(&fp), 1);
-	dr_adopt(&dr, second, 5);
+	dr_adopt(&dr, second, 5, 0);
 	cr_expect_eq(flowpath_count(&fp), 2, "the first is kept, %u flows",
 		     flowpath_count(&fp));
 	cr_expect_eq(a11->activeconns, 1);

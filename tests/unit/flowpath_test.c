@@ -211,7 +211,7 @@ static struct flow *find(struct svcfix *x, const char *client, uint16_t sport)
 }
 
 /* The flow of @client:@sport to @x's service: to @d, in state @st, with
- * @expires (DR: when it was made). */
+ * @expires (DR: when its element is to be looked up). */
 static struct flow *expect_flow(struct svcfix *x, const char *client,
 				uint16_t sport, const struct dest *d,
 				enum flow_state st, uint64_t expires)
@@ -253,8 +253,9 @@ Test(flowpath, dr_syn_learns_a_flow)
 	cr_expect_eq(v.set_mark, 1);
 	cr_expect_eq(v.mark, 0x12000034u | d->mark, "mark %#x", v.mark);
 	cr_expect_eq(flowpath_count(&fp), 1);
-	/* a DR flow remembers when it was made */
-	f = expect_flow(&drs, CLIENT4, 1000, d, FLOW_ESTABLISHED, 7 * S);
+	/* a DR flow is looked up when its element could have run out: its
+	 * timeout and a second after it was made */
+	f = expect_flow(&drs, CLIENT4, 1000, d, FLOW_ESTABLISHED, 908 * S);
 	cr_expect_eq(f->mark, v.mark);
 	cr_expect_not(f->tun);
 	expect_counts(d, 1, 0);
@@ -279,8 +280,8 @@ Test(flowpath, dr_known_flow_keeps_its_server)
 	cr_expect_eq(drs.svc.conns, 1, "not scheduled again");
 	cr_expect_eq(cnt.scheduled, 1);
 	expect_counts(&drs.d[1], 1, 0);
-	cr_expect_eq(find(&drs, CLIENT4, 1000)->expires, S,
-		     "its birth is not moved");
+	cr_expect_eq(find(&drs, CLIENT4, 1000)->expires, 902 * S,
+		     "not moved: the packets it did not see renew its element");
 	/* another client's SYN is scheduled: rr's next */
 	v2 = pkt(&drs, CLIENT4, 1001, TCP_SYN, 0, 4 * S);
 	cr_expect_eq(v2.mark, drs.d[0].mark);
@@ -304,6 +305,8 @@ Test(flowpath, dr_fin_or_rst_closes_once)
 		cr_expect_eq(v.verdict, NF_ACCEPT);
 		cr_expect_eq(v.mark, d->mark, "still routed to its server");
 		cr_expect_eq(find(&drs, CLIENT4, port)->state, FLOW_CLOSING);
+		cr_expect_eq(find(&drs, CLIENT4, port)->expires, 123 * S,
+			     "its element in the closing map: tcpfin");
 		expect_counts(d, 0, 1);
 		/* the rest of the close: no second count */
 		pkt(&drs, CLIENT4, port, TCP_FIN | TCP_ACK, 0, 3 * S);
@@ -335,7 +338,7 @@ Test(flowpath, dr_syn_on_a_closing_tuple_is_a_new_connection)
 	cr_expect_eq(v.verdict, NF_ACCEPT);
 	cr_expect_eq(v.mark, drs.d[0].mark);
 	cr_expect_eq(drs.svc.conns, 2);
-	expect_flow(&drs, CLIENT4, 3000, &drs.d[0], FLOW_ESTABLISHED, 4 * S);
+	expect_flow(&drs, CLIENT4, 3000, &drs.d[0], FLOW_ESTABLISHED, 905 * S);
 	expect_counts(&drs.d[1], 0, 0);
 	expect_counts(&drs.d[0], 1, 0);
 	cr_expect_eq(flowpath_count(&fp), 1);
@@ -654,6 +657,71 @@ Test(flowpath, drop_dest_uncounted)
 	cr_expect_not_null(find(&drs, CLIENT4, 8101));
 }
 
+/* ---- FINs the kernel logged (finlog.h) ---------------------------------------------- */
+
+/* The log: a FIN of drs's CLIENT4:@logged_port waits in it, unread. */
+static uint16_t logged_port;
+static unsigned int ndrains;
+
+static void fake_drain(void *ctx)
+{
+	struct pk k;
+
+	(void)ctx;
+	ndrains++;
+	if (!logged_port)
+		return;
+	pk_make(&k, IPPROTO_TCP, CLIENT4, logged_port, VIP4, 80,
+		TCP_FIN | TCP_ACK);
+	flowpath_closed(&fp, &k.pi, 50 * S);
+	logged_port = 0;
+}
+
+Test(flowpath, a_logged_fin_closes_and_counts)
+{
+	struct pk k;
+
+	pkt(&drs, CLIENT4, 9400, TCP_SYN, 0, S);
+	expect_counts(&drs.d[1], 1, 0);
+	pk_make(&k, IPPROTO_TCP, CLIENT4, 9400, VIP4, 80, TCP_FIN | TCP_ACK);
+	flowpath_closed(&fp, &k.pi, 2 * S);
+	expect_flow(&drs, CLIENT4, 9400, &drs.d[1], FLOW_CLOSING, 123 * S);
+	expect_counts(&drs.d[1], 0, 1);
+	flowpath_closed(&fp, &k.pi, 3 * S);
+	expect_counts(&drs.d[1], 0, 1);
+	/* no such flow: nothing */
+	pk_make(&k, IPPROTO_TCP, CLIENT4, 9401, VIP4, 80, TCP_RST);
+	flowpath_closed(&fp, &k.pi, 3 * S);
+	cr_expect_eq(flowpath_count(&fp), 1);
+}
+
+/* A SYN on an established flow's tuple reaches the director only when the
+ * kernel moved its element to the closing map: its FIN is read from the
+ * log first, and the SYN is a new connection (conn_reuse_mode). */
+Test(flowpath, a_syn_on_an_established_flow_reads_the_log_first)
+{
+	struct verdict v;
+
+	fp.env.drain = fake_drain;
+	ndrains = 0;
+	v = pkt(&drs, CLIENT4, 9500, TCP_SYN, 0, S);
+	cr_expect_eq(v.mark, drs.d[1].mark);
+	cr_expect_eq(ndrains, 0, "a new flow: no log to read");
+	logged_port = 9500;
+	v = pkt(&drs, CLIENT4, 9500, TCP_SYN, 0, 60 * S);
+	cr_expect_eq(ndrains, 1);
+	cr_expect_eq(v.mark, drs.d[0].mark, "scheduled anew: rr's next");
+	expect_flow(&drs, CLIENT4, 9500, &drs.d[0], FLOW_ESTABLISHED, 961 * S);
+	expect_counts(&drs.d[1], 0, 0);
+	expect_counts(&drs.d[0], 1, 0);
+	/* nothing logged: the flow stays, a SYN with ACK never asks */
+	v = pkt(&drs, CLIENT4, 9500, TCP_SYN, 0, 61 * S);
+	cr_expect_eq(v.mark, drs.d[0].mark);
+	pkt(&drs, CLIENT4, 9500, TCP_SYN | TCP_ACK, 0, 62 * S);
+	cr_expect_eq(ndrains, 2);
+	cr_expect_eq(drs.svc.conns, 2);
+}
+
 /* ---- the kernel's flow maps ----------------------------------------------------------- */
 
 static struct rs_flow element(const char *client, uint16_t sport,
@@ -674,41 +742,98 @@ static void expect_unlocked(void)
 	pthread_mutex_unlock(&fp.lock);
 }
 
-Test(flowpath, sync_keeps_seen_sweeps_unseen_old_never_tun)
+/* What flowpath_due() asks of the kernel, answered as @ans says for
+ * each element (1 found, with @left_ms, 0 not, -1 no answer). */
+static unsigned int check(uint64_t now, const int8_t *ans, uint64_t left_ms,
+			  unsigned int *nq)
 {
-	struct rs_flow rf;
+	struct rs_flow q[16];
+	int8_t found[16];
+	unsigned int n = flowpath_due(&fp, now, q, 16), i;
 
-	pkt(&drs, CLIENT4, 9000, TCP_SYN, 0, 1 * S);	/* d1, seen */
-	pkt(&drs, CLIENT4, 9001, TCP_SYN, 0, 1 * S);	/* d0, unseen, old */
-	pkt(&drs, CLIENT4, 9002, TCP_SYN, 0, 10 * S);	/* d1, unseen, new */
-	pkt(&tuns, CLIENT4, 9003, TCP_SYN, 0, 1 * S);	/* TUN, unseen */
-	expect_counts(&drs.d[1], 2, 0);
-	expect_counts(&drs.d[0], 1, 0);
-	flowpath_sync_begin(&fp);
-	flowpath_element(&fp, find(&drs, CLIENT4, 9000), &rf);
-	flowpath_sync_one(&fp, &rf, &drs.d[1]);
-	cr_expect_eq(flowpath_sync_end(&fp, 5 * S), 1);
+	for (i = 0; i < n; i++) {
+		found[i] = ans ? ans[i] : 0;
+		q[i].timeout_ms = left_ms;
+	}
 	expect_unlocked();
-	cr_expect_not_null(find(&drs, CLIENT4, 9000));
-	cr_expect_null(find(&drs, CLIENT4, 9001));
-	cr_expect_not_null(find(&drs, CLIENT4, 9002));
-	cr_expect_not_null(find(&tuns, CLIENT4, 9003));
-	expect_counts(&drs.d[0], 0, 0);
-	expect_counts(&drs.d[1], 2, 0);
-	expect_counts(&tuns.d[1], 0, 1);
-	/* the next round: unseen again, now older than the line */
-	flowpath_sync_begin(&fp);
-	cr_expect_eq(flowpath_sync_end(&fp, 11 * S), 2);
-	cr_expect_eq(flowpath_count(&fp), 1, "the TUN flow is ours to time out");
-	expect_counts(&drs.d[1], 0, 0);
-	/* older_than 0: nothing goes */
-	pkt(&drs, CLIENT4, 9004, TCP_SYN, 0, 0);
-	flowpath_sync_begin(&fp);
-	cr_expect_eq(flowpath_sync_end(&fp, 0), 0);
-	cr_expect_eq(flowpath_count(&fp), 2);
+	*nq = n;
+	return flowpath_checked(&fp, q, found, n, now);
 }
 
-Test(flowpath, sync_adopts_elements_of_dr_servers)
+Test(flowpath, due_flows_are_looked_up_and_end_when_the_kernel_has_none)
+{
+	unsigned int nq;
+
+	pkt(&drs, CLIENT4, 9000, TCP_SYN, 0, 1 * S);	/* due at 902 s */
+	pkt(&drs, CLIENT4, 9001, TCP_SYN, 0, 10 * S);	/* 911 s */
+	pkt(&tuns, CLIENT4, 9003, TCP_SYN, 0, 1 * S);	/* TUN: ours */
+	expect_counts(&drs.d[1], 1, 0);
+	expect_counts(&drs.d[0], 1, 0);
+	cr_expect_eq(check(901 * S, NULL, 0, &nq), 0);
+	cr_expect_eq(nq, 0, "none due yet");
+	/* one due: both TCP maps asked, neither has it: it ends, counted */
+	cr_expect_eq(check(902 * S, NULL, 0, &nq), 1);
+	cr_expect_eq(nq, 2);
+	cr_expect_null(find(&drs, CLIENT4, 9000));
+	expect_counts(&drs.d[1], 0, 0);
+	cr_expect_not_null(find(&drs, CLIENT4, 9001));
+	cr_expect_not_null(find(&tuns, CLIENT4, 9003), "never looked up");
+	cr_expect_eq(check(1000 * S, NULL, 0, &nq), 1);
+	cr_expect_eq(nq, 2, "the TUN flow is not the kernel's");
+	cr_expect_eq(flowpath_count(&fp), 1);
+}
+
+Test(flowpath, a_found_flow_waits_for_its_element_and_may_be_closing)
+{
+	static const int8_t in_tcp[] = { 1, 0 }, in_closing[] = { 0, 1 },
+			    unknown[] = { -1, 0 };
+	unsigned int nq;
+	struct flow *f;
+
+	pkt(&drs, CLIENT4, 9100, TCP_SYN, 0, S);
+	expect_counts(&drs.d[1], 1, 0);
+	/* renewed by packets we did not see: 300 s left */
+	cr_expect_eq(check(902 * S, in_tcp, 300000, &nq), 0);
+	cr_expect_eq(nq, 2);
+	f = expect_flow(&drs, CLIENT4, 9100, &drs.d[1], FLOW_ESTABLISHED,
+			1203 * S);
+	cr_expect_eq(check(1202 * S, in_tcp, 0, &nq), 0);
+	cr_expect_eq(nq, 0, "not before its time");
+	/* no answer: kept, asked again a second later */
+	cr_expect_eq(check(1203 * S, unknown, 0, &nq), 0);
+	expect_flow(&drs, CLIENT4, 9100, &drs.d[1], FLOW_ESTABLISHED, 1204 * S);
+	expect_counts(&drs.d[1], 1, 0);
+	/* in the closing map (a FIN we did not see): closing, counted so */
+	cr_expect_eq(check(1204 * S, in_closing, 5000, &nq), 0);
+	f = expect_flow(&drs, CLIENT4, 9100, &drs.d[1], FLOW_CLOSING, 1210 * S);
+	expect_counts(&drs.d[1], 0, 1);
+	(void)f;
+	cr_expect_eq(check(1210 * S, NULL, 0, &nq), 1);
+	expect_counts(&drs.d[1], 0, 0);
+}
+
+Test(flowpath, udp_flows_ask_one_map_and_a_changed_flow_keeps_its_time)
+{
+	struct rs_flow q[4];
+	int8_t found[4] = { 0, 0, 0, 0 };
+	unsigned int n;
+
+	pkt(&udps, CLIENT4, 9200, 0, 0, S);		/* due 302 s */
+	pkt(&drs, CLIENT4, 9201, TCP_SYN, 0, S);	/* due 902 s */
+	n = flowpath_due(&fp, 1000 * S, q, 4);
+	cr_assert_eq(n, 3);
+	/* meanwhile the TCP flow closes: its FIN renews its time */
+	pkt(&drs, CLIENT4, 9201, TCP_FIN, 0, 1000 * S);
+	cr_expect_eq(flowpath_checked(&fp, q, found, n, 1000 * S), 1);
+	cr_expect_null(find(&udps, CLIENT4, 9200));
+	expect_flow(&drs, CLIENT4, 9201, &drs.d[1], FLOW_CLOSING, 1121 * S);
+	/* room for less than a TCP flow's pair: it waits */
+	cr_expect_eq(flowpath_due(&fp, 2000 * S, q, 1), 0);
+	cr_expect_eq(flowpath_due(&fp, 2000 * S, q, 2), 2);
+}
+
+/* A restart adopts the kernel's elements with the time they have left. */
+Test(flowpath, adopt_elements_of_dr_servers)
 {
 	struct rs_flow tcp = element(CLIENT4, 100, 80, RS_FLOWS_TCP,
 				     0x01000000 | drs.d[0].mark);
@@ -720,24 +845,25 @@ Test(flowpath, sync_adopts_elements_of_dr_servers)
 	struct rs_flow tun = element(CLIENT4, 104, 81, RS_FLOWS_TCP,
 				     tuns.d[0].mark);
 	struct flow *f;
+	unsigned int nq;
 
-	flowpath_sync_begin(&fp);
-	flowpath_sync_one(&fp, &tcp, &drs.d[0]);
-	flowpath_sync_one(&fp, &udp, &udps.d[0]);
-	flowpath_sync_one(&fp, &fin, &drs.d[0]);
-	flowpath_sync_one(&fp, &none, NULL);
-	flowpath_sync_one(&fp, &tun, &tuns.d[0]);
-	cr_expect_eq(flowpath_sync_end(&fp, 0), 0);
+	flowpath_adopt_begin(&fp);
+	flowpath_adopt_one(&fp, &tcp, &drs.d[0], 10 * S);
+	flowpath_adopt_one(&fp, &udp, &udps.d[0], 10 * S);
+	flowpath_adopt_one(&fp, &fin, &drs.d[0], 10 * S);
+	flowpath_adopt_one(&fp, &none, NULL, 10 * S);
+	flowpath_adopt_one(&fp, &tun, &tuns.d[0], 10 * S);
+	flowpath_adopt_end(&fp);
 	expect_unlocked();
 	cr_expect_eq(flowpath_count(&fp), 3);
-	/* made before any sweep line: expires 0 */
-	f = expect_flow(&drs, CLIENT4, 100, &drs.d[0], FLOW_ESTABLISHED, 0);
+	/* 5 s left (element()), looked up a second after */
+	f = expect_flow(&drs, CLIENT4, 100, &drs.d[0], FLOW_ESTABLISHED, 16 * S);
 	cr_expect_eq(f->mark, tcp.mark, "the element's mark, as it was");
 	cr_expect_not(f->tun);
-	f = expect_flow(&udps, CLIENT6, 101, &udps.d[0], FLOW_UDP, 0);
+	f = expect_flow(&udps, CLIENT6, 101, &udps.d[0], FLOW_UDP, 16 * S);
 	cr_expect_eq(f->key.proto, IPPROTO_UDP);
 	cr_expect_eq(f->key.family, AF_INET6);
-	f = expect_flow(&drs, CLIENT4, 102, &drs.d[0], FLOW_CLOSING, 0);
+	f = expect_flow(&drs, CLIENT4, 102, &drs.d[0], FLOW_CLOSING, 16 * S);
 	cr_expect_eq(f->key.proto, IPPROTO_TCP);
 	cr_expect_null(find(&drs, CLIENT4, 103));
 	cr_expect_null(find(&tuns, CLIENT4, 104));
@@ -747,56 +873,30 @@ Test(flowpath, sync_adopts_elements_of_dr_servers)
 	cr_expect_eq(drs.svc.conns, 0, "adopted, not scheduled");
 	/* the adopted packet path: the next packet uses the flow */
 	cr_expect_eq(pkt(&drs, CLIENT4, 100, TCP_ACK, 0, S).mark, tcp.mark);
-	/* unseen at the next read: they go, uncounted */
-	flowpath_sync_begin(&fp);
-	cr_expect_eq(flowpath_sync_end(&fp, 1), 3);
+	/* a closing element closes a known flow, counted once */
+	tcp.map = RS_FLOWS_CLOSING;
+	flowpath_adopt_begin(&fp);
+	flowpath_adopt_one(&fp, &tcp, &drs.d[0], 10 * S);
+	flowpath_adopt_one(&fp, &tcp, &drs.d[0], 10 * S);
+	flowpath_adopt_end(&fp);
+	expect_counts(&drs.d[0], 0, 2);
+	/* gone from the kernel when looked up: they go, counted */
+	cr_expect_eq(check(16 * S, NULL, 0, &nq), 3);
+	cr_expect_eq(nq, 5);
 	expect_counts(&drs.d[0], 0, 0);
 	expect_counts(&udps.d[0], 0, 0);
 }
 
-Test(flowpath, sync_closing_element_closes_a_known_flow)
+/* nflvsadm --set: no flow is looked up later than the new timeouts say. */
+Test(flowpath, retime_brings_looks_forward_only)
 {
-	struct rs_flow rf;
-	struct flow *f;
-
-	pkt(&drs, CLIENT4, 9100, TCP_SYN, 0, S);
-	expect_counts(&drs.d[1], 1, 0);
-	f = find(&drs, CLIENT4, 9100);
-	rf = element(CLIENT4, 9100, 80, RS_FLOWS_CLOSING, f->mark);
-	flowpath_sync_begin(&fp);
-	flowpath_sync_one(&fp, &rf, &drs.d[1]);
-	cr_expect_eq(flowpath_sync_end(&fp, 100 * S), 0, "seen: kept");
-	f = find(&drs, CLIENT4, 9100);
-	cr_assert_not_null(f);
-	cr_expect_eq(f->state, FLOW_CLOSING);
-	cr_expect_eq(f->dest, &drs.d[1], "the known flow's, not replaced");
-	expect_counts(&drs.d[1], 0, 1);
-	/* again: counted once */
-	flowpath_sync_begin(&fp);
-	flowpath_sync_one(&fp, &rf, &drs.d[1]);
-	flowpath_sync_end(&fp, 100 * S);
-	expect_counts(&drs.d[1], 0, 1);
-	/* an established element does not reopen it */
-	rf.map = RS_FLOWS_TCP;
-	flowpath_sync_begin(&fp);
-	flowpath_sync_one(&fp, &rf, &drs.d[1]);
-	flowpath_sync_end(&fp, 100 * S);
-	cr_expect_eq(find(&drs, CLIENT4, 9100)->state, FLOW_CLOSING);
-}
-
-Test(flowpath, sync_abort_keeps_everything)
-{
-	pkt(&drs, CLIENT4, 9200, TCP_SYN, 0, S);
-	pkt(&drs, CLIENT4, 9201, TCP_SYN, 0, S);
-	flowpath_sync_begin(&fp);
-	flowpath_sync_abort(&fp);
-	expect_unlocked();
-	cr_expect_eq(flowpath_count(&fp), 2);
-	expect_counts(&drs.d[0], 1, 0);
-	expect_counts(&drs.d[1], 1, 0);
-	/* and a later complete read still sees them as they are */
-	flowpath_sync_begin(&fp);
-	cr_expect_eq(flowpath_sync_end(&fp, 100 * S), 2);
+	pkt(&drs, CLIENT4, 9300, TCP_SYN, 0, S);	/* 902 s */
+	pkt(&udps, CLIENT4, 9301, 0, 0, S);		/* 302 s */
+	to.tcp = 30;
+	to.udp = 600;
+	flowpath_retime(&fp, 10 * S);
+	expect_flow(&drs, CLIENT4, 9300, &drs.d[1], FLOW_ESTABLISHED, 41 * S);
+	expect_flow(&udps, CLIENT4, 9301, &udps.d[1], FLOW_UDP, 302 * S);
 }
 
 Test(flowpath, element_from_state_and_timeouts)
@@ -899,7 +999,8 @@ Test(flowpath, install_dr_reports_the_old_element)
 	cr_assert_eq(flowpath_install(&fp, &k, &drs.d[0], drs.d[0].mark,
 				      FLOW_ESTABLISHED, 0, 5 * S, &old), 0);
 	cr_expect(!old.had);
-	expect_flow(&drs, CLIENT4, 4001, &drs.d[0], FLOW_ESTABLISHED, 5 * S);
+	/* its element (the caller's) is looked up a second after its time */
+	expect_flow(&drs, CLIENT4, 4001, &drs.d[0], FLOW_ESTABLISHED, 6 * S);
 	cr_expect_eq(drs.d[0].activeconns, 1);
 	cr_assert_eq(flowpath_install(&fp, &k, &drs.d[0], drs.d[0].mark,
 				      FLOW_CLOSING, 0, 6 * S, &old), 0);

@@ -118,30 +118,31 @@ Test(flows, grows_and_keeps_everything)
 	flows_fini(&t);
 }
 
-/* DR: flows the kernel no longer has go, but not those just made. */
-Test(flows, sweep_keeps_seen_and_new_dr_flows)
+/* DR flows are the kernel's to time out: our clock ends only TUN ones,
+ * with or without DR flows around (ntun). */
+Test(flows, expire_ends_tun_flows_only)
 {
 	struct flow_table t;
 	struct dest a = { 0 };
-	struct flow_key k1 = key(1), k2 = key(2), k3 = key(3), k4 = key(4);
-	struct flow *seen, *old, *young, *tun;
+	struct flow_key k1 = key(1), k2 = key(2), k3 = key(3);
+	struct flow *tun;
 
 	cr_assert_eq(flows_init(&t, account, NULL), 0);
-	seen = flows_add(&t, &k1, &a, 1, FLOW_ESTABLISHED, false);
-	old = flows_add(&t, &k2, &a, 1, FLOW_ESTABLISHED, false);
-	young = flows_add(&t, &k3, &a, 1, FLOW_ESTABLISHED, false);
-	tun = flows_add(&t, &k4, &a, 1, FLOW_ESTABLISHED, true);
-	seen->expires = old->expires = 1 * NS;
-	young->expires = 10 * NS;
-	tun->expires = 100 * NS;
-	flows_sweep_begin(&t);
-	flows_seen(&t, seen);
-	cr_expect_eq(flows_sweep_older(&t, 5 * NS), 1);
-	cr_expect_null(flows_find(&t, &k2));
+	flows_add(&t, &k1, &a, 1, FLOW_ESTABLISHED, false)->expires = 1;
+	cr_expect_eq(flows_expire(&t, 10 * NS), 0);
+	tun = flows_add(&t, &k2, &a, 1, FLOW_ESTABLISHED, true);
+	tun->expires = 5 * NS;
+	flows_add(&t, &k3, &a, 1, FLOW_UDP, true)->expires = 50 * NS;
+	cr_expect_eq(t.ntun, 2);
+	cr_expect_eq(flows_expire(&t, 10 * NS), 1);
+	cr_expect_eq(t.ntun, 1);
 	cr_expect_not_null(flows_find(&t, &k1));
-	cr_expect_not_null(flows_find(&t, &k3));
-	cr_expect_not_null(flows_find(&t, &k4), "a TUN flow is not the kernel's");
-	cr_expect_eq(a.active, 3);
+	cr_expect_null(flows_find(&t, &k2));
+	flows_del(&t, flows_find(&t, &k3));
+	cr_expect_eq(t.ntun, 0);
+	cr_expect_eq(flows_expire(&t, 100 * NS), 0);
+	cr_expect_not_null(flows_find(&t, &k1));
+	cr_expect_eq(a.active, 1);
 	flows_fini(&t);
 }
 
@@ -205,5 +206,72 @@ Test(flows, records_are_reused_and_stay_put)
 	cr_expect_eq(t.used, used, "freed records taken again");
 	cr_expect_eq(a.active, 1);
 	cr_expect_eq(a.inactive, (int)n + 1);
+	flows_fini(&t);
+}
+
+static void count_cb(void *ctx, const struct flow *f)
+{
+	(void)f;
+	(*(unsigned int *)ctx)++;
+}
+
+/* A walk in memory order, in slices, skips freed records. */
+Test(flows, walk_in_slices_sees_the_live_flows)
+{
+	struct flow_table t;
+	struct dest a = { 0 };
+	struct flow_key k;
+	unsigned int i, n = 0;
+	uint32_t at = 0;
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	for (i = 0; i < 10000; i++) {
+		k = key(i & 0xffff);
+		k.saddr.b[2] = (uint8_t)(i >> 8);
+		cr_assert_not_null(flows_add(&t, &k, &a, 1, FLOW_UDP, false));
+	}
+	for (i = 0; i < 10000; i += 10) {
+		k = key(i & 0xffff);
+		k.saddr.b[2] = (uint8_t)(i >> 8);
+		flows_del(&t, flows_find(&t, &k));
+	}
+	do {
+		at = flows_walk(&t, at, 777, count_cb, &n);
+	} while (at);
+	cr_expect_eq(n, 9000);
+	n = 0;
+	cr_expect_eq(flows_walk(&t, 0, 100000, count_cb, &n), 0);
+	cr_expect_eq(n, 9000);
+	flows_fini(&t);
+}
+
+/* Flows come and go for ever, 3000 at once: the table's memory is what its
+ * busiest moment needed, and churn does not add to it. */
+Test(flows, churn_keeps_memory_at_the_most_flows_at_once)
+{
+	struct flow_table t;
+	struct dest a = { 0 };
+	struct flow_key k;
+	const uint32_t live = 3000, rounds = 100000;
+	size_t filled;
+	uint32_t i;
+
+	cr_assert_eq(flows_init(&t, account, NULL), 0);
+	for (i = 0; i < live + rounds; i++) {
+		if (i == live)
+			filled = flows_bytes(&t);
+		if (i >= live) {
+			k = key((i - live) & 0xffff);
+			k.saddr.b[2] = (uint8_t)((i - live) >> 16);
+			flows_del(&t, flows_find(&t, &k));
+		}
+		k = key(i & 0xffff);
+		k.saddr.b[2] = (uint8_t)(i >> 16);
+		cr_assert_not_null(flows_add(&t, &k, &a, 1, FLOW_ESTABLISHED, false));
+	}
+	cr_expect_eq(t.count, live);
+	cr_expect_eq(flows_bytes(&t), filled, "%zu -> %zu bytes", filled,
+		     flows_bytes(&t));
+	cr_expect_geq(filled, live * sizeof(struct flow));
 	flows_fini(&t);
 }

@@ -183,3 +183,32 @@ Test(otab, remove_if_with_collisions_and_wrapping)
 	cr_expect_eq(otab_remove_if(&t, drop_even, seen), 6);
 	check(11, odd);
 }
+
+/*
+ * Connections come and go for ever while about as many are there at once
+ * (a soak): the table's memory stays what that many need, however long it
+ * runs, and goes back to the first size when they are all gone.
+ */
+Test(otab, churn_keeps_memory_bounded_and_gives_it_back)
+{
+	const uint32_t live = 1000, rounds = 200000;
+	size_t first = otab_bytes(&t), most = 0;
+	uint32_t k;
+
+	cr_expect_eq(first, 16 * (sizeof(struct rec) + 1));
+	for (k = 0; k < live; k++)
+		put(k, k * 3);
+	for (k = live; k < live + rounds; k++) {
+		otab_del(&t, get(k - live));
+		put(k, k * 3);
+		if (otab_bytes(&t) > most)
+			most = otab_bytes(&t);
+	}
+	cr_expect_eq(t.count, live);
+	/* 1000 records fill at most 3/4 of 2048 slots */
+	cr_expect_leq(most, 2048 * (sizeof(struct rec) + 1), "%zu bytes", most);
+	for (k = rounds; k < live + rounds; k++)
+		otab_del(&t, get(k));
+	cr_expect_eq(t.count, 0);
+	cr_expect_eq(otab_bytes(&t), first);
+}

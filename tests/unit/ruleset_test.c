@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <string.h>
 
 #include "fuzz_corpus.h"
@@ -649,4 +650,109 @@ Test(ruleset, a_malformed_dump_is_skipped_not_fatal)
 	ruleset_parse_flows(buf, n, AF_INET, RS_FLOWS_TCP, flow_no_timeout,
 			    &seen);
 	cr_expect_eq(seen, 1);
+}
+
+/* ---- single flows looked up ------------------------------------------------ */
+
+/* The requests: one GETSETELEM each, no ack asked, in its flow's map,
+ * the key as the elements are made (ruleset_build_flow()). */
+Test(ruleset, lookups_ask_one_element_each)
+{
+	struct ruleset rs = make_rs(false);
+	struct rs_flow q[2] = {
+		{ .sport = 40000, .dport = 80, .map = RS_FLOWS_TCP },
+		{ .sport = 53000, .dport = 53, .map = RS_FLOWS_UDP },
+	};
+	uint64_t buf[1024];
+	const struct nlmsghdr *nlh = (const void *)buf;
+	const struct nlattr *a;
+	size_t len;
+	int i = 0;
+
+	addr_parse("10.0.0.5", &q[0].saddr);
+	addr_parse("10.0.1.100", &q[0].daddr);
+	addr_parse("2001:db8::5", &q[1].saddr);
+	addr_parse("2001:db8::1", &q[1].daddr);
+	len = ruleset_build_lookups(buf, sizeof(buf), &rs, q, 2, 1000);
+	cr_assert_gt(len, 0);
+	while (mnl_nlmsg_ok(nlh, (int)len)) {
+		const char *set = NULL;
+		size_t klen = 0;
+
+		cr_expect_eq(nlh->nlmsg_type,
+			     (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM);
+		cr_expect_eq(nlh->nlmsg_seq, 1000u + i);
+		cr_expect_not(nlh->nlmsg_flags & (NLM_F_ACK | NLM_F_DUMP));
+		cr_expect_eq(msg_family(nlh), i ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+				set = mnl_attr_get_str(a);
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS) {
+				const struct nlattr *el = mnl_attr_get_payload(a);
+				const struct nlattr *key = mnl_attr_get_payload(el);
+				const struct nlattr *v = mnl_attr_get_payload(key);
+
+				klen = mnl_attr_get_payload_len(v);
+			}
+		}
+		cr_expect_str_eq(set, i ? "dr_udp6" : "dr_tcp4");
+		cr_expect_eq(klen, i ? 40u : 16u);
+		nlh = mnl_nlmsg_next(nlh, (int *)&len);
+		i++;
+	}
+	cr_expect_eq(i, 2);
+	/* no room: as many as fit */
+	cr_expect_eq(ruleset_build_lookups(buf, 100, &rs, q, 2, 1), 0);
+}
+
+/* The replies: the element (a kernel's, from the corpus), "no such
+ * element", another error, and messages that are not ours. */
+Test(ruleset, lookup_replies_say_found_gone_or_unknown)
+{
+	uint64_t buf[2048];
+	char *p = (char *)buf;
+	size_t n = fuzz_corpus("nft_fuzz", "dr_tcp4", 2, buf, sizeof(buf) / 2);
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct rs_flow q[3] = { { .map = RS_FLOWS_TCP } };
+	int8_t found[3] = { -1, -1, -1 };
+	int errs[3] = { -ENOENT, -EPERM, -ENOENT }, i;
+
+	cr_assert_gt(n, 0);
+	nlh->nlmsg_seq = 500;		/* the element answers request 0 */
+	n = NLMSG_ALIGN(nlh->nlmsg_len);
+	for (i = 0; i < 3; i++) {
+		struct nlmsghdr *e = mnl_nlmsg_put_header(p + n);
+		struct nlmsgerr *err = mnl_nlmsg_put_extra_header(e, sizeof(*err));
+
+		e->nlmsg_type = NLMSG_ERROR;
+		e->nlmsg_seq = i == 2 ? 999 : 501 + i;	/* 999: not ours */
+		err->error = errs[i];
+		n += NLMSG_ALIGN(e->nlmsg_len);
+	}
+	cr_expect_eq(ruleset_parse_lookups(buf, n, 500, q, found, 3), 3);
+	cr_expect_eq(found[0], 1);
+	cr_expect_eq(q[0].mark, 0x10000);
+	cr_expect(q[0].timeout_ms > 0 && q[0].timeout_ms <= 300000);
+	cr_expect_eq(found[1], 0, "ENOENT: the kernel has no such element");
+	cr_expect_eq(found[2], -1, "another error tells nothing");
+	/* cut short into the EPERM one: only whole messages count */
+	found[0] = found[1] = -1;
+	cr_expect_eq(ruleset_parse_lookups(buf, n - NLMSG_ALIGN(
+			NLMSG_LENGTH(sizeof(struct nlmsgerr))) - 4, 500, q,
+			found, 3), 2);
+}
+
+/* nft_fuzz found: a last reply whose length is not a multiple of 4 had
+ * the parser step past the end of the buffer. */
+Test(ruleset, a_lookup_reply_cut_in_its_padding_ends_the_read)
+{
+	uint64_t buf[64];
+	size_t n = fuzz_corpus("nft_fuzz", "regress-lookup-padding", 2, buf,
+			       sizeof(buf));
+	struct rs_flow q[16] = { { .map = RS_FLOWS_TCP } };
+	int8_t found[16];
+
+	cr_assert_eq(n, 19);
+	memset(found, -1, sizeof(found));
+	cr_expect_leq(ruleset_parse_lookups(buf, n, 0, q, found, 16), 1);
 }
