@@ -125,12 +125,13 @@ int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 
 	while (len - off >= sizeof(h)) {
 		memcpy(&h, (const char *)buf + off, sizeof(h));
-		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
-			break;
-		whole = off + h.nlmsg_len;
-		if (NLMSG_ALIGN(h.nlmsg_len) >= len - off)
+		/* a message with its padding: libmnl walks attributes up
+		 * to the aligned end (the kernel always sends it whole) */
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off ||
+		    NLMSG_ALIGN(h.nlmsg_len) > len - off)
 			break;
 		off += NLMSG_ALIGN(h.nlmsg_len);
+		whole = off;
 	}
 	return mnl_cb_run(buf, whole, seq, portid, cb, data);
 }
