@@ -19,7 +19,7 @@ nftables iproute2 conntrack procps openssl libssl-dev nsd bird2 netbase
 clang llvm libbpf-dev ethtool keepalived conntrackd"
 for opt in "$@"; do
 	case $opt in
-	--bench) pkgs="$pkgs iperf3" ;;
+	--bench) pkgs="$pkgs iperf3 hping3" ;;
 	--deb) pkgs="$pkgs dpkg-dev debhelper lintian build-essential" ;;
 	--pkg) pkgs="$pkgs debootstrap systemd-container" ;;
 	--fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;

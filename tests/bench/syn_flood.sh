@@ -1,0 +1,206 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# SYN flood: SYNs from random source addresses (hping3 --flood
+# --rand-source) to a NAT service, and how many of them the real servers
+# receive per second, through nflvs (the service as shipped: wlc, two real
+# servers) against the same namespaces with kernel-only nftables DNAT
+# (numgen inc mod 2); side by side in one run, rounds alternating.
+#
+#   tests/bench/syn_flood.sh [SECONDS_PER_RUN [ROUNDS]]
+#
+# Besides the rates it prints, for every nflvs round: that the director is
+# alive after the flood (its PID, and `nflvsadm -Ln' answering), its VmRSS
+# before and after, the director namespace's conntrack count against
+# nf_conntrack_max, and the queue's drops (/proc/net/netfilter/
+# nfnetlink_queue: kernel drops on a full queue, and user drops).
+#
+# Nothing leaves the lab: the random sources are answered only inside it.
+# The director routes every address it does not know back to the client
+# namespace (a default route), and the client namespace drops every
+# packet not addressed to itself before routing (a counter shows how many:
+# the SYN-ACKs and RSTs of the real servers).  The lab's namespaces have
+# no link to the host's: the script checks, before and after, that every
+# interface in them is a bridge or a veth whose peer is in another of the
+# lab's namespaces.
+#
+# Two passes, as tests/bench/nat_cps.sh: every process (hping3, the
+# director, the real servers) pinned to CPU 0, then on all CPUs.
+set -eu
+cd "$(dirname "$0")/../.."
+. tests/lib/bench.sh nflvs-syn
+
+DUR=${1:-5}
+ROUNDS=${2:-3}
+VIP=10.0.1.100
+NRS=2
+
+command -v hping3 >/dev/null || { echo "hping3 missing: contrib/install-deps.sh --bench" >&2; exit 1; }
+tests/lib/lab.sh nat "$P" "$NRS"
+
+# every interface of the lab is a bridge or a veth whose peer is in
+# another of the lab's namespaces: no path to the host's
+isolated() {
+	local ns links peers
+	for ns in $(ip netns list | awk '{ print $1 }' | grep "^$P-"); do
+		links=$(ip -n "$ns" -o link show | grep -vc ' lo:\| br0:' || true)
+		peers=$(ip -n "$ns" -o link show type veth | grep -c "link-netns $P-" || true)
+		[ "$links" = "$peers" ] || { echo "$ns: an interface not linked inside the lab" >&2; return 1; }
+	done
+}
+isolated
+
+# replies to the random sources: back to the client, dropped there
+n dir ip route add default via 10.0.1.2
+n cl nft -f - <<NFT
+table inet blackhole {
+	counter dropped { }
+	chain pre {
+		type filter hook prerouting priority raw; policy accept;
+		fib daddr type != local counter name dropped drop
+	}
+}
+NFT
+
+# the SYNs that reach the real servers
+for i in $(seq 1 "$NRS"); do
+	n "rs$i" nft -f - <<NFT
+table inet synflood {
+	counter syns { }
+	chain in {
+		type filter hook input priority filter; policy accept;
+		tcp dport 8080 tcp flags & (syn | ack) == syn counter name syns
+	}
+}
+NFT
+	ip netns exec "$P-rs$i" $TESTNET serve --name "rs$i" --tcp 8080 \
+		--ready-file "$TMP/rs$i.ready" >"$TMP/rs$i.log" 2>&1 &
+	PIDS+=($!)
+done
+for i in $(seq 1 "$NRS"); do
+	until [ -e "$TMP/rs$i.ready" ]; do sleep 0.05; done
+done
+
+cat >"$TMP/nflvs.conf" <<CONF
+director = { shm = "/nflvs-$P"; control = "$TMP/director.sock"; log_level = "warning"; };
+services = ( { vip = "$VIP"; port = 80; scheduler = "wlc";
+  real_servers = ( { address = "10.0.2.11"; port = 8080; },
+                   { address = "10.0.2.12"; port = 8080; } ); } );
+CONF
+
+syns() {	# the SYNs the real servers have received
+	local i s=0 c
+	for i in $(seq 1 "$NRS"); do
+		c=$(n "rs$i" nft list counter inet synflood syns |
+			awk '$1 == "packets" { print $2 }')
+		s=$((s + c))
+	done
+	echo "$s"
+}
+
+# flood: prints the SYNs per second the real servers received, measured
+# over DUR seconds from half a second after the flood began; the flood
+# goes on until flood_stop (in the same shell: call it without $(...))
+FLOOD=
+flood() {
+	local a b t0 t1
+	n dir conntrack -F >/dev/null 2>&1 || true
+	$PIN ip netns exec "$P-cl" hping3 --flood --rand-source -S -p 80 -q "$VIP" \
+		>/dev/null 2>&1 &
+	FLOOD=$!
+	PIDS+=("$FLOOD")
+	sleep 0.5
+	a=$(syns) t0=$(ms)
+	sleep "$DUR"
+	b=$(syns) t1=$(ms)
+	awk -v n=$((b - a)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", n * 1000 / t }'
+}
+flood_stop() {
+	kill -INT "$FLOOD" 2>/dev/null || true
+	wait "$FLOOD" 2>/dev/null || true
+}
+
+run_kernel() {
+	n dir nft -f - <<NFT
+table inet kdnat {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr $VIP tcp dport 80 dnat ip to numgen inc mod 2 map { 0 : 10.0.2.11 . 8080, 1 : 10.0.2.12 . 8080 }
+	}
+}
+NFT
+	flood
+	flood_stop
+	n dir nft delete table inet kdnat
+}
+
+rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
+
+# run_nflvs: prints the rate; what the director looked like goes to
+# $TMP/state (one line a round)
+run_nflvs() {
+	local pid rate r0 r1 q cnt alive
+	$PIN ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" \
+		>"$TMP/director.log" 2>&1 &
+	pid=$!
+	until n dir nft list chain ip nflvs queue_new >/dev/null 2>&1 ||
+	      n dir nft list chain inet nflvs queue_new >/dev/null 2>&1; do
+		kill -0 $pid 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
+		sleep 0.05
+	done
+	sleep 0.2	# the workers are bound before the rules exist
+	r0=$(rss $pid)
+	flood >"$TMP/rate"
+	rate=$(cat "$TMP/rate")
+	# queue: number portid waiting copy_mode copy_range queue_dropped
+	# user_dropped id_sequence 1
+	q=$(n dir cat /proc/net/netfilter/nfnetlink_queue |
+		awk '{ w += $3; k += $6; u += $7 } END { printf "waiting %d, dropped %d, user dropped %d", w, k, u }')
+	cnt=$(n dir cat /proc/sys/net/netfilter/nf_conntrack_count)
+	flood_stop
+	if kill -0 $pid 2>/dev/null &&
+	   ip netns exec "$P-dir" build/nflvsadm --socket "$TMP/director.sock" -Ln >"$TMP/ln" 2>&1 &&
+	   grep -q "$VIP:80" "$TMP/ln"; then
+		alive="alive (pid $pid, nflvsadm -Ln answers)"
+	else
+		alive="NOT ALIVE or not answering (pid $pid)"
+		cat "$TMP/ln" "$TMP/director.log" >&2
+	fi
+	r1=$(rss $pid 2>/dev/null || echo 0)
+	echo "director $alive; VmRSS $r0 -> $r1 kB; conntrack $cnt of" \
+		"$(cat /proc/sys/net/netfilter/nf_conntrack_max); queue $q" >>"$TMP/state"
+	kill -TERM $pid
+	wait $pid || true
+	echo "$rate"
+}
+
+pass() {	# pass LABEL CPULIST
+	local ks=() fs=() rs=() k f r pid
+	PIN="taskset -c $2"
+	for pid in "${PIDS[@]}"; do taskset -pc "$2" "$pid" >/dev/null 2>&1 || true; done
+	: >"$TMP/state"
+	echo "$1"
+	printf '  %-6s %12s %12s %8s\n' round kernel nflvs ratio
+	for r in $(seq 1 "$ROUNDS"); do
+		k=$(run_kernel)
+		f=$(run_nflvs)
+		ks+=("$k") fs+=("$f") rs+=("$(ratio "$f" "$k")")
+		printf '  %-6s %12s %12s %8s\n' "$r" "$k" "$f" "$(ratio "$f" "$k")"
+	done
+	printf '  %-6s %12s %12s %8s\n' median "$(med "${ks[@]}")" "$(med "${fs[@]}")" \
+		"$(ratio "$(med "${fs[@]}")" "$(med "${ks[@]}")")"
+	echo "  nflvs / kernel per round: $(printf '%s\n' "${rs[@]}" | sort -g |
+		awk '{ a[NR] = $1 } END { printf "min %s median %s max %s", a[1], a[int((NR + 1) / 2)], a[NR] }')"
+	echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+	awk '{ print "  round " NR ": " $0 }' "$TMP/state"
+}
+
+echo "SYN flood (hping3 --flood --rand-source) to a NAT service, wlc, $NRS real servers:"
+echo "SYNs per second received by the real servers (kernel = nftables numgen DNAT only),"
+echo "${DUR}s per run, $ROUNDS rounds alternating"
+pass "one CPU: every process pinned to CPU 0" 0
+pass "all CPUs" "0-$(($(nproc) - 1))"
+echo "replies dropped in the client namespace (never routed further):" \
+	"$(n cl nft list counter inet blackhole dropped | awk '$1 == "packets" { print $2 }') packets"
+isolated
+echo "every lab interface is linked only inside the lab (nothing reached the host)"
