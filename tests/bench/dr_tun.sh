@@ -24,6 +24,12 @@
 # New DR flows are also measured with FINs queued to the director
 # (NFLVS_NO_FINLOG=1) instead of logged, the way before NFLOG.
 #
+# Two passes, as tests/bench/nat_cps.sh: every process of the lab (iperf3,
+# the director, the real server's servers, and so the softirqs they
+# raise) pinned to CPU 0, where the ratios compare the CPU each path costs
+# and a foreign process on the other core does not take one side's round;
+# then on all CPUs.
+#
 # Topology: tests/lib/lab.sh dr (client, router; director and real server
 # on the router's LAN).
 set -eu
@@ -63,8 +69,9 @@ CONF
 }
 
 DPID=
+PIN=
 director_up() {	# director_up [ENV=VALUE...]
-	ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
+	$PIN ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
 		>"$TMP/director.log" 2>&1 &
 	DPID=$!
 	until grep -q "started" "$TMP/director.log" 2>/dev/null ||
@@ -81,7 +88,7 @@ director_down() {
 
 # Gbit/s of one stream from the client to ADDR
 stream() {
-	n cl iperf3 -c "$1" -t "$DUR" -J >"$TMP/iperf.json" 2>&1 || { cat "$TMP/iperf.json" >&2; exit 1; }
+	$PIN ip netns exec "$P-cl" iperf3 -c "$1" -t "$DUR" -J >"$TMP/iperf.json" 2>&1 || { cat "$TMP/iperf.json" >&2; exit 1; }
 	awk -F'[:,]' '/"sum_received"/ { s = 1 } s && /"bits_per_second"/ { printf "%.2f", $2 / 1e9; exit }' \
 		"$TMP/iperf.json"
 }
@@ -95,7 +102,7 @@ hop_off() { n rt ip route del "$RS/32" via 10.0.3.2; }
 
 # new connections per second to ADDR
 cps() {
-	n cl $TESTNET load "$1" 80 --duration "$DUR" --concurrency 64 |
+	$PIN ip netns exec "$P-cl" $TESTNET load "$1" 80 --duration "$DUR" --concurrency 64 |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
 }
 
@@ -105,55 +112,66 @@ row() {	# row LABEL direct hop DR TUN TUNu direct/s hop/s DR/s
 		"$7" "$8" "$9" "$(ratio "$9" "$7")" "$(ratio "$9" "$8")"
 }
 
-echo "DR and TUN against routing straight to the real server, ${DUR}s per run, $ROUNDS rounds"
-F='  %-6s %7s %7s %7s %7s %7s %7s %7s %7s %7s | %8s %8s %8s %7s %7s\n'
-printf "$F" round direct hop DR DR/dir DR/hop TUN TUN/dir TUNu TUNu/dir \
-	direct/s hop/s DR/s DR/dir DR/hop
-ds=() hs=() drs=() ts=() tus=() dc=() hc=() dcs=() rdh=() rdhc=() rdqc=()
-for r in $(seq 1 "$ROUNDS"); do
-	d=$(stream $RS)
-	hop_on
-	h=$(stream $RS)
-	hcps=$(cps $RS)
-	hop_off
-	conf dr ""
-	director_up
-	dr=$(stream $VIP)
-	drc=$(cps $VIP)
-	director_down
-	director_up NFLVS_NO_FINLOG=1
-	drq=$(cps $VIP)
-	director_down
-	conf tun 'tunnel = { type = "ipip"; };'
-	director_up
-	for _ in $(seq 100); do
-		n dir tc filter show dev eth0 egress | grep -q tun_encap && break
-		sleep 0.05
-	done
-	n dir tc filter show dev eth0 egress | grep -q tun_encap ||
-		{ echo "the director's BPF program is not on eth0:" >&2; cat "$TMP/director.log" >&2; exit 1; }
-	t=$(stream $VIP)
-	director_down
-	director_up NFLVS_NO_BPF=1
-	tu=$(stream $VIP)
-	director_down
-	c=$(cps $RS)
-	ds+=("$d") hs+=("$h") drs+=("$dr") ts+=("$t") tus+=("$tu") dc+=("$c") hc+=("$hcps") dcs+=("$drc")
-	rdh+=("$(ratio "$dr" "$h")") rdhc+=("$(ratio "$drc" "$hcps")")
-	rdqc+=("$(ratio "$drq" "$hcps")")
-	row "$r" "$d" "$h" "$dr" "$t" "$tu" "$c" "$hcps" "$drc"
-done
-row median "$(med "${ds[@]}")" "$(med "${hs[@]}")" "$(med "${drs[@]}")" \
-	"$(med "${ts[@]}")" "$(med "${tus[@]}")" "$(med "${dc[@]}")" "$(med "${hc[@]}")" \
-	"$(med "${dcs[@]}")"
-echo "  (throughput in Gbit/s, single TCP stream; new connections per second, 64 in flight;"
-echo "   hop: the same path as DR, forwarded by the director's kernel without nflvs;"
-echo "   TUN: encapsulated by the director's tc BPF program, decapsulated by the real"
-echo "   server's; TUNu: encapsulated in user space, NFLVS_NO_BPF=1)"
-echo "TUN single stream / direct: $(ratio "$(med "${ts[@]}")" "$(med "${ds[@]}")") (median of $ROUNDS rounds)"
-# min median max of the per-round ratios (each measured side by side)
+# mmm RATIO...: min median max of the per-round ratios (each measured side
+# by side)
 mmm() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "min %s median %s max %s", a[1], a[int((NR + 1) / 2)], a[NR] }'; }
-echo "DR single stream / hop, per round: $(mmm "${rdh[@]}")"
-echo "new DR flows/s / hop, per round: $(mmm "${rdhc[@]}")"
-echo "  the same with FINs queued (NFLVS_NO_FINLOG=1, as before): $(mmm "${rdqc[@]}")"
-echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+F='  %-6s %7s %7s %7s %7s %7s %7s %7s %7s %7s | %8s %8s %8s %7s %7s\n'
+pass() {	# pass LABEL CPULIST
+	local pid r d h hcps dr drc drq t tu c
+	local ds=() hs=() drs=() ts=() tus=() dc=() hc=() dcs=() rdh=() rdhc=() rdqc=()
+	PIN="taskset -c $2"
+	for pid in "${PIDS[@]}"; do taskset -apc "$2" "$pid" >/dev/null; done
+	echo "$1"
+	printf "$F" round direct hop DR DR/dir DR/hop TUN TUN/dir TUNu TUNu/dir \
+		direct/s hop/s DR/s DR/dir DR/hop
+	for r in $(seq 1 "$ROUNDS"); do
+		d=$(stream $RS)
+		hop_on
+		h=$(stream $RS)
+		hcps=$(cps $RS)
+		hop_off
+		conf dr ""
+		director_up
+		dr=$(stream $VIP)
+		drc=$(cps $VIP)
+		director_down
+		director_up NFLVS_NO_FINLOG=1
+		drq=$(cps $VIP)
+		director_down
+		conf tun 'tunnel = { type = "ipip"; };'
+		director_up
+		for _ in $(seq 100); do
+			n dir tc filter show dev eth0 egress | grep -q tun_encap && break
+			sleep 0.05
+		done
+		n dir tc filter show dev eth0 egress | grep -q tun_encap ||
+			{ echo "the director's BPF program is not on eth0:" >&2; cat "$TMP/director.log" >&2; exit 1; }
+		t=$(stream $VIP)
+		director_down
+		director_up NFLVS_NO_BPF=1
+		tu=$(stream $VIP)
+		director_down
+		c=$(cps $RS)
+		ds+=("$d") hs+=("$h") drs+=("$dr") ts+=("$t") tus+=("$tu") dc+=("$c") hc+=("$hcps") dcs+=("$drc")
+		rdh+=("$(ratio "$dr" "$h")") rdhc+=("$(ratio "$drc" "$hcps")")
+		rdqc+=("$(ratio "$drq" "$hcps")")
+		row "$r" "$d" "$h" "$dr" "$t" "$tu" "$c" "$hcps" "$drc"
+	done
+	row median "$(med "${ds[@]}")" "$(med "${hs[@]}")" "$(med "${drs[@]}")" \
+		"$(med "${ts[@]}")" "$(med "${tus[@]}")" "$(med "${dc[@]}")" "$(med "${hc[@]}")" \
+		"$(med "${dcs[@]}")"
+	echo "  (throughput in Gbit/s, single TCP stream; new connections per second, 64 in flight;"
+	echo "   hop: the same path as DR, forwarded by the director's kernel without nflvs;"
+	echo "   TUN: encapsulated by the director's tc BPF program, decapsulated by the real"
+	echo "   server's; TUNu: encapsulated in user space, NFLVS_NO_BPF=1)"
+	echo "TUN single stream / direct: $(ratio "$(med "${ts[@]}")" "$(med "${ds[@]}")") (median of $ROUNDS rounds)"
+	echo "DR single stream / hop, per round: $(mmm "${rdh[@]}")"
+	echo "new DR flows/s / hop, per round: $(mmm "${rdhc[@]}")"
+	echo "  the same with FINs queued (NFLVS_NO_FINLOG=1, as before): $(mmm "${rdqc[@]}")"
+	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+echo "DR and TUN against routing straight to the real server, ${DUR}s per run, $ROUNDS rounds"
+pass "one CPU: every process pinned to CPU 0 (cost per byte and per connection)" 0
+pass "all CPUs (what this machine sustains)" "0-$(($(nproc) - 1))"

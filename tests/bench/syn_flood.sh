@@ -177,7 +177,7 @@ run_nflvs() {
 pass() {	# pass LABEL CPULIST
 	local ks=() fs=() rs=() k f r pid
 	PIN="taskset -c $2"
-	for pid in "${PIDS[@]}"; do taskset -pc "$2" "$pid" >/dev/null 2>&1 || true; done
+	for pid in "${PIDS[@]}"; do taskset -apc "$2" "$pid" >/dev/null 2>&1 || true; done
 	: >"$TMP/state"
 	echo "$1"
 	printf '  %-6s %12s %12s %8s\n' round kernel nflvs ratio
