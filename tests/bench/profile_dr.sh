@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Where a DR stream's CPU goes, against the same path without nflvs
+# ("hop", as tests/bench/dr_tun.sh): one iperf3 stream from the client to
+# the real server, every lab process pinned to CPU 0, `perf record -C 0'
+# over SECONDS of it, for each path in turn:
+#
+#   hop     the router sends the real server's address through the
+#           director's namespace, forwarded by its kernel, no nflvs
+#   DR      through nflvs as shipped
+#   DRf     through nflvs with NFLVS_DR_FRESH_MS=1000 (a flow renewed in
+#           the last second is routed by one lookup in a small map, its
+#           element not renewed)
+#
+# It prints each run's Gbit/s, the share of CPU 0's samples in nftables
+# (nft_*, the set backends, the hook entry), in the rest of netfilter,
+# in routing and in the paravirtual interrupt enabling, and the top
+# symbols.  The perf data stays in $TMP only while the script runs.
+#
+#   tests/bench/profile_dr.sh [SECONDS]
+#
+# Not part of `make bench' (tests/bench/run.sh skips profile_*.sh).
+set -eu
+cd "$(dirname "$0")/../.."
+. tests/lib/bench.sh nflvs-prof
+
+DUR=${1:-5}
+VIP=10.0.3.100
+RS=10.0.3.11
+PIN="taskset -c 0"
+
+command -v perf >/dev/null || { echo "perf missing (linux-perf)" >&2; exit 1; }
+command -v iperf3 >/dev/null || { echo "iperf3 missing: contrib/install-deps.sh --bench" >&2; exit 1; }
+tests/lib/lab.sh dr "$P" 1
+$PIN ip netns exec "$P-rs1" iperf3 -s -D -I "$TMP/iperf.pid" --logfile "$TMP/iperf-s.log"
+until [ -s "$TMP/iperf.pid" ]; do sleep 0.05; done
+PIDS+=("$(cat "$TMP/iperf.pid")")
+
+cat >"$TMP/nflvs.conf" <<CONF
+director = { shm = "/nflvs-$P"; control = "$TMP/director.sock"; log_level = "warning"; };
+services = ( { vip = "$VIP"; port = 5201; scheduler = "rr"; forward = "dr";
+    real_servers = ( { address = "$RS"; port = 5201; } ); } );
+CONF
+
+DPID=
+director_up() {	# director_up [ENV=VALUE...]
+	$PIN ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
+		>"$TMP/director.log" 2>&1 &
+	DPID=$!
+	PIDS+=("$DPID")
+	until n dir nft list chain ip nflvs lvs >/dev/null 2>&1 ||
+	      n dir nft list chain inet nflvs lvs >/dev/null 2>&1; do
+		kill -0 $DPID 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
+		sleep 0.05
+	done
+	sleep 0.2
+}
+director_down() { kill -TERM "$DPID"; wait "$DPID" || true; }
+
+# profile NAME ADDR: a stream to ADDR, perf over DUR seconds of it
+profile() {
+	local c gbit
+	$PIN ip netns exec "$P-cl" iperf3 -c "$2" -t $((DUR + 2)) -J >"$TMP/$1.json" 2>&1 &
+	c=$!
+	sleep 1
+	perf record -q -C 0 -o "$TMP/$1.data" -- sleep "$DUR" >/dev/null 2>&1
+	wait $c || { cat "$TMP/$1.json" >&2; exit 1; }
+	gbit=$(awk -F'[:,]' '/"sum_received"/ { s = 1 } s && /"bits_per_second"/ { printf "%.2f", $2 / 1e9; exit }' \
+		"$TMP/$1.json")
+	perf report -q -i "$TMP/$1.data" --sort sym --stdio 2>/dev/null |
+		sed 's/^ *//' | grep '%' >"$TMP/$1.syms"
+	echo "$1: $gbit Gbit/s"
+	awk '{ p = $1; sub("%", "", p); s = $NF }
+	     s ~ /^(nft_|nf_tables|__nft|nf_hook_slow|nft_do_chain|jhash|nft_rhash|nft_hash|nft_lookup|nft_dynset|nft_meta|nft_payload)/ { t += p; next }
+	     s ~ /^(nf_|__nf_|ipt_|ip6t_|nfqnl)/ { o += p; next }
+	     s ~ /^(fib_|ip_route|__fib|fib4|fib6|ip6_route|ip_rcv_finish|rt_)/ { r += p; next }
+	     s ~ /pvm_irq_enable/ { v += p }
+	     END { printf "  nftables %.2f %%  other netfilter %.2f %%  routing %.2f %%  pvm_irq_enable %.2f %% (of CPU 0 samples)\n", t, o, r, v }' \
+		"$TMP/$1.syms"
+	echo "  nftables symbols:"
+	grep -E ' (nft_|nf_tables|__nft|nf_hook_slow|jhash)' "$TMP/$1.syms" | head -12 | sed 's/^/    /'
+	echo "  top:"
+	head -12 "$TMP/$1.syms" | sed 's/^/    /'
+}
+
+echo "DR against hop, one stream, every process on CPU 0, perf -C 0 over ${DUR}s"
+n dir sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0
+n rt ip route add "$RS/32" via 10.0.3.2
+profile hop "$RS"
+n rt ip route del "$RS/32" via 10.0.3.2
+director_up
+profile DR "$VIP"
+director_down
+director_up NFLVS_DR_FRESH_MS=1000
+profile DRf "$VIP"
+director_down
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
