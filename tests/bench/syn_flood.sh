@@ -6,6 +6,9 @@
 # receive per second, through nflvs (the service as shipped: wlc, two real
 # servers) against the same namespaces with kernel-only nftables DNAT
 # (numgen inc mod 2); side by side in one run, rounds alternating.
+# nflvs-q2 is the same director with two queues (director.queues = 2, a
+# worker thread each), which on two CPUs share the work that follows each
+# verdict.
 #
 #   tests/bench/syn_flood.sh [SECONDS_PER_RUN [ROUNDS]]
 #
@@ -26,6 +29,10 @@
 #
 # Two passes, as tests/bench/nat_cps.sh: every process (hping3, the
 # director, the real servers) pinned to CPU 0, then on all CPUs.
+#
+# SYN_PERF=DIR: a `perf record -a' of each measured run, as
+# DIR/kernel.data, DIR/nflvs.data and DIR/nflvs-q2.data (the last
+# round's of each; perf keeps the one before as .old).
 set -eu
 cd "$(dirname "$0")/../.."
 . tests/lib/bench.sh nflvs-syn
@@ -81,12 +88,17 @@ for i in $(seq 1 "$NRS"); do
 	until [ -e "$TMP/rs$i.ready" ]; do sleep 0.05; done
 done
 
-cat >"$TMP/nflvs.conf" <<CONF
-director = { shm = "/nflvs-$P"; control = "$TMP/director.sock"; log_level = "warning"; };
+conf() {	# conf FILE QUEUES
+	cat >"$1" <<CONF
+director = { shm = "/nflvs-$P"; control = "$TMP/director.sock"; log_level = "warning";
+  queues = $2; };
 services = ( { vip = "$VIP"; port = 80; scheduler = "wlc";
   real_servers = ( { address = "10.0.2.11"; port = 8080; },
                    { address = "10.0.2.12"; port = 8080; } ); } );
 CONF
+}
+conf "$TMP/nflvs.conf" 1
+conf "$TMP/nflvs-q2.conf" 2
 
 syns() {	# the SYNs the real servers have received
 	local i s=0 c
@@ -98,22 +110,31 @@ syns() {	# the SYNs the real servers have received
 	echo "$s"
 }
 
-# flood: prints the SYNs per second the real servers received, measured
-# over DUR seconds from half a second after the flood began; the flood
-# goes on until flood_stop (in the same shell: call it without $(...))
+# sent: the packets the client has sent (hping3's SYNs: nothing else
+# sends from it)
+sent() { n cl cat /sys/class/net/eth0/statistics/tx_packets; }
+
+# flood: prints the SYNs per second the real servers received and the
+# SYNs per second hping3 sent, measured over DUR seconds from half a
+# second after the flood began; the flood goes on until flood_stop (in
+# the same shell: call it without $(...))
 FLOOD=
 flood() {
-	local a b t0 t1
-	n dir conntrack -F >/dev/null 2>&1 || true
+	local a b x y t0 t1
 	$PIN ip netns exec "$P-cl" hping3 --flood --rand-source -S -p 80 -q "$VIP" \
 		>/dev/null 2>&1 &
 	FLOOD=$!
 	PIDS+=("$FLOOD")
 	sleep 0.5
-	a=$(syns) t0=$(ms)
-	sleep "$DUR"
-	b=$(syns) t1=$(ms)
-	awk -v n=$((b - a)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", n * 1000 / t }'
+	a=$(syns) x=$(sent) t0=$(ms)
+	if [ -n "${SYN_PERF:-}" ]; then	# perf record meanwhile
+		perf record -q -a -o "$SYN_PERF/$1.data" -- sleep "$DUR" >/dev/null 2>&1
+	else
+		sleep "$DUR"
+	fi
+	b=$(syns) y=$(sent) t1=$(ms)
+	awk -v n=$((b - a)) -v s=$((y - x)) -v t=$((t1 - t0)) \
+		'BEGIN { printf "%.0f %.0f\n", n * 1000 / t, s * 1000 / t }'
 }
 flood_stop() {
 	kill -INT "$FLOOD" 2>/dev/null || true
@@ -121,6 +142,7 @@ flood_stop() {
 }
 
 run_kernel() {
+	n dir conntrack -F >/dev/null 2>&1 || true
 	n dir nft -f - <<NFT
 table inet kdnat {
 	chain pre {
@@ -129,18 +151,19 @@ table inet kdnat {
 	}
 }
 NFT
-	flood
+	flood kernel
 	flood_stop
-	n dir nft delete table inet kdnat
+	n dir nft delete table inet kdnat >/dev/null
 }
 
 rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 
-# run_nflvs: prints the rate; what the director looked like goes to
-# $TMP/state (one line a round)
+# run_nflvs CONF LABEL: prints the rate; what the director looked like
+# goes to $TMP/state (one line a round)
 run_nflvs() {
 	local pid rate r0 r1 q cnt alive
-	$PIN ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" \
+	n dir conntrack -F >/dev/null 2>&1 || true
+	$PIN ip netns exec "$P-dir" build/nflvs-director -f "$1" \
 		>"$TMP/director.log" 2>&1 &
 	pid=$!
 	until n dir nft list chain ip nflvs queue_new >/dev/null 2>&1 ||
@@ -150,7 +173,7 @@ run_nflvs() {
 	done
 	sleep 0.2	# the workers are bound before the rules exist
 	r0=$(rss $pid)
-	flood >"$TMP/rate"
+	flood "$2" >"$TMP/rate"
 	rate=$(cat "$TMP/rate")
 	# queue: number portid waiting copy_mode copy_range queue_dropped
 	# user_dropped id_sequence 1
@@ -167,36 +190,48 @@ run_nflvs() {
 		cat "$TMP/ln" "$TMP/director.log" >&2
 	fi
 	r1=$(rss $pid 2>/dev/null || echo 0)
-	echo "director $alive; VmRSS $r0 -> $r1 kB; conntrack $cnt of" \
-		"$(cat /proc/sys/net/netfilter/nf_conntrack_max); queue $q" >>"$TMP/state"
+	echo "round $R, $2: director $alive; VmRSS $r0 -> $r1 kB; conntrack $cnt of" \
+		"$(cat /proc/sys/net/netfilter/nf_conntrack_max); queue $q;" \
+		"event overruns (counts rebuilt from a dump): $(grep -c 'conntrack events were lost' "$TMP/director.log")" \
+		>>"$TMP/state"
 	kill -TERM $pid
 	wait $pid || true
 	echo "$rate"
 }
 
+# mmm RATIO...: min median max
+mmm() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "min %s median %s max %s", a[1], a[int((NR + 1) / 2)], a[NR] }'; }
+
 pass() {	# pass LABEL CPULIST
-	local ks=() fs=() rs=() k f r pid
+	local ks=() fs=() qs=() rs=() rq=() k f q r pid ko fo qo
 	PIN="taskset -c $2"
 	for pid in "${PIDS[@]}"; do taskset -apc "$2" "$pid" >/dev/null 2>&1 || true; done
 	: >"$TMP/state"
 	echo "$1"
-	printf '  %-6s %12s %12s %8s\n' round kernel nflvs ratio
+	printf '  %-6s %9s %9s %9s %9s %7s %9s %9s %7s\n' round kernel "(sent)" nflvs "(sent)" ratio \
+		nflvs-q2 "(sent)" ratio
 	for r in $(seq 1 "$ROUNDS"); do
-		k=$(run_kernel)
-		f=$(run_nflvs)
-		ks+=("$k") fs+=("$f") rs+=("$(ratio "$f" "$k")")
-		printf '  %-6s %12s %12s %8s\n' "$r" "$k" "$f" "$(ratio "$f" "$k")"
+		R=$r
+		read -r k ko < <(run_kernel)
+		read -r f fo < <(run_nflvs "$TMP/nflvs.conf" nflvs)
+		read -r q qo < <(run_nflvs "$TMP/nflvs-q2.conf" nflvs-q2)
+		[ -n "$k" ] && [ -n "$f" ] && [ -n "$q" ] || { echo "a run failed" >&2; exit 1; }
+		ks+=("$k") fs+=("$f") qs+=("$q") rs+=("$(ratio "$f" "$k")") rq+=("$(ratio "$q" "$k")")
+		printf '  %-6s %9s %9s %9s %9s %7s %9s %9s %7s\n' "$r" "$k" "($ko)" "$f" "($fo)" \
+			"$(ratio "$f" "$k")" "$q" "($qo)" "$(ratio "$q" "$k")"
 	done
-	printf '  %-6s %12s %12s %8s\n' median "$(med "${ks[@]}")" "$(med "${fs[@]}")" \
-		"$(ratio "$(med "${fs[@]}")" "$(med "${ks[@]}")")"
-	echo "  nflvs / kernel per round: $(printf '%s\n' "${rs[@]}" | sort -g |
-		awk '{ a[NR] = $1 } END { printf "min %s median %s max %s", a[1], a[int((NR + 1) / 2)], a[NR] }')"
+	printf '  %-6s %9s %9s %9s %9s %7s %9s %9s %7s\n' median "$(med "${ks[@]}")" "" \
+		"$(med "${fs[@]}")" "" "$(ratio "$(med "${fs[@]}")" "$(med "${ks[@]}")")" \
+		"$(med "${qs[@]}")" "" "$(ratio "$(med "${qs[@]}")" "$(med "${ks[@]}")")"
+	echo "  nflvs / kernel per round: $(mmm "${rs[@]}")"
+	echo "  nflvs-q2 / kernel per round: $(mmm "${rq[@]}")"
 	echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-	awk '{ print "  round " NR ": " $0 }' "$TMP/state"
+	sed 's/^/  /' "$TMP/state"
 }
 
 echo "SYN flood (hping3 --flood --rand-source) to a NAT service, wlc, $NRS real servers:"
-echo "SYNs per second received by the real servers (kernel = nftables numgen DNAT only),"
+echo "SYNs per second received by the real servers (kernel = nftables numgen DNAT only;"
+echo "sent: the SYNs per second hping3 sent meanwhile),"
 echo "${DUR}s per run, $ROUNDS rounds alternating"
 pass "one CPU: every process pinned to CPU 0" 0
 pass "all CPUs" "0-$(($(nproc) - 1))"
