@@ -1053,11 +1053,6 @@ int director_start(struct director *d)
 	if (ret)
 		log_info("DR: NFLOG group %u: %s; FINs are queued instead",
 			 d->rs.queue, strerror(-ret));
-	/* NFLVS_DR_FRESH_MS=N: DR flow elements renewed at most once per N
-	 * ms (benchmarks compare; ruleset.h) */
-	if (getenv("NFLVS_DR_FRESH_MS"))
-		d->rs.fresh_ms = (uint32_t)strtoul(getenv("NFLVS_DR_FRESH_MS"),
-						   NULL, 10);
 	ret = director_queues(d);
 	if (!ret)
 		ret = director_ruleset(d);

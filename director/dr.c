@@ -250,7 +250,6 @@ void dr_forget(struct dr *dr, const struct rs_flow *rf)
 	if (nft_batch_init(&b) < 0)
 		return;
 	if (ruleset_build_flow(&b, dr->rs, rf, true) == 0 &&
-	    ruleset_build_fresh_flush(&b, dr->rs) == 0 &&
 	    ruleset_commit(&b, err, sizeof(err)) < 0)
 		log_debug("DR flows: removing one: %s", err);
 	nft_batch_free(&b);
@@ -264,8 +263,7 @@ void dr_expire_dest(struct dr *dr, struct dest *dst)
 	if (nft_batch_init(&x.b) < 0)
 		return;
 	flowpath_drop_dest(dr->fp, dst, true, expire_cb, &x);
-	if (x.n && ruleset_build_fresh_flush(&x.b, dr->rs) == 0 &&
-	    ruleset_commit(&x.b, err, sizeof(err)) < 0)
+	if (x.n && ruleset_commit(&x.b, err, sizeof(err)) < 0)
 		log_debug("DR flows: removing %u: %s", x.n, err);
 	nft_batch_free(&x.b);
 }

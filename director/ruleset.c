@@ -1177,31 +1177,6 @@ static const struct set_spec flowmap[RS_FLOWMAPS][2] = {
 	},
 };
 
-/*
- * With rs->fresh_ms: the flows whose element was renewed in the last
- * fresh_ms, client . port . vip . port -> mark (TCP, open or closing, and
- * UDP).  A packet found there takes its mark in one lookup and renews
- * nothing; the others take the rules above, which renew the element and
- * put the flow here again.  An element so runs out at most fresh_ms
- * earlier than if every packet renewed it.
- */
-enum { FRESH_TCP, FRESH_UDP, FRESH_MAPS };
-static const struct set_spec freshmap[FRESH_MAPS][2] = {
-	[FRESH_TCP] = {
-		FLOWMAP("dr_fresh_tcp4", 60, FLOW4, 16, "DR TCP flows renewed recently -> mark"),
-		FLOWMAP("dr_fresh_tcp6", 61, FLOW6, 40, "DR TCP flows renewed recently -> mark"),
-	},
-	[FRESH_UDP] = {
-		FLOWMAP("dr_fresh_udp4", 62, FLOW4, 16, "DR UDP flows renewed recently -> mark"),
-		FLOWMAP("dr_fresh_udp6", 63, FLOW6, 40, "DR UDP flows renewed recently -> mark"),
-	},
-};
-
-static const char *freshmap_name(enum rs_flowmap m, uint8_t af)
-{
-	return freshmap[m == RS_FLOWS_UDP ? FRESH_UDP : FRESH_TCP][fam_index(af)].name;
-}
-
 /* client . port . vip . port into REG32_00..; the data register after it */
 static uint32_t add_flow_key(struct nftnl_rule *r, uint8_t af)
 {
@@ -1388,39 +1363,11 @@ static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 	add_expr(r, ex_meta(NFT_META_MARK, dreg));
 	add_expr(r, ex_dynset(flowmap_name(m, af), NFT_DYNSET_OP_UPDATE, dreg,
 			      flow_timeout_ms(c->rs, m)));
-	if (c->rs->fresh_ms)
-		add_expr(r, ex_dynset(freshmap_name(m, af), NFT_DYNSET_OP_UPDATE,
-				      dreg, c->rs->fresh_ms));
 	add_expr(r, ex_verdict(NF_ACCEPT));
 	msg_rule(c, qfamily(c->rs, af), "lvs", r,
 		 m == RS_FLOWS_CLOSING ? "a closing DR connection: to its real server" :
 		 m == RS_FLOWS_TCP ? "an established DR connection: to its real server"
 				   : "a DR UDP flow: to its real server");
-}
-
-/*
- * meta mark set <flow> map @dr_fresh_M accept: a flow renewed in the last
- * fresh_ms, in one lookup.  TCP: not a first SYN, which may open a new
- * connection on a closing one's ports (rule_lvs_flow()).
- */
-static void rule_lvs_fresh(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
-{
-	struct nftnl_rule *r = lvs_rule(c, af);
-
-	if (!r)
-		return;
-	if (m == RS_FLOWS_UDP)
-		add_l4proto_is(r, IPPROTO_UDP);
-	else
-		add_tcp_syn(r, true);
-	add_flow_key(r, af);
-	add_expr(r, ex_lookup(NFT_REG32_00, freshmap_name(m, af), 0, NFT_REG_1));
-	add_expr(r, EX("meta", { NFTNL_EXPR_META_KEY, NFT_META_MARK },
-		       { NFTNL_EXPR_META_SREG, NFT_REG_1 }));
-	add_expr(r, ex_verdict(NF_ACCEPT));
-	msg_rule(c, qfamily(c->rs, af), "lvs", r,
-		 m == RS_FLOWS_UDP ? "a DR UDP flow renewed recently: to its real server"
-				   : "a DR connection renewed recently: to its real server");
 }
 
 /*
@@ -1564,10 +1511,6 @@ static void rule_lvs_learn_syn(struct rs_ctx *c, uint8_t af)
 			      dreg, flow_timeout_ms(c->rs, RS_FLOWS_TCP)));
 	add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_CLOSING, af),
 			      NFT_DYNSET_OP_DELETE, dreg, 0));
-	if (c->rs->fresh_ms)
-		/* the ended one's mark must not route the new one's packets */
-		add_expr(r, ex_dynset(freshmap_name(RS_FLOWS_TCP, af),
-				      NFT_DYNSET_OP_DELETE, dreg, 0));
 	msg_rule(c, qfamily(c->rs, af), "lvs_learn", r,
 		 "a new DR connection's SYN: its flow, in place of an ended one's");
 }
@@ -1584,13 +1527,18 @@ static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 	else
 		add_l4proto_is(r, m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP);
 	add_mark_nonzero(r, false, c->rs->mark_mask);
-	add_lvs_service(r, af, LVS_DR);
-	dreg = add_flow_key(r, af);
-	if (m != RS_FLOWS_CLOSING)
+	/* the flow maps first: every packet of a known flow passes here
+	 * (with the mark the lvs chain gave it) and fails at its own map,
+	 * without the service lookup only a new flow needs */
+	if (m != RS_FLOWS_CLOSING) {
+		add_flow_key(r, af);
 		add_expr(r, ex_lookup_not(NFT_REG32_00, flowmap_name(m, af)));
+	}
 	if (m == RS_FLOWS_TCP)
 		add_expr(r, ex_lookup_not(NFT_REG32_00,
 					  flowmap_name(RS_FLOWS_CLOSING, af)));
+	add_lvs_service(r, af, LVS_DR);
+	dreg = add_flow_key(r, af);
 	add_expr(r, ex_meta(NFT_META_MARK, dreg));
 	add_expr(r, ex_dynset(flowmap_name(m, af), NFT_DYNSET_OP_UPDATE, dreg,
 			      flow_timeout_ms(c->rs, m)));
@@ -1612,18 +1560,12 @@ static void build_lvs_sets(struct rs_ctx *c, uint8_t af)
 		msg_set(c, qfamily(c->rs, af), &lvsset[k][fam_index(af)]);
 	for (k = 0; k < RS_FLOWMAPS; k++)
 		msg_set(c, qfamily(c->rs, af), &flowmap[k][fam_index(af)]);
-	for (k = 0; c->rs->fresh_ms && k < FRESH_MAPS; k++)
-		msg_set(c, qfamily(c->rs, af), &freshmap[k][fam_index(af)]);
 }
 
 /* The rules that carry timeouts (rebuilt by ruleset_build_timeouts). */
 static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 {
 	rule_lvs_fin(c, af);
-	if (c->rs->fresh_ms) {
-		rule_lvs_fresh(c, af, RS_FLOWS_TCP);
-		rule_lvs_fresh(c, af, RS_FLOWS_UDP);
-	}
 	/* established first: a flow is in one of @dr_tcpN and @dr_closingN
 	 * (lvs_learn moves it), and most packets are an established one's,
 	 * which would otherwise pay a lookup in the closing map first */
@@ -1686,33 +1628,6 @@ int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
 	msg_elem_t(&c, qfamily(rs, f->saddr.family),
 		   &flowmap[f->map][fam_index(f->saddr.family)], key, klen,
 		   del ? NULL : &f->mark, 4, del, f->timeout_ms);
-	return c.err;
-}
-
-int ruleset_build_fresh_flush(struct nft_batch *b, const struct ruleset *rs)
-{
-	struct rs_ctx c = { .b = b, .rs = rs };
-	struct nftnl_set *s;
-	struct nlmsghdr *nlh;
-	int f, k;
-
-	for (f = 0; rs->fresh_ms && f < 2; f++) {
-		uint8_t af = f ? AF_INET6 : AF_INET;
-
-		for (k = 0; k < FRESH_MAPS; k++) {
-			/* no element: the whole set (nft flush set) */
-			s = set_new(rs, qfamily(rs, af), &(struct set_spec){
-					.name = freshmap[k][f].name });
-			nlh = s ? nft_batch_msg(b, NFT_MSG_DELSETELEM,
-						qfamily(rs, af), 0) : NULL;
-			if (!nlh)
-				c.err = -ENOMEM;
-			else
-				nftnl_set_elems_nlmsg_build_payload(nlh, s);
-			nft_batch_next(b);
-			nftnl_set_free(s);
-		}
-	}
 	return c.err;
 }
 

@@ -97,11 +97,6 @@ struct ruleset {
 	bool tun_kernel;		/* TUN services learn flows as DR ones
 					   (tunbpf.h), else every packet is
 					   queued */
-	uint32_t fresh_ms;		/* DR flow elements renewed at most
-					   once per fresh_ms (a map of the
-					   flows renewed recently routes
-					   the packets between), 0: on every
-					   packet */
 	struct rs_timeouts timeouts;
 	const struct rs_service *svc;
 	unsigned int nsvc;
@@ -126,9 +121,6 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs);
 /* Add or delete a DR flow element. */
 int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
 		       const struct rs_flow *f, bool del);
-/* Empty the maps of recently renewed flows (ruleset.fresh_ms), with the
- * deletes of flow elements: none of their marks may route a packet. */
-int ruleset_build_fresh_flush(struct nft_batch *b, const struct ruleset *rs);
 /* Every DR flow element of the table of @family now (for a restart). */
 typedef void (*ruleset_flow_fn)(void *ctx, const struct rs_flow *f);
 int ruleset_read_flows(const struct ruleset *rs, uint8_t family,

@@ -13,7 +13,9 @@
 #           the last second is routed by one lookup in a small map, its
 #           element not renewed)
 #
-# It prints each run's Gbit/s, the share of CPU 0's samples in nftables
+# It prints each run's Gbit/s, the share of CPU 0's samples that iperf3's
+# processes took (their softirqs: the whole forwarding path), and of
+# those samples the share in nftables
 # (nft_*, the set backends, the hook entry), in the rest of netfilter,
 # in routing and in the paravirtual interrupt enabling, and the top
 # symbols.  The perf data stays in $TMP only while the script runs.
@@ -68,15 +70,19 @@ profile() {
 	wait $c || { cat "$TMP/$1.json" >&2; exit 1; }
 	gbit=$(awk -F'[:,]' '/"sum_received"/ { s = 1 } s && /"bits_per_second"/ { printf "%.2f", $2 / 1e9; exit }' \
 		"$TMP/$1.json")
-	perf report -q -i "$TMP/$1.data" --sort sym --stdio 2>/dev/null |
+	# iperf3's processes and ksoftirqd carry the stream's softirq work (the sender's
+	# transmit runs the whole forwarding path): their samples only, not
+	# a foreign process's that ran on CPU 0 meanwhile
+	perf report -q -i "$TMP/$1.data" --comm iperf3,ksoftirqd/0 --percentage relative --sort sym --stdio 2>/dev/null |
 		sed 's/^ *//' | grep '%' >"$TMP/$1.syms"
-	echo "$1: $gbit Gbit/s"
+	echo "$1: $gbit Gbit/s, iperf3 and ksoftirqd/0 (the stream and its softirqs) $(perf report -q \
+		-i "$TMP/$1.data" --sort comm --stdio 2>/dev/null | awk '$2 == "iperf3" || $2 == "ksoftirqd/0" { s += $1 } END { printf "%.2f %%", s }') of CPU 0"
 	awk '{ p = $1; sub("%", "", p); s = $NF }
 	     s ~ /^(nft_|nf_tables|__nft|nf_hook_slow|nft_do_chain|jhash|nft_rhash|nft_hash|nft_lookup|nft_dynset|nft_meta|nft_payload)/ { t += p; next }
 	     s ~ /^(nf_|__nf_|ipt_|ip6t_|nfqnl)/ { o += p; next }
 	     s ~ /^(fib_|ip_route|__fib|fib4|fib6|ip6_route|ip_rcv_finish|rt_)/ { r += p; next }
 	     s ~ /pvm_irq_enable/ { v += p }
-	     END { printf "  nftables %.2f %%  other netfilter %.2f %%  routing %.2f %%  pvm_irq_enable %.2f %% (of CPU 0 samples)\n", t, o, r, v }' \
+	     END { printf "  of those: nftables %.2f %%  other netfilter %.2f %%  routing %.2f %%  pvm_irq_enable %.2f %% (of their samples)\n", t, o, r, v }' \
 		"$TMP/$1.syms"
 	echo "  nftables symbols:"
 	grep -E ' (nft_|nf_tables|__nft|nf_hook_slow|jhash)' "$TMP/$1.syms" | head -12 | sed 's/^/    /'
