@@ -22,10 +22,7 @@
 # is the same stream with the director's BPF off (NFLVS_NO_BPF=1): every
 # packet encapsulated in user space, as where the program cannot load.
 # New DR flows are also measured with FINs queued to the director
-# (NFLVS_NO_FINLOG=1) instead of logged, the way before NFLOG.  DRf is DR
-# with NFLVS_DR_FRESH_MS=1000: a flow whose element was renewed in the
-# last second is routed by one lookup in a map of such flows, its element
-# not renewed (the director as shipped renews it on every packet).
+# (NFLVS_NO_FINLOG=1) instead of logged, the way before NFLOG.
 #
 # Two passes, as tests/bench/nat_cps.sh: every process of the lab (iperf3,
 # the director, the real server's servers, and so the softirqs they
@@ -109,28 +106,25 @@ cps() {
 		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
 }
 
-row() {	# row LABEL direct hop DR DRf TUN TUNu direct/s hop/s DR/s DRf/s
+row() {	# row LABEL direct hop DR TUN TUNu direct/s hop/s DR/s
 	printf "$F" "$1" "$2" "$3" "$4" "$(ratio "$4" "$2")" "$(ratio "$4" "$3")" \
-		"$5" "$(ratio "$5" "$3")" \
-		"$6" "$(ratio "$6" "$2")" "$7" "$(ratio "$7" "$2")" \
-		"$8" "$9" "${10}" "$(ratio "${10}" "$8")" "$(ratio "${10}" "$9")" \
-		"${11}" "$(ratio "${11}" "$9")"
+		"$5" "$(ratio "$5" "$2")" "$6" "$(ratio "$6" "$2")" \
+		"$7" "$8" "$9" "$(ratio "$9" "$7")" "$(ratio "$9" "$8")"
 }
 
 # mmm RATIO...: min median max of the per-round ratios (each measured side
 # by side)
 mmm() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "min %s median %s max %s", a[1], a[int((NR + 1) / 2)], a[NR] }'; }
 
-F='  %-6s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s | %7s %7s %7s %6s %6s %7s %6s\n'
+F='  %-6s %7s %7s %7s %7s %7s %7s %7s %7s %7s | %8s %8s %8s %7s %7s\n'
 pass() {	# pass LABEL CPULIST
-	local pid r d h hcps dr drc drq drf drfc t tu c
-	local ds=() hs=() drs=() drfs=() ts=() tus=() dc=() hc=() dcs=() dfcs=()
-	local rdh=() rdhc=() rdqc=() rdfh=() rdfhc=()
+	local pid r d h hcps dr drc drq t tu c
+	local ds=() hs=() drs=() ts=() tus=() dc=() hc=() dcs=() rdh=() rdhc=() rdqc=()
 	PIN="taskset -c $2"
 	for pid in "${PIDS[@]}"; do taskset -apc "$2" "$pid" >/dev/null; done
 	echo "$1"
-	printf "$F" round direct hop DR DR/dir DR/hop DRf DRf/hop TUN TUN/dir TUNu TUNu/dir \
-		direct/s hop/s DR/s DR/dir DR/hop DRf/s DRf/hop
+	printf "$F" round direct hop DR DR/dir DR/hop TUN TUN/dir TUNu TUNu/dir \
+		direct/s hop/s DR/s DR/dir DR/hop
 	for r in $(seq 1 "$ROUNDS"); do
 		d=$(stream $RS)
 		hop_on
@@ -144,10 +138,6 @@ pass() {	# pass LABEL CPULIST
 		director_down
 		director_up NFLVS_NO_FINLOG=1
 		drq=$(cps $VIP)
-		director_down
-		director_up NFLVS_DR_FRESH_MS=1000
-		drf=$(stream $VIP)
-		drfc=$(cps $VIP)
 		director_down
 		conf tun 'tunnel = { type = "ipip"; };'
 		director_up
@@ -163,27 +153,23 @@ pass() {	# pass LABEL CPULIST
 		tu=$(stream $VIP)
 		director_down
 		c=$(cps $RS)
-		ds+=("$d") hs+=("$h") drs+=("$dr") drfs+=("$drf") ts+=("$t") tus+=("$tu")
-		dc+=("$c") hc+=("$hcps") dcs+=("$drc") dfcs+=("$drfc")
+		ds+=("$d") hs+=("$h") drs+=("$dr") ts+=("$t") tus+=("$tu")
+		dc+=("$c") hc+=("$hcps") dcs+=("$drc")
 		rdh+=("$(ratio "$dr" "$h")") rdhc+=("$(ratio "$drc" "$hcps")")
 		rdqc+=("$(ratio "$drq" "$hcps")")
-		rdfh+=("$(ratio "$drf" "$h")") rdfhc+=("$(ratio "$drfc" "$hcps")")
-		row "$r" "$d" "$h" "$dr" "$drf" "$t" "$tu" "$c" "$hcps" "$drc" "$drfc"
+		row "$r" "$d" "$h" "$dr" "$t" "$tu" "$c" "$hcps" "$drc"
 	done
 	row median "$(med "${ds[@]}")" "$(med "${hs[@]}")" "$(med "${drs[@]}")" \
-		"$(med "${drfs[@]}")" "$(med "${ts[@]}")" "$(med "${tus[@]}")" \
-		"$(med "${dc[@]}")" "$(med "${hc[@]}")" "$(med "${dcs[@]}")" "$(med "${dfcs[@]}")"
+		"$(med "${ts[@]}")" "$(med "${tus[@]}")" "$(med "${dc[@]}")" "$(med "${hc[@]}")" \
+		"$(med "${dcs[@]}")"
 	echo "  (throughput in Gbit/s, single TCP stream; new connections per second, 64 in flight;"
 	echo "   hop: the same path as DR, forwarded by the director's kernel without nflvs;"
-	echo "   DRf: DR with NFLVS_DR_FRESH_MS=1000, flow elements renewed once a second;"
 	echo "   TUN: encapsulated by the director's tc BPF program, decapsulated by the real"
 	echo "   server's; TUNu: encapsulated in user space, NFLVS_NO_BPF=1)"
 	echo "TUN single stream / direct: $(ratio "$(med "${ts[@]}")" "$(med "${ds[@]}")") (median of $ROUNDS rounds)"
 	echo "DR single stream / hop, per round: $(mmm "${rdh[@]}")"
 	echo "new DR flows/s / hop, per round: $(mmm "${rdhc[@]}")"
 	echo "  the same with FINs queued (NFLVS_NO_FINLOG=1, as before): $(mmm "${rdqc[@]}")"
-	echo "DRf (NFLVS_DR_FRESH_MS=1000) single stream / hop, per round: $(mmm "${rdfh[@]}")"
-	echo "  new DRf flows/s / hop, per round: $(mmm "${rdfhc[@]}")"
 	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 

@@ -9,9 +9,6 @@
 #   hop     the router sends the real server's address through the
 #           director's namespace, forwarded by its kernel, no nflvs
 #   DR      through nflvs as shipped
-#   DRf     through nflvs with NFLVS_DR_FRESH_MS=1000 (a flow renewed in
-#           the last second is routed by one lookup in a small map, its
-#           element not renewed)
 #
 # It prints each run's Gbit/s, the share of CPU 0's samples that iperf3's
 # processes took (their softirqs: the whole forwarding path), and of
@@ -46,8 +43,8 @@ services = ( { vip = "$VIP"; port = 5201; scheduler = "rr"; forward = "dr";
 CONF
 
 DPID=
-director_up() {	# director_up [ENV=VALUE...]
-	$PIN ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
+director_up() {
+	$PIN ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" \
 		>"$TMP/director.log" 2>&1 &
 	DPID=$!
 	PIDS+=("$DPID")
@@ -97,8 +94,5 @@ profile hop "$RS"
 n rt ip route del "$RS/32" via 10.0.3.2
 director_up
 profile DR "$VIP"
-director_down
-director_up NFLVS_DR_FRESH_MS=1000
-profile DRf "$VIP"
 director_down
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
