@@ -50,8 +50,8 @@ tests/lib/lab.sh nat "$P" "$NRS"
 isolated() {
 	local ns links peers
 	for ns in $(ip netns list | awk '{ print $1 }' | grep "^$P-"); do
-		links=$(ip -n "$ns" -o link show | grep -vc ' lo:\| br0:' || true)
-		peers=$(ip -n "$ns" -o link show type veth | grep -c "link-netns $P-" || true)
+		links=$(ip -n "$ns" -o link show 2>/dev/null | grep -vc ' lo:\| br0:' || true)
+		peers=$(ip -n "$ns" -o link show type veth 2>/dev/null | grep -c "link-netns $P-" || true)
 		[ "$links" = "$peers" ] || { echo "$ns: an interface not linked inside the lab" >&2; return 1; }
 	done
 }
