@@ -41,7 +41,7 @@ ROUNDS=${2:-3}
 VIP=10.0.3.100
 RS=10.0.3.11
 
-command -v iperf3 >/dev/null || { echo "iperf3 missing: contrib/install-deps.sh --bench" >&2; exit 1; }
+need iperf3
 tests/lib/lab.sh dr "$P" 1
 n cl sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
 n rs1 sysctl -qw net.ipv4.tcp_max_tw_buckets=1024
@@ -111,10 +111,6 @@ row() {	# row LABEL direct hop DR TUN TUNu direct/s hop/s DR/s
 		"$5" "$(ratio "$5" "$2")" "$6" "$(ratio "$6" "$2")" \
 		"$7" "$8" "$9" "$(ratio "$9" "$7")" "$(ratio "$9" "$8")"
 }
-
-# mmm RATIO...: min median max of the per-round ratios (each measured side
-# by side)
-mmm() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "min %s median %s max %s", a[1], a[int((NR + 1) / 2)], a[NR] }'; }
 
 F='  %-6s %7s %7s %7s %7s %7s %7s %7s %7s %7s | %8s %8s %8s %7s %7s\n'
 pass() {	# pass LABEL CPULIST

@@ -30,7 +30,7 @@ RS=10.0.3.11
 PIN="taskset -c 0"
 
 command -v perf >/dev/null || { echo "perf missing (linux-perf)" >&2; exit 1; }
-command -v iperf3 >/dev/null || { echo "iperf3 missing: contrib/install-deps.sh --bench" >&2; exit 1; }
+need iperf3
 tests/lib/lab.sh dr "$P" 1
 $PIN ip netns exec "$P-rs1" iperf3 -s -D -I "$TMP/iperf.pid" --logfile "$TMP/iperf-s.log"
 until [ -s "$TMP/iperf.pid" ]; do sleep 0.05; done

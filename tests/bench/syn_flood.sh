@@ -42,7 +42,7 @@ ROUNDS=${2:-3}
 VIP=10.0.1.100
 NRS=2
 
-command -v hping3 >/dev/null || { echo "hping3 missing: contrib/install-deps.sh --bench" >&2; exit 1; }
+need hping3
 tests/lib/lab.sh nat "$P" "$NRS"
 
 # every interface of the lab is a bridge or a veth whose peer is in
@@ -198,9 +198,6 @@ run_nflvs() {
 	wait $pid || true
 	echo "$rate"
 }
-
-# mmm RATIO...: min median max
-mmm() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "min %s median %s max %s", a[1], a[int((NR + 1) / 2)], a[NR] }'; }
 
 pass() {	# pass LABEL CPULIST
 	local ks=() fs=() qs=() rs=() rq=() k f q r pid ko fo qo

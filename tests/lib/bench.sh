@@ -11,6 +11,8 @@
 #   ms                          the time in ms
 #   med N...                    the median
 #   ratio A B                   A / B, three decimals
+#   mmm RATIO...                "min A median B max C" of the ratios
+#   need CMD                    exit unless CMD is installed
 
 P="$1$$"
 TESTNET=build/tests/nflvs-testnet
@@ -22,6 +24,8 @@ bg() { local ns="$P-$1"; shift; ip netns exec "$ns" "$@" & }
 ms() { date +%s%3N; }
 med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+mmm() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "min %s median %s max %s", a[1], a[int((NR + 1) / 2)], a[NR] }'; }
+need() { command -v "$1" >/dev/null || { echo "$1 missing: contrib/install-deps.sh --bench" >&2; exit 1; }; }
 
 bench_cleanup() {
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
