@@ -2398,48 +2398,50 @@ static void lookup_elem(void *ctx, const struct set_elem *e)
 	*x->found = 1;
 }
 
+struct lookups_ctx {
+	uint32_t seq;			/* the first request's */
+	struct rs_flow *q;
+	int8_t *found;
+	unsigned int n, replies;
+};
+
+/* One reply: the element, or an error (ENOENT: no such element). */
+static int lookup_reply_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct lookups_ctx *x = data;
+	uint32_t i = nlh->nlmsg_seq - x->seq;
+	struct nlmsgerr err;
+
+	if (i >= x->n)
+		return MNL_CB_OK;	/* not one of ours */
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(err)))
+			return MNL_CB_OK;
+		memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
+		x->found[i] = err.error == -ENOENT ? 0 : -1;
+		x->replies++;
+	} else if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) |
+				       NFT_MSG_NEWSETELEM)) {
+		struct lookup_ctx lx = { &x->q[i], &x->found[i] };
+		struct dump_ctx dx = { lookup_elem, &lx };
+
+		x->found[i] = -1;	/* unless it holds the element */
+		dump_elem_cb(nlh, &dx);
+		x->replies++;
+	}
+	return MNL_CB_OK;
+}
+
 unsigned int ruleset_parse_lookups(const void *buf, size_t len, uint32_t seq,
 				   struct rs_flow *q, int8_t *found,
 				   unsigned int n)
 {
-	unsigned int replies = 0;
-	size_t off = 0;
-	struct nlmsghdr h;
+	struct lookups_ctx x = { .seq = seq, .q = q, .found = found, .n = n };
+	/* the errors are replies too; other control messages are skipped */
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = lookup_reply_cb };
 
-	/* whole messages only, as nl_cb_run() reads them */
-	while (len - off >= sizeof(h)) {
-		const struct nlmsghdr *nlh = (const void *)((const char *)buf + off);
-		uint32_t i;
-
-		memcpy(&h, nlh, sizeof(h));
-		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
-			break;
-		/* the last one's padding may be past the end (nft_fuzz) */
-		off = NLMSG_ALIGN(h.nlmsg_len) >= len - off ? len :
-		      off + NLMSG_ALIGN(h.nlmsg_len);
-		i = h.nlmsg_seq - seq;
-		if (i >= n)
-			continue;	/* not one of ours */
-		if (h.nlmsg_type == NLMSG_ERROR) {
-			struct nlmsgerr err;
-
-			if (h.nlmsg_len < NLMSG_LENGTH(sizeof(err)))
-				continue;
-			memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
-			/* ENOENT: no such element (or map); else unknown */
-			found[i] = err.error == -ENOENT ? 0 : -1;
-			replies++;
-		} else if (h.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) |
-					    NFT_MSG_NEWSETELEM)) {
-			struct lookup_ctx lx = { &q[i], &found[i] };
-			struct dump_ctx x = { lookup_elem, &lx };
-
-			found[i] = -1;	/* unless it holds the element */
-			nl_cb_run(nlh, h.nlmsg_len, 0, 0, dump_elem_cb, &x);
-			replies++;
-		}
-	}
-	return replies;
+	nl_cb_run2(buf, len, 0, 0, lookup_reply_cb, &x, ctl, NLMSG_MIN_TYPE);
+	return x.replies;
 }
 
 static struct mnl_socket *lookup_socket(void)
