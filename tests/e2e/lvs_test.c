@@ -120,20 +120,25 @@ static void expect_rr(const struct lab_tally *t, int n)
 		cr_expect_str_eq(t->seq[i], want[i % 3], "connection %d", i);
 }
 
-Test(dr, rr_spreads_exactly_ipv4_and_ipv6)
+/* @n connections (--seq) from the client to @vip @port, spread as rr */
+static void count_rr(const char *proto, const char *vip, int port, int n)
 {
 	struct lab_tally t;
+
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--%s %s %d -n %d --seq", proto,
+			       vip, port, n), 0, "errors %d", t.errors);
+	expect_rr(&t, n);
+}
+
+Test(dr, rr_spreads_exactly_ipv4_and_ipv6)
+{
 	char out[4096];
 
 	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
 		       RS3(6, "tcp", 80, "rr") " );\n");
 	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 30 --seq"), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 30);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V6 " 80 -n 30 --seq"), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 30);
+	count_rr("tcp", V4, 80, 30);
+	count_rr("tcp", V6, 80, 30);
 	/* each connection reached the director once, with its SYN */
 	cr_expect_eq(lvs_counter("ip", NEW_RULE), 30);
 	cr_expect_eq(lvs_counter("ip6", NEW_RULE), 30);
@@ -384,15 +389,13 @@ Test(dr, stop_restores_routing)
 /* The VIP need not be the director's: the router routes it there. */
 Test(dr, vip_not_local)
 {
-	struct lab_tally t;
 
 	cr_assert_eq(lab_sh(&lab, "ip -n %s addr del " V4 "/32 dev eth0 && "
 			    "ip -n %s route add " V4 "/32 via 10.0.3.2",
 			    lab_ns(&lab, "dir"), lab_ns(&lab, "rt")), 0);
 	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") " );\n");
 	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 9 --seq"), 0);
-	expect_rr(&t, 9);
+	count_rr("tcp", V4, 80, 9);
 }
 
 /* Routing tables that are somebody else's are never taken over. */
@@ -517,18 +520,13 @@ static void expect_clean_decap(void)
 
 static void every_type(const char *services, const char *vip)
 {
-	struct lab_tally t;
 	char out[4096];
 
 	decap_all();
 	lab_write_conf(&lab, services);
 	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp %s 80 -n 30 --seq", vip), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 30);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp %s 53 -n 30 --seq", vip), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 30);
+	count_rr("tcp", vip, 80, 30);
+	count_rr("udp", vip, 53, 30);
 	expect_clean_decap();
 	cr_assert_eq(adm(out, sizeof(out), "-Ln --stats"), 0, "%s", out);
 	cr_assert_eq(adm(out, sizeof(out), "-Ln"), 0, "%s", out);
@@ -550,18 +548,13 @@ Test(tun, every_type_ipv6)
 /* IPv4 in IPv6 and IPv6 in IPv4 (IPVS's ipip6 and sit cases). */
 Test(tun, across_families)
 {
-	struct lab_tally t;
 
 	decap_all();
 	lab_write_conf(&lab, "services = ( " TUN3(V4, "tcp", 80, "rr", TRS6) ",\n"
 		       TUN3(V6, "tcp", 80, "rr", TRS4) " );\n");
 	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 9 --seq"), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 9);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V6 " 80 -n 9 --seq"), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 9);
+	count_rr("tcp", V4, 80, 9);
+	count_rr("tcp", V6, 80, 9);
 	expect_clean_decap();
 }
 
