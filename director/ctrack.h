@@ -36,6 +36,8 @@ struct ct_event {
 	uint8_t l4proto;
 	uint8_t state;		/* TCP/SCTP state, conntrack's numbering */
 	bool destroy;
+	bool nostate;		/* TCP/SCTP without its state (an event of
+				   another kind: mark, ...): keep the last */
 	uint32_t timeout;	/* seconds left, as the event said */
 	struct nflvs_addr src;	/* original direction: client */
 	struct nflvs_addr dst;	/* original direction: virtual address */

@@ -634,6 +634,9 @@ static char *director_status(void *ctx, size_t *len)
 	textbuf_printf(&t, "Connections: %llu tracked, %u DR/TUN flows, tables %zu kB\n",
 		       (unsigned long long)d->ct.stats.tracked, flowpath_count(&d->fp),
 		       (ctrack_table_bytes(&d->ct) + flowpath_bytes(&d->fp) + 1023) / 1024);
+	textbuf_printf(&t, "Conntrack events: %llu read, %llu overruns\n",
+		       (unsigned long long)d->ct.stats.events,
+		       (unsigned long long)d->ct.stats.overruns);
 	return textbuf_take(&t, len);
 }
 
@@ -846,6 +849,7 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 	d->copy_range = COPY_HEADERS;
 	d->fin.fd = -1;
 	d->ct_on_tick = getenv("NFLVS_CT_TICK") != NULL;
+	d->rs.ct_events = getenv("NFLVS_CT_EVENTS") != NULL;
 	pthread_mutex_init(&d->fin_lock, NULL);
 	director_wire(d);
 	ret = svcset_init(&d->set, c->mark_mask);

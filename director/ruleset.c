@@ -778,6 +778,78 @@ static void rule_mark_new(struct rs_ctx *c)
 		 "keep the director's real-server choice in the conntrack mark");
 }
 
+/*
+ * The conntrack events of a balanced connection, chosen per packet: the
+ * kernel delivers a connection's events only when (events | missed) &
+ * mask, the mask of the connection at delivery (end of the hook), and
+ * `ct event set` changes it.  IPVS counts a TCP connection active in
+ * ESTABLISHED only, so the counts change when conntrack makes it (new),
+ * when it reaches ESTABLISHED (assured: tcp_packet() sets IPS_ASSURED on
+ * SYN_RECV -> ESTABLISHED, an event delivered with the protoinfo one of
+ * the same packet), when it leaves ESTABLISHED (only a FIN or an RST does:
+ * from that packet on every state change is told) and when it ends; a
+ * datagram's connection is inactive all its life: new and destroy.
+ * The other protocols (SCTP) keep every event.
+ *
+ * ct state new meta mark & M != 0 meta l4proto tcp|udp ct event set ...
+ * meta l4proto tcp tcp flags & (fin|rst) != 0 ct mark & M != 0
+ *	ct event set new,destroy,assured,protoinfo
+ */
+static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto);
+static void add_tcp_finrst(struct nftnl_rule *r);
+
+#define EV(x)	(1u << (x))
+static void rule_ct_events(struct rs_ctx *c, uint8_t l4, bool finrst)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	uint32_t mask = EV(IPCT_NEW) | EV(IPCT_DESTROY);
+	struct nftnl_expr *e;
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	if (l4 == IPPROTO_TCP)
+		mask |= EV(IPCT_ASSURED);
+	if (finrst) {
+		mask |= EV(IPCT_PROTOINFO);
+		add_tcp_finrst(r);
+		add_mark_nonzero(r, true, c->rs->mark_mask);
+	} else {
+		add_ct_new(r);
+		add_mark_nonzero(r, false, c->rs->mark_mask);
+		add_l4proto_is(r, l4);
+	}
+	e = nftnl_expr_alloc("immediate");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &mask, sizeof(mask));
+	}
+	add_expr(r, e);
+	add_expr(r, ex_ct_set(NFT_CT_EVENTMASK, NFT_REG_1));
+	msg_rule(c, NFPROTO_INET, "mark_new", r, finrst ?
+		 "a FIN or RST: tell the state changes from now on" :
+		 "tell only the events that change the connection counts");
+}
+#undef EV
+
+/* mark_new's rules, all of them (ruleset_build_timeouts rebuilds them) */
+static void build_mark_new(struct rs_ctx *c)
+{
+	int p, f;
+
+	if (c->rs->ct_events)
+		rule_ct_events(c, IPPROTO_TCP, true);
+	rule_mark_new(c);
+	if (c->rs->ct_events) {
+		rule_ct_events(c, IPPROTO_TCP, false);
+		rule_ct_events(c, IPPROTO_UDP, false);
+	}
+	for (p = 0; p < 2; p++)
+		for (f = 0; f < 2; f++)
+			rule_timeout(c, p, f);
+}
+
 /* the anonymous set { tcp, udp, sctp } of one nat_pre rule */
 static void set_l4protos(struct rs_ctx *c, uint32_t id)
 {
@@ -1744,10 +1816,7 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 	timeout_objs(&c, false);
 	msg_chain(&c, NFPROTO_INET, "mark_new", "filter", NF_INET_PRE_ROUTING,
 		  NF_IP_PRI_MANGLE + 10);
-	rule_mark_new(&c);
-	for (p = 0; p < 2; p++)
-		for (f = 0; f < 2; f++)
-			rule_timeout(&c, p, f);
+	build_mark_new(&c);
 	msg_set(&c, NFPROTO_INET, &cntmap[0]);
 	msg_set(&c, NFPROTO_INET, &cntmap[1]);
 	msg_chain(&c, NFPROTO_INET, "stats", "filter", NF_INET_FORWARD,
@@ -1960,10 +2029,7 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	nftnl_rule_free(r);
 	timeout_objs(&c, true);
 	timeout_objs(&c, false);
-	rule_mark_new(&c);
-	for (p = 0; p < 2; p++)
-		for (f = 0; f < 2; f++)
-			rule_timeout(&c, p, f);
+	build_mark_new(&c);
 	/* the DR flow maps' renewals and additions carry the timeouts too */
 	for (f = 0; f < 2; f++) {
 		uint8_t af = f ? AF_INET6 : AF_INET;

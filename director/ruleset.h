@@ -94,6 +94,9 @@ struct ruleset {
 	bool native_queue;		/* nft queue expression, else compat */
 	bool fin_log;			/* DR FINs to NFLOG group @queue
 					   (finlog.h), else queued */
+	bool ct_events;			/* NAT: conntrack events chosen per
+					   packet (new, assured, destroy; state
+					   changes from a FIN or RST on) */
 	bool tun_kernel;		/* TUN services learn flows as DR ones
 					   (tunbpf.h), else every packet is
 					   queued */

@@ -10,8 +10,12 @@
 # The client closes with RST (no TIME_WAIT, no PAWS drops on reused ports)
 # and conntrack is flushed before every run.
 #
-# nflvs-tick is the same director reading its conntrack events every 5 ms
-# tick instead of being woken for each (NFLVS_CT_TICK=1).
+# Beside the director as shipped (column nflvs), each variant of
+# NAT_VARIANTS ("LABEL:ENV=VALUE,ENV=VALUE ..." words) runs the same
+# director with those switches in its environment, in the same rounds:
+# the way a change is measured before it becomes the default.  The load
+# log gives each director's conntrack events per connection (ev/conn:
+# messages it read, from `nflvsadm --status`).
 #
 # Two passes: with every process (client, director, servers, and so the
 # softirqs they raise) pinned to one CPU, the rates compare the CPU cost
@@ -26,6 +30,7 @@ DUR=${1:-5}
 ROUNDS=${2:-3}
 CONC=${3:-64}
 VIP=10.0.1.100
+read -r -a VARIANTS <<<"${NAT_VARIANTS-tick:NFLVS_CT_TICK=1}"
 
 tests/lib/lab.sh nat "$P" 3
 n cl sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
@@ -63,45 +68,72 @@ table inet kdnat {
 	}
 }
 NFT
+	echo -n "kernel: " >>"$TMP/load.log"
 	load
 	n dir nft delete table inet kdnat
 }
 
-run_nflvs() {	# run_nflvs [ENV=VALUE...]
+run_nflvs() {	# run_nflvs LABEL [ENV=VALUE...]
+	local label=$1 pid conns events
+	shift
 	$PIN ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
 		>"$TMP/director.log" 2>&1 &
-	local pid=$!
+	pid=$!
 	until n dir nft list table ip nflvs >/dev/null 2>&1 ||
 	      n dir nft list chain inet nflvs queue_new >/dev/null 2>&1; do
 		kill -0 $pid 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
 		sleep 0.05
 	done
 	sleep 0.2	# the workers are bound before the rules exist
+	echo -n "$label: " >>"$TMP/load.log"
 	load
+	events=$(NFLVS_SOCKET="$TMP/director.sock" build/nflvsadm --status 2>/dev/null |
+		awk '$1 == "Conntrack" { print $3 }')
+	conns=$(tail -n 1 "$TMP/load.log" | awk '{ for (i = 1; i < NF; i++) if ($i == "conns") print $(i + 1) }')
+	[ -n "$events" ] && [ -n "$conns" ] && [ "$conns" -gt 0 ] &&
+		echo "$label: ev/conn $(ratio "$events" "$conns")" >>"$TMP/load.log"
 	kill -TERM $pid
 	wait $pid || true
 }
 
+row() {	# row LABEL KERNEL RATE...
+	local k=$2 x line
+	line=$(printf '  %-6s %10s' "$1" "$k")
+	shift 2
+	for x in "$@"; do
+		line+=$(printf ' %10s %6s' "$x" "$(ratio "$x" "$k")")
+	done
+	echo "$line"
+}
+
 pass() {	# pass LABEL CPULIST
-	local ks=() fs=() ts=() k f t r pid
+	local ks=() rates=() med=() col=() r pid v i head
+	local -A all
 	PIN="taskset -c $2"
 	for pid in "${PIDS[@]}"; do taskset -pc "$2" "$pid" >/dev/null; done
 	: >"$TMP/load.log"
 	echo "$1"
-	printf '  %-6s %12s %12s %8s %12s %8s\n' round kernel nflvs ratio nflvs-tick ratio
-	for r in $(seq 1 "$ROUNDS"); do
-		k=$(run_kernel)
-		f=$(run_nflvs)
-		t=$(run_nflvs NFLVS_CT_TICK=1)
-		ks+=("$k") fs+=("$f") ts+=("$t")
-		printf '  %-6s %12s %12s %8s %12s %8s\n' "$r" "$k" "$f" "$(ratio "$f" "$k")" \
-			"$t" "$(ratio "$t" "$k")"
+	head=$(printf '  %-6s %10s %10s %6s' round kernel nflvs ratio)
+	for v in "${VARIANTS[@]}"; do
+		head+=$(printf ' %10s %6s' "${v%%:*}" ratio)
 	done
-	k=$(med "${ks[@]}")
-	f=$(med "${fs[@]}")
-	t=$(med "${ts[@]}")
-	printf '  %-6s %12s %12s %8s %12s %8s\n' median "$k" "$f" "$(ratio "$f" "$k")" \
-		"$t" "$(ratio "$t" "$k")"
+	echo "$head"
+	for r in $(seq 1 "$ROUNDS"); do
+		ks+=("$(run_kernel)")
+		rates=("$(run_nflvs nflvs)")
+		for v in "${VARIANTS[@]}"; do
+			IFS=, read -r -a envs <<<"${v#*:}"
+			rates+=("$(run_nflvs "${v%%:*}" "${envs[@]}")")
+		done
+		for i in "${!rates[@]}"; do all[$i,$r]=${rates[$i]}; done
+		row "$r" "${ks[-1]}" "${rates[@]}"
+	done
+	for i in "${!rates[@]}"; do
+		col=()
+		for r in $(seq 1 "$ROUNDS"); do col+=("${all[$i,$r]}"); done
+		med+=("$(med "${col[@]}")")
+	done
+	row median "$(med "${ks[@]}")" "${med[@]}"
 	echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 	sed 's/^/  load: /' "$TMP/load.log"
 }
