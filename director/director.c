@@ -850,6 +850,7 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 	d->fin.fd = -1;
 	d->ct_on_tick = getenv("NFLVS_CT_TICK") != NULL;
 	d->rs.ct_events = getenv("NFLVS_CT_EVENTS") != NULL;
+	d->rs.nft_gate = getenv("NFLVS_NFT_GATE") != NULL;
 	pthread_mutex_init(&d->fin_lock, NULL);
 	director_wire(d);
 	ret = svcset_init(&d->set, c->mark_mask);

@@ -448,6 +448,26 @@ static void add_mark_nonzero(struct nftnl_rule *r, bool ct, uint32_t mask)
 	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero)));
 }
 
+/*
+ * A new connection the director scheduled: ct state new meta mark & M != 0.
+ * With the gate (rs->nft_gate) mark_new matches that once and goes to
+ * conn_new, whose rules need not: a packet of an established connection
+ * then passes one rule of mark_new instead of every one.
+ */
+static const char *new_chain(const struct rs_ctx *c)
+{
+	return c->rs->nft_gate ? "conn_new" : "mark_new";
+}
+
+static void add_new_scheduled(const struct rs_ctx *c, struct nftnl_rule *r,
+			      bool gate)
+{
+	if (c->rs->nft_gate && !gate)
+		return;
+	add_ct_new(r);
+	add_mark_nonzero(r, false, c->rs->mark_mask);
+}
+
 static void msg_rule(struct rs_ctx *c, int family, const char *chain,
 		     struct nftnl_rule *r, const char *comment)
 {
@@ -747,8 +767,7 @@ static void rule_timeout(struct rs_ctx *c, int p, int f)
 		c->err = -ENOMEM;
 		return;
 	}
-	add_ct_new(r);
-	add_mark_nonzero(r, false, c->rs->mark_mask);
+	add_new_scheduled(c, r, false);
 	add_nfproto(r, f ? AF_INET6 : AF_INET);
 	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
 	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &l4, 1));
@@ -756,7 +775,7 @@ static void rule_timeout(struct rs_ctx *c, int p, int f)
 	if (e)
 		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, tmo_name[p][f]);
 	add_expr(r, e);
-	msg_rule(c, NFPROTO_INET, "mark_new", r,
+	msg_rule(c, NFPROTO_INET, new_chain(c), r,
 		 "the director's connection timeouts");
 }
 
@@ -769,12 +788,11 @@ static void rule_mark_new(struct rs_ctx *c)
 		c->err = -ENOMEM;
 		return;
 	}
-	add_ct_new(r);
-	add_mark_nonzero(r, false, c->rs->mark_mask);
+	add_new_scheduled(c, r, false);
 	add_expr(r, ex_meta(NFT_META_MARK, NFT_REG_1));
 	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
 	add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
-	msg_rule(c, NFPROTO_INET, "mark_new", r,
+	msg_rule(c, NFPROTO_INET, new_chain(c), r,
 		 "keep the director's real-server choice in the conntrack mark");
 }
 
@@ -816,8 +834,7 @@ static void rule_ct_events(struct rs_ctx *c, uint8_t l4, bool finrst)
 		add_tcp_finrst(r);
 		add_mark_nonzero(r, true, c->rs->mark_mask);
 	} else {
-		add_ct_new(r);
-		add_mark_nonzero(r, false, c->rs->mark_mask);
+		add_new_scheduled(c, r, false);
 		add_l4proto_is(r, l4);
 	}
 	e = nftnl_expr_alloc("immediate");
@@ -827,19 +844,41 @@ static void rule_ct_events(struct rs_ctx *c, uint8_t l4, bool finrst)
 	}
 	add_expr(r, e);
 	add_expr(r, ex_ct_set(NFT_CT_EVENTMASK, NFT_REG_1));
-	msg_rule(c, NFPROTO_INET, "mark_new", r, finrst ?
+	msg_rule(c, NFPROTO_INET, finrst ? "mark_new" : new_chain(c), r, finrst ?
 		 "a FIN or RST: tell the state changes from now on" :
 		 "tell only the events that change the connection counts");
 }
 #undef EV
 
-/* mark_new's rules, all of them (ruleset_build_timeouts rebuilds them) */
+/* ct state new meta mark & M != 0 goto conn_new */
+static void rule_goto_new(struct rs_ctx *c)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *e;
+
+	if (!r) {
+		c->err = -ENOMEM;
+		return;
+	}
+	add_new_scheduled(c, r, true);
+	e = EX("immediate", { NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT },
+	       { NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_GOTO });
+	if (e)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "conn_new");
+	add_expr(r, e);
+	msg_rule(c, NFPROTO_INET, "mark_new", r,
+		 "a new connection the director scheduled");
+}
+
+/* mark_new's and conn_new's rules (ruleset_build_timeouts rebuilds them) */
 static void build_mark_new(struct rs_ctx *c)
 {
 	int p, f;
 
 	if (c->rs->ct_events)
 		rule_ct_events(c, IPPROTO_TCP, true);
+	if (c->rs->nft_gate)
+		rule_goto_new(c);
 	rule_mark_new(c);
 	if (c->rs->ct_events) {
 		rule_ct_events(c, IPPROTO_TCP, false);
@@ -1816,6 +1855,8 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 	timeout_objs(&c, false);
 	msg_chain(&c, NFPROTO_INET, "mark_new", "filter", NF_INET_PRE_ROUTING,
 		  NF_IP_PRI_MANGLE + 10);
+	if (rs->nft_gate)
+		msg_chain(&c, NFPROTO_INET, "conn_new", NULL, 0, 0);
 	build_mark_new(&c);
 	msg_set(&c, NFPROTO_INET, &cntmap[0]);
 	msg_set(&c, NFPROTO_INET, &cntmap[1]);
@@ -2020,12 +2061,14 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	if (!r)
 		return -ENOMEM;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rs->table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "mark_new");
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nlh = nft_batch_msg(b, NFT_MSG_DELRULE, NFPROTO_INET, 0);
-	if (nlh)
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-	nft_batch_next(b);
+	for (p = 0; p < 1 + rs->nft_gate; p++) {
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, p ? "conn_new" : "mark_new");
+		nlh = nft_batch_msg(b, NFT_MSG_DELRULE, NFPROTO_INET, 0);
+		if (nlh)
+			nftnl_rule_nlmsg_build_payload(nlh, r);
+		nft_batch_next(b);
+	}
 	nftnl_rule_free(r);
 	timeout_objs(&c, true);
 	timeout_objs(&c, false);

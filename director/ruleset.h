@@ -97,6 +97,9 @@ struct ruleset {
 	bool ct_events;			/* NAT: conntrack events chosen per
 					   packet (new, assured, destroy; state
 					   changes from a FIN or RST on) */
+	bool nft_gate;			/* mark_new goes to conn_new for a new
+					   scheduled connection: one rule for
+					   the others */
 	bool tun_kernel;		/* TUN services learn flows as DR ones
 					   (tunbpf.h), else every packet is
 					   queued */

@@ -15,7 +15,8 @@
 # director with those switches in its environment, in the same rounds:
 # the way a change is measured before it becomes the default.  The load
 # log gives each director's conntrack events per connection (ev/conn:
-# messages it read, from `nflvsadm --status`).
+# messages it read, from `nflvsadm --status`).  queues=N in a variant is
+# not a switch but the config's director.queues.
 #
 # Two passes: with every process (client, director, servers, and so the
 # softirqs they raise) pinned to one CPU, the rates compare the CPU cost
@@ -73,10 +74,18 @@ NFT
 	n dir nft delete table inet kdnat
 }
 
-run_nflvs() {	# run_nflvs LABEL [ENV=VALUE...]
-	local label=$1 pid conns events
+run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N]
+	local label=$1 pid conns events conf=$TMP/nflvs.conf envs=() a
 	shift
-	$PIN ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
+	for a in "$@"; do
+		case $a in
+		queues=*)
+			conf=$TMP/nflvs-$a.conf
+			sed "s/log_level/$a; log_level/" "$TMP/nflvs.conf" >"$conf" ;;
+		*)	envs+=("$a") ;;
+		esac
+	done
+	$PIN ip netns exec "$P-dir" env "${envs[@]}" build/nflvs-director -f "$conf" \
 		>"$TMP/director.log" 2>&1 &
 	pid=$!
 	until n dir nft list table ip nflvs >/dev/null 2>&1 ||
