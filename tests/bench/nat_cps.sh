@@ -52,10 +52,18 @@ services = ( { vip = "$VIP"; port = 80; scheduler = "rr";
                    { address = "10.0.2.13"; port = 8080; } ); } );
 CONF
 
-# prints the rate; the whole result line goes to the log
+# load LABEL: prints the rate; the whole result line goes to the log.  With
+# NAT_PERF=DIR, CPU 0 is profiled during the load (perf record -C 0) into
+# DIR/LABEL-N.data, N counting that label's runs.
 load() {
+	local perf=()
 	n dir conntrack -F >/dev/null 2>&1 || true
-	$PIN ip netns exec "$P-cl" $TESTNET load $VIP 80 --duration "$DUR" --concurrency "$CONC" |
+	if [ -n "${NAT_PERF-}" ]; then
+		local i=1
+		while [ -e "$NAT_PERF/$1-$i.data" ]; do i=$((i + 1)); done
+		perf=(perf record -q -C 0 -o "$NAT_PERF/$1-$i.data" --)
+	fi
+	"${perf[@]}" $PIN ip netns exec "$P-cl" $TESTNET load $VIP 80 --duration "$DUR" --concurrency "$CONC" |
 		tee -a "$TMP/load.log" |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
 }
@@ -70,7 +78,7 @@ table inet kdnat {
 }
 NFT
 	echo -n "kernel: " >>"$TMP/load.log"
-	load
+	load kernel
 	n dir nft delete table inet kdnat
 }
 
@@ -95,7 +103,7 @@ run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N]
 	done
 	sleep 0.2	# the workers are bound before the rules exist
 	echo -n "$label: " >>"$TMP/load.log"
-	load
+	load "$label"
 	events=$(NFLVS_SOCKET="$TMP/director.sock" build/nflvsadm --status 2>/dev/null |
 		awk '$1 == "Conntrack" { print $3 }')
 	conns=$(tail -n 1 "$TMP/load.log" | awk '{ for (i = 1; i < NF; i++) if ($i == "conns") print $(i + 1) }')
