@@ -53,19 +53,31 @@ services = ( { vip = "$VIP"; port = 80; scheduler = "rr";
 CONF
 
 # load LABEL: prints the rate; the whole result line goes to the log.  With
-# NAT_PERF=DIR, CPU 0 is profiled during the load (perf record -C 0) into
-# DIR/LABEL-N.data, N counting that label's runs.
+# NAT_PERF=DIR, in the pinned pass, CPU 0 is profiled during the load (perf record -C 0, 2000
+# samples a second) into DIR/LABEL-N.data, N counting that label's runs,
+# and the log gives the CPU time per connection of the lab's own processes
+# (client, servers, director, and CPU 0's ksoftirqd: the softirqs of the
+# packets run in their contexts), which foreign load on the host does not
+# change the way it changes a rate: "cpu N us/conn".
 load() {
-	local perf=()
+	local perf=() data= out
 	n dir conntrack -F >/dev/null 2>&1 || true
-	if [ -n "${NAT_PERF-}" ]; then
+	if [ -n "${NAT_PERF-}" ] && [ "$PIN" = "taskset -c 0" ]; then
 		local i=1
 		while [ -e "$NAT_PERF/$1-$i.data" ]; do i=$((i + 1)); done
-		perf=(perf record -q -C 0 -o "$NAT_PERF/$1-$i.data" --)
+		data=$NAT_PERF/$1-$i.data
+		perf=(perf record -q -F 2000 -C 0 -o "$data" --)
 	fi
-	"${perf[@]}" $PIN ip netns exec "$P-cl" $TESTNET load $VIP 80 --duration "$DUR" --concurrency "$CONC" |
-		tee -a "$TMP/load.log" |
-		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
+	out=$("${perf[@]}" $PIN ip netns exec "$P-cl" $TESTNET load $VIP 80 \
+		--duration "$DUR" --concurrency "$CONC")
+	if [ -n "$data" ]; then
+		out+=" $(perf script -i "$data" -F comm 2>/dev/null | awk -v o="$out" '
+			BEGIN { n = split(o, w, " "); for (i = 1; i < n; i++) if (w[i] == "conns") c = w[i + 1] }
+			{ t++ } /^ *(nflvs-|ksoftirqd\/0$)/ { s++ }
+			END { if (c > 0) printf "cpu %.1f us/conn (%d of %d samples)", s * 500 / c, s, t }')"
+	fi
+	echo "$out" >>"$TMP/load.log"
+	echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
 }
 
 run_kernel() {
@@ -93,6 +105,9 @@ run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N]
 		*)	envs+=("$a") ;;
 		esac
 	done
+	# the last run's connections are ours by their marks: gone before
+	# this director counts its events
+	n dir conntrack -F >/dev/null 2>&1 || true
 	$PIN ip netns exec "$P-dir" env "${envs[@]}" build/nflvs-director -f "$conf" \
 		>"$TMP/director.log" 2>&1 &
 	pid=$!
