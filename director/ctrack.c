@@ -462,11 +462,6 @@ out:
 	return err;
 }
 
-int ctrack_fd(const struct ctrack *t)
-{
-	return t->nl ? mnl_socket_get_fd(t->nl) : -1;
-}
-
 int ctrack_read(struct ctrack *t)
 {
 	int n, resync = 0;

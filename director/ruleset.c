@@ -5,7 +5,10 @@
  *
  *   queue_new  mangle      new flow to a VIP -> NFQUEUE (bypass if no one
  *                          listens, so traffic is never blackholed)
- *   mark_new   mangle + 10 the verdict's mark -> conntrack mark
+ *   mark_new   mangle + 10 a FIN or RST: conntrack events from now on;
+ *                          a new scheduled connection: goto conn_new
+ *   conn_new   (regular)   the verdict's mark -> conntrack mark, the
+ *                          connection's event mask and timeout policy
  *   nat_pre    dstnat      DNAT by conntrack mark through @nat4/@nat6
  *
  * The expressions follow what `nft --debug=netlink` prints for the same
@@ -448,26 +451,6 @@ static void add_mark_nonzero(struct nftnl_rule *r, bool ct, uint32_t mask)
 	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero)));
 }
 
-/*
- * A new connection the director scheduled: ct state new meta mark & M != 0.
- * With the gate (rs->nft_gate) mark_new matches that once and goes to
- * conn_new, whose rules need not: a packet of an established connection
- * then passes one rule of mark_new instead of every one.
- */
-static const char *new_chain(const struct rs_ctx *c)
-{
-	return c->rs->nft_gate ? "conn_new" : "mark_new";
-}
-
-static void add_new_scheduled(const struct rs_ctx *c, struct nftnl_rule *r,
-			      bool gate)
-{
-	if (c->rs->nft_gate && !gate)
-		return;
-	add_ct_new(r);
-	add_mark_nonzero(r, false, c->rs->mark_mask);
-}
-
 static void msg_rule(struct rs_ctx *c, int family, const char *chain,
 		     struct nftnl_rule *r, const char *comment)
 {
@@ -755,8 +738,7 @@ static void timeout_objs(struct rs_ctx *c, bool del)
 				p ? IPPROTO_UDP : IPPROTO_TCP);
 }
 
-/* ct state new meta mark & M != 0 meta nfproto ipvN meta l4proto P
- *	ct timeout set "pN" */
+/* (conn_new) meta nfproto ipvN meta l4proto P ct timeout set "pN" */
 static void rule_timeout(struct rs_ctx *c, int p, int f)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -767,7 +749,6 @@ static void rule_timeout(struct rs_ctx *c, int p, int f)
 		c->err = -ENOMEM;
 		return;
 	}
-	add_new_scheduled(c, r, false);
 	add_nfproto(r, f ? AF_INET6 : AF_INET);
 	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
 	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &l4, 1));
@@ -775,11 +756,11 @@ static void rule_timeout(struct rs_ctx *c, int p, int f)
 	if (e)
 		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, tmo_name[p][f]);
 	add_expr(r, e);
-	msg_rule(c, NFPROTO_INET, new_chain(c), r,
+	msg_rule(c, NFPROTO_INET, "conn_new", r,
 		 "the director's connection timeouts");
 }
 
-/* ct state new meta mark & M != 0 ct mark set meta mark & M */
+/* (conn_new) ct mark set meta mark & M */
 static void rule_mark_new(struct rs_ctx *c)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -788,11 +769,10 @@ static void rule_mark_new(struct rs_ctx *c)
 		c->err = -ENOMEM;
 		return;
 	}
-	add_new_scheduled(c, r, false);
 	add_expr(r, ex_meta(NFT_META_MARK, NFT_REG_1));
 	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
 	add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
-	msg_rule(c, NFPROTO_INET, new_chain(c), r,
+	msg_rule(c, NFPROTO_INET, "conn_new", r,
 		 "keep the director's real-server choice in the conntrack mark");
 }
 
@@ -809,8 +789,8 @@ static void rule_mark_new(struct rs_ctx *c)
  * datagram's connection is inactive all its life: new and destroy.
  * The other protocols (SCTP) keep every event.
  *
- * ct state new meta mark & M != 0 meta l4proto tcp|udp ct event set ...
- * meta l4proto tcp tcp flags & (fin|rst) != 0 ct mark & M != 0
+ * (conn_new) meta l4proto tcp|udp ct event set ...
+ * (mark_new) meta l4proto tcp tcp flags & (fin|rst) != 0 ct mark & M != 0
  *	ct event set new,destroy,assured,protoinfo
  */
 static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto);
@@ -834,7 +814,6 @@ static void rule_ct_events(struct rs_ctx *c, uint8_t l4, bool finrst)
 		add_tcp_finrst(r);
 		add_mark_nonzero(r, true, c->rs->mark_mask);
 	} else {
-		add_new_scheduled(c, r, false);
 		add_l4proto_is(r, l4);
 	}
 	e = nftnl_expr_alloc("immediate");
@@ -844,13 +823,17 @@ static void rule_ct_events(struct rs_ctx *c, uint8_t l4, bool finrst)
 	}
 	add_expr(r, e);
 	add_expr(r, ex_ct_set(NFT_CT_EVENTMASK, NFT_REG_1));
-	msg_rule(c, NFPROTO_INET, finrst ? "mark_new" : new_chain(c), r, finrst ?
+	msg_rule(c, NFPROTO_INET, finrst ? "mark_new" : "conn_new", r, finrst ?
 		 "a FIN or RST: tell the state changes from now on" :
 		 "tell only the events that change the connection counts");
 }
 #undef EV
 
-/* ct state new meta mark & M != 0 goto conn_new */
+/*
+ * ct state new meta mark & M != 0 goto conn_new: a packet of an established
+ * connection passes two rules of mark_new, not one for each thing a new
+ * connection gets.
+ */
 static void rule_goto_new(struct rs_ctx *c)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -860,7 +843,8 @@ static void rule_goto_new(struct rs_ctx *c)
 		c->err = -ENOMEM;
 		return;
 	}
-	add_new_scheduled(c, r, true);
+	add_ct_new(r);
+	add_mark_nonzero(r, false, c->rs->mark_mask);
 	e = EX("immediate", { NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT },
 	       { NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_GOTO });
 	if (e)
@@ -875,15 +859,11 @@ static void build_mark_new(struct rs_ctx *c)
 {
 	int p, f;
 
-	if (c->rs->ct_events)
-		rule_ct_events(c, IPPROTO_TCP, true);
-	if (c->rs->nft_gate)
-		rule_goto_new(c);
+	rule_ct_events(c, IPPROTO_TCP, true);
+	rule_goto_new(c);
 	rule_mark_new(c);
-	if (c->rs->ct_events) {
-		rule_ct_events(c, IPPROTO_TCP, false);
-		rule_ct_events(c, IPPROTO_UDP, false);
-	}
+	rule_ct_events(c, IPPROTO_TCP, false);
+	rule_ct_events(c, IPPROTO_UDP, false);
 	for (p = 0; p < 2; p++)
 		for (f = 0; f < 2; f++)
 			rule_timeout(c, p, f);
@@ -1855,8 +1835,7 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 	timeout_objs(&c, false);
 	msg_chain(&c, NFPROTO_INET, "mark_new", "filter", NF_INET_PRE_ROUTING,
 		  NF_IP_PRI_MANGLE + 10);
-	if (rs->nft_gate)
-		msg_chain(&c, NFPROTO_INET, "conn_new", NULL, 0, 0);
+	msg_chain(&c, NFPROTO_INET, "conn_new", NULL, 0, 0);
 	build_mark_new(&c);
 	msg_set(&c, NFPROTO_INET, &cntmap[0]);
 	msg_set(&c, NFPROTO_INET, &cntmap[1]);
@@ -2062,7 +2041,7 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 		return -ENOMEM;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rs->table);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	for (p = 0; p < 1 + rs->nft_gate; p++) {
+	for (p = 0; p < 2; p++) {
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, p ? "conn_new" : "mark_new");
 		nlh = nft_batch_msg(b, NFT_MSG_DELRULE, NFPROTO_INET, 0);
 		if (nlh)

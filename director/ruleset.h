@@ -6,7 +6,8 @@
  * The director's nftables rules, built as one libnftnl batch.
  *
  *   table inet T   maps nat4/nat6 (mark -> address . port), chains
- *                  mark_new (verdict mark -> conntrack mark) and nat_pre
+ *                  mark_new and conn_new (verdict mark -> conntrack
+ *                  mark, event mask, timeout policy) and nat_pre
  *                  (DNAT by conntrack mark); with the native queue
  *                  expression also the services sets and queue_new.
  *   table ip T,    only where the kernel lacks the native queue
@@ -94,12 +95,6 @@ struct ruleset {
 	bool native_queue;		/* nft queue expression, else compat */
 	bool fin_log;			/* DR FINs to NFLOG group @queue
 					   (finlog.h), else queued */
-	bool ct_events;			/* NAT: conntrack events chosen per
-					   packet (new, assured, destroy; state
-					   changes from a FIN or RST on) */
-	bool nft_gate;			/* mark_new goes to conn_new for a new
-					   scheduled connection: one rule for
-					   the others */
 	bool tun_kernel;		/* TUN services learn flows as DR ones
 					   (tunbpf.h), else every packet is
 					   queued */

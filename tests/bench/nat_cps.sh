@@ -31,7 +31,7 @@ DUR=${1:-5}
 ROUNDS=${2:-3}
 CONC=${3:-64}
 VIP=10.0.1.100
-read -r -a VARIANTS <<<"${NAT_VARIANTS-tick:NFLVS_CT_TICK=1}"
+read -r -a VARIANTS <<<"${NAT_VARIANTS-}"
 
 tests/lib/lab.sh nat "$P" 3
 n cl sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
