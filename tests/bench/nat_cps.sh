@@ -15,8 +15,9 @@
 # director with those switches in its environment, in the same rounds:
 # the way a change is measured before it becomes the default.  The load
 # log gives each director's conntrack events per connection (ev/conn:
-# messages it read, from `nflvsadm --status`).  queues=N in a variant is
-# not a switch but the config's director.queues.
+# messages it read, from `nflvsadm --status`).  In a variant, queues=N is
+# not a switch but the config's director.queues, and bin=PATH runs another
+# build of the director (an older commit: before and after in one run).
 #
 # Two passes: with every process (client, director, servers, and so the
 # softirqs they raise) pinned to one CPU, the rates compare the CPU cost
@@ -94,21 +95,23 @@ NFT
 	n dir nft delete table inet kdnat
 }
 
-run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N]
+run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N | bin=PATH]
 	local label=$1 pid conns events conf=$TMP/nflvs.conf envs=() a
+	local bin=build/nflvs-director
 	shift
 	for a in "$@"; do
 		case $a in
 		queues=*)
 			conf=$TMP/nflvs-$a.conf
 			sed "s/log_level/$a; log_level/" "$TMP/nflvs.conf" >"$conf" ;;
+		bin=*)	bin=${a#bin=} ;;
 		*)	envs+=("$a") ;;
 		esac
 	done
 	# the last run's connections are ours by their marks: gone before
 	# this director counts its events
 	n dir conntrack -F >/dev/null 2>&1 || true
-	$PIN ip netns exec "$P-dir" env "${envs[@]}" build/nflvs-director -f "$conf" \
+	$PIN ip netns exec "$P-dir" env "${envs[@]}" "$bin" -f "$conf" \
 		>"$TMP/director.log" 2>&1 &
 	pid=$!
 	until n dir nft list table ip nflvs >/dev/null 2>&1 ||
