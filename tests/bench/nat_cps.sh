@@ -15,7 +15,9 @@
 # director with those switches in its environment, in the same rounds:
 # the way a change is measured before it becomes the default.  The load
 # log gives each director's conntrack events per connection (ev/conn:
-# messages it read, from `nflvsadm --status`).  In a variant, queues=N is
+# messages it read, from `nflvsadm --status`) and its wakeups per
+# connection (voluntary context switches of all its threads, the start
+# included).  In a variant, queues=N is
 # not a switch but the config's director.queues, and bin=PATH runs another
 # build of the director (an older commit: before and after in one run).
 #
@@ -96,7 +98,7 @@ NFT
 }
 
 run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N | bin=PATH]
-	local label=$1 pid conns events conf=$TMP/nflvs.conf envs=() a
+	local label=$1 pid conns events wakeups conf=$TMP/nflvs.conf envs=() a
 	local bin=build/nflvs-director
 	shift
 	for a in "$@"; do
@@ -125,8 +127,14 @@ run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N | bin=PATH]
 	events=$(NFLVS_SOCKET="$TMP/director.sock" build/nflvsadm --status 2>/dev/null |
 		awk '$1 == "Conntrack" { print $3 }')
 	conns=$(tail -n 1 "$TMP/load.log" | awk '{ for (i = 1; i < NF; i++) if ($i == "conns") print $(i + 1) }')
-	[ -n "$events" ] && [ -n "$conns" ] && [ "$conns" -gt 0 ] &&
-		echo "$label: ev/conn $(ratio "$events" "$conns")" >>"$TMP/load.log"
+	# the director's wakeups: its threads' voluntary context switches
+	wakeups=$(cat /proc/$pid/task/*/status 2>/dev/null |
+		awk '$1 == "voluntary_ctxt_switches:" { s += $2 } END { print s + 0 }')
+	if [ -n "$conns" ] && [ "$conns" -gt 0 ]; then
+		[ -n "$events" ] && events=$(ratio "$events" "$conns") || events=?
+		echo "$label: ev/conn $events wakeups/conn $(ratio "$wakeups" "$conns")" \
+			>>"$TMP/load.log"
+	fi
 	kill -TERM $pid
 	wait $pid || true
 }
