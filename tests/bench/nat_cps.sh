@@ -55,10 +55,10 @@ services = ( { vip = "$VIP"; port = 80; scheduler = "rr";
                    { address = "10.0.2.13"; port = 8080; } ); } );
 CONF
 
-# load LABEL: prints the rate; the whole result line goes to the log.  With
-# NAT_PERF=DIR, in the pinned pass, CPU 0 is profiled during the load (perf record -C 0, 2000
-# samples a second) into DIR/LABEL-N.data, N counting that label's runs,
-# and the log gives the CPU time per connection of the lab's own processes
+# load LABEL: prints the rate; the whole result line goes to the log.
+# With NAT_PERF=DIR, in the pinned pass, CPU 0 is profiled during the load
+# (perf record -C 0, 2000 samples a second) into DIR/LABEL-N.data, N
+# counting that label's runs, and the log gives the CPU time per connection of the lab's own processes
 # (client, servers, director, and CPU 0's ksoftirqd: the softirqs of the
 # packets run in their contexts), which foreign load on the host does not
 # change the way it changes a rate: "cpu N us/conn".
