@@ -117,10 +117,11 @@ struct nlmsghdr *nft_batch_following(const struct nft_batch *b,
  */
 #define NFT_ACK_TRUESIZE	1024
 
-int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
-	      int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+int nl_cb_run2(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data,
+	       mnl_cb_t *ctl, unsigned int nctl)
 {
-	size_t off = 0, whole = 0;
+	size_t off = 0;
 	struct nlmsghdr h;
 
 	while (len - off >= sizeof(h)) {
@@ -131,9 +132,14 @@ int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		    NLMSG_ALIGN(h.nlmsg_len) > len - off)
 			break;
 		off += NLMSG_ALIGN(h.nlmsg_len);
-		whole = off;
 	}
-	return mnl_cb_run(buf, whole, seq, portid, cb, data);
+	return mnl_cb_run2(buf, off, seq, portid, cb, data, ctl, nctl);
+}
+
+int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+	      int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	return nl_cb_run2(buf, len, seq, portid, cb, data, NULL, 0);
 }
 
 struct attr_tb {

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 
 struct nft_batch {
@@ -53,6 +54,12 @@ int nft_batch_commit(struct nft_batch *b, struct nft_result *res);
  */
 int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	      int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+/* The same with mnl_cb_run2()'s callbacks for control messages (@ctl
+ * indexed by type, @nctl of them; a type below @nctl with no callback is
+ * skipped), for a reader that wants its error replies. */
+int nl_cb_run2(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data,
+	       mnl_cb_t *ctl, unsigned int nctl);
 
 /* The attributes of @nlh after its nfgenmsg (@nest NULL) or of @nest, by
  * type up to @max, others skipped; false if there is not even the

@@ -57,6 +57,23 @@
 #define XT_ALIGNED_NFQ	8	/* XT_ALIGN(sizeof(struct xt_NFQ_info_v3)) */
 
 /*
+ * The two sets (IPv4, IPv6) of a kind: address . protocol . port, and
+ * maps from a mark (host order) to data of type @dt, @dl bytes (IPv4)
+ * or @dl6 (IPv6).
+ */
+#define SVCSETS(n4, n6, i, text) \
+	{ .name = n4, .id = i, .key_len = 12, \
+	  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), \
+	  .comment = text }, \
+	{ .name = n6, .id = (i) + 1, .key_len = 24, \
+	  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), \
+	  .comment = text }
+#define MARKMAP(nm, i, dt, dl, text) \
+	{ .name = nm, .id = i, .flags = NFT_SET_MAP, \
+	  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true, \
+	  .data_type = dt, .data_len = dl, .comment = text }
+
+/*
  * The kernel wants an id for every new set, unique within the batch: the
  * named sets take theirs from the tables below (1..), the anonymous
  * { tcp, udp, sctp } sets of the NAT rules from SET_ID_ANON on.
@@ -85,6 +102,23 @@ static void put_udata_comment(struct nftnl_udata_buf *u, uint8_t type,
 
 /* ---- generic message helpers ------------------------------------------ */
 
+/* The next message of the batch; NULL (c->err set) when out of memory. */
+static struct nlmsghdr *batch_msg(struct rs_ctx *c, uint16_t type, int family,
+				  uint16_t flags)
+{
+	struct nlmsghdr *nlh = nft_batch_msg(c->b, type, family, flags);
+
+	if (!nlh)
+		c->err = -ENOMEM;
+	return nlh;
+}
+
+/* What a build ends with: its first error, or running out of memory. */
+static int build_result(const struct rs_ctx *c)
+{
+	return c->err ? c->err : (c->b->nomem ? -ENOMEM : 0);
+}
+
 static void msg_table(struct rs_ctx *c, uint16_t type, int family,
 		      uint16_t flags)
 {
@@ -105,12 +139,9 @@ static void msg_table(struct rs_ctx *c, uint16_t type, int family,
 				     nftnl_udata_buf_data(u),
 				     nftnl_udata_buf_len(u));
 	}
-	nlh = nft_batch_msg(c->b, type, family, flags);
-	if (!nlh) {
-		c->err = -ENOMEM;
-		goto out;
-	}
-	nftnl_table_nlmsg_build_payload(nlh, t);
+	nlh = batch_msg(c, type, family, flags);
+	if (nlh)
+		nftnl_table_nlmsg_build_payload(nlh, t);
 	nft_batch_next(c->b);
 out:
 	nftnl_udata_buf_free(u);
@@ -136,11 +167,8 @@ static void msg_chain(struct rs_ctx *c, int family, const char *name,
 		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, prio);
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
-	nlh = nft_batch_msg(c->b, NFT_MSG_NEWCHAIN, family,
-			    NLM_F_CREATE | NLM_F_EXCL);
-	if (!nlh)
-		c->err = -ENOMEM;
-	else
+	nlh = batch_msg(c, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE | NLM_F_EXCL);
+	if (nlh)
 		nftnl_chain_nlmsg_build_payload(nlh, ch);
 	nft_batch_next(c->b);
 	nftnl_chain_free(ch);
@@ -220,11 +248,8 @@ static void msg_set(struct rs_ctx *c, int family, const struct set_spec *sp)
 		c->err = -ENOMEM;
 		return;
 	}
-	nlh = nft_batch_msg(c->b, NFT_MSG_NEWSET, family,
-			    NLM_F_CREATE | NLM_F_EXCL);
-	if (!nlh)
-		c->err = -ENOMEM;
-	else
+	nlh = batch_msg(c, NFT_MSG_NEWSET, family, NLM_F_CREATE | NLM_F_EXCL);
+	if (nlh)
 		nftnl_set_nlmsg_build_payload(nlh, s);
 	nft_batch_next(c->b);
 	nftnl_set_free(s);
@@ -253,11 +278,9 @@ static void msg_elem_t(struct rs_ctx *c, int family, const struct set_spec *sp,
 	if (timeout_ms && !del)
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 	nftnl_set_elem_add(s, e);
-	nlh = nft_batch_msg(c->b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
-			    family, del ? 0 : NLM_F_CREATE);
-	if (!nlh)
-		c->err = -ENOMEM;
-	else
+	nlh = batch_msg(c, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+			family, del ? 0 : NLM_F_CREATE);
+	if (nlh)
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nft_batch_next(c->b);
 	nftnl_set_free(s);
@@ -313,6 +336,12 @@ static struct nftnl_expr *ex_meta(uint32_t key, uint32_t dreg)
 {
 	return EX("meta", { NFTNL_EXPR_META_KEY, key },
 		  { NFTNL_EXPR_META_DREG, dreg });
+}
+
+static struct nftnl_expr *ex_meta_set(uint32_t key, uint32_t sreg)
+{
+	return EX("meta", { NFTNL_EXPR_META_KEY, key },
+		  { NFTNL_EXPR_META_SREG, sreg });
 }
 
 static struct nftnl_expr *ex_ct_load(uint32_t key, uint32_t dreg)
@@ -440,15 +469,95 @@ static void add_nfproto(struct nftnl_rule *r, uint8_t af)
 	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &p, sizeof(p)));
 }
 
+/* (ct|meta) mark & mask into REG_1 */
+static void add_mark_load(struct nftnl_rule *r, bool ct, uint32_t mask)
+{
+	add_expr(r, ct ? ex_ct_load(NFT_CT_MARK, NFT_REG_1)
+		       : ex_meta(NFT_META_MARK, NFT_REG_1));
+	add_expr(r, ex_and32(NFT_REG_1, mask));
+}
+
 /* (ct|meta) mark & mask != 0 */
 static void add_mark_nonzero(struct nftnl_rule *r, bool ct, uint32_t mask)
 {
 	uint32_t zero = 0;
 
-	add_expr(r, ct ? ex_ct_load(NFT_CT_MARK, NFT_REG_1)
-		       : ex_meta(NFT_META_MARK, NFT_REG_1));
-	add_expr(r, ex_and32(NFT_REG_1, mask));
+	add_mark_load(r, ct, mask);
 	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero)));
+}
+
+/* meta l4proto @proto */
+static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto)
+{
+	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
+	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &proto, 1));
+}
+
+/* Where a field is: ip saddr|daddr and th sport|dport of the packet, or
+ * (@quoted) of the one an ICMP error quotes after its 8-byte header, with
+ * an IPv4 header of 20 bytes or an IPv6 one. */
+static uint32_t ip_addr_len(uint8_t af)
+{
+	return af == AF_INET ? 4 : 16;
+}
+
+static uint32_t addr_off(uint8_t af, bool src)
+{
+	if (af == AF_INET)
+		return src ? 12 : 16;
+	return src ? 8 : 24;
+}
+
+static uint32_t quoted_th_off(uint8_t af)
+{
+	return 8 + (af == AF_INET ? 20 : 40);
+}
+
+static uint32_t quoted_proto_off(uint8_t af)
+{
+	return 8 + (af == AF_INET ? 9 : 6);
+}
+
+/*
+ * A concatenation key is loaded field after field from REG32_00 on, each
+ * field in as many 32-bit registers as it takes (nft's layout); *@reg is
+ * where the next field goes.
+ */
+static void add_key_field(struct nftnl_rule *r, uint32_t *reg, uint32_t base,
+			  uint32_t off, uint32_t len)
+{
+	add_expr(r, ex_payload(base, off, len, *reg));
+	*reg += (len + 3) / 4;
+}
+
+static void add_key_addr(struct nftnl_rule *r, uint32_t *reg, uint8_t af,
+			 bool src, bool quoted)
+{
+	if (quoted)
+		add_key_field(r, reg, NFT_PAYLOAD_TRANSPORT_HEADER,
+			      8 + addr_off(af, src), ip_addr_len(af));
+	else
+		add_key_field(r, reg, NFT_PAYLOAD_NETWORK_HEADER,
+			      addr_off(af, src), ip_addr_len(af));
+}
+
+static void add_key_port(struct nftnl_rule *r, uint32_t *reg, uint8_t af,
+			 bool src, bool quoted)
+{
+	add_key_field(r, reg, NFT_PAYLOAD_TRANSPORT_HEADER,
+		      (quoted ? quoted_th_off(af) : 0) + (src ? 0 : 2), 2);
+}
+
+/* addr . l4proto [. port], the source's or the destination's, into
+ * REG32_00.. */
+static void add_svc_key(struct nftnl_rule *r, uint8_t af, bool src, bool port)
+{
+	uint32_t reg = NFT_REG32_00;
+
+	add_key_addr(r, &reg, af, src, false);
+	add_expr(r, ex_meta(NFT_META_L4PROTO, reg++));
+	if (port)
+		add_key_port(r, &reg, af, src, false);
 }
 
 static void msg_rule(struct rs_ctx *c, int family, const char *chain,
@@ -469,14 +578,63 @@ static void msg_rule(struct rs_ctx *c, int family, const char *chain,
 	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
 			    nftnl_udata_buf_len(u));
 	nftnl_udata_buf_free(u);
-	nlh = nft_batch_msg(c->b, NFT_MSG_NEWRULE, family,
-			    NLM_F_CREATE | NLM_F_APPEND);
-	if (!nlh)
-		c->err = -ENOMEM;
-	else
+	nlh = batch_msg(c, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND);
+	if (nlh)
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 	nft_batch_next(c->b);
 	nftnl_rule_free(r);
+}
+
+/* A rule of the tables with the service sets (qfamily()). */
+static void msg_qrule(struct rs_ctx *c, uint8_t af, const char *chain,
+		      struct nftnl_rule *r, const char *comment)
+{
+	msg_rule(c, qfamily(c->rs, af), chain, r, comment);
+}
+
+/* A new rule; NULL (c->err set) when out of memory. */
+static struct nftnl_rule *rule_new(struct rs_ctx *c)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		c->err = -ENOMEM;
+	return r;
+}
+
+/* A new rule of the tables with the service sets: in the inet table, it
+ * matches its family first. */
+static struct nftnl_rule *qrule_new(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = rule_new(c);
+
+	if (r && c->rs->native_queue)
+		add_nfproto(r, af);
+	return r;
+}
+
+/* A base chain of the tables with the service sets. */
+struct qchain {
+	const char *name;
+	int hook, prio;
+};
+
+/*
+ * Make @n chains in the table of @af, once per table: with the native
+ * queue, IPv4 and IPv6 share the inet table and its chains.  True when
+ * this call made them.
+ */
+static bool msg_qchains(struct rs_ctx *c, uint8_t af, const struct qchain *ch,
+			size_t n)
+{
+	size_t i;
+
+	if (c->rs->native_queue && af != AF_INET)
+		return false;
+	for (i = 0; i < n; i++)
+		msg_chain(c, qfamily(c->rs, af), ch[i].name, "filter",
+			  ch[i].hook, ch[i].prio);
+	return true;
 }
 
 /* ---- the ruleset ------------------------------------------------------ */
@@ -499,14 +657,8 @@ static const struct set_spec qset[Q_KINDS][2] = {
 		  .comment = "firewall-mark services (IPv6): mark" },
 	},
 	[Q_SERVICE] = {
-		{ .name = "services4", .id = 3, .key_len = 12,
-		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL,
-				      TYPE_INET_SERVICE),
-		  .comment = "virtual services: vip . protocol . port" },
-		{ .name = "services6", .id = 4, .key_len = 24,
-		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL,
-				      TYPE_INET_SERVICE),
-		  .comment = "virtual services: vip . protocol . port" },
+		SVCSETS("services4", "services6", 3,
+			"virtual services: vip . protocol . port"),
 	},
 	[Q_ANYPORT] = {
 		{ .name = "anyport4", .id = 5, .key_len = 8,
@@ -527,25 +679,15 @@ static const char *const qcomment[Q_KINDS] = {
 /* NAT maps: [with port][family] */
 static const struct set_spec natmap[2][2] = {
 	{
-		{ .name = "nat4a", .id = 7, .flags = NFT_SET_MAP,
-		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
-		  .data_type = TYPE_IPADDR, .data_len = 4,
-		  .comment = "NAT real servers keeping the client's port: mark -> address" },
-		{ .name = "nat6a", .id = 8, .flags = NFT_SET_MAP,
-		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
-		  .data_type = TYPE_IP6ADDR, .data_len = 16,
-		  .comment = "NAT real servers keeping the client's port: mark -> address" },
+		MARKMAP("nat4a", 7, TYPE_IPADDR, 4,
+			"NAT real servers keeping the client's port: mark -> address"),
+		MARKMAP("nat6a", 8, TYPE_IP6ADDR, 16,
+			"NAT real servers keeping the client's port: mark -> address"),
 	}, {
-		{ .name = "nat4", .id = 9, .flags = NFT_SET_MAP,
-		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
-		  .data_type = CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE),
-		  .data_len = 8,
-		  .comment = "NAT real servers: mark -> address . port" },
-		{ .name = "nat6", .id = 10, .flags = NFT_SET_MAP,
-		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
-		  .data_type = CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE),
-		  .data_len = 20,
-		  .comment = "NAT real servers: mark -> address . port" },
+		MARKMAP("nat4", 9, CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8,
+			"NAT real servers: mark -> address . port"),
+		MARKMAP("nat6", 10, CONCAT2(TYPE_IP6ADDR, TYPE_INET_SERVICE), 20,
+			"NAT real servers: mark -> address . port"),
 	},
 };
 
@@ -563,40 +705,27 @@ static int fam_index(uint8_t af)
 static void add_qkey(struct nftnl_rule *r, const struct ruleset *rs,
 		     uint8_t af, enum qkind k)
 {
-	bool v4 = af == AF_INET;
-	uint32_t r_proto = v4 ? NFT_REG32_01 : NFT_REG32_04;
-	uint32_t r_port = v4 ? NFT_REG32_02 : NFT_REG32_05;
-
 	if (k == Q_FWMARK) {
 		add_expr(r, ex_meta(NFT_META_MARK, NFT_REG32_00));
 		add_expr(r, ex_and32(NFT_REG32_00, ~rs->mark_mask));
 	} else {
-		add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
-				       v4 ? 4 : 16, NFT_REG32_00));
-		add_expr(r, ex_meta(NFT_META_L4PROTO, r_proto));
+		add_svc_key(r, af, false, k == Q_SERVICE);
 	}
-	if (k == Q_SERVICE)
-		add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, r_port));
 	add_expr(r, ex_lookup(NFT_REG32_00, qset[k][fam_index(af)].name, 0, -1));
 }
 
 /* ct state new <key> @set counter queue */
 static void rule_queue_new(struct rs_ctx *c, uint8_t af, enum qkind k)
 {
-	const struct ruleset *rs = c->rs;
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = qrule_new(c, af);
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
-	if (rs->native_queue)
-		add_nfproto(r, af);
 	add_ct_new(r);
-	add_qkey(r, rs, af, k);
+	add_qkey(r, c->rs, af, k);
 	add_expr(r, ex_counter());
-	add_expr(r, ex_queue(rs));
-	msg_rule(c, qfamily(rs, af), "queue_new", r, qcomment[k]);
+	add_expr(r, ex_queue(c->rs));
+	msg_qrule(c, af, "queue_new", r, qcomment[k]);
 }
 
 /* ---- counters and timeout policies -------------------------------------- */
@@ -628,11 +757,9 @@ static void msg_obj(struct rs_ctx *c, uint16_t type, uint32_t objtype,
 		nftnl_obj_set_data(o, NFTNL_OBJ_CT_TIMEOUT_ARRAY, timeouts,
 				   sizeof(uint32_t) * NFTNL_CTTIMEOUT_ARRAY_MAX);
 	}
-	nlh = nft_batch_msg(c->b, type, NFPROTO_INET,
-			    type == NFT_MSG_NEWOBJ ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	if (!nlh)
-		c->err = -ENOMEM;
-	else
+	nlh = batch_msg(c, type, NFPROTO_INET,
+			type == NFT_MSG_NEWOBJ ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	if (nlh)
 		nftnl_obj_nlmsg_build_payload(nlh, o);
 	nft_batch_next(c->b);
 out:
@@ -685,26 +812,21 @@ static void counter_elems(struct rs_ctx *c, const struct rs_nat *n, bool del)
  */
 static void rule_stats(struct rs_ctx *c, int kind)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = rule_new(c);
 	struct nftnl_expr *e;
 	uint8_t dir = kind == 1 ? 1 : 0;	/* IP_CT_DIR_REPLY : _ORIGINAL */
 	bool ct = kind != 2;
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
 	if (!ct)
 		add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
 	add_mark_nonzero(r, ct, c->rs->mark_mask);
 	if (ct) {
 		add_expr(r, ex_ct_load(NFT_CT_DIRECTION, NFT_REG_1));
 		add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &dir, 1));
-		add_expr(r, ex_ct_load(NFT_CT_MARK, NFT_REG_1));
-	} else {
-		add_expr(r, ex_meta(NFT_META_MARK, NFT_REG_1));
 	}
-	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
+	add_mark_load(r, ct, c->rs->mark_mask);
 	e = EX("objref", { NFTNL_EXPR_OBJREF_SET_SREG, NFT_REG_1 });
 	if (e)
 		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_SET_NAME,
@@ -741,17 +863,13 @@ static void timeout_objs(struct rs_ctx *c, bool del)
 /* (conn_new) meta nfproto ipvN meta l4proto P ct timeout set "pN" */
 static void rule_timeout(struct rs_ctx *c, int p, int f)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	uint8_t l4 = p ? IPPROTO_UDP : IPPROTO_TCP;
+	struct nftnl_rule *r = rule_new(c);
 	struct nftnl_expr *e;
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
 	add_nfproto(r, f ? AF_INET6 : AF_INET);
-	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
-	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &l4, 1));
+	add_l4proto_is(r, p ? IPPROTO_UDP : IPPROTO_TCP);
 	e = EX("objref", { NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_TIMEOUT });
 	if (e)
 		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, tmo_name[p][f]);
@@ -763,14 +881,11 @@ static void rule_timeout(struct rs_ctx *c, int p, int f)
 /* (conn_new) ct mark set meta mark & M */
 static void rule_mark_new(struct rs_ctx *c)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = rule_new(c);
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
-	add_expr(r, ex_meta(NFT_META_MARK, NFT_REG_1));
-	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
+	add_mark_load(r, false, c->rs->mark_mask);
 	add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
 	msg_rule(c, NFPROTO_INET, "conn_new", r,
 		 "keep the director's real-server choice in the conntrack mark");
@@ -793,20 +908,17 @@ static void rule_mark_new(struct rs_ctx *c)
  * (mark_new) meta l4proto tcp tcp flags & (fin|rst) != 0 ct mark & M != 0
  *	ct event set new,destroy,assured,protoinfo
  */
-static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto);
 static void add_tcp_finrst(struct nftnl_rule *r);
 
 #define EV(x)	(1u << (x))
 static void rule_ct_events(struct rs_ctx *c, uint8_t l4, bool finrst)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = rule_new(c);
 	uint32_t mask = EV(IPCT_NEW) | EV(IPCT_DESTROY);
 	struct nftnl_expr *e;
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
 	if (l4 == IPPROTO_TCP)
 		mask |= EV(IPCT_ASSURED);
 	if (finrst) {
@@ -836,13 +948,11 @@ static void rule_ct_events(struct rs_ctx *c, uint8_t l4, bool finrst)
  */
 static void rule_goto_new(struct rs_ctx *c)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = rule_new(c);
 	struct nftnl_expr *e;
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
 	add_ct_new(r);
 	add_mark_nonzero(r, false, c->rs->mark_mask);
 	e = EX("immediate", { NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT },
@@ -899,11 +1009,8 @@ static void set_l4protos(struct rs_ctx *c, uint32_t id)
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &protos[i], 1);
 		nftnl_set_elem_add(s, e);
 	}
-	nlh = nft_batch_msg(c->b, NFT_MSG_NEWSETELEM, NFPROTO_INET,
-			    NLM_F_CREATE);
-	if (!nlh)
-		c->err = -ENOMEM;
-	else
+	nlh = batch_msg(c, NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE);
+	if (nlh)
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nft_batch_next(c->b);
 	nftnl_set_free(s);
@@ -924,17 +1031,14 @@ static void rule_nat(struct rs_ctx *c, uint8_t af, bool with_port)
 	char comment[128];
 
 	set_l4protos(c, id);
-	r = nftnl_rule_alloc();
-	if (!r) {
-		c->err = -ENOMEM;
+	r = rule_new(c);
+	if (!r)
 		return;
-	}
 	add_nfproto(r, af);
 	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
 	add_expr(r, ex_lookup(NFT_REG_1, "__set%d", id, -1));
 	add_mark_nonzero(r, true, c->rs->mark_mask);
-	add_expr(r, ex_ct_load(NFT_CT_MARK, NFT_REG_1));
-	add_expr(r, ex_and32(NFT_REG_1, c->rs->mark_mask));
+	add_mark_load(r, true, c->rs->mark_mask);
 	add_expr(r, ex_lookup(NFT_REG_1, map->name, 0, NFT_REG_1));
 	if (with_port)
 		add_expr(r, EX("nat", { NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT },
@@ -984,40 +1088,20 @@ enum opset {
 
 static const struct set_spec opset[OP_SETS][2] = {
 	[OP_SERVICES] = {
-		{ .name = "onepacket4", .id = 20, .key_len = 12,
-		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-		  .comment = "one-packet UDP services: vip . protocol . port" },
-		{ .name = "onepacket6", .id = 21, .key_len = 24,
-		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-		  .comment = "one-packet UDP services: vip . protocol . port" },
+		SVCSETS("onepacket4", "onepacket6", 20,
+			"one-packet UDP services: vip . protocol . port"),
 	},
 	[OP_RS] = {
-		{ .name = "op_rs4", .id = 22, .key_len = 12,
-		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-		  .comment = "their real servers: address . protocol . port" },
-		{ .name = "op_rs6", .id = 23, .key_len = 24,
-		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-		  .comment = "their real servers: address . protocol . port" },
+		SVCSETS("op_rs4", "op_rs6", 22,
+			"their real servers: address . protocol . port"),
 	},
 	[OP_ADDR] = {
-		{ .name = "op_addr4", .id = 24, .flags = NFT_SET_MAP,
-		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
-		  .data_type = TYPE_IPADDR, .data_len = 4,
-		  .comment = "mark -> real server address" },
-		{ .name = "op_addr6", .id = 25, .flags = NFT_SET_MAP,
-		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
-		  .data_type = TYPE_IP6ADDR, .data_len = 16,
-		  .comment = "mark -> real server address" },
+		MARKMAP("op_addr4", 24, TYPE_IPADDR, 4, "mark -> real server address"),
+		MARKMAP("op_addr6", 25, TYPE_IP6ADDR, 16, "mark -> real server address"),
 	},
 	[OP_PORT] = {
-		{ .name = "op_port4", .id = 26, .flags = NFT_SET_MAP,
-		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
-		  .data_type = TYPE_INET_SERVICE, .data_len = 2,
-		  .comment = "mark -> real server port" },
-		{ .name = "op_port6", .id = 27, .flags = NFT_SET_MAP,
-		  .key_type = TYPE_MARK, .key_len = 4, .key_host_order = true,
-		  .data_type = TYPE_INET_SERVICE, .data_len = 2,
-		  .comment = "mark -> real server port" },
+		MARKMAP("op_port4", 26, TYPE_INET_SERVICE, 2, "mark -> real server port"),
+		MARKMAP("op_port6", 27, TYPE_INET_SERVICE, 2, "mark -> real server port"),
 	},
 	[OP_RVPORT] = {
 		{ .name = "op_rvport4", .id = 28, .flags = NFT_SET_MAP,
@@ -1041,33 +1125,19 @@ static const struct set_spec opset[OP_SETS][2] = {
 	},
 };
 
-/* Loads addr . l4proto . port (source or destination) into REG32_00.. */
-static void add_addr_proto_port(struct nftnl_rule *r, uint8_t af, bool src)
-{
-	bool v4 = af == AF_INET;
-	uint32_t aoff = v4 ? (src ? 12 : 16) : (src ? 8 : 24);
-
-	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, aoff, v4 ? 4 : 16,
-			       NFT_REG32_00));
-	add_expr(r, ex_meta(NFT_META_L4PROTO, v4 ? NFT_REG32_01 : NFT_REG32_04));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, src ? 0 : 2, 2,
-			       v4 ? NFT_REG32_02 : NFT_REG32_05));
-}
-
 /* payload write with the checksum fix-ups nft uses for the field */
 static struct nftnl_expr *ex_payload_set(uint8_t af, bool addr, bool src,
 					 uint32_t sreg)
 {
 	bool v4 = af == AF_INET;
-	uint32_t off = addr ? (v4 ? (src ? 12 : 16) : (src ? 8 : 24))
-			    : (src ? 0 : 2);
 
 	return EX("payload",
 		  { NFTNL_EXPR_PAYLOAD_SREG, sreg },
 		  { NFTNL_EXPR_PAYLOAD_BASE, addr ? NFT_PAYLOAD_NETWORK_HEADER
 						  : NFT_PAYLOAD_TRANSPORT_HEADER },
-		  { NFTNL_EXPR_PAYLOAD_OFFSET, off },
-		  { NFTNL_EXPR_PAYLOAD_LEN, addr ? (v4 ? 4 : 16) : 2 },
+		  { NFTNL_EXPR_PAYLOAD_OFFSET, addr ? addr_off(af, src)
+						    : (src ? 0 : 2) },
+		  { NFTNL_EXPR_PAYLOAD_LEN, addr ? ip_addr_len(af) : 2 },
 		  /* IPv4 header checksum, or the UDP checksum for a port */
 		  { NFTNL_EXPR_PAYLOAD_CSUM_TYPE,
 		    addr && !v4 ? NFT_PAYLOAD_CSUM_NONE : NFT_PAYLOAD_CSUM_INET },
@@ -1077,49 +1147,36 @@ static struct nftnl_expr *ex_payload_set(uint8_t af, bool addr, bool src,
 		    addr ? NFT_PAYLOAD_L4CSUM_PSEUDOHDR : 0 });
 }
 
-static struct nftnl_rule *op_rule(const struct ruleset *rs, uint8_t af)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	if (r && rs->native_queue)
-		add_nfproto(r, af);
-	return r;
-}
-
 /* raw: notrack the VIP's datagrams and the real servers' replies */
 static void rule_op_notrack(struct rs_ctx *c, uint8_t af, bool reply)
 {
-	struct nftnl_rule *r = op_rule(c->rs, af);
+	struct nftnl_rule *r = qrule_new(c, af);
 	int f = fam_index(af);
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
-	add_addr_proto_port(r, af, reply);
+	add_svc_key(r, af, reply, true);
 	add_expr(r, ex_lookup(NFT_REG32_00,
 			      opset[reply ? OP_RS : OP_SERVICES][f].name, 0, -1));
 	add_expr(r, nftnl_expr_alloc("notrack"));
-	msg_rule(c, qfamily(c->rs, af), "raw_onepacket", r, reply ?
+	msg_qrule(c, af, "raw_onepacket", r, reply ?
 		 "one-packet replies from real servers: no conntrack state" :
 		 "one-packet datagrams to a virtual service: no conntrack state");
 }
 
 static void rule_op_queue(struct rs_ctx *c, uint8_t af)
 {
-	struct nftnl_rule *r = op_rule(c->rs, af);
+	struct nftnl_rule *r = qrule_new(c, af);
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
 	add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
-	add_addr_proto_port(r, af, false);
+	add_svc_key(r, af, false, true);
 	add_expr(r, ex_lookup(NFT_REG32_00, opset[OP_SERVICES][fam_index(af)].name,
 			      0, -1));
 	add_expr(r, ex_counter());
 	add_expr(r, ex_queue(c->rs));
-	msg_rule(c, qfamily(c->rs, af), "queue_new", r,
+	msg_qrule(c, af, "queue_new", r,
 		 "every datagram of a one-packet service: scheduled by nflvs-director");
 }
 
@@ -1128,16 +1185,13 @@ static void add_set_from_map(struct nftnl_rule *r, const struct ruleset *rs,
 			     uint8_t af, bool by_mark, const char *map,
 			     bool addr, bool src)
 {
-	bool v4 = af == AF_INET;
+	uint32_t reg = NFT_REG32_00;
 
 	if (by_mark) {
-		add_expr(r, ex_meta(NFT_META_MARK, NFT_REG_1));
-		add_expr(r, ex_and32(NFT_REG_1, rs->mark_mask));
+		add_mark_load(r, false, rs->mark_mask);
 	} else {
-		add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8,
-				       v4 ? 4 : 16, NFT_REG32_00));
-		add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
-				       v4 ? NFT_REG32_01 : NFT_REG32_04));
+		add_key_addr(r, &reg, af, true, false);
+		add_key_port(r, &reg, af, true, false);
 	}
 	add_expr(r, ex_lookup(NFT_REG_1, map, 0, NFT_REG_1));
 	add_expr(r, ex_payload_set(af, addr, src, NFT_REG_1));
@@ -1145,17 +1199,13 @@ static void add_set_from_map(struct nftnl_rule *r, const struct ruleset *rs,
 
 static void rule_op_rewrite(struct rs_ctx *c, uint8_t af, bool reply)
 {
-	struct nftnl_rule *r = op_rule(c->rs, af);
-	uint8_t udp = IPPROTO_UDP;
+	struct nftnl_rule *r = qrule_new(c, af);
 	int f = fam_index(af);
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
 	add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
-	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
-	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &udp, 1));
+	add_l4proto_is(r, IPPROTO_UDP);
 	if (!reply) {
 		add_mark_nonzero(r, false, c->rs->mark_mask);
 		add_set_from_map(r, c->rs, af, true, opset[OP_ADDR][f].name,
@@ -1169,7 +1219,7 @@ static void rule_op_rewrite(struct rs_ctx *c, uint8_t af, bool reply)
 		add_set_from_map(r, c->rs, af, false, opset[OP_RVADDR][f].name,
 				 true, true);
 	}
-	msg_rule(c, qfamily(c->rs, af), reply ? "onepacket_out" : "onepacket", r, reply ?
+	msg_qrule(c, af, reply ? "onepacket_out" : "onepacket", r, reply ?
 		 "one-packet replies: from the virtual service's address and port" :
 		 "one-packet datagrams: to the real server the director chose");
 }
@@ -1184,16 +1234,13 @@ static void build_onepacket_sets(struct rs_ctx *c, uint8_t af)
 
 static void build_onepacket_chains(struct rs_ctx *c, uint8_t af)
 {
-	int fam = qfamily(c->rs, af);
+	static const struct qchain ch[] = {
+		{ "raw_onepacket", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW },
+		{ "onepacket", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE + 10 },
+		{ "onepacket_out", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC },
+	};
 
-	if (!c->rs->native_queue || af == AF_INET) {
-		msg_chain(c, fam, "raw_onepacket", "filter",
-			  NF_INET_PRE_ROUTING, NF_IP_PRI_RAW);
-		msg_chain(c, fam, "onepacket", "filter", NF_INET_PRE_ROUTING,
-			  NF_IP_PRI_MANGLE + 10);
-		msg_chain(c, fam, "onepacket_out", "filter",
-			  NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
-	}
+	msg_qchains(c, af, ch, 3);
 	rule_op_notrack(c, af, false);
 	rule_op_notrack(c, af, true);
 	rule_op_rewrite(c, af, false);
@@ -1228,20 +1275,12 @@ enum lvskind { LVS_DR, LVS_TUN, LVS_KINDS };
 
 static const struct set_spec lvsset[LVS_KINDS][2] = {
 	[LVS_DR] = {
-		{ .name = "dr4", .id = 50, .key_len = 12,
-		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-		  .comment = "direct-routing services: vip . protocol . port" },
-		{ .name = "dr6", .id = 51, .key_len = 24,
-		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-		  .comment = "direct-routing services: vip . protocol . port" },
+		SVCSETS("dr4", "dr6", 50,
+			"direct-routing services: vip . protocol . port"),
 	},
 	[LVS_TUN] = {
-		{ .name = "tun4", .id = 52, .key_len = 12,
-		  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-		  .comment = "tunneling services: vip . protocol . port" },
-		{ .name = "tun6", .id = 53, .key_len = 24,
-		  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-		  .comment = "tunneling services: vip . protocol . port" },
+		SVCSETS("tun4", "tun6", 52,
+			"tunneling services: vip . protocol . port"),
 	},
 };
 
@@ -1268,27 +1307,21 @@ static const struct set_spec flowmap[RS_FLOWMAPS][2] = {
 	},
 };
 
-/* client . port . vip . port into REG32_00..; the data register after it */
-static uint32_t add_flow_key(struct nftnl_rule *r, uint8_t af)
+/*
+ * client . port . vip . port into REG32_00..; the data register after it.
+ * A packet goes from the client; the one an ICMP error quotes (@quoted)
+ * is an answer, from the VIP: its key is read backwards.
+ */
+static uint32_t add_flow_key(struct nftnl_rule *r, uint8_t af, bool quoted)
 {
-	bool v4 = af == AF_INET;
+	uint32_t reg = NFT_REG32_00;
 
-	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8,
-			       v4 ? 4 : 16, NFT_REG32_00));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
-			       v4 ? NFT_REG32_01 : NFT_REG32_04));
-	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
-			       v4 ? 4 : 16, v4 ? NFT_REG32_02 : NFT_REG32_05));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
-			       v4 ? NFT_REG32_03 : NFT_REG32_09));
+	add_key_addr(r, &reg, af, !quoted, quoted);
+	add_key_port(r, &reg, af, !quoted, quoted);
+	add_key_addr(r, &reg, af, quoted, quoted);
+	add_key_port(r, &reg, af, quoted, quoted);
 	/* the key takes 16 (40) bytes: nft's choice for v4, past it for v6 */
-	return v4 ? NFT_REG_2 : NFT_REG32_12;
-}
-
-static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto)
-{
-	add_expr(r, ex_meta(NFT_META_L4PROTO, NFT_REG_1));
-	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &proto, 1));
+	return af == AF_INET ? NFT_REG_2 : NFT_REG32_12;
 }
 
 /* (transport header byte @off & @mask) ^ @xor <op> @val */
@@ -1335,13 +1368,7 @@ static void add_tcp_syn(struct nftnl_rule *r, bool not)
 /* vip . l4proto . port @set (the service sets dr4/6, tun4/6) */
 static void add_lvs_service(struct nftnl_rule *r, uint8_t af, enum lvskind k)
 {
-	bool v4 = af == AF_INET;
-
-	add_expr(r, ex_payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24,
-			       v4 ? 4 : 16, NFT_REG32_00));
-	add_expr(r, ex_meta(NFT_META_L4PROTO, v4 ? NFT_REG32_01 : NFT_REG32_04));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
-			       v4 ? NFT_REG32_02 : NFT_REG32_05));
+	add_svc_key(r, af, false, true);
 	add_expr(r, ex_lookup(NFT_REG32_00, lvsset[k][fam_index(af)].name, 0, -1));
 }
 
@@ -1385,15 +1412,19 @@ static uint64_t flow_timeout_ms(const struct ruleset *rs, enum rs_flowmap m)
 			  m == RS_FLOWS_UDP ? t->udp : t->tcpfin);
 }
 
-static struct nftnl_rule *lvs_rule(struct rs_ctx *c, uint8_t af)
+static uint8_t flow_proto(enum rs_flowmap m)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	return m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+}
 
-	if (!r)
-		c->err = -ENOMEM;
-	else if (c->rs->native_queue)
-		add_nfproto(r, af);
-	return r;
+/* meta mark @dreg; update @M { <flow> timeout T : meta mark }, the flow
+ * key loaded by add_flow_key() */
+static void add_flow_store(struct rs_ctx *c, struct nftnl_rule *r, uint8_t af,
+			   enum rs_flowmap m, uint32_t dreg)
+{
+	add_expr(r, ex_meta(NFT_META_MARK, dreg));
+	add_expr(r, ex_dynset(flowmap_name(m, af), NFT_DYNSET_OP_UPDATE, dreg,
+			      flow_timeout_ms(c->rs, m)));
 }
 
 /* log group G snaplen S (finlog.h) */
@@ -1416,27 +1447,26 @@ static struct nftnl_expr *ex_log(uint16_t group, uint32_t snaplen)
  */
 static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 {
-	struct nftnl_rule *r = lvs_rule(c, af);
+	struct nftnl_rule *r = qrule_new(c, af);
 
 	if (!r)
 		return;
 	add_tcp_finrst(r);
-	add_flow_key(r, af);
+	add_flow_key(r, af, false);
 	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(RS_FLOWS_TCP, af), 0, -1));
 	add_expr(r, ex_counter());
 	if (c->rs->fin_log)
 		add_expr(r, ex_log(c->rs->queue, 128));
 	else
 		add_expr(r, ex_queue(c->rs));
-	msg_rule(c, qfamily(c->rs, af), "lvs", r,
+	msg_qrule(c, af, "lvs", r,
 		 "a DR connection's FIN or RST: the director counts it as ending");
 }
 
 /* meta mark set <flow> map @M update @M { <flow> timeout T : meta mark } accept */
 static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 {
-	struct nftnl_rule *r = lvs_rule(c, af);
-	uint32_t dreg;
+	struct nftnl_rule *r = qrule_new(c, af);
 
 	if (!r)
 		return;
@@ -1445,17 +1475,13 @@ static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 		 * anew, as IPVS does (conn_reuse_mode) */
 		add_tcp_syn(r, true);
 	else
-		add_l4proto_is(r, m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP);
-	add_flow_key(r, af);
+		add_l4proto_is(r, flow_proto(m));
+	add_flow_key(r, af, false);
 	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(m, af), 0, NFT_REG_1));
-	add_expr(r, EX("meta", { NFTNL_EXPR_META_KEY, NFT_META_MARK },
-		       { NFTNL_EXPR_META_SREG, NFT_REG_1 }));
-	dreg = add_flow_key(r, af);
-	add_expr(r, ex_meta(NFT_META_MARK, dreg));
-	add_expr(r, ex_dynset(flowmap_name(m, af), NFT_DYNSET_OP_UPDATE, dreg,
-			      flow_timeout_ms(c->rs, m)));
+	add_expr(r, ex_meta_set(NFT_META_MARK, NFT_REG_1));
+	add_flow_store(c, r, af, m, add_flow_key(r, af, false));
 	add_expr(r, ex_verdict(NF_ACCEPT));
-	msg_rule(c, qfamily(c->rs, af), "lvs", r,
+	msg_qrule(c, af, "lvs", r,
 		 m == RS_FLOWS_CLOSING ? "a closing DR connection: to its real server" :
 		 m == RS_FLOWS_TCP ? "an established DR connection: to its real server"
 				   : "a DR UDP flow: to its real server");
@@ -1494,33 +1520,22 @@ static void add_icmp_error(struct nftnl_rule *r, uint8_t af, uint8_t proto)
 		add_th_byte(r, 8, 0xf0, 0, NFT_CMP_EQ, 0x60);
 	}
 	if (proto)
-		add_th_byte(r, v4 ? 8 + 9 : 8 + 6, 0xff, 0, NFT_CMP_EQ, proto);
+		add_th_byte(r, quoted_proto_off(af), 0xff, 0, NFT_CMP_EQ, proto);
 }
 
 static void rule_lvs_icmp(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 {
-	struct nftnl_rule *r = lvs_rule(c, af);
-	uint8_t proto = m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-	bool v4 = af == AF_INET;
+	struct nftnl_rule *r = qrule_new(c, af);
 
 	if (!r)
 		return;
-	add_icmp_error(r, af, proto);
-	/* quoted: 8 bytes of ICMP header, then the IP header (20 or 40) */
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 24 : 32,
-			       v4 ? 4 : 16, NFT_REG32_00));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 30 : 50, 2,
-			       v4 ? NFT_REG32_01 : NFT_REG32_04));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 20 : 16,
-			       v4 ? 4 : 16, v4 ? NFT_REG32_02 : NFT_REG32_05));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 28 : 48, 2,
-			       v4 ? NFT_REG32_03 : NFT_REG32_09));
+	add_icmp_error(r, af, flow_proto(m));
+	add_flow_key(r, af, true);
 	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(m, af), 0, NFT_REG_1));
-	add_expr(r, EX("meta", { NFTNL_EXPR_META_KEY, NFT_META_MARK },
-		       { NFTNL_EXPR_META_SREG, NFT_REG_1 }));
+	add_expr(r, ex_meta_set(NFT_META_MARK, NFT_REG_1));
 	add_expr(r, ex_counter());
 	add_expr(r, ex_verdict(NF_ACCEPT));
-	msg_rule(c, qfamily(c->rs, af), "lvs", r,
+	msg_qrule(c, af, "lvs", r,
 		 "an ICMP error about a DR flow: to its real server");
 }
 
@@ -1531,23 +1546,22 @@ static void rule_lvs_icmp(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
  */
 static void rule_lvs_icmp_tun(struct rs_ctx *c, uint8_t af)
 {
-	struct nftnl_rule *r = lvs_rule(c, af);
-	bool v4 = af == AF_INET;
+	struct nftnl_rule *r = qrule_new(c, af);
+	uint32_t reg = NFT_REG32_00;
 
 	if (!r)
 		return;
 	add_icmp_error(r, af, 0);
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 20 : 16,
-			       v4 ? 4 : 16, NFT_REG32_00));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 17 : 14, 1,
-			       v4 ? NFT_REG32_01 : NFT_REG32_04));
-	add_expr(r, ex_payload(NFT_PAYLOAD_TRANSPORT_HEADER, v4 ? 28 : 48, 2,
-			       v4 ? NFT_REG32_02 : NFT_REG32_05));
+	/* the quoted answer's saddr . protocol . sport */
+	add_key_addr(r, &reg, af, true, true);
+	add_key_field(r, &reg, NFT_PAYLOAD_TRANSPORT_HEADER,
+		      quoted_proto_off(af), 1);
+	add_key_port(r, &reg, af, true, true);
 	add_expr(r, ex_lookup(NFT_REG32_00, lvsset[LVS_TUN][fam_index(af)].name,
 			      0, -1));
 	add_expr(r, ex_counter());
 	add_expr(r, ex_queue(c->rs));
-	msg_rule(c, qfamily(c->rs, af), "lvs", r,
+	msg_qrule(c, af, "lvs", r,
 		 "an ICMP error about a TUN flow: to nflvs-director, for its tunnel");
 }
 
@@ -1555,7 +1569,7 @@ static void rule_lvs_icmp_tun(struct rs_ctx *c, uint8_t af)
 static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
 			     bool raw)
 {
-	struct nftnl_rule *r = lvs_rule(c, af);
+	struct nftnl_rule *r = qrule_new(c, af);
 
 	if (!r)
 		return;
@@ -1568,7 +1582,7 @@ static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
 		add_expr(r, ex_counter());
 		add_expr(r, ex_queue(c->rs));
 	}
-	msg_rule(c, qfamily(c->rs, af), raw ? "raw_lvs" : "lvs", r,
+	msg_qrule(c, af, raw ? "raw_lvs" : "lvs", r,
 		 raw ? (k == LVS_DR ? "direct-routing services: no conntrack state"
 				    : "tunneling and one-packet DR services: no conntrack state")
 		     : (k == LVS_DR ? "a new DR connection: scheduled by nflvs-director"
@@ -1588,7 +1602,7 @@ static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
  */
 static void rule_lvs_learn_syn(struct rs_ctx *c, uint8_t af)
 {
-	struct nftnl_rule *r = lvs_rule(c, af);
+	struct nftnl_rule *r = qrule_new(c, af);
 	uint32_t dreg;
 
 	if (!r)
@@ -1596,19 +1610,17 @@ static void rule_lvs_learn_syn(struct rs_ctx *c, uint8_t af)
 	add_tcp_syn(r, false);
 	add_mark_nonzero(r, false, c->rs->mark_mask);
 	add_lvs_service(r, af, LVS_DR);
-	dreg = add_flow_key(r, af);
-	add_expr(r, ex_meta(NFT_META_MARK, dreg));
-	add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_TCP, af), NFT_DYNSET_OP_UPDATE,
-			      dreg, flow_timeout_ms(c->rs, RS_FLOWS_TCP)));
+	dreg = add_flow_key(r, af, false);
+	add_flow_store(c, r, af, RS_FLOWS_TCP, dreg);
 	add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_CLOSING, af),
 			      NFT_DYNSET_OP_DELETE, dreg, 0));
-	msg_rule(c, qfamily(c->rs, af), "lvs_learn", r,
+	msg_qrule(c, af, "lvs_learn", r,
 		 "a new DR connection's SYN: its flow, in place of an ended one's");
 }
 
 static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 {
-	struct nftnl_rule *r = lvs_rule(c, af);
+	struct nftnl_rule *r = qrule_new(c, af);
 	uint32_t dreg;
 
 	if (!r)
@@ -1616,23 +1628,21 @@ static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 	if (m == RS_FLOWS_CLOSING)
 		add_tcp_finrst(r);
 	else
-		add_l4proto_is(r, m == RS_FLOWS_UDP ? IPPROTO_UDP : IPPROTO_TCP);
+		add_l4proto_is(r, flow_proto(m));
 	add_mark_nonzero(r, false, c->rs->mark_mask);
 	add_lvs_service(r, af, LVS_DR);
-	dreg = add_flow_key(r, af);
+	dreg = add_flow_key(r, af, false);
 	if (m != RS_FLOWS_CLOSING)
 		add_expr(r, ex_lookup_not(NFT_REG32_00, flowmap_name(m, af)));
 	if (m == RS_FLOWS_TCP)
 		add_expr(r, ex_lookup_not(NFT_REG32_00,
 					  flowmap_name(RS_FLOWS_CLOSING, af)));
-	add_expr(r, ex_meta(NFT_META_MARK, dreg));
-	add_expr(r, ex_dynset(flowmap_name(m, af), NFT_DYNSET_OP_UPDATE, dreg,
-			      flow_timeout_ms(c->rs, m)));
+	add_flow_store(c, r, af, m, dreg);
 	if (m == RS_FLOWS_CLOSING)
 		/* a map's dynset names a data register, even to delete */
 		add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_TCP, af),
 				      NFT_DYNSET_OP_DELETE, dreg, 0));
-	msg_rule(c, qfamily(c->rs, af), "lvs_learn", r,
+	msg_qrule(c, af, "lvs_learn", r,
 		 m == RS_FLOWS_CLOSING ? "a DR connection ends: its flow moves to the closing map" :
 		 m == RS_FLOWS_TCP ? "a new DR connection the director scheduled: its flow"
 				   : "a new DR UDP flow the director scheduled: its flow");
@@ -1667,20 +1677,16 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_learn(c, af, RS_FLOWS_UDP);
 }
 
-static const char *const lvs_chains[] = { "lvs", "lvs_learn" };
+/* raw_lvs, then the two chains of build_lvs_rules() */
+static const struct qchain lvs_chains[] = {
+	{ "raw_lvs", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW },
+	{ "lvs", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE - 1 },
+	{ "lvs_learn", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE },
+};
 
 static void build_lvs_chains(struct rs_ctx *c, uint8_t af)
 {
-	int fam = qfamily(c->rs, af);
-
-	if (!c->rs->native_queue || af == AF_INET) {
-		msg_chain(c, fam, "raw_lvs", "filter", NF_INET_PRE_ROUTING,
-			  NF_IP_PRI_RAW);
-		msg_chain(c, fam, lvs_chains[0], "filter", NF_INET_PRE_ROUTING,
-			  NF_IP_PRI_MANGLE - 1);
-		msg_chain(c, fam, lvs_chains[1], "filter", NF_INET_PRE_ROUTING,
-			  NF_IP_PRI_MANGLE);
-	}
+	msg_qchains(c, af, lvs_chains, 3);
 	rule_lvs_service(c, af, LVS_DR, true);
 	rule_lvs_service(c, af, LVS_TUN, true);
 	build_lvs_rules(c, af);
@@ -1735,7 +1741,7 @@ int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
  */
 static void rule_vip_input(struct rs_ctx *c, uint8_t af, int k, bool lvs)
 {
-	struct nftnl_rule *r = lvs_rule(c, af);
+	struct nftnl_rule *r = qrule_new(c, af);
 
 	if (!r)
 		return;
@@ -1746,19 +1752,17 @@ static void rule_vip_input(struct rs_ctx *c, uint8_t af, int k, bool lvs)
 		add_qkey(r, c->rs, af, k);
 	add_expr(r, ex_counter());
 	add_expr(r, ex_verdict(NF_DROP));
-	msg_rule(c, qfamily(c->rs, af), "vip_input", r,
+	msg_qrule(c, af, "vip_input", r,
 		 "TCP for a virtual service that nothing scheduled: no RST from this host");
 }
 
 /* ct mark & M != 0 accept */
 static void rule_vip_scheduled(struct rs_ctx *c, int family)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = rule_new(c);
 
-	if (!r) {
-		c->err = -ENOMEM;
+	if (!r)
 		return;
-	}
 	add_mark_nonzero(r, true, c->rs->mark_mask);
 	add_expr(r, ex_verdict(NF_ACCEPT));
 	msg_rule(c, family, "vip_input", r,
@@ -1767,13 +1771,13 @@ static void rule_vip_scheduled(struct rs_ctx *c, int family)
 
 static void build_vip_input(struct rs_ctx *c, uint8_t af)
 {
-	int fam = qfamily(c->rs, af), k;
+	static const struct qchain ch = {
+		"vip_input", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER
+	};
+	int k;
 
-	if (!c->rs->native_queue || af == AF_INET) {
-		msg_chain(c, fam, "vip_input", "filter", NF_INET_LOCAL_IN,
-			  NF_IP_PRI_FILTER);
-		rule_vip_scheduled(c, fam);
-	}
+	if (msg_qchains(c, af, &ch, 1))
+		rule_vip_scheduled(c, qfamily(c->rs, af));
 	for (k = 0; k < Q_KINDS; k++)
 		rule_vip_input(c, af, k, false);
 	for (k = 0; k < LVS_KINDS; k++)
@@ -1789,17 +1793,16 @@ static void msg_table_flush_out(struct rs_ctx *c, int family)
 
 static void build_queue_part(struct rs_ctx *c, uint8_t af)
 {
-	const struct ruleset *rs = c->rs;
-	int fam = qfamily(rs, af);
+	static const struct qchain ch = {
+		"queue_new", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE
+	};
 	enum qkind k;
 
 	for (k = 0; k < Q_KINDS; k++)
-		msg_set(c, fam, &qset[k][fam_index(af)]);
+		msg_set(c, qfamily(c->rs, af), &qset[k][fam_index(af)]);
 	build_onepacket_sets(c, af);
 	build_lvs_sets(c, af);
-	if (!rs->native_queue || af == AF_INET)
-		msg_chain(c, fam, "queue_new", "filter", NF_INET_PRE_ROUTING,
-			  NF_IP_PRI_MANGLE);
+	msg_qchains(c, af, &ch, 1);
 	/* IPVS looks firewall marks up first; the director does too */
 	for (k = 0; k < Q_KINDS; k++)
 		rule_queue_new(c, af, k);
@@ -1857,7 +1860,7 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 		c.err = ruleset_build_nat(b, rs, &rs->nat[i], false);
 	for (i = 0; i < rs->nflows && !c.err; i++)
 		c.err = ruleset_build_flow(b, rs, &rs->flows[i], false);
-	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
+	return build_result(&c);
 }
 
 int ruleset_build_delete(struct nft_batch *b, const char *table)
@@ -1868,7 +1871,21 @@ int ruleset_build_delete(struct nft_batch *b, const char *table)
 	msg_table_flush_out(&c, NFPROTO_INET);
 	msg_table_flush_out(&c, NFPROTO_IPV4);
 	msg_table_flush_out(&c, NFPROTO_IPV6);
-	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
+	return build_result(&c);
+}
+
+/* @key = addr . proto . port (network order), each field padded to 4
+ * bytes (add_svc_key()'s registers); its length with the port */
+static size_t svc_key_bytes(uint8_t key[24], const struct nflvs_addr *a,
+			    uint8_t proto, uint16_t port)
+{
+	size_t alen = a->family == AF_INET6 ? 16 : 4;
+
+	memset(key, 0, 24);
+	memcpy(key, a->b, alen);
+	key[alen] = proto;
+	memcpy(key + alen + 4, &port, 2);
+	return alen + 8;
 }
 
 int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
@@ -1876,9 +1893,8 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 {
 	struct rs_ctx c = { .b = b, .rs = rs };
 	int f = fam_index(s->vip.family);
-	size_t alen = f ? 16 : 4, klen;
-	uint16_t port = htons(s->port);
-	uint8_t key[24] = { 0 };
+	uint8_t key[24];
+	size_t klen = svc_key_bytes(key, &s->vip, s->protocol, htons(s->port));
 	enum qkind k;
 
 	if (s->fwd == FWD_DR || s->fwd == FWD_TUN) {
@@ -1888,20 +1904,14 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 		bool every = (s->fwd == FWD_TUN && !rs->tun_kernel) ||
 			     s->one_packet;
 
-		memcpy(key, s->vip.b, alen);
-		key[alen] = s->protocol;
-		memcpy(key + alen + 4, &port, 2);
 		msg_elem(&c, qfamily(rs, s->vip.family),
 			 &lvsset[every ? LVS_TUN : LVS_DR][f],
-			 key, alen + 8, NULL, 0, del);
+			 key, klen, NULL, 0, del);
 		return c.err;
 	}
 	if (s->one_packet) {
-		memcpy(key, s->vip.b, alen);
-		key[alen] = s->protocol;
-		memcpy(key + alen + 4, &port, 2);
 		msg_elem(&c, qfamily(rs, s->vip.family), &opset[OP_SERVICES][f],
-			 key, alen + 8, NULL, 0, del);
+			 key, klen, NULL, 0, del);
 		return c.err;
 	}
 	if (s->fwmark) {
@@ -1910,12 +1920,10 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 		memcpy(key, &s->fwmark, 4);
 		klen = 4;
 	} else {
-		/* vip . proto [. port], each field padded to 4 bytes */
+		/* vip . proto [. port] */
 		k = s->port ? Q_SERVICE : Q_ANYPORT;
-		memcpy(key, s->vip.b, alen);
-		key[alen] = s->protocol;
-		memcpy(key + alen + 4, &port, 2);
-		klen = alen + (s->port ? 8 : 4);
+		if (!s->port)
+			klen -= 4;
 	}
 	msg_elem(&c, qfamily(rs, s->vip.family), &qset[k][f], key, klen,
 		 NULL, 0, del);
@@ -1928,16 +1936,14 @@ static void onepacket_elems(struct rs_ctx *c, const struct rs_nat *n, bool del)
 	int fam = qfamily(c->rs, n->addr.family), f = fam_index(n->addr.family);
 	size_t alen = f ? 16 : 4;
 	uint16_t port = htons(n->port), vport = htons(n->vport);
-	uint8_t key[24] = { 0 };
+	uint8_t key[24];
 
 	msg_elem(c, fam, &opset[OP_ADDR][f], &n->mark, 4,
 		 del ? NULL : n->addr.b, alen, del);
 	msg_elem(c, fam, &opset[OP_PORT][f], &n->mark, 4,
 		 del ? NULL : &port, 2, del);
-	memcpy(key, n->addr.b, alen);
-	key[alen] = IPPROTO_UDP;
-	memcpy(key + alen + 4, &port, 2);
-	msg_elem(c, fam, &opset[OP_RS][f], key, alen + 8, NULL, 0, del);
+	msg_elem(c, fam, &opset[OP_RS][f], key,
+		 svc_key_bytes(key, &n->addr, IPPROTO_UDP, port), NULL, 0, del);
 	memset(key + alen, 0, 8);
 	memcpy(key + alen, &port, 2);
 	msg_elem(c, fam, &opset[OP_RVPORT][f], key, alen + 4,
@@ -1990,7 +1996,7 @@ int ruleset_build_probe(struct nft_batch *b, const char *table,
 	msg_rule(&c, NFPROTO_INET, "nflvs_probe", r, "probe");
 	/* the same chain again with NLM_F_EXCL: EEXIST aborts the batch */
 	msg_chain(&c, NFPROTO_INET, "nflvs_probe", NULL, 0, 0);
-	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
+	return build_result(&c);
 }
 
 int ruleset_probe_native_queue(const char *table)
@@ -2029,26 +2035,32 @@ int ruleset_commit(struct nft_batch *b, char *err, size_t errlen)
 	return 0;
 }
 
+/* delete every rule of @chain */
+static void msg_flush_chain(struct rs_ctx *c, int family, const char *chain)
+{
+	struct nftnl_rule *r = rule_new(c);
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, c->rs->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+	nlh = batch_msg(c, NFT_MSG_DELRULE, family, 0);
+	if (nlh)
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+	nft_batch_next(c->b);
+	nftnl_rule_free(r);
+}
+
 int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 {
 	struct rs_ctx c = { .b = b, .rs = rs };
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
 	int p, f;
 
-	/* the policies are in use by mark_new's rules: those go first */
-	if (!r)
-		return -ENOMEM;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rs->table);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	for (p = 0; p < 2; p++) {
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, p ? "conn_new" : "mark_new");
-		nlh = nft_batch_msg(b, NFT_MSG_DELRULE, NFPROTO_INET, 0);
-		if (nlh)
-			nftnl_rule_nlmsg_build_payload(nlh, r);
-		nft_batch_next(b);
-	}
-	nftnl_rule_free(r);
+	/* the policies are in use by conn_new's rules: those go first */
+	msg_flush_chain(&c, NFPROTO_INET, "mark_new");
+	msg_flush_chain(&c, NFPROTO_INET, "conn_new");
 	timeout_objs(&c, true);
 	timeout_objs(&c, false);
 	build_mark_new(&c);
@@ -2058,23 +2070,12 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 
 		if (f && rs->native_queue)
 			break;	/* one inet chain holds both families */
-		for (p = 0; p < 2; p++) {
-			r = nftnl_rule_alloc();
-			if (!r)
-				return -ENOMEM;
-			nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rs->table);
-			nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, lvs_chains[p]);
-			nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, qfamily(rs, af));
-			nlh = nft_batch_msg(b, NFT_MSG_DELRULE, qfamily(rs, af), 0);
-			if (nlh)
-				nftnl_rule_nlmsg_build_payload(nlh, r);
-			nft_batch_next(b);
-			nftnl_rule_free(r);
-		}
+		for (p = 1; p <= 2; p++)
+			msg_flush_chain(&c, qfamily(rs, af), lvs_chains[p].name);
 	}
 	build_lvs_rules(&c, AF_INET);
 	build_lvs_rules(&c, AF_INET6);
-	return c.err ? c.err : (b->nomem ? -ENOMEM : 0);
+	return build_result(&c);
 }
 
 /*
@@ -2479,48 +2480,50 @@ static void lookup_elem(void *ctx, const struct set_elem *e)
 	*x->found = 1;
 }
 
+struct lookups_ctx {
+	uint32_t seq;			/* the first request's */
+	struct rs_flow *q;
+	int8_t *found;
+	unsigned int n, replies;
+};
+
+/* One reply: the element, or an error (ENOENT: no such element). */
+static int lookup_reply_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct lookups_ctx *x = data;
+	uint32_t i = nlh->nlmsg_seq - x->seq;
+	struct nlmsgerr err;
+
+	if (i >= x->n)
+		return MNL_CB_OK;	/* not one of ours */
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(err)))
+			return MNL_CB_OK;
+		memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
+		x->found[i] = err.error == -ENOENT ? 0 : -1;
+		x->replies++;
+	} else if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) |
+				       NFT_MSG_NEWSETELEM)) {
+		struct lookup_ctx lx = { &x->q[i], &x->found[i] };
+		struct dump_ctx dx = { lookup_elem, &lx };
+
+		x->found[i] = -1;	/* unless it holds the element */
+		dump_elem_cb(nlh, &dx);
+		x->replies++;
+	}
+	return MNL_CB_OK;
+}
+
 unsigned int ruleset_parse_lookups(const void *buf, size_t len, uint32_t seq,
 				   struct rs_flow *q, int8_t *found,
 				   unsigned int n)
 {
-	unsigned int replies = 0;
-	size_t off = 0;
-	struct nlmsghdr h;
+	struct lookups_ctx x = { .seq = seq, .q = q, .found = found, .n = n };
+	/* the errors are replies too; other control messages are skipped */
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = lookup_reply_cb };
 
-	/* whole messages only, as nl_cb_run() reads them */
-	while (len - off >= sizeof(h)) {
-		const struct nlmsghdr *nlh = (const void *)((const char *)buf + off);
-		uint32_t i;
-
-		memcpy(&h, nlh, sizeof(h));
-		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
-			break;
-		/* the last one's padding may be past the end (nft_fuzz) */
-		off = NLMSG_ALIGN(h.nlmsg_len) >= len - off ? len :
-		      off + NLMSG_ALIGN(h.nlmsg_len);
-		i = h.nlmsg_seq - seq;
-		if (i >= n)
-			continue;	/* not one of ours */
-		if (h.nlmsg_type == NLMSG_ERROR) {
-			struct nlmsgerr err;
-
-			if (h.nlmsg_len < NLMSG_LENGTH(sizeof(err)))
-				continue;
-			memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
-			/* ENOENT: no such element (or map); else unknown */
-			found[i] = err.error == -ENOENT ? 0 : -1;
-			replies++;
-		} else if (h.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) |
-					    NFT_MSG_NEWSETELEM)) {
-			struct lookup_ctx lx = { &q[i], &found[i] };
-			struct dump_ctx x = { lookup_elem, &lx };
-
-			found[i] = -1;	/* unless it holds the element */
-			nl_cb_run(nlh, h.nlmsg_len, 0, 0, dump_elem_cb, &x);
-			replies++;
-		}
-	}
-	return replies;
+	nl_cb_run2(buf, len, 0, 0, lookup_reply_cb, &x, ctl, NLMSG_MIN_TYPE);
+	return x.replies;
 }
 
 static struct mnl_socket *lookup_socket(void)

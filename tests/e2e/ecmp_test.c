@@ -33,11 +33,9 @@
 static struct lab lab;
 
 struct node {
-	char role[8];
-	char addr[16];
-	char shm[80];
-	char conf[256], ctl[256], bconf[256], bsock[256];
-	pid_t director, bird, watch;
+	struct lab_dirnode dir;
+	char bconf[256], bsock[256];
+	pid_t bird, watch;
 };
 
 static struct node dirs[3];	/* 1 and 2 */
@@ -56,13 +54,7 @@ static void setup(void)
 		struct node *n = &dirs[d];
 
 		memset(n, 0, sizeof(*n));
-		snprintf(n->role, sizeof(n->role), "dir%d", d);
-		snprintf(n->addr, sizeof(n->addr), "10.0.3.%d", 1 + d);
-		/* dir1 uses the lab's segment, so that lab_set_health() plays
-		 * its checker */
-		snprintf(n->shm, sizeof(n->shm), d == 1 ? "%s" : "%s-2", lab.shm);
-		snprintf(n->conf, sizeof(n->conf), "%s/nflvs%d.conf", lab.dir, d);
-		snprintf(n->ctl, sizeof(n->ctl), "%s/ctl%d.sock", lab.dir, d);
+		lab_dirnode_init(&lab, d, &n->dir);
 		snprintf(n->bconf, sizeof(n->bconf), "%s/bird%d.conf", lab.dir, d);
 		snprintf(n->bsock, sizeof(n->bsock), "%s/bird%d.sock", lab.dir, d);
 	}
@@ -73,7 +65,7 @@ static void setup(void)
 static void teardown(void)
 {
 	lab_cleanup(&lab);
-	shm_unlink(dirs[2].shm);
+	shm_unlink(dirs[2].dir.shm);
 }
 
 TestSuite(ecmp, .init = setup, .fini = teardown, .timeout = 180);
@@ -115,8 +107,8 @@ static void node_bird(struct node *n)
 	snprintf(sed, sizeof(sed),
 		 "-e 's/^define ME .*/define ME = %s;/' "
 		 "-e 's/^define PEER .*/define PEER = 10.0.3.1;/' "
-		 "-e 's|198.51.100.10/32|" VIP "/32|'", n->addr);
-	n->bird = bird_start(n->role, "bird-director.conf", sed, n->bconf,
+		 "-e 's|198.51.100.10/32|" VIP "/32|'", n->dir.addr);
+	n->bird = bird_start(n->dir.role, "bird-director.conf", sed, n->bconf,
 			     n->bsock);
 }
 
@@ -137,13 +129,13 @@ static void node_director(int d, const char *sched)
 	bool mh = !strcmp(sched, "mh");
 	struct node *n = &dirs[d];
 	char name[16];
-	FILE *f = fopen(n->conf, "w");
+	FILE *f = fopen(n->dir.conf, "w");
 
 	cr_assert_not_null(f);
 	fprintf(f, "director = { table = \"nflvs\"; shm = \"%s\"; control = \"%s\"; };\n"
 		"services = ( { vip = \"" VIP "\"; port = 80; protocol = \"tcp\";\n"
 		"  scheduler = \"%s\"; scheduler_flags = ( \"%s-port\" ); forward = \"dr\";\n"
-		"  real_servers = ( %s%s ); } );\n", n->shm, n->ctl, sched, sched,
+		"  real_servers = ( %s%s ); } );\n", n->dir.shm, n->dir.ctl, sched, sched,
 		d == 1 ? "{ address = \"10.0.3.11\"; port = 80; },\n"
 			 "    { address = \"10.0.3.12\"; port = 80; },\n"
 			 "    { address = \"10.0.3.13\"; port = 80; }"
@@ -151,27 +143,27 @@ static void node_director(int d, const char *sched)
 		d == 2 && mh ? ",\n    { address = \"10.0.3.12\"; port = 80; weight = 0; }" : "");
 	fclose(f);
 	snprintf(name, sizeof(name), "director%d", d);
-	n->director = lab_director_spawn(&lab, n->role, name, n->conf);
-	cr_assert_gt(n->director, 0);
+	n->dir.director = lab_director_spawn(&lab, n->dir.role, name, n->dir.conf);
+	cr_assert_gt(n->dir.director, 0);
 	if (d == 1 && mh)
 		cr_assert_eq(lab_sh(&lab, ADM " --socket %s -e -t " VIP ":80 -r 10.0.3.12:80 -g -w 0",
-				    n->ctl), 0);
+				    n->dir.ctl), 0);
 	if (d == 2)
 		cr_assert_eq(lab_sh(&lab, ADM " --socket %s -a -t " VIP ":80 -r 10.0.3.11:80 -g",
-				    n->ctl), 0);
+				    n->dir.ctl), 0);
 	if (d == 2 && !mh)
 		cr_assert_eq(lab_sh(&lab, ADM " --socket %s -a -t " VIP ":80 -r 10.0.3.12:80 -g -w 1",
-				    n->ctl), 0);
+				    n->dir.ctl), 0);
 }
 
 static void node_watch(struct node *n)
 {
 	char name[16];
 
-	snprintf(name, sizeof(name), "watch-%s", n->role);
-	n->watch = lab_spawn(&lab, n->role, name,
+	snprintf(name, sizeof(name), "watch-%s", n->dir.role);
+	n->watch = lab_spawn(&lab, n->dir.role, name,
 			     "exec contrib/ha/nflvs-bird-watch -i 0.05 -t %d -s %s -b %s "
-			     "-n " ADM " vips", LAB_SLOW, n->ctl, n->bsock);
+			     "-n " ADM " vips", LAB_SLOW, n->dir.ctl, n->bsock);
 	cr_assert_gt(n->watch, 0);
 }
 
@@ -241,7 +233,7 @@ static int flows_on(int d)
 	char out[64];
 
 	if (lab_cap(&lab, out, sizeof(out), ADM " --socket %s -Lnc | "
-		    "grep -c 'ESTABLISHED 10.0.1.2:'", dirs[d].ctl) < 0)
+		    "grep -c 'ESTABLISHED 10.0.1.2:'", dirs[d].dir.ctl) < 0)
 		return -1;
 	return atoi(out);
 }
@@ -288,7 +280,7 @@ static void lose_dir1(enum loss how)
 	switch (how) {
 	case KILL_ALL:
 		lab_stop(&lab, n->watch, SIGKILL, 2000);
-		lab_stop(&lab, n->director, SIGKILL, 2000);
+		lab_stop(&lab, n->dir.director, SIGKILL, 2000);
 		lab_stop(&lab, n->bird, SIGKILL, 2000);
 		break;
 	case LINK_CUT:
@@ -300,7 +292,7 @@ static void lose_dir1(enum loss how)
 				    lab.dir, lab_ns(&lab, "rt"), lab.dir), 0);
 		break;
 	case KILL_DIRECTOR:
-		lab_stop(&lab, n->director, SIGKILL, 2000);
+		lab_stop(&lab, n->dir.director, SIGKILL, 2000);
 		break;
 	}
 }
@@ -327,7 +319,7 @@ static void ecmp_loss(enum loss how, const char *what, const char *sched)
 	lab_stream_progress(&lab, r0, 25, CONNS, what);
 	cr_expect_eq(lab_wait_sh(&lab, 10000, ADM " --socket %s -Lnc | "
 				 "grep -c 'ESTABLISHED 10.0.1.2:' | grep -qx %d",
-				 dirs[2].ctl, CONNS), 0,
+				 dirs[2].dir.ctl, CONNS), 0,
 		     "dir2 did not take all the flows over (it has %d)", flows_on(2));
 	lab_stream_finish(&lab, s, CONNS, "ECMP");
 }

@@ -186,6 +186,16 @@ int lab_ecmp_topology(struct lab *l, int nrs)
 	return lab_topology(l, "ecmp", roles, 4, nrs);
 }
 
+void lab_dirnode_init(struct lab *l, int d, struct lab_dirnode *n)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(n->role, sizeof(n->role), "dir%d", d);
+	snprintf(n->addr, sizeof(n->addr), "10.0.3.%d", 1 + d);
+	snprintf(n->shm, sizeof(n->shm), d == 1 ? "%s" : "%s-2", l->shm);
+	snprintf(n->conf, sizeof(n->conf), "%s/nflvs%d.conf", l->dir, d);
+	snprintf(n->ctl, sizeof(n->ctl), "%s/ctl%d.sock", l->dir, d);
+}
+
 int lab_hapair_topology(struct lab *l, int nrs)
 {
 	static const char *const roles[] = { "sw", "cl", "dir1", "dir2" };
@@ -498,32 +508,46 @@ int lab_tally_of(const struct lab_tally *t, const char *name)
 	return 0;
 }
 
+/*
+ * Attach the lab's segment (@rw: to write) and find the record of real
+ * server @addr:@port: its slot in m->rs, its id and dir half in *@cur.
+ * -1, nothing attached, if there is none.
+ */
+static int lab_rs_find(struct lab *l, const char *addr, int port, bool rw,
+		       struct shm_map *m, struct nflvs_shm_rs *cur)
+{
+	struct nflvs_addr a;
+	char err[128];
+	uint32_t i;
+
+	if (addr_parse(addr, &a) < 0 ||
+	    shm_attach(m, l->shm, rw, err, sizeof(err)) < 0)
+		return -1;
+	for (i = 0; i < m->hdr->max_rs; i++) {
+		struct nflvs_shm_rs *r = &m->rs[i];
+
+		if (!__atomic_load_n(&r->id, __ATOMIC_RELAXED) ||
+		    nflvs_seq_read(&r->seq, &cur->id, &r->id,
+				   sizeof(cur->id) + sizeof(cur->dir)) < 0 ||
+		    !cur->id)
+			continue;
+		if (cur->dir.family == a.family && cur->dir.port == port &&
+		    !memcmp(cur->dir.addr, a.b, addr_len(&a)))
+			return i;
+	}
+	shm_close(m);
+	return -1;
+}
+
 int lab_rs_record(struct lab *l, const char *addr, int port,
 		  struct nflvs_shm_rs *out)
 {
-	struct nflvs_addr a;
 	struct shm_map m;
-	char err[128];
-	uint32_t i;
-	int ret = -1;
 
-	if (addr_parse(addr, &a) < 0 ||
-	    shm_attach(&m, l->shm, false, err, sizeof(err)) < 0)
+	if (lab_rs_find(l, addr, port, false, &m, out) < 0)
 		return -1;
-	for (i = 0; i < m.hdr->max_rs && ret < 0; i++) {
-		struct nflvs_shm_rs r;
-
-		if (nflvs_seq_read(&m.rs[i].seq, &r.id, &m.rs[i].id,
-				   sizeof(r.id) + sizeof(r.dir)) < 0 || !r.id)
-			continue;
-		if (r.dir.family == a.family && r.dir.port == port &&
-		    !memcmp(r.dir.addr, a.b, addr_len(&a))) {
-			*out = r;
-			ret = 0;
-		}
-	}
 	shm_close(&m);
-	return ret;
+	return 0;
 }
 
 int lab_wait_counts(struct lab *l, const char *addr, int port, int active,
@@ -562,45 +586,26 @@ int lab_rs_persist(struct lab *l, const char *name)
 int lab_set_health(struct lab *l, const char *addr, int port, uint32_t state,
 		   int weight, const char *error)
 {
-	struct nflvs_shm_rs want;
-	struct nflvs_addr a;
+	struct nflvs_shm_rs want, cur, *r;
 	struct shm_map m;
-	char err[128];
-	uint32_t i;
-	int ret = -1;
+	int i = lab_rs_find(l, addr, port, true, &m, &cur);
 
-	if (addr_parse(addr, &a) < 0 ||
-	    shm_attach(&m, l->shm, true, err, sizeof(err)) < 0)
+	if (i < 0)
 		return -1;
-	for (i = 0; i < m.hdr->max_rs; i++) {
-		struct nflvs_shm_rs *r = &m.rs[i], cur;
-
-		if (nflvs_seq_read(&r->seq, &cur.id, &r->id,
-				   sizeof(cur.id) + sizeof(cur.dir)) < 0 || !cur.id ||
-		    cur.dir.family != a.family || cur.dir.port != port ||
-		    memcmp(cur.dir.addr, a.b, addr_len(&a)))
-			continue;
-		memset(&want.health, 0, sizeof(want.health));
-		want.health.state = state;
-		want.health.weight = weight;
-		snprintf(want.health.last_error, sizeof(want.health.last_error),
-			 "%s", error ? error : "");
-		nflvs_seq_write(&r->hseq, &r->health, &want.health,
-				sizeof(want.health));
-		__atomic_add_fetch(&m.hdr->health_generation, 1, __ATOMIC_RELEASE);
-		ret = 0;
-		break;
-	}
+	r = &m.rs[i];
+	memset(&want.health, 0, sizeof(want.health));
+	want.health.state = state;
+	want.health.weight = weight;
+	snprintf(want.health.last_error, sizeof(want.health.last_error),
+		 "%s", error ? error : "");
+	nflvs_seq_write(&r->hseq, &r->health, &want.health,
+			sizeof(want.health));
+	__atomic_add_fetch(&m.hdr->health_generation, 1, __ATOMIC_RELEASE);
 	shm_close(&m);
-	return ret;
+	return 0;
 }
 
 /* ---- the health checker --------------------------------------------------- */
-
-#include <stddef.h>
-
-#include "addr.h"
-#include "shm_map.h"
 
 #define CHECKER "build/nflvs-healthcheck"
 
@@ -628,30 +633,14 @@ pid_t lab_checker_start(struct lab *l, const char *args)
 
 int lab_health(struct lab *l, const char *addr, int port, lab_health_t *h)
 {
-	struct nflvs_addr a;
+	struct nflvs_shm_rs snap;
 	struct shm_map m;
-	char err[128];
-	uint32_t i;
-	int ret = -1;
+	int i = lab_rs_find(l, addr, port, false, &m, &snap), ret;
 
-	if (addr_parse(addr, &a) < 0 ||
-	    shm_attach(&m, l->shm, false, err, sizeof(err)) < 0)
+	if (i < 0)
 		return -1;
-	for (i = 0; i < m.hdr->max_rs && ret < 0; i++) {
-		struct nflvs_shm_rs *r = &m.rs[i], snap;
-
-		if (!__atomic_load_n(&r->id, __ATOMIC_RELAXED) ||
-		    nflvs_seq_read(&r->seq, &snap.id, &r->id,
-				   offsetof(struct nflvs_shm_rs, hseq) -
-				   offsetof(struct nflvs_shm_rs, id)))
-			continue;
-		if (!snap.id || snap.dir.family != a.family ||
-		    snap.dir.port != port ||
-		    memcmp(snap.dir.addr, a.b, addr_len(&a)))
-			continue;
-		if (nflvs_seq_read(&r->hseq, h, &r->health, sizeof(*h)) == 0)
-			ret = 0;
-	}
+	ret = nflvs_seq_read(&m.rs[i].hseq, h, &m.rs[i].health,
+			     sizeof(*h)) == 0 ? 0 : -1;
 	shm_close(&m);
 	return ret;
 }

@@ -80,6 +80,18 @@ int lab_dr_topology(struct lab *l, int nrs);
 #define LAB_ECMP_VIP4	"10.0.9.100"
 int lab_ecmp_topology(struct lab *l, int nrs);
 
+/* Director D (1, 2) of the ECMP topology and its files in the lab
+ * directory; dir1's segment is the lab's, so that lab_set_health() plays
+ * its checker (the test unlinks dir2's). */
+struct lab_dirnode {
+	char role[8];			/* dirD */
+	char addr[24];			/* 10.0.3.(1+D) */
+	char shm[80];
+	char conf[256], ctl[256];	/* nflvsD.conf, ctlD.sock */
+	pid_t director;
+};
+void lab_dirnode_init(struct lab *l, int d, struct lab_dirnode *n);
+
 /*
  * A NAT director pair (lab_hapair_topology; tests/lib/lab.sh hapair): a
  * switch namespace with a front bridge (client, directors) and a back

@@ -120,20 +120,25 @@ static void expect_rr(const struct lab_tally *t, int n)
 		cr_expect_str_eq(t->seq[i], want[i % 3], "connection %d", i);
 }
 
-Test(dr, rr_spreads_exactly_ipv4_and_ipv6)
+/* @n connections (--seq) from the client to @vip @port, spread as rr */
+static void count_rr(const char *proto, const char *vip, int port, int n)
 {
 	struct lab_tally t;
+
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--%s %s %d -n %d --seq", proto,
+			       vip, port, n), 0, "errors %d", t.errors);
+	expect_rr(&t, n);
+}
+
+Test(dr, rr_spreads_exactly_ipv4_and_ipv6)
+{
 	char out[4096];
 
 	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
 		       RS3(6, "tcp", 80, "rr") " );\n");
 	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 30 --seq"), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 30);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V6 " 80 -n 30 --seq"), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 30);
+	count_rr("tcp", V4, 80, 30);
+	count_rr("tcp", V6, 80, 30);
 	/* each connection reached the director once, with its SYN */
 	cr_expect_eq(lvs_counter("ip", NEW_RULE), 30);
 	cr_expect_eq(lvs_counter("ip6", NEW_RULE), 30);
@@ -281,18 +286,22 @@ Test(dr, reused_ports_are_a_new_connection)
 	reused_ports(V6, "[" V6 "]:80", "fd00:3::11", "fd00:3::13");
 }
 
-/* The flow maps are in the kernel: a new director takes them over. */
-Test(dr, restart_keeps_established_flows)
+/*
+ * The flow maps are in the kernel (DR, and TUN when the kernel
+ * encapsulates): a director killed and started again takes over the flows
+ * of two connections held to the configured rr services (IPv4, IPv6),
+ * whose first pick is the last real server listed, .13, as IPVS's.
+ */
+static void restart_keeps_flows(bool tun)
 {
 	pid_t h4, h6;
-	char out[1024];
 
-	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
-		       RS3(6, "tcp", 80, "rr") " );\n");
 	cr_assert_eq(lab_director_start(&lab), 0);
 	h4 = hold(V4, "hold4");
 	h6 = hold(V6, "hold6");
 	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
+	if (tun)
+		lab_sh(&lab, "sleep 0.3");	/* no director: the kernel carries them */
 	cr_assert_eq(lab_director_start(&lab), 0);
 	cr_expect(strstr(lab_log(&lab, "director"), "2 flows of the previous director kept"),
 		  "%s", lab_log(&lab, "director"));
@@ -302,6 +311,15 @@ Test(dr, restart_keeps_established_flows)
 	lab_sh(&lab, "sleep 0.5");
 	finish_hold(h4, "hold4");
 	finish_hold(h6, "hold6");
+}
+
+Test(dr, restart_keeps_established_flows)
+{
+	char out[1024];
+
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") ",\n"
+		       RS3(6, "tcp", 80, "rr") " );\n");
+	restart_keeps_flows(false);
 	/* and the routing of the first one was kept, not doubled */
 	cr_assert_eq(lab_cap(&lab, out, sizeof(out), "ip -n %s rule | grep -c 'proto 241'",
 			     lab_ns(&lab, "dir")), 0);
@@ -371,15 +389,13 @@ Test(dr, stop_restores_routing)
 /* The VIP need not be the director's: the router routes it there. */
 Test(dr, vip_not_local)
 {
-	struct lab_tally t;
 
 	cr_assert_eq(lab_sh(&lab, "ip -n %s addr del " V4 "/32 dev eth0 && "
 			    "ip -n %s route add " V4 "/32 via 10.0.3.2",
 			    lab_ns(&lab, "dir"), lab_ns(&lab, "rt")), 0);
 	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "rr") " );\n");
 	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 9 --seq"), 0);
-	expect_rr(&t, 9);
+	count_rr("tcp", V4, 80, 9);
 }
 
 /* Routing tables that are somebody else's are never taken over. */
@@ -504,18 +520,13 @@ static void expect_clean_decap(void)
 
 static void every_type(const char *services, const char *vip)
 {
-	struct lab_tally t;
 	char out[4096];
 
 	decap_all();
 	lab_write_conf(&lab, services);
 	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp %s 80 -n 30 --seq", vip), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 30);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp %s 53 -n 30 --seq", vip), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 30);
+	count_rr("tcp", vip, 80, 30);
+	count_rr("udp", vip, 53, 30);
 	expect_clean_decap();
 	cr_assert_eq(adm(out, sizeof(out), "-Ln --stats"), 0, "%s", out);
 	cr_assert_eq(adm(out, sizeof(out), "-Ln"), 0, "%s", out);
@@ -537,18 +548,13 @@ Test(tun, every_type_ipv6)
 /* IPv4 in IPv6 and IPv6 in IPv4 (IPVS's ipip6 and sit cases). */
 Test(tun, across_families)
 {
-	struct lab_tally t;
 
 	decap_all();
 	lab_write_conf(&lab, "services = ( " TUN3(V4, "tcp", 80, "rr", TRS6) ",\n"
 		       TUN3(V6, "tcp", 80, "rr", TRS4) " );\n");
 	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 9 --seq"), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 9);
-	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V6 " 80 -n 9 --seq"), 0,
-		     "errors %d", t.errors);
-	expect_rr(&t, 9);
+	count_rr("tcp", V4, 80, 9);
+	count_rr("tcp", V6, 80, 9);
 	expect_clean_decap();
 }
 
@@ -697,25 +703,10 @@ Test(tun, kernel_encapsulation)
 /* Kernel TUN flows are in the flow maps: a new director takes them over. */
 Test(tun, restart_keeps_established_flows)
 {
-	pid_t h4, h6;
-
 	decap_kernel_pair();
 	lab_write_conf(&lab, "services = ( " TUN2K(V4, "10.0.3.11", "10.0.3.13") ",\n"
 		       TUN2K(V6, "fd00:3::11", "fd00:3::13") " );\n");
-	cr_assert_eq(lab_director_start(&lab), 0);
-	h4 = hold(V4, "hold4");
-	h6 = hold(V6, "hold6");
-	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
-	lab_sh(&lab, "sleep 0.3");	/* no director: the kernel carries them */
-	cr_assert_eq(lab_director_start(&lab), 0);
-	cr_expect(strstr(lab_log(&lab, "director"), "2 flows of the previous director kept"),
-		  "%s", lab_log(&lab, "director"));
-	/* rr's first pick is the last listed, as IPVS's */
-	cr_expect_eq(lab_wait_counts(&lab, "10.0.3.13", 80, 1, 0, 3000), 0);
-	cr_expect_eq(lab_wait_counts(&lab, "fd00:3::13", 80, 1, 0, 3000), 0);
-	lab_sh(&lab, "sleep 0.5");
-	finish_hold(h4, "hold4");
-	finish_hold(h6, "hold6");
+	restart_keeps_flows(true);
 }
 
 /* NFLVS_NO_BPF: the director says so and every packet goes through it. */

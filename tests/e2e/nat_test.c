@@ -395,9 +395,19 @@ static void block(const char *what, bool on)
 				    lab_ns(&lab, "dir"), what), 0);
 }
 
-Test(nat, consistent_service_takes_over_connections_it_never_saw)
+static void conntrack_flush(void)
 {
-	long long r0, d0;
+	cr_assert_eq(lab_sh(&lab, "ip netns exec %s conntrack -F", lab_ns(&lab, "dir")), 0);
+}
+
+/* The client's connections the director scheduled: "test $(...) -eq N" */
+#define CT_SCHEDULED \
+	"conntrack -L -p tcp --orig-dst " LAB_VIP4 " 2>/dev/null | " \
+	"grep -c 'ESTABLISHED.*mark=[1-9]'"
+
+/* The stream of a consistent (mh) service, stalled both ways (block()). */
+static pid_t stream_stalled(void)
+{
 	pid_t s;
 
 	lab_write_conf(&lab, NAT_SVC("mh", "\"mh-port\""));
@@ -406,8 +416,30 @@ Test(nat, consistent_service_takes_over_connections_it_never_saw)
 	block("cl", true);
 	block("rs", true);
 	cr_assert_geq(lab_wait_stat(&lab, "stream", "waiting_max_ms", 300, 10000), 300);
-	r0 = lab_stat(&lab, "stream", "rounds_min");
-	cr_assert_eq(lab_sh(&lab, "ip netns exec %s conntrack -F", lab_ns(&lab, "dir")), 0);
+	return s;
+}
+
+/* Every connection of the stream taken over by the director: with the
+ * real servers' side back, it goes on from round @r0, none reset. */
+static void expect_taken_over(pid_t s, long long r0)
+{
+	/* deadlines for retransmissions that back off, on a busy machine */
+	cr_expect_eq(lab_wait_sh(&lab, 60000, "test $(ip netns exec %s " CT_SCHEDULED ") -eq %d",
+				 lab_ns(&lab, "dir"), NCONNS), 0, "not taken over: %s",
+		     lab_log(&lab, "director"));
+	block("rs", false);
+	cr_expect_geq(lab_wait_stat(&lab, "stream", "rounds_min", r0 + 20, 60000), r0 + 20,
+		      "%s", lab_log(&lab, "stream"));
+	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
+	stream_end(s);
+}
+
+Test(nat, consistent_service_takes_over_connections_it_never_saw)
+{
+	pid_t s = stream_stalled();
+	long long r0 = lab_stat(&lab, "stream", "rounds_min"), d0;
+
+	conntrack_flush();
 
 	/* loose off: INVALID, dropped before the host's stack, never reset */
 	sysctl_loose(0);
@@ -420,16 +452,7 @@ Test(nat, consistent_service_takes_over_connections_it_never_saw)
 
 	/* loose on: the retransmissions are new connections, taken over */
 	sysctl_loose(1);
-	/* deadlines for retransmissions that back off, on a busy machine */
-	cr_expect_eq(lab_wait_sh(&lab, 60000, "test $(ip netns exec %s conntrack -L -p tcp "
-				 "--orig-dst " LAB_VIP4 " 2>/dev/null | grep -c 'ESTABLISHED.*mark=[1-9]') -eq %d",
-				 lab_ns(&lab, "dir"), NCONNS), 0, "not taken over: %s",
-		     lab_log(&lab, "director"));
-	block("rs", false);
-	cr_expect_geq(lab_wait_stat(&lab, "stream", "rounds_min", r0 + 20, 60000), r0 + 20,
-		      "%s", lab_log(&lab, "stream"));
-	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
-	stream_end(s);
+	expect_taken_over(s, r0);
 }
 
 Test(nat, connection_it_never_saw_is_dropped_not_reset)
@@ -441,7 +464,7 @@ Test(nat, connection_it_never_saw_is_dropped_not_reset)
 	lab_write_conf(&lab, NAT_SVC("rr", ""));
 	cr_assert_eq(lab_director_start(&lab), 0);
 	s = stream_start();
-	cr_assert_eq(lab_sh(&lab, "ip netns exec %s conntrack -F", lab_ns(&lab, "dir")), 0);
+	conntrack_flush();
 	cr_expect_geq(lab_wait_stat(&lab, "stream", "waiting_max_ms", 1500, 30000), 1500);
 	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
 	cr_expect_eq(lab_stat(&lab, "stream", "open"), NCONNS);
@@ -491,35 +514,20 @@ Test(nat, backup_schedules_nothing_new)
  */
 Test(nat, takeover_drops_mid_stream_until_master)
 {
+	pid_t s = stream_stalled();
 	long long r0;
-	pid_t s;
 
-	lab_write_conf(&lab, NAT_SVC("mh", "\"mh-port\""));
-	cr_assert_eq(lab_director_start(&lab), 0);
-	s = stream_start();
-	block("cl", true);
-	block("rs", true);
-	cr_assert_geq(lab_wait_stat(&lab, "stream", "waiting_max_ms", 300, 10000), 300);
 	cr_assert_eq(lab_sh(&lab, ADM_DIR "--role takeover", lab.dir), 0);
-	cr_assert_eq(lab_sh(&lab, "ip netns exec %s conntrack -F", lab_ns(&lab, "dir")), 0);
+	conntrack_flush();
 	block("cl", false);
 	/* retransmissions come (loose on: conntrack makes them new) and go */
 	cr_expect_geq(lab_wait_stat(&lab, "stream", "waiting_max_ms", 1500, 30000), 1500);
-	cr_expect_eq(lab_sh(&lab, "ip netns exec %s conntrack -L -p tcp --orig-dst " LAB_VIP4
-			    " 2>/dev/null | grep -q 'ESTABLISHED.*mark=[1-9]'", lab_ns(&lab, "dir")),
-		     1, "adopted while taking over");
+	cr_expect_eq(lab_sh(&lab, "test $(ip netns exec %s " CT_SCHEDULED ") -eq 0",
+			    lab_ns(&lab, "dir")), 0, "adopted while taking over");
 	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
 	r0 = lab_stat(&lab, "stream", "rounds_min");
 	cr_assert_eq(lab_sh(&lab, ADM_DIR "--role master", lab.dir), 0);
-	cr_expect_eq(lab_wait_sh(&lab, 60000, "test $(ip netns exec %s conntrack -L -p tcp "
-				 "--orig-dst " LAB_VIP4 " 2>/dev/null | grep -c 'ESTABLISHED.*mark=[1-9]') -eq %d",
-				 lab_ns(&lab, "dir"), NCONNS), 0, "not taken over: %s",
-		     lab_log(&lab, "director"));
-	block("rs", false);
-	cr_expect_geq(lab_wait_stat(&lab, "stream", "rounds_min", r0 + 20, 60000), r0 + 20,
-		      "%s", lab_log(&lab, "stream"));
-	cr_expect_eq(lab_stat(&lab, "stream", "reset"), 0);
-	stream_end(s);
+	expect_taken_over(s, r0);
 }
 
 /* --check: 0 while the director applies its ruleset; not when the

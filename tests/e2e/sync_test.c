@@ -31,15 +31,7 @@
 
 static struct lab lab;
 
-struct node {
-	char role[8];
-	char addr[16];
-	char shm[80];
-	char conf[256], ctl[256];
-	pid_t director;
-};
-
-static struct node dirs[3];	/* 1 (master) and 2 (backup) */
+static struct lab_dirnode dirs[3];	/* 1 (master) and 2 (backup) */
 
 static void lab_up(void)
 {
@@ -48,16 +40,8 @@ static void lab_up(void)
 	lab_init(&lab);
 	cr_assert_eq(lab_ecmp_topology(&lab, 3), 0, "topology");
 	cr_assert_eq(lab_serve_all(&lab, 3, "--tcp 80"), 0);
-	for (d = 1; d <= 2; d++) {
-		struct node *n = &dirs[d];
-
-		memset(n, 0, sizeof(*n));
-		snprintf(n->role, sizeof(n->role), "dir%d", d);
-		snprintf(n->addr, sizeof(n->addr), "10.0.3.%d", 1 + d);
-		snprintf(n->shm, sizeof(n->shm), d == 1 ? "%s" : "%s-2", lab.shm);
-		snprintf(n->conf, sizeof(n->conf), "%s/nflvs%d.conf", lab.dir, d);
-		snprintf(n->ctl, sizeof(n->ctl), "%s/ctl%d.sock", lab.dir, d);
-	}
+	for (d = 1; d <= 2; d++)
+		lab_dirnode_init(&lab, d, &dirs[d]);
 }
 
 static void setup(void)
@@ -89,7 +73,7 @@ TestSuite(sync, .init = setup, .fini = teardown, .timeout = 300);
 static void director_conf(int d, const char *fwd, const char *peer,
 			  const char *extra)
 {
-	struct node *n = &dirs[d];
+	struct lab_dirnode *n = &dirs[d];
 	bool tun = !strcmp(fwd, "tun");
 	FILE *f = fopen(n->conf, "w");
 	int i;

@@ -98,7 +98,6 @@
 #include "tool.h"
 
 #define PROG		"nflvs-decap"
-#define EXIT_USAGE	2
 #define PKT_MAX		65535
 #define HEADROOM	64	/* encap: room for the headers before a packet */
 #define BATCH		64	/* packets per socket per wakeup */
@@ -136,29 +135,6 @@ static int wait_fds(struct pollfd *pfd, nfds_t n, int64_t ms)
 	if (ppoll(pfd, n, &ts, &wait_mask) < 0 && errno != EINTR)
 		return -errno;
 	return 0;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
 }
 
 /* Files ----------------------------------------------------------------- */
@@ -249,31 +225,6 @@ static int runner_run(struct runner *r)
 
 /* Arguments ------------------------------------------------------------- */
 
-static int parse_uint(const char *s, unsigned long long min,
-		      unsigned long long max, unsigned long long *v)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (errno || *end || *v < min || *v > max)
-		return -EINVAL;
-	return 0;
-}
-
-static int opt_uint(const char *cmd, const char *opt, const char *arg,
-		    unsigned long long min, unsigned long long max,
-		    unsigned long long *v)
-{
-	if (parse_uint(arg, min, max, v) == 0)
-		return 0;
-	fprintf(stderr, "%s: invalid %s (%llu..%llu): `%s'\n", cmd, opt, min,
-		max, arg);
-	return -1;
-}
-
 /* "10.0.0.1", "2001:db8::1" or "[2001:db8::1]". */
 static int opt_addr(const char *cmd, const char *arg, struct nflvs_addr *a)
 {
@@ -310,39 +261,6 @@ static int opt_dev(const char *cmd, const char *arg)
 		return 0;
 	fprintf(stderr, "%s: invalid device name `%s'\n", cmd, arg);
 	return -1;
-}
-
-/* Checksums -------------------------------------------------------------- */
-
-/* One's complement sum of @len bytes as big-endian 16-bit words. */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint64_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* The pseudo-header of a transport segment of @len bytes. */
-static uint64_t csum_pseudo(int family, const uint8_t *src, const uint8_t *dst,
-			    int proto, size_t len)
-{
-	size_t alen = family == AF_INET6 ? 16 : 4;
-	uint64_t sum = 0;
-
-	sum = csum_add(sum, src, alen);
-	sum = csum_add(sum, dst, alen);
-	return sum + (uint64_t)proto + (len & 0xffff) + (len >> 16);
 }
 
 /* Decapsulation: pure, on plain buffers ----------------------------------- */
@@ -506,8 +424,7 @@ static const char *remcsum_apply(uint8_t *p, size_t len,
 	if (rc->start > rc->offset || (size_t)rc->offset + 2 > len ||
 	    (rc->start & 1) || (rc->offset & 1))
 		return "GUE remote checksum start or offset";
-	put16(p + rc->offset,
-	      (uint16_t)~csum_fold(csum_add(0, p + rc->start, len - rc->start)));
+	put16(p + rc->offset, csum_buf(p + rc->start, len - rc->start));
 	return NULL;
 }
 
@@ -960,7 +877,7 @@ static size_t gre_build(uint8_t *p, size_t len, int iproto,
 	if (o->seq)
 		put32(q, seq);
 	if (csum) {
-		c = (uint16_t)~csum_fold(csum_add(0, h, hlen + len));
+		c = csum_buf(h, hlen + len);
 		put16(h + 4, o->corrupt ? csum_spoil(c) : c);
 	}
 	return hlen;
@@ -1004,8 +921,7 @@ static void udp_build(uint8_t *p, size_t len, const struct nflvs_addr *src,
 	put16(u + 6, 0);
 	if (!o->csum && !o->corrupt)
 		return;
-	c = (uint16_t)~csum_fold(csum_add(csum_pseudo(src->family, src->b,
-			dst->b, IPPROTO_UDP, len + 8), u, len + 8));
+	c = csum_l4(src->family, src->b, dst->b, IPPROTO_UDP, u, len + 8);
 	if (!c)
 		c = 0xffff;
 	put16(u + 6, o->corrupt ? csum_spoil(c) : c);
@@ -1449,55 +1365,25 @@ static int send_main(int argc, char *argv[])
 
 /* Main ------------------------------------------------------------------- */
 
-static const struct command {
-	const char *name;
-	int (*fn)(int argc, char *argv[]);
-	const char *synopsis;
-} commands[] = {
+static const struct tool_command commands[] = {
 	{ "decap", decap_main, "--type ipip|gre|gue [--port P] [--dev NAME] [--ready-file F] [--stats-file F]" },
 	{ "encap", encap_main, "encap --type ipip|gre|gue --to ADDR [--from ADDR] [--port P] [--dev NAME] [--mtu N] [--csum] [--key K] [--seq] [--direct] [--remcsum] [--corrupt] [--ready-file F] [--stats-file F]" },
 	{ "send", send_main, "send --to ADDR (--proto N | --port P) --hex HEX [--from ADDR]" },
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+/* Decapsulation, the main job, takes no command word. */
+static const struct tool tool = {
+	.prog = PROG, .cmd = commands,
+	.ncmd = sizeof(commands) / sizeof(commands[0]), .dflt = decap_main,
+	.epilog = "The comment at the top of tests/helpers/decap.c documents them.",
+};
 
 static int usage(const char *cmd)
 {
-	size_t i;
-
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(commands[i].name, cmd))
-			fprintf(stderr, "Usage: " PROG " %s\n", commands[i].synopsis);
-	return EXIT_USAGE;
+	return tool_usage(&tool, cmd);
 }
 
-static void usage_all(FILE *f)
-{
-	size_t i;
-
-	fprintf(f, "Usage:\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  " PROG " %s\n", commands[i].synopsis);
-	fprintf(f, "The comment at the top of tests/helpers/decap.c documents them.\n");
-}
-
-/* Decapsulation, the main job, takes no command word. */
 int main(int argc, char *argv[])
 {
-	size_t i;
-
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help"))) {
-		usage_all(stdout);
-		return 0;
-	}
-	for (i = 1; argc >= 2 && i < NCOMMANDS; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	if (argc >= 2 && argv[1][0] == '-')
-		return decap_main(argc, argv);
-	if (argc >= 2)
-		fprintf(stderr, PROG ": unknown command `%s'\n", argv[1]);
-	usage_all(stderr);
-	return EXIT_USAGE;
+	return tool_main(&tool, argc, argv);
 }

@@ -69,7 +69,6 @@
 #include "tool.h"
 
 #define PROG		"nflvs-rawpkt"
-#define EXIT_USAGE	2
 #define PKT_MAX		65536
 #define RESEND_MS	200
 
@@ -95,42 +94,11 @@ static int usage(void)
 
 /* ---- checksums and headers ---------------------------------------------- */
 
-static uint32_t sum_add(uint32_t sum, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	return sum;
-}
-
-static uint16_t sum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* The transport checksum of @l4 (@len bytes) between @s and @d. */
 static uint16_t l4_csum(const struct nflvs_addr *s, const struct nflvs_addr *d,
 			int proto, const uint8_t *l4, size_t len)
 {
-	size_t alen = addr_len(s);
-	uint32_t sum = 0;
-
-	sum = sum_add(sum, s->b, alen);
-	sum = sum_add(sum, d->b, alen);
-	sum += (uint32_t)proto + (uint32_t)len;
-	return sum_fold(sum_add(sum, l4, len));
+	return csum_l4(s->family, s->b, d->b, proto, l4, len);
 }
 
 /* An IP header at @p for @l4len bytes of @proto after @optlen bytes of
@@ -151,7 +119,7 @@ static size_t ip_header(uint8_t *p, const struct nflvs_addr *s,
 		p[9] = (uint8_t)proto;
 		memcpy(p + 12, s->b, 4);
 		memcpy(p + 16, d->b, 4);
-		put16(p + 10, sum_fold(sum_add(0, p, 20)));
+		put16(p + 10, csum_buf(p, 20));
 		return 20;
 	}
 	memset(p, 0, 40);
@@ -276,7 +244,7 @@ static int frag_send(int raw, const struct nflvs_addr *s,
 			hl = ip_header(pkt, s, d, IPPROTO_UDP, 0, n, (uint16_t)id);
 			put16(pkt + 6, (uint32_t)(off / 8) | (more ? 0x2000 : 0));
 			put16(pkt + 10, 0);
-			put16(pkt + 10, sum_fold(sum_add(0, pkt, 20)));
+			put16(pkt + 10, csum_buf(pkt, 20));
 		} else {
 			hl = ip_header(pkt, s, d, IPPROTO_FRAGMENT, 8, n, 0);
 			memset(pkt + hl, 0, 8);
@@ -411,7 +379,7 @@ static size_t send_build(const struct opts *o, const struct nflvs_addr *src,
 			pkt[0] = (uint8_t)(0x40 | (20 + optlen) / 4);
 			memcpy(pkt + 20, opt, optlen);
 			put16(pkt + 10, 0);
-			put16(pkt + 10, sum_fold(sum_add(0, pkt, 20 + optlen)));
+			put16(pkt + 10, csum_buf(pkt, 20 + optlen));
 		}
 	} else {
 		hl = ip_header(pkt, src, &o->dst, optlen ? IPPROTO_DSTOPTS : proto,
@@ -495,7 +463,7 @@ static int icmp_main(const struct opts *o)
 	}
 	/* ICMPv6's checksum is the kernel's (IPV6_CHECKSUM on by default) */
 	if (v4)
-		put16(msg + 2, sum_fold(sum_add(0, msg, 8 + hl + 8)));
+		put16(msg + 2, csum_buf(msg, 8 + hl + 8));
 	if (raw_send(fd, &o->dst, msg, 8 + hl + 8) < 0) {
 		printf("fail send\n");
 		return 1;

@@ -141,7 +141,6 @@
 #include "tool.h"
 
 #define PROG		"nflvs-testnet"
-#define EXIT_USAGE	2
 #define NAME_MAX_LEN	64
 #define MAX_LISTENERS	64
 #define WANT_NOFILE	262144
@@ -276,20 +275,6 @@ static void endpoint_set(struct endpoint *ep, const struct nflvs_addr *a,
 	}
 }
 
-static int parse_uint(const char *s, unsigned long long min,
-		      unsigned long long max, unsigned long long *v)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (errno || *end || *v < min || *v > max)
-		return -EINVAL;
-	return 0;
-}
-
 /* "2", "0.5": seconds, returned in ms. */
 static int parse_seconds(const char *s, int64_t *ms)
 {
@@ -304,17 +289,6 @@ static int parse_seconds(const char *s, int64_t *ms)
 		return -EINVAL;
 	*ms = (int64_t)(d * 1000 + 0.5);
 	return *ms > 0 ? 0 : -EINVAL;
-}
-
-static int opt_uint(const char *cmd, const char *opt, const char *arg,
-		    unsigned long long min, unsigned long long max,
-		    unsigned long long *v)
-{
-	if (parse_uint(arg, min, max, v) == 0)
-		return 0;
-	fprintf(stderr, "%s: invalid %s (%llu..%llu): `%s'\n", cmd, opt, min,
-		max, arg);
-	return -1;
 }
 
 static int opt_seconds(const char *cmd, const char *opt, const char *arg,
@@ -2437,11 +2411,7 @@ static int stream_main(int argc, char *argv[])
 
 /* Main ------------------------------------------------------------------ */
 
-static const struct command {
-	const char *name;
-	int (*fn)(int argc, char *argv[]);
-	const char *synopsis;
-} commands[] = {
+static const struct tool_command commands[] = {
 	{ "serve", serve_main, "serve --name NAME [--tcp [ADDR:]PORT]... [--udp [ADDR:]PORT]... [--pidfile F] [--ready-file F]" },
 	{ "count", count_main, "count (--tcp|--udp) ADDR PORT -n N [--seq] [--http] [--timeout-ms T] [--concurrency C] [--src ADDR] [--sport PORT] [--log]" },
 	{ "hold", hold_main, "hold ADDR PORT [--interval-ms I] [--timeout-ms T] [--count K] [--ready-file F]" },
@@ -2450,42 +2420,18 @@ static const struct command {
 	{ "stream", stream_main, "stream ADDR PORT --seconds S [--timeout-ms T] | stream ADDR PORT --conns N [--interval-ms I] [--seconds S] [--timeout-ms T] [--src ADDR] [--ready-file F] [--stats-file F]" },
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+static const struct tool tool = {
+	.prog = PROG, .cmd = commands,
+	.ncmd = sizeof(commands) / sizeof(commands[0]),
+	.epilog = "The comment at the top of tests/helpers/testnet.c documents the output.",
+};
 
 static int usage(const char *cmd)
 {
-	size_t i;
-
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(commands[i].name, cmd))
-			fprintf(stderr, "Usage: " PROG " %s\n", commands[i].synopsis);
-	return EXIT_USAGE;
-}
-
-static void usage_all(FILE *f)
-{
-	size_t i;
-
-	fprintf(f, "Usage: " PROG " COMMAND [ARGS]\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  " PROG " %s\n", commands[i].synopsis);
-	fprintf(f, "The comment at the top of tests/helpers/testnet.c documents the output.\n");
+	return tool_usage(&tool, cmd);
 }
 
 int main(int argc, char *argv[])
 {
-	size_t i;
-
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help"))) {
-		usage_all(stdout);
-		return 0;
-	}
-	for (i = 0; argc >= 2 && i < NCOMMANDS; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	if (argc >= 2)
-		fprintf(stderr, PROG ": unknown command `%s'\n", argv[1]);
-	usage_all(stderr);
-	return EXIT_USAGE;
+	return tool_main(&tool, argc, argv);
 }

@@ -57,43 +57,38 @@ static const char want_names[] =
 	"  -> [2001:db8::b]:0              Tunnel  1      0          0         \n"
 	"  -> [2001:db8::c]:0              Tunnel  1      0          0         \n";
 
-static const char want_stats[] =
-	"IP Virtual Server version 1.2.1 (size=4096)\n"
-	"Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n"
+/* --stats and --rate: the first service's counters move, the others' are 0 */
+#define STATS_HEAD \
+	"IP Virtual Server version 1.2.1 (size=4096)\n" \
+	"Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n" \
 	"  -> RemoteAddress:Port\n"
-	"TCP  10.0.2.15:80                      123  100000K 99999999    1234G  123456T\n"
+#define STATS_RS16 \
 	"  -> 10.0.2.16:80                        1        2        3        4        5\n"
-	"  -> 10.0.2.17:8080                      0        0        0        0        0\n"
-	"TCP  10.0.2.20:443                       0        0        0        0        0\n"
-	"  -> 10.0.3.1:443                        0        0        0        0        0\n"
-	"  -> 10.0.3.2:443                        0        0        0        0        0\n"
-	"  -> 127.0.0.1:443                       0        0        0        0        0\n"
-	"UDP  [2001:db8::53]:53                   0        0        0        0        0\n"
-	"  -> [2001:db8::a]:5353                  0        0        0        0        0\n"
-	"FWM  7                                   0        0        0        0        0\n"
-	"  -> 10.0.4.1:0                          0        0        0        0        0\n"
-	"FWM  8 IPv6                              0        0        0        0        0\n"
-	"  -> [2001:db8::b]:0                     0        0        0        0        0\n"
-	"  -> [2001:db8::c]:0                     0        0        0        0        0\n";
+#define ZERO_ROWS \
+	"  -> 10.0.2.17:8080                      0        0        0        0        0\n" \
+	"TCP  10.0.2.20:443                       0        0        0        0        0\n" \
+	"  -> 10.0.3.1:443                        0        0        0        0        0\n" \
+	"  -> 10.0.3.2:443                        0        0        0        0        0\n" \
+	"  -> 127.0.0.1:443                       0        0        0        0        0\n" \
+	"UDP  [2001:db8::53]:53                   0        0        0        0        0\n" \
+	"  -> [2001:db8::a]:5353                  0        0        0        0        0\n" \
+	"FWM  7                                   0        0        0        0        0\n" \
+	"  -> 10.0.4.1:0                          0        0        0        0        0\n" \
+	"FWM  8 IPv6                              0        0        0        0        0\n" \
+	"  -> [2001:db8::b]:0                     0        0        0        0        0\n" \
+	"  -> [2001:db8::c]:0                     0        0        0        0        0\n"
+
+static const char want_stats[] =
+	STATS_HEAD
+	"TCP  10.0.2.15:80                      123  100000K 99999999    1234G  123456T\n"
+	STATS_RS16
+	ZERO_ROWS;
 
 static const char want_stats_exact[] =
-	"IP Virtual Server version 1.2.1 (size=4096)\n"
-	"Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n"
-	"  -> RemoteAddress:Port\n"
+	STATS_HEAD
 	"TCP  10.0.2.15:80                      123 100000000 99999999 1234567890123 123456789012345678\n"
-	"  -> 10.0.2.16:80                        1        2        3        4        5\n"
-	"  -> 10.0.2.17:8080                      0        0        0        0        0\n"
-	"TCP  10.0.2.20:443                       0        0        0        0        0\n"
-	"  -> 10.0.3.1:443                        0        0        0        0        0\n"
-	"  -> 10.0.3.2:443                        0        0        0        0        0\n"
-	"  -> 127.0.0.1:443                       0        0        0        0        0\n"
-	"UDP  [2001:db8::53]:53                   0        0        0        0        0\n"
-	"  -> [2001:db8::a]:5353                  0        0        0        0        0\n"
-	"FWM  7                                   0        0        0        0        0\n"
-	"  -> 10.0.4.1:0                          0        0        0        0        0\n"
-	"FWM  8 IPv6                              0        0        0        0        0\n"
-	"  -> [2001:db8::b]:0                     0        0        0        0        0\n"
-	"  -> [2001:db8::c]:0                     0        0        0        0        0\n";
+	STATS_RS16
+	ZERO_ROWS;
 
 static const char want_rate[] =
 	"IP Virtual Server version 1.2.1 (size=4096)\n"
@@ -101,18 +96,7 @@ static const char want_rate[] =
 	"  -> RemoteAddress:Port\n"
 	"TCP  10.0.2.15:80                        5  999999K    1000M   99999M     100G\n"
 	"  -> 10.0.2.16:80                 123456789        1        2  300000K        4\n"
-	"  -> 10.0.2.17:8080                      0        0        0        0        0\n"
-	"TCP  10.0.2.20:443                       0        0        0        0        0\n"
-	"  -> 10.0.3.1:443                        0        0        0        0        0\n"
-	"  -> 10.0.3.2:443                        0        0        0        0        0\n"
-	"  -> 127.0.0.1:443                       0        0        0        0        0\n"
-	"UDP  [2001:db8::53]:53                   0        0        0        0        0\n"
-	"  -> [2001:db8::a]:5353                  0        0        0        0        0\n"
-	"FWM  7                                   0        0        0        0        0\n"
-	"  -> 10.0.4.1:0                          0        0        0        0        0\n"
-	"FWM  8 IPv6                              0        0        0        0        0\n"
-	"  -> [2001:db8::b]:0                     0        0        0        0        0\n"
-	"  -> [2001:db8::c]:0                     0        0        0        0        0\n";
+	ZERO_ROWS;
 
 static const char want_thresholds[] =
 	"IP Virtual Server version 1.2.1 (size=4096)\n"

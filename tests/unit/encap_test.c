@@ -1000,33 +1000,26 @@ Test(encap, bad_packets)
 	struct encap e;
 	uint8_t *heap;
 	size_t i;
+	int f;
 
 	setup(&e, AF_INET, TUN_GRE, true, 1500);
 	memset(out, CANARY, 256);
 	cr_assert_eq(encap_packet(&e, inner, 0, 0, out, sizeof(out), &r),
 		     ENCAP_BAD_PACKET, "empty");
 
-	s = spec(AF_INET, 100);
-	mk_inner(inner, &s);
 	/* every cut of an IPv4 and an IPv6 packet, in exact heap blocks */
-	for (i = 0; i < 100; i++) {
-		heap = malloc(i + 1);
-		memcpy(heap, inner, i);
-		cr_assert_eq(encap_packet(&e, heap, i, 0, out, sizeof(out),
-					  &r), ENCAP_BAD_PACKET, "IPv4 cut %zu",
-			     i);
-		cr_assert_eq(r.n, 0);
-		free(heap);
-	}
-	s = spec(AF_INET6, 100);
-	mk_inner(inner, &s);
-	for (i = 0; i < 100; i++) {
-		heap = malloc(i + 1);
-		memcpy(heap, inner, i);
-		cr_assert_eq(encap_packet(&e, heap, i, 0, out, sizeof(out),
-					  &r), ENCAP_BAD_PACKET, "IPv6 cut %zu",
-			     i);
-		free(heap);
+	for (f = 0; f < 2; f++) {
+		s = spec(f ? AF_INET6 : AF_INET, 100);
+		mk_inner(inner, &s);
+		for (i = 0; i < 100; i++) {
+			heap = malloc(i + 1);
+			memcpy(heap, inner, i);
+			cr_assert_eq(encap_packet(&e, heap, i, 0, out, sizeof(out),
+						  &r), ENCAP_BAD_PACKET,
+				     "IPv%d cut %zu", f ? 6 : 4, i);
+			cr_assert_eq(r.n, 0);
+			free(heap);
+		}
 	}
 
 	s = spec(AF_INET, 100);

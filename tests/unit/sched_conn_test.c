@@ -287,6 +287,41 @@ static void set_flags(struct fixture *f, int p, uint32_t flags)
 	service_upd_dest(&f->svc, &f->d[p - 1]);
 }
 
+/*
+ * A script: a change to destination @port (its counts @a active and @b
+ * inactive, its weight @a or its flags @a), then the pick that follows
+ * (a port, 0 = none; NOPICK: none asked, the next change comes first).
+ */
+enum step_op { COUNTS, WEIGHT, FLAGS };
+#define NOPICK	(-1)
+
+struct step {
+	enum step_op op;
+	int port;
+	uint32_t a, b;
+	int want;
+};
+
+static void run_steps(struct fixture *f, const struct step *s, size_t n,
+		      const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, s++) {
+		if (s->op == COUNTS)
+			set_counts(f, s->port, s->a, s->b);
+		else if (s->op == WEIGHT)
+			set_weight(f, s->port, (int)s->a);
+		else
+			set_flags(f, s->port, s->a);
+		if (s->want != NOPICK)
+			cr_expect_eq(pick(f), s->want, "%s, step %zu", what, i);
+	}
+}
+
+#define RUN_STEPS(f, steps, what) \
+	run_steps(f, steps, sizeof(steps) / sizeof(steps[0]), what)
+
 /* ---- picks for given states --------------------------------------------- */
 
 struct pick_case {
@@ -440,29 +475,27 @@ Test(sched_conn, counts_move_the_pick)
 Test(sched_conn, ending_connections_move_it_back)
 {
 	static const int w[] = { 1, 1 };
+	static const struct step lc[] = {
+		{ COUNTS, 1, 0, 3, NOPICK },
+		{ COUNTS, 2, 0, 4, 1 },
+		{ COUNTS, 2, 0, 2, 2 },
+		{ COUNTS, 2, 1, 0, 1 },		/* established: 256 */
+		{ COUNTS, 2, 0, 3, 2 },		/* closed: tie, 2 is first */
+	};
+	static const struct step ovf[] = {
+		{ COUNTS, 2, 2, 0, 1 },
+		{ COUNTS, 1, 2, 0, 0 },
+		{ COUNTS, 1, 1, 0, 1 },
+		{ COUNTS, 2, 0, 0, 2 },
+	};
 	struct fixture f;
 
 	fx_init(&f, "lc", 2, w);
-	set_counts(&f, 1, 0, 3);
-	set_counts(&f, 2, 0, 4);
-	cr_expect_eq(pick(&f), 1);
-	set_counts(&f, 2, 0, 2);
-	cr_expect_eq(pick(&f), 2);
-	set_counts(&f, 2, 1, 0);		/* established: 256 */
-	cr_expect_eq(pick(&f), 1);
-	set_counts(&f, 2, 0, 3);		/* closed: tie, 2 is first */
-	cr_expect_eq(pick(&f), 2);
+	RUN_STEPS(&f, lc, "lc");
 	fx_fini(&f);
 
 	fx_init(&f, "ovf", 2, w);
-	set_counts(&f, 2, 2, 0);
-	cr_expect_eq(pick(&f), 1);
-	set_counts(&f, 1, 2, 0);
-	cr_expect_eq(pick(&f), 0);
-	set_counts(&f, 1, 1, 0);
-	cr_expect_eq(pick(&f), 1);
-	set_counts(&f, 2, 0, 0);
-	cr_expect_eq(pick(&f), 2);
+	RUN_STEPS(&f, ovf, "ovf");
 	fx_fini(&f);
 }
 
@@ -471,36 +504,41 @@ Test(sched_conn, ending_connections_move_it_back)
 Test(sched_conn, weight_changes)
 {
 	static const int w[] = { 1, 1 };
+	static const struct step wlc[] = {
+		{ COUNTS, 1, 0, 2, NOPICK },
+		{ COUNTS, 2, 0, 1, 2 },
+		{ WEIGHT, 1, 3, 0, 1 },		/* 2/3 < 1/1 */
+		{ WEIGHT, 1, 0, 0, 2 },
+		{ WEIGHT, 2, 0, 0, 0 },
+		{ WEIGHT, 1, 2, 0, 1 },		/* 2/2 */
+	};
+	static const struct step fo[] = {
+		{ WEIGHT, 2, 5, 0, 2 },
+		{ WEIGHT, 2, 2, 0, 2 },		/* tie: 2 is first */
+		{ WEIGHT, 2, 0, 0, 1 },
+	};
 	struct fixture f;
 
 	fx_init(&f, "wlc", 2, w);
-	set_counts(&f, 1, 0, 2);
-	set_counts(&f, 2, 0, 1);
-	cr_expect_eq(pick(&f), 2);
-	set_weight(&f, 1, 3);			/* 2/3 < 1/1 */
-	cr_expect_eq(pick(&f), 1);
-	set_weight(&f, 1, 0);
-	cr_expect_eq(pick(&f), 2);
-	set_weight(&f, 2, 0);
-	cr_expect_eq(pick(&f), 0);
-	set_weight(&f, 1, 2);			/* 2/2 */
-	cr_expect_eq(pick(&f), 1);
+	RUN_STEPS(&f, wlc, "wlc");
 	fx_fini(&f);
 
 	fx_init(&f, "fo", 2, (const int[]){ 2, 1 });
 	cr_expect_eq(pick(&f), 1);
-	set_weight(&f, 2, 5);
-	cr_expect_eq(pick(&f), 2);
-	set_weight(&f, 2, 2);			/* tie: 2 is first */
-	cr_expect_eq(pick(&f), 2);
-	set_weight(&f, 2, 0);
-	cr_expect_eq(pick(&f), 1);
+	RUN_STEPS(&f, fo, "fo");
 	fx_fini(&f);
 }
 
 Test(sched_conn, flags_come_and_go)
 {
 	static const int w[] = { 1, 1, 1 };
+	static const struct step flags[] = {
+		{ FLAGS, 3, DOWN, 0, 2 },
+		{ FLAGS, 2, OV, 0, 1 },
+		{ FLAGS, 1, DRAIN, 0, 0 },
+		{ FLAGS, 2, 0, 0, 2 },
+		{ FLAGS, 3, 0, 0, 3 },
+	};
 	const char *const *s;
 
 	for (s = conn_scheds; s < conn_scheds + 6; s++) {
@@ -516,16 +554,7 @@ Test(sched_conn, flags_come_and_go)
 			set_weight(&f, 1, 2);
 		}
 		cr_expect_eq(pick(&f), 3, "%s", *s);
-		set_flags(&f, 3, DOWN);
-		cr_expect_eq(pick(&f), 2, "%s", *s);
-		set_flags(&f, 2, OV);
-		cr_expect_eq(pick(&f), 1, "%s", *s);
-		set_flags(&f, 1, DRAIN);
-		cr_expect_eq(pick(&f), 0, "%s", *s);
-		set_flags(&f, 2, 0);
-		cr_expect_eq(pick(&f), 2, "%s", *s);
-		set_flags(&f, 3, 0);
-		cr_expect_eq(pick(&f), 3, "%s", *s);
+		RUN_STEPS(&f, flags, *s);
 		fx_fini(&f);
 	}
 }
