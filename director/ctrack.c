@@ -133,6 +133,7 @@ void ctrack_apply(struct ctrack *t, const struct ct_event *ev, uint64_t now)
 	struct otab *tab;
 	struct ct_tail *c;
 	enum ct_class cls;
+	uint8_t state;
 	bool fresh;
 	void *rec;
 
@@ -155,11 +156,13 @@ void ctrack_apply(struct ctrack *t, const struct ct_event *ev, uint64_t now)
 		t->account(t->ctx, last.mark, was, CT_NONE, &last);
 		return;
 	}
-	cls = ctrack_classify(ev->l4proto, ev->state);
 	rec = otab_get(tab, key, &fresh);
 	if (!rec)
 		return;		/* out of memory: not counted */
 	c = tail_of(tab, rec);
+	/* a message without the state says nothing of it */
+	state = ev->nostate && !fresh ? c->state : ev->state;
+	cls = ctrack_classify(ev->l4proto, state);
 	if (fresh) {
 		t->stats.tracked++;
 	} else if (c->mark != mark) {
@@ -169,7 +172,7 @@ void ctrack_apply(struct ctrack *t, const struct ct_event *ev, uint64_t now)
 	}
 	c->gen = (uint8_t)t->gen;
 	c->id = ev->id;
-	c->state = ev->state;
+	c->state = state;
 	c->expires = ct_secs(now + (uint64_t)ev->timeout * NS);
 	if (c->cls != cls || c->mark != mark) {
 		enum ct_class old = c->mark == mark ? c->cls : CT_NONE;
@@ -338,7 +341,7 @@ static bool ct_get(const struct nlattr *a, void *v, size_t len)
 
 /* TCP's or SCTP's state in CTA_PROTOINFO @a (nested under @kind). */
 static bool ct_state(const struct nlattr *a, unsigned int kind,
-		     unsigned int attr, uint8_t *state)
+		     unsigned int attr, struct ct_event *ev)
 {
 	const struct nlattr *pi[CTA_PROTOINFO_MAX + 1];
 	const struct nlattr *st[CTA_PROTOINFO_TCP_MAX + 1];
@@ -346,13 +349,17 @@ static bool ct_state(const struct nlattr *a, unsigned int kind,
 	_Static_assert(CTA_PROTOINFO_SCTP_STATE <= CTA_PROTOINFO_TCP_MAX,
 		       "st holds SCTP's state too");
 
+	ev->nostate = true;
 	if (!a)
 		return true;
 	if (!ct_nest(a, pi, CTA_PROTOINFO_MAX))
 		return false;
 	if (!pi[kind])
 		return true;
-	return ct_nest(pi[kind], st, attr) && ct_get(st[attr], state, 1);
+	if (!ct_nest(pi[kind], st, attr))
+		return false;
+	ev->nostate = !st[attr];
+	return ct_get(st[attr], &ev->state, 1);
 }
 
 static bool ct_msg_event(const struct nlmsghdr *nlh, struct ct_event *ev)
@@ -392,10 +399,10 @@ static bool ct_msg_event(const struct nlmsghdr *nlh, struct ct_event *ev)
 	ev->destroy = (nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE;
 	if (ev->l4proto == IPPROTO_TCP)
 		return ct_state(tb[CTA_PROTOINFO], CTA_PROTOINFO_TCP,
-				CTA_PROTOINFO_TCP_STATE, &ev->state);
+				CTA_PROTOINFO_TCP_STATE, ev);
 	if (ev->l4proto == IPPROTO_SCTP)
 		return ct_state(tb[CTA_PROTOINFO], CTA_PROTOINFO_SCTP,
-				CTA_PROTOINFO_SCTP_STATE, &ev->state);
+				CTA_PROTOINFO_SCTP_STATE, ev);
 	return true;
 }
 
@@ -453,11 +460,6 @@ out:
 	if (f)
 		nfct_filter_destroy(f);
 	return err;
-}
-
-int ctrack_fd(const struct ctrack *t)
-{
-	return t->nl ? mnl_socket_get_fd(t->nl) : -1;
 }
 
 int ctrack_read(struct ctrack *t)

@@ -36,6 +36,8 @@ struct ct_event {
 	uint8_t l4proto;
 	uint8_t state;		/* TCP/SCTP state, conntrack's numbering */
 	bool destroy;
+	bool nostate;		/* TCP/SCTP without its state (an event of
+				   another kind: mark, ...): keep the last */
 	uint32_t timeout;	/* seconds left, as the event said */
 	struct nflvs_addr src;	/* original direction: client */
 	struct nflvs_addr dst;	/* original direction: virtual address */
@@ -109,8 +111,8 @@ int ctrack_parse(struct ctrack *t, const void *buf, size_t len,
 
 /* The kernel part: subscribe to events, filtered in the kernel by mark. */
 int ctrack_open(struct ctrack *t);
-int ctrack_fd(const struct ctrack *t);
-/* Read what is pending; resyncs by itself after an overrun. */
+/* Read what is pending (the main thread, every tick); resyncs by itself
+ * after an overrun. */
 int ctrack_read(struct ctrack *t);
 /* Dump every conntrack entry of ours and rebuild the table from it. */
 int ctrack_resync(struct ctrack *t);

@@ -69,8 +69,6 @@ struct director {
 	struct svcset set;
 	struct ctrack ct;
 	struct finlog fin;		/* DR FINs (finlog.h) */
-	bool ct_on_tick;		/* conntrack events read every tick,
-					   not polled (NFLVS_CT_TICK=1) */
 	pthread_mutex_t fin_lock;	/* its reads: main thread, workers */
 	struct flowpath fp;
 	struct dr dr;
@@ -634,6 +632,9 @@ static char *director_status(void *ctx, size_t *len)
 	textbuf_printf(&t, "Connections: %llu tracked, %u DR/TUN flows, tables %zu kB\n",
 		       (unsigned long long)d->ct.stats.tracked, flowpath_count(&d->fp),
 		       (ctrack_table_bytes(&d->ct) + flowpath_bytes(&d->fp) + 1023) / 1024);
+	textbuf_printf(&t, "Conntrack events: %llu read, %llu overruns\n",
+		       (unsigned long long)d->ct.stats.events,
+		       (unsigned long long)d->ct.stats.overruns);
 	return textbuf_take(&t, len);
 }
 
@@ -845,7 +846,6 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 	conntrack_tcp_timeouts(d->rs.timeouts.tcp_base);
 	d->copy_range = COPY_HEADERS;
 	d->fin.fd = -1;
-	d->ct_on_tick = getenv("NFLVS_CT_TICK") != NULL;
 	pthread_mutex_init(&d->fin_lock, NULL);
 	director_wire(d);
 	ret = svcset_init(&d->set, c->mark_mask);
@@ -1224,7 +1224,13 @@ void director_timer(struct director *d, uint64_t ticks)
 {
 	uint64_t now = clock_mono_ns();
 
-	if (d->ct_on_tick && d->started)
+	/*
+	 * Conntrack events are read here, not polled: a busy director would
+	 * otherwise be woken for every one of them (three to five a
+	 * connection), and each wakeup costs the waking softirq more than
+	 * the message (docs/performance.md).  A count is late by a tick.
+	 */
+	if (d->started)
 		director_ct_read(d);
 
 	/* no client holds the main loop: a request has a deadline */
@@ -1247,10 +1253,8 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 {
 	int n = 0;
 
-	if (max < 3)
+	if (max < 2)
 		return 0;
-	p[n++] = (struct pollfd){ .fd = d->ct_on_tick ? -1 : ctrack_fd(&d->ct),
-				  .events = POLLIN };
 	/* -1 without a peer: poll() skips it */
 	p[n++] = (struct pollfd){ .fd = ha_fd(&d->ha), .events = POLLIN };
 	p[n++] = (struct pollfd){ .fd = d->fin.fd, .events = POLLIN };
@@ -1297,18 +1301,16 @@ void director_events(struct director *d, const struct pollfd *p, int n)
 	uint64_t now;
 
 	if (n > 0 && p[0].fd >= 0 && p[0].revents)
-		director_ct_read(d);
-	if (n > 1 && p[1].fd >= 0 && p[1].revents)
 		ha_input(&d->ha, clock_mono_ns());
-	if (n > 2 && p[2].fd >= 0 && p[2].revents)
+	if (n > 1 && p[1].fd >= 0 && p[1].revents)
 		hook_fin_drain(d);
-	if (n < 3 + d->npoll_control + d->npoll_metrics)
+	if (n < 2 + d->npoll_control + d->npoll_metrics)
 		return;
 	now = clock_mono_ns();
-	control_handle(&d->control, p + 3, d->npoll_control, now);
-	metrics_handle(&d->metrics, p + 3 + d->npoll_control, d->npoll_metrics,
+	control_handle(&d->control, p + 2, d->npoll_control, now);
+	metrics_handle(&d->metrics, p + 2 + d->npoll_control, d->npoll_metrics,
 		       now);
-	if (n >= 3 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
-		sync_handle(&d->sync, p + 3 + d->npoll_control + d->npoll_metrics,
+	if (n >= 2 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
+		sync_handle(&d->sync, p + 2 + d->npoll_control + d->npoll_metrics,
 			    d->npoll_sync, now);
 }

@@ -21,9 +21,9 @@
 #define DIRECTOR_MAX_SERVICES	CFG_MAX_SERVICES	/* -t checks them */
 #define DIRECTOR_MAX_RS		CFG_MAX_RS
 
-/* What director_pollfds() may fill: conntrack, the HA peer, control,
- * metrics, the sync daemons. */
-#define DIRECTOR_POLLFDS	(3 + (CONTROL_CLIENTS + 1) + (METRICS_CLIENTS + 1) + \
+/* What director_pollfds() may fill: the HA peer, the DR FIN log, control,
+ * metrics, the sync daemons (conntrack events are read on the tick). */
+#define DIRECTOR_POLLFDS	(2 + (CONTROL_CLIENTS + 1) + (METRICS_CLIENTS + 1) + \
 				 SYNC_POLLFDS)
 
 /* Every 5 ms: health results are seen this fast. */

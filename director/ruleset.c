@@ -5,7 +5,10 @@
  *
  *   queue_new  mangle      new flow to a VIP -> NFQUEUE (bypass if no one
  *                          listens, so traffic is never blackholed)
- *   mark_new   mangle + 10 the verdict's mark -> conntrack mark
+ *   mark_new   mangle + 10 a FIN or RST: conntrack events from now on;
+ *                          a new scheduled connection: goto conn_new
+ *   conn_new   (regular)   the verdict's mark -> conntrack mark, the
+ *                          connection's event mask and timeout policy
  *   nat_pre    dstnat      DNAT by conntrack mark through @nat4/@nat6
  *
  * The expressions follow what `nft --debug=netlink` prints for the same
@@ -857,9 +860,93 @@ static void timeout_objs(struct rs_ctx *c, bool del)
 				p ? IPPROTO_UDP : IPPROTO_TCP);
 }
 
-/* ct state new meta mark & M != 0 meta nfproto ipvN meta l4proto P
- *	ct timeout set "pN" */
+/* (conn_new) meta nfproto ipvN meta l4proto P ct timeout set "pN" */
 static void rule_timeout(struct rs_ctx *c, int p, int f)
+{
+	struct nftnl_rule *r = rule_new(c);
+	struct nftnl_expr *e;
+
+	if (!r)
+		return;
+	add_nfproto(r, f ? AF_INET6 : AF_INET);
+	add_l4proto_is(r, p ? IPPROTO_UDP : IPPROTO_TCP);
+	e = EX("objref", { NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_TIMEOUT });
+	if (e)
+		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, tmo_name[p][f]);
+	add_expr(r, e);
+	msg_rule(c, NFPROTO_INET, "conn_new", r,
+		 "the director's connection timeouts");
+}
+
+/* (conn_new) ct mark set meta mark & M */
+static void rule_mark_new(struct rs_ctx *c)
+{
+	struct nftnl_rule *r = rule_new(c);
+
+	if (!r)
+		return;
+	add_mark_load(r, false, c->rs->mark_mask);
+	add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
+	msg_rule(c, NFPROTO_INET, "conn_new", r,
+		 "keep the director's real-server choice in the conntrack mark");
+}
+
+/*
+ * The conntrack events of a balanced connection, chosen per packet: the
+ * kernel delivers a connection's events only when (events | missed) &
+ * mask, the mask of the connection at delivery (end of the hook), and
+ * `ct event set` changes it.  IPVS counts a TCP connection active in
+ * ESTABLISHED only, so the counts change when conntrack makes it (new),
+ * when it reaches ESTABLISHED (assured: tcp_packet() sets IPS_ASSURED on
+ * SYN_RECV -> ESTABLISHED, an event delivered with the protoinfo one of
+ * the same packet), when it leaves ESTABLISHED (only a FIN or an RST does:
+ * from that packet on every state change is told) and when it ends; a
+ * datagram's connection is inactive all its life: new and destroy.
+ * The other protocols (SCTP) keep every event.
+ *
+ * (conn_new) meta l4proto tcp|udp ct event set ...
+ * (mark_new) meta l4proto tcp tcp flags & (fin|rst) != 0 ct mark & M != 0
+ *	ct event set new,destroy,assured,protoinfo
+ */
+static void add_tcp_finrst(struct nftnl_rule *r);
+
+#define EV(x)	(1u << (x))
+static void rule_ct_events(struct rs_ctx *c, uint8_t l4, bool finrst)
+{
+	struct nftnl_rule *r = rule_new(c);
+	uint32_t mask = EV(IPCT_NEW) | EV(IPCT_DESTROY);
+	struct nftnl_expr *e;
+
+	if (!r)
+		return;
+	if (l4 == IPPROTO_TCP)
+		mask |= EV(IPCT_ASSURED);
+	if (finrst) {
+		mask |= EV(IPCT_PROTOINFO);
+		add_tcp_finrst(r);
+		add_mark_nonzero(r, true, c->rs->mark_mask);
+	} else {
+		add_l4proto_is(r, l4);
+	}
+	e = nftnl_expr_alloc("immediate");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &mask, sizeof(mask));
+	}
+	add_expr(r, e);
+	add_expr(r, ex_ct_set(NFT_CT_EVENTMASK, NFT_REG_1));
+	msg_rule(c, NFPROTO_INET, finrst ? "mark_new" : "conn_new", r, finrst ?
+		 "a FIN or RST: tell the state changes from now on" :
+		 "tell only the events that change the connection counts");
+}
+#undef EV
+
+/*
+ * ct state new meta mark & M != 0 goto conn_new: a packet of an established
+ * connection passes two rules of mark_new, not one for each thing a new
+ * connection gets.
+ */
+static void rule_goto_new(struct rs_ctx *c)
 {
 	struct nftnl_rule *r = rule_new(c);
 	struct nftnl_expr *e;
@@ -868,29 +955,28 @@ static void rule_timeout(struct rs_ctx *c, int p, int f)
 		return;
 	add_ct_new(r);
 	add_mark_nonzero(r, false, c->rs->mark_mask);
-	add_nfproto(r, f ? AF_INET6 : AF_INET);
-	add_l4proto_is(r, p ? IPPROTO_UDP : IPPROTO_TCP);
-	e = EX("objref", { NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_TIMEOUT });
+	e = EX("immediate", { NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT },
+	       { NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_GOTO });
 	if (e)
-		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, tmo_name[p][f]);
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "conn_new");
 	add_expr(r, e);
 	msg_rule(c, NFPROTO_INET, "mark_new", r,
-		 "the director's connection timeouts");
+		 "a new connection the director scheduled");
 }
 
-/* ct state new meta mark & M != 0 ct mark set meta mark & M */
-static void rule_mark_new(struct rs_ctx *c)
+/* mark_new's and conn_new's rules (ruleset_build_timeouts rebuilds them) */
+static void build_mark_new(struct rs_ctx *c)
 {
-	struct nftnl_rule *r = rule_new(c);
+	int p, f;
 
-	if (!r)
-		return;
-	add_ct_new(r);
-	add_mark_nonzero(r, false, c->rs->mark_mask);
-	add_mark_load(r, false, c->rs->mark_mask);
-	add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
-	msg_rule(c, NFPROTO_INET, "mark_new", r,
-		 "keep the director's real-server choice in the conntrack mark");
+	rule_ct_events(c, IPPROTO_TCP, true);
+	rule_goto_new(c);
+	rule_mark_new(c);
+	rule_ct_events(c, IPPROTO_TCP, false);
+	rule_ct_events(c, IPPROTO_UDP, false);
+	for (p = 0; p < 2; p++)
+		for (f = 0; f < 2; f++)
+			rule_timeout(c, p, f);
 }
 
 /* the anonymous set { tcp, udp, sctp } of one nat_pre rule */
@@ -1760,10 +1846,8 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 	timeout_objs(&c, false);
 	msg_chain(&c, NFPROTO_INET, "mark_new", "filter", NF_INET_PRE_ROUTING,
 		  NF_IP_PRI_MANGLE + 10);
-	rule_mark_new(&c);
-	for (p = 0; p < 2; p++)
-		for (f = 0; f < 2; f++)
-			rule_timeout(&c, p, f);
+	msg_chain(&c, NFPROTO_INET, "conn_new", NULL, 0, 0);
+	build_mark_new(&c);
 	msg_set(&c, NFPROTO_INET, &cntmap[0]);
 	msg_set(&c, NFPROTO_INET, &cntmap[1]);
 	msg_chain(&c, NFPROTO_INET, "stats", "filter", NF_INET_FORWARD,
@@ -1982,14 +2066,12 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	struct rs_ctx c = { .b = b, .rs = rs };
 	int p, f;
 
-	/* the policies are in use by mark_new's rules: those go first */
+	/* the policies are in use by conn_new's rules: those go first */
 	msg_flush_chain(&c, NFPROTO_INET, "mark_new");
+	msg_flush_chain(&c, NFPROTO_INET, "conn_new");
 	timeout_objs(&c, true);
 	timeout_objs(&c, false);
-	rule_mark_new(&c);
-	for (p = 0; p < 2; p++)
-		for (f = 0; f < 2; f++)
-			rule_timeout(&c, p, f);
+	build_mark_new(&c);
 	/* the DR flow maps' renewals and additions carry the timeouts too */
 	for (f = 0; f < 2; f++) {
 		uint8_t af = f ? AF_INET6 : AF_INET;

@@ -6,7 +6,8 @@
  * The director's nftables rules, built as one libnftnl batch.
  *
  *   table inet T   maps nat4/nat6 (mark -> address . port), chains
- *                  mark_new (verdict mark -> conntrack mark) and nat_pre
+ *                  mark_new and conn_new (verdict mark -> conntrack
+ *                  mark, event mask, timeout policy) and nat_pre
  *                  (DNAT by conntrack mark); with the native queue
  *                  expression also the services sets and queue_new.
  *   table ip T,    only where the kernel lacks the native queue

@@ -10,8 +10,16 @@
 # The client closes with RST (no TIME_WAIT, no PAWS drops on reused ports)
 # and conntrack is flushed before every run.
 #
-# nflvs-tick is the same director reading its conntrack events every 5 ms
-# tick instead of being woken for each (NFLVS_CT_TICK=1).
+# Beside the director as shipped (column nflvs), each variant of
+# NAT_VARIANTS ("LABEL:ENV=VALUE,ENV=VALUE ..." words) runs the same
+# director with those switches in its environment, in the same rounds:
+# the way a change is measured before it becomes the default.  The load
+# log gives each director's conntrack events per connection (ev/conn:
+# messages it read, from `nflvsadm --status`) and its wakeups per
+# connection (voluntary context switches of all its threads, the start
+# included).  In a variant, queues=N is
+# not a switch but the config's director.queues, and bin=PATH runs another
+# build of the director (an older commit: before and after in one run).
 #
 # Two passes: with every process (client, director, servers, and so the
 # softirqs they raise) pinned to one CPU, the rates compare the CPU cost
@@ -26,6 +34,7 @@ DUR=${1:-5}
 ROUNDS=${2:-3}
 CONC=${3:-64}
 VIP=10.0.1.100
+read -r -a VARIANTS <<<"${NAT_VARIANTS-}"
 
 tests/lib/lab.sh nat "$P" 3
 n cl sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
@@ -46,12 +55,32 @@ services = ( { vip = "$VIP"; port = 80; scheduler = "rr";
                    { address = "10.0.2.13"; port = 8080; } ); } );
 CONF
 
-# prints the rate; the whole result line goes to the log
+# load LABEL: prints the rate; the whole result line goes to the log.
+# With NAT_PERF=DIR, in the pinned pass, CPU 0 is profiled during the load
+# (perf record -C 0, 2000 samples a second) into DIR/LABEL-N.data, N
+# counting that label's runs, and the log gives the CPU time per connection of the lab's own processes
+# (client, servers, director, and CPU 0's ksoftirqd: the softirqs of the
+# packets run in their contexts), which foreign load on the host does not
+# change the way it changes a rate: "cpu N us/conn".
 load() {
+	local perf=() data= out
 	n dir conntrack -F >/dev/null 2>&1 || true
-	$PIN ip netns exec "$P-cl" $TESTNET load $VIP 80 --duration "$DUR" --concurrency "$CONC" |
-		tee -a "$TMP/load.log" |
-		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
+	if [ -n "${NAT_PERF-}" ] && [ "$PIN" = "taskset -c 0" ]; then
+		local i=1
+		while [ -e "$NAT_PERF/$1-$i.data" ]; do i=$((i + 1)); done
+		data=$NAT_PERF/$1-$i.data
+		perf=(perf record -q -F 2000 -C 0 -o "$data" --)
+	fi
+	out=$("${perf[@]}" $PIN ip netns exec "$P-cl" $TESTNET load $VIP 80 \
+		--duration "$DUR" --concurrency "$CONC")
+	if [ -n "$data" ]; then
+		out+=" $(perf script -i "$data" -F comm 2>/dev/null | awk -v o="$out" '
+			BEGIN { n = split(o, w, " "); for (i = 1; i < n; i++) if (w[i] == "conns") c = w[i + 1] }
+			{ t++ } /^ *(nflvs-|ksoftirqd\/0$)/ { s++ }
+			END { if (c > 0) printf "cpu %.1f us/conn (%d of %d samples)", s * 500 / c, s, t }')"
+	fi
+	echo "$out" >>"$TMP/load.log"
+	echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }'
 }
 
 run_kernel() {
@@ -63,45 +92,91 @@ table inet kdnat {
 	}
 }
 NFT
-	load
+	echo -n "kernel: " >>"$TMP/load.log"
+	load kernel
 	n dir nft delete table inet kdnat
 }
 
-run_nflvs() {	# run_nflvs [ENV=VALUE...]
-	$PIN ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
+run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N | bin=PATH]
+	local label=$1 pid conns events wakeups conf=$TMP/nflvs.conf envs=() a
+	local bin=build/nflvs-director
+	shift
+	for a in "$@"; do
+		case $a in
+		queues=*)
+			conf=$TMP/nflvs-$a.conf
+			sed "s/log_level/$a; log_level/" "$TMP/nflvs.conf" >"$conf" ;;
+		bin=*)	bin=${a#bin=} ;;
+		*)	envs+=("$a") ;;
+		esac
+	done
+	# the last run's connections are ours by their marks: gone before
+	# this director counts its events
+	n dir conntrack -F >/dev/null 2>&1 || true
+	$PIN ip netns exec "$P-dir" env "${envs[@]}" "$bin" -f "$conf" \
 		>"$TMP/director.log" 2>&1 &
-	local pid=$!
+	pid=$!
 	until n dir nft list table ip nflvs >/dev/null 2>&1 ||
 	      n dir nft list chain inet nflvs queue_new >/dev/null 2>&1; do
 		kill -0 $pid 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
 		sleep 0.05
 	done
 	sleep 0.2	# the workers are bound before the rules exist
-	load
+	echo -n "$label: " >>"$TMP/load.log"
+	load "$label"
+	events=$(NFLVS_SOCKET="$TMP/director.sock" build/nflvsadm --status 2>/dev/null |
+		awk '$1 == "Conntrack" { print $3 }')
+	conns=$(tail -n 1 "$TMP/load.log" | awk '{ for (i = 1; i < NF; i++) if ($i == "conns") print $(i + 1) }')
+	# the director's wakeups: its threads' voluntary context switches
+	wakeups=$(cat /proc/$pid/task/*/status 2>/dev/null |
+		awk '$1 == "voluntary_ctxt_switches:" { s += $2 } END { print s + 0 }')
+	if [ -n "$conns" ] && [ "$conns" -gt 0 ]; then
+		[ -n "$events" ] && events=$(ratio "$events" "$conns") || events=?
+		echo "$label: ev/conn $events wakeups/conn $(ratio "$wakeups" "$conns")" \
+			>>"$TMP/load.log"
+	fi
 	kill -TERM $pid
 	wait $pid || true
 }
 
+row() {	# row LABEL KERNEL RATE...
+	local k=$2 x line
+	line=$(printf '  %-6s %10s' "$1" "$k")
+	shift 2
+	for x in "$@"; do
+		line+=$(printf ' %10s %6s' "$x" "$(ratio "$x" "$k")")
+	done
+	echo "$line"
+}
+
 pass() {	# pass LABEL CPULIST
-	local ks=() fs=() ts=() k f t r pid
+	local ks=() rates=() med=() col=() r pid v i head
+	local -A all
 	PIN="taskset -c $2"
 	for pid in "${PIDS[@]}"; do taskset -pc "$2" "$pid" >/dev/null; done
 	: >"$TMP/load.log"
 	echo "$1"
-	printf '  %-6s %12s %12s %8s %12s %8s\n' round kernel nflvs ratio nflvs-tick ratio
-	for r in $(seq 1 "$ROUNDS"); do
-		k=$(run_kernel)
-		f=$(run_nflvs)
-		t=$(run_nflvs NFLVS_CT_TICK=1)
-		ks+=("$k") fs+=("$f") ts+=("$t")
-		printf '  %-6s %12s %12s %8s %12s %8s\n' "$r" "$k" "$f" "$(ratio "$f" "$k")" \
-			"$t" "$(ratio "$t" "$k")"
+	head=$(printf '  %-6s %10s %10s %6s' round kernel nflvs ratio)
+	for v in "${VARIANTS[@]}"; do
+		head+=$(printf ' %10s %6s' "${v%%:*}" ratio)
 	done
-	k=$(med "${ks[@]}")
-	f=$(med "${fs[@]}")
-	t=$(med "${ts[@]}")
-	printf '  %-6s %12s %12s %8s %12s %8s\n' median "$k" "$f" "$(ratio "$f" "$k")" \
-		"$t" "$(ratio "$t" "$k")"
+	echo "$head"
+	for r in $(seq 1 "$ROUNDS"); do
+		ks+=("$(run_kernel)")
+		rates=("$(run_nflvs nflvs)")
+		for v in "${VARIANTS[@]}"; do
+			IFS=, read -r -a envs <<<"${v#*:}"
+			rates+=("$(run_nflvs "${v%%:*}" "${envs[@]}")")
+		done
+		for i in "${!rates[@]}"; do all[$i,$r]=${rates[$i]}; done
+		row "$r" "${ks[-1]}" "${rates[@]}"
+	done
+	for i in "${!rates[@]}"; do
+		col=()
+		for r in $(seq 1 "$ROUNDS"); do col+=("${all[$i,$r]}"); done
+		med+=("$(med "${col[@]}")")
+	done
+	row median "$(med "${ks[@]}")" "${med[@]}"
 	echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 	sed 's/^/  load: /' "$TMP/load.log"
 }

@@ -86,6 +86,44 @@ Test(sched, counts_match_conntrack)
 }
 
 /*
+ * A connection closed with a FIN (lab_count's clients close with RST):
+ * active while ESTABLISHED, inactive from the FIN on, gone when conntrack
+ * drops it, each count as conntrack's own.  With the event mask chosen per
+ * packet (only a FIN or RST turns the state changes on), this is the
+ * message that must not be missed.
+ */
+Test(sched, a_fin_makes_the_connection_inactive)
+{
+	char ready[256], go[256];
+
+	lab_write_conf(&lab,
+		"services = ( { vip = \"" LAB_VIP4 "\"; port = 80; scheduler = \"rr\";\n"
+		"  real_servers = ( { address = \"10.0.2.11\"; port = 80; } ); } );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	snprintf(ready, sizeof(ready), "%s/fin.ready", lab.dir);
+	snprintf(go, sizeof(go), "%s/fin.go", lab.dir);
+	cr_assert_gt(lab_spawn(&lab, "cl", "fin",
+			       "exec bash -c 'exec 3<>/dev/tcp/" LAB_VIP4 "/80 && "
+			       "touch %s && until [ -e %s ]; do sleep 0.05; done; "
+			       "exec 3>&-; exec sleep 60'", ready, go), 0);
+	cr_assert_eq(lab_wait_sh(&lab, 5000, "test -e %s", ready), 0,
+		     "no connection: %s", lab_log(&lab, "fin"));
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.2.11", 80, 1, 0, 3000), 0,
+		     "ESTABLISHED: active");
+	cr_expect_eq(ct_count("10.0.2.11", true), 1);
+	lab_put(&lab, "fin.go", "", 0644);
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.2.11", 80, 0, 1, 3000), 0,
+		     "after the FIN: inactive");
+	cr_expect_eq(lab_wait_sh(&lab, 3000, "test \"$(ip netns exec %s conntrack -L "
+				 "-p tcp --reply-src 10.0.2.11 2>/dev/null | grep -c "
+				 "ESTABLISHED)\" = 0", lab_ns(&lab, "dir")), 0);
+	cr_expect_eq(ct_count("10.0.2.11", false), 1);
+	cr_assert_eq(lab_sh(&lab, "ip netns exec %s conntrack -D -p tcp --reply-src 10.0.2.11",
+			    lab_ns(&lab, "dir")), 0);
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.2.11", 80, 0, 0, 3000), 0, "ended");
+}
+
+/*
  * Ended connections also leave the counts when they expire, which conntrack
  * notices lazily (whoever lists or looks them up removes them; its garbage
  * collector comes by much later): nobody lists them here, the director

@@ -98,6 +98,34 @@ Test(ctrack, tcp_lifecycle)
 	cr_expect_eq(t.stats.tracked, 0);
 }
 
+/* With the per-packet event mask (NAT rules) a connection's messages are
+ * new, assured, destroy and, after a FIN or RST, its state changes: a
+ * message of another kind (mark, helper) carries no protoinfo and must
+ * not move an ESTABLISHED connection to inactive. */
+Test(ctrack, a_message_without_the_state_keeps_the_last)
+{
+	struct ct_event e = conn(2, 3, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED,
+				 false, 900);
+
+	ctrack_apply(&t, &e, 0);
+	cr_expect_eq(active[3], 1);
+	e.state = 0;
+	e.nostate = true;
+	ctrack_apply(&t, &e, 0);
+	cr_expect_eq(active[3], 1, "still ESTABLISHED");
+	cr_expect_eq(inactive[3], 0);
+	e.state = TCP_CONNTRACK_CLOSE;
+	e.nostate = false;
+	ctrack_apply(&t, &e, 0);
+	cr_expect_eq(active[3], 0);
+	cr_expect_eq(inactive[3], 1, "an RST's CLOSE moves it");
+	/* a first message without the state: counted inactive, as before */
+	e = conn(4, 3, IPPROTO_TCP, 0, false, 120);
+	e.nostate = true;
+	ctrack_apply(&t, &e, 0);
+	cr_expect_eq(inactive[3], 2);
+}
+
 Test(ctrack, events_are_idempotent)
 {
 	ev(7, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, false, 100, 0);

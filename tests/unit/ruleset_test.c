@@ -213,8 +213,8 @@ Test(ruleset, native_queue_lives_in_the_inet_table)
 	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
 	/* queue_new, raw_onepacket, onepacket(_out), raw_lvs, lvs, lvs_learn,
-	 * vip_input, mark_new, nat_pre, stats */
-	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 11);
+	 * vip_input, mark_new, conn_new, nat_pre, stats */
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 12);
 	nft_batch_free(&b);
 }
 
@@ -503,11 +503,13 @@ Test(ruleset, timeouts_replace_policies_atomically)
 	rs.timeouts = (struct rs_timeouts){ 600, 60, 200, { 1 } };
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build_timeouts(&b, &rs), 0);
-	/* flush mark_new, drop the four policies, make them again, rules */
-	cr_expect_eq(count(&b, NFT_MSG_DELRULE, NFPROTO_INET), 1);
+	/* flush mark_new and conn_new, drop the four policies, make them
+	 * again, then the rules: mark_new's FIN/RST event rule and goto,
+	 * conn_new's mark, two event masks and four timeouts */
+	cr_expect_eq(count(&b, NFT_MSG_DELRULE, NFPROTO_INET), 2);
 	cr_expect_eq(count(&b, NFT_MSG_DELOBJ, NFPROTO_INET), 4);
 	cr_expect_eq(count(&b, NFT_MSG_NEWOBJ, NFPROTO_INET), 4);
-	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, NFPROTO_INET), 5);
+	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, NFPROTO_INET), 9);
 	nft_batch_free(&b);
 }
 
