@@ -47,10 +47,13 @@ ok() {
 	fi
 }
 
-# Run a command inside the booted container (all its namespaces), with a
-# clean environment: nothing of this test's leaks in.
+# Run a command inside the booted container (all its namespaces, and its
+# root: where nspawn cannot pivot_root, e.g. when it runs in a chroot, the
+# container's mount namespace has the host's root as its own, and
+# entering the namespace alone lands there), with a clean environment:
+# nothing of this test's leaks in.
 c() {
-	nsenter -t "$leader" -a -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	nsenter -t "$leader" -a -r -w -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
 }
 # Only in the container's network namespace, with the host's tools (nft).
@@ -203,7 +206,7 @@ ok $? "nflvs-healthcheck: ready once attached to the director's segment"
 hpid=$(show nflvs-healthcheck MainPID)
 
 c systemctl reload nflvs-director &&
-	wait_for 30 sh -c "nsenter -t $leader -a journalctl -o cat -u nflvs-director | grep -q 'reloaded /etc/nflvs/nflvs.conf'" &&
+	wait_for 30 sh -c "nsenter -t $leader -a -r -w journalctl -o cat -u nflvs-director | grep -q 'reloaded /etc/nflvs/nflvs.conf'" &&
 	[ "$(show nflvs-director MainPID)" = "$dpid" ] &&
 	[ "$(show nflvs-director ActiveState)" = active ]
 ok $? "systemctl reload nflvs-director: same process, active again"
@@ -225,7 +228,7 @@ ok $? "systemctl reload nflvs-healthcheck"
 c systemctl restart nflvs-director &&
 	[ "$(show nflvs-director MainPID)" != "$dpid" ] &&
 	[ "$(show nflvs-healthcheck MainPID)" = "$hpid" ] &&
-	wait_for 30 sh -c "nsenter -t $leader -a journalctl -o cat -u nflvs-healthcheck | grep -q 're-attached to shared memory'"
+	wait_for 30 sh -c "nsenter -t $leader -a -r -w journalctl -o cat -u nflvs-healthcheck | grep -q 're-attached to shared memory'"
 ok $? "systemctl restart nflvs-director: the checker stays and re-attaches"
 
 c systemctl stop nflvs-healthcheck nflvs-director
