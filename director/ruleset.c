@@ -619,6 +619,8 @@ struct qchain {
 	int hook, prio;
 };
 
+#define NCHAINS(a)	(sizeof(a) / sizeof((a)[0]))
+
 /*
  * Make @n chains in the table of @af, once per table: with the native
  * queue, IPv4 and IPv6 share the inet table and its chains.  True when
@@ -1240,7 +1242,7 @@ static void build_onepacket_chains(struct rs_ctx *c, uint8_t af)
 		{ "onepacket_out", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC },
 	};
 
-	msg_qchains(c, af, ch, 3);
+	msg_qchains(c, af, ch, NCHAINS(ch));
 	rule_op_notrack(c, af, false);
 	rule_op_notrack(c, af, true);
 	rule_op_rewrite(c, af, false);
@@ -1694,7 +1696,7 @@ static const struct qchain lvs_chains[] = {
 
 static void build_lvs_chains(struct rs_ctx *c, uint8_t af)
 {
-	msg_qchains(c, af, lvs_chains, 3);
+	msg_qchains(c, af, lvs_chains, NCHAINS(lvs_chains));
 	rule_lvs_service(c, af, LVS_DR, true);
 	rule_lvs_service(c, af, LVS_TUN, true);
 	build_lvs_rules(c, af);
@@ -2078,7 +2080,8 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 
 		if (f && rs->native_queue)
 			break;	/* one inet chain holds both families */
-		for (p = 1; p <= 2; p++)
+		/* lvs and lvs_learn: raw_lvs holds no timeout */
+		for (p = 1; p < (int)NCHAINS(lvs_chains); p++)
 			msg_flush_chain(&c, qfamily(rs, af), lvs_chains[p].name);
 	}
 	build_lvs_rules(&c, AF_INET);
