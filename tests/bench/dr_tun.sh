@@ -68,19 +68,8 @@ services = (
 CONF
 }
 
-DPID=
 PIN=
-director_up() {	# director_up [ENV=VALUE...]
-	$PIN ip netns exec "$P-dir" env "$@" build/nflvs-director -f "$TMP/nflvs.conf" \
-		>"$TMP/director.log" 2>&1 &
-	DPID=$!
-	until grep -q "started" "$TMP/director.log" 2>/dev/null ||
-	      n dir nft list chain ip nflvs lvs >/dev/null 2>&1; do
-		kill -0 $DPID 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
-		sleep 0.05
-	done
-	sleep 0.2
-}
+director_up() { director_start "$TMP/nflvs.conf" build/nflvs-director "$@"; }	# [ENV=VALUE...]
 director_down() {
 	kill -TERM "$DPID"
 	wait "$DPID" || true

@@ -113,15 +113,8 @@ run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N | bin=PATH]
 	# the last run's connections are ours by their marks: gone before
 	# this director counts its events
 	n dir conntrack -F >/dev/null 2>&1 || true
-	$PIN ip netns exec "$P-dir" env "${envs[@]}" "$bin" -f "$conf" \
-		>"$TMP/director.log" 2>&1 &
-	pid=$!
-	until n dir nft list table ip nflvs >/dev/null 2>&1 ||
-	      n dir nft list chain inet nflvs queue_new >/dev/null 2>&1; do
-		kill -0 $pid 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
-		sleep 0.05
-	done
-	sleep 0.2	# the workers are bound before the rules exist
+	director_start "$conf" "$bin" "${envs[@]}"
+	pid=$DPID
 	echo -n "$label: " >>"$TMP/load.log"
 	load "$label"
 	events=$(NFLVS_SOCKET="$TMP/director.sock" build/nflvsadm --status 2>/dev/null |

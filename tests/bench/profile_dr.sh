@@ -42,19 +42,7 @@ services = ( { vip = "$VIP"; port = 5201; scheduler = "rr"; forward = "dr";
     real_servers = ( { address = "$RS"; port = 5201; } ); } );
 CONF
 
-DPID=
-director_up() {
-	$PIN ip netns exec "$P-dir" build/nflvs-director -f "$TMP/nflvs.conf" \
-		>"$TMP/director.log" 2>&1 &
-	DPID=$!
-	PIDS+=("$DPID")
-	until n dir nft list chain ip nflvs lvs >/dev/null 2>&1 ||
-	      n dir nft list chain inet nflvs lvs >/dev/null 2>&1; do
-		kill -0 $DPID 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
-		sleep 0.05
-	done
-	sleep 0.2
-}
+director_up() { director_start "$TMP/nflvs.conf"; }
 director_down() { kill -TERM "$DPID"; wait "$DPID" || true; }
 
 # profile NAME ADDR: a stream to ADDR, perf over DUR seconds of it

@@ -163,15 +163,8 @@ rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 run_nflvs() {
 	local pid rate r0 r1 q cnt alive
 	n dir conntrack -F >/dev/null 2>&1 || true
-	$PIN ip netns exec "$P-dir" build/nflvs-director -f "$1" \
-		>"$TMP/director.log" 2>&1 &
-	pid=$!
-	until n dir nft list chain ip nflvs queue_new >/dev/null 2>&1 ||
-	      n dir nft list chain inet nflvs queue_new >/dev/null 2>&1; do
-		kill -0 $pid 2>/dev/null || { cat "$TMP/director.log" >&2; exit 1; }
-		sleep 0.05
-	done
-	sleep 0.2	# the workers are bound before the rules exist
+	director_start "$1"
+	pid=$DPID
 	r0=$(rss $pid)
 	flood "$2" >"$TMP/rate"
 	rate=$(cat "$TMP/rate")
