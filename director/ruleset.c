@@ -1064,9 +1064,11 @@ static void rule_nat(struct rs_ctx *c, uint8_t af, bool with_port)
  * state: the VIP's datagrams and the real servers' replies are untracked
  * (raw), every datagram is queued, and the rewrite is stateless:
  *
- *   raw_onepacket  raw         daddr . proto . dport @onepacketN notrack
+ *   raw_lvs        raw         daddr . proto . dport @onepacketN notrack
  *                              saddr . proto . sport @op_rsN notrack
- *   queue_new      mangle      ct state untracked ... @onepacketN queue
+ *                              (after the DR and TUN services' rules:
+ *                              one raw chain for every untracked packet)
+ *   queue_new      mangle      udp, ct state untracked ... @onepacketN queue
  *   onepacket      mangle + 10 to the server: daddr and dport from the
  *                              verdict's mark (@op_addrN, @op_portN)
  *   onepacket_out  postrouting its replies: sport and saddr back to the
@@ -1149,7 +1151,8 @@ static struct nftnl_expr *ex_payload_set(uint8_t af, bool addr, bool src,
 		    addr ? NFT_PAYLOAD_L4CSUM_PSEUDOHDR : 0 });
 }
 
-/* raw: notrack the VIP's datagrams and the real servers' replies */
+/* raw (raw_lvs): notrack the VIP's datagrams and the real servers'
+ * replies, and accept: the packet has what this chain gives */
 static void rule_op_notrack(struct rs_ctx *c, uint8_t af, bool reply)
 {
 	struct nftnl_rule *r = qrule_new(c, af);
@@ -1161,7 +1164,8 @@ static void rule_op_notrack(struct rs_ctx *c, uint8_t af, bool reply)
 	add_expr(r, ex_lookup(NFT_REG32_00,
 			      opset[reply ? OP_RS : OP_SERVICES][f].name, 0, -1));
 	add_expr(r, nftnl_expr_alloc("notrack"));
-	msg_qrule(c, af, "raw_onepacket", r, reply ?
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_qrule(c, af, "raw_lvs", r, reply ?
 		 "one-packet replies from real servers: no conntrack state" :
 		 "one-packet datagrams to a virtual service: no conntrack state");
 }
@@ -1172,6 +1176,9 @@ static void rule_op_queue(struct rs_ctx *c, uint8_t af)
 
 	if (!r)
 		return;
+	/* UDP first: an untracked DR or TUN packet (TCP mostly) leaves
+	 * here at its first compare */
+	add_l4proto_is(r, IPPROTO_UDP);
 	add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
 	add_svc_key(r, af, false, true);
 	add_expr(r, ex_lookup(NFT_REG32_00, opset[OP_SERVICES][fam_index(af)].name,
@@ -1206,8 +1213,9 @@ static void rule_op_rewrite(struct rs_ctx *c, uint8_t af, bool reply)
 
 	if (!r)
 		return;
-	add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
+	/* UDP first, as rule_op_queue() */
 	add_l4proto_is(r, IPPROTO_UDP);
+	add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
 	if (!reply) {
 		add_mark_nonzero(r, false, c->rs->mark_mask);
 		add_set_from_map(r, c->rs, af, true, opset[OP_ADDR][f].name,
@@ -1237,14 +1245,11 @@ static void build_onepacket_sets(struct rs_ctx *c, uint8_t af)
 static void build_onepacket_chains(struct rs_ctx *c, uint8_t af)
 {
 	static const struct qchain ch[] = {
-		{ "raw_onepacket", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW },
 		{ "onepacket", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE + 10 },
 		{ "onepacket_out", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC },
 	};
 
 	msg_qchains(c, af, ch, NCHAINS(ch));
-	rule_op_notrack(c, af, false);
-	rule_op_notrack(c, af, true);
 	rule_op_rewrite(c, af, false);
 	rule_op_rewrite(c, af, true);
 }
@@ -1255,7 +1260,8 @@ static void build_onepacket_chains(struct rs_ctx *c, uint8_t af)
  * DR and TUN services are not tracked by conntrack (a director sees one
  * direction only).  In the tables with the queue rules:
  *
- *   raw_lvs    raw         vip . proto . port @drN / @tunN: notrack
+ *   raw_lvs    raw         vip . proto . port @drN / @tunN: notrack accept
+ *                          (then the one-packet services' rules)
  *   lvs        mangle - 1  a DR flow's FIN or RST -> the director (counts)
  *                          TCP flow: mark from @dr_tcpN, renewed
  *                          closing flow: mark from @dr_closingN, renewed
@@ -1469,6 +1475,7 @@ static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 {
 	struct nftnl_rule *r = qrule_new(c, af);
+	uint32_t dreg;
 
 	if (!r)
 		return;
@@ -1478,10 +1485,12 @@ static void rule_lvs_flow(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 		add_tcp_syn(r, true);
 	else
 		add_l4proto_is(r, flow_proto(m));
-	add_flow_key(r, af, false);
-	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(m, af), 0, NFT_REG_1));
-	add_expr(r, ex_meta_set(NFT_META_MARK, NFT_REG_1));
-	add_flow_store(c, r, af, m, add_flow_key(r, af, false));
+	/* the mark into the register after the key: the key stays loaded
+	 * for the renewal, which stores the mark from there */
+	dreg = add_flow_key(r, af, false);
+	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(m, af), 0, dreg));
+	add_expr(r, ex_meta_set(NFT_META_MARK, dreg));
+	add_flow_store(c, r, af, m, dreg);
 	add_expr(r, ex_verdict(NF_ACCEPT));
 	msg_qrule(c, af, "lvs", r,
 		 m == RS_FLOWS_CLOSING ? "a closing DR connection: to its real server" :
@@ -1579,7 +1588,10 @@ static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
 		add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
 	add_lvs_service(r, af, k);
 	if (raw) {
+		/* and accept: a DR packet, the most common here, passes no
+		 * other lookup of this chain */
 		add_expr(r, nftnl_expr_alloc("notrack"));
+		add_expr(r, ex_verdict(NF_ACCEPT));
 	} else {
 		add_expr(r, ex_counter());
 		add_expr(r, ex_queue(c->rs));
@@ -1697,8 +1709,11 @@ static const struct qchain lvs_chains[] = {
 static void build_lvs_chains(struct rs_ctx *c, uint8_t af)
 {
 	msg_qchains(c, af, lvs_chains, NCHAINS(lvs_chains));
+	/* one raw chain for every untracked service, DR first */
 	rule_lvs_service(c, af, LVS_DR, true);
 	rule_lvs_service(c, af, LVS_TUN, true);
+	rule_op_notrack(c, af, false);
+	rule_op_notrack(c, af, true);
 	build_lvs_rules(c, af);
 }
 

@@ -24,6 +24,12 @@
 # New DR flows are also measured with FINs queued to the director
 # (NFLVS_NO_FINLOG=1) instead of logged, the way before NFLOG.
 #
+# DR_VARIANTS ("LABEL:bin=PATH" words) adds, in every round, a DR stream
+# and new DR flows through another build of the director (an older
+# commit: before and after in one run, as nat_cps.sh's NAT_VARIANTS); its
+# ratios to hop are printed per round after the table.  DR_ONLY=1 skips
+# the TUN runs and the queued-FIN one (a quicker DR comparison).
+#
 # Two passes, as tests/bench/nat_cps.sh: every process of the lab (iperf3,
 # the director, the real server's servers, and so the softirqs they
 # raise) pinned to CPU 0, where the ratios compare the CPU each path costs
@@ -38,6 +44,7 @@ cd "$(dirname "$0")/../.."
 
 DUR=${1:-5}
 ROUNDS=${2:-3}
+read -r -a VARIANTS <<<"${DR_VARIANTS-}"
 VIP=10.0.3.100
 RS=10.0.3.11
 
@@ -69,7 +76,8 @@ CONF
 }
 
 PIN=
-director_up() { director_start "$TMP/nflvs.conf" build/nflvs-director "$@"; }	# [ENV=VALUE...]
+BIN=build/nflvs-director
+director_up() { director_start "$TMP/nflvs.conf" "$BIN" "$@"; }	# [ENV=VALUE...]
 director_down() {
 	kill -TERM "$DPID"
 	wait "$DPID" || true
@@ -103,8 +111,9 @@ row() {	# row LABEL direct hop DR TUN TUNu direct/s hop/s DR/s
 
 F='  %-6s %7s %7s %7s %7s %7s %7s %7s %7s %7s | %8s %8s %8s %7s %7s\n'
 pass() {	# pass LABEL CPULIST
-	local pid r d h hcps dr drc drq t tu c
+	local pid r d h hcps dr drc drq t tu c v vb
 	local ds=() hs=() drs=() ts=() tus=() dc=() hc=() dcs=() rdh=() rdhc=() rdqc=()
+	local -A vdh=() vdhc=()
 	PIN="taskset -c $2"
 	for pid in "${PIDS[@]}"; do taskset -apc "$2" "$pid" >/dev/null; done
 	echo "$1"
@@ -121,22 +130,36 @@ pass() {	# pass LABEL CPULIST
 		dr=$(stream $VIP)
 		drc=$(cps $VIP)
 		director_down
-		director_up NFLVS_NO_FINLOG=1
-		drq=$(cps $VIP)
-		director_down
-		conf tun 'tunnel = { type = "ipip"; };'
-		director_up
-		for _ in $(seq 100); do
-			n dir tc filter show dev eth0 egress | grep -q tun_encap && break
-			sleep 0.05
+		for v in "${VARIANTS[@]}"; do
+			BIN=${v#*:bin=}
+			director_up
+			vb=$(stream $VIP)
+			vdh[${v%%:*}]+=" $(ratio "$vb" "$h")"
+			vb=$(cps $VIP)
+			vdhc[${v%%:*}]+=" $(ratio "$vb" "$hcps")"
+			director_down
+			BIN=build/nflvs-director
 		done
-		n dir tc filter show dev eth0 egress | grep -q tun_encap ||
-			{ echo "the director's BPF program is not on eth0:" >&2; cat "$TMP/director.log" >&2; exit 1; }
-		t=$(stream $VIP)
-		director_down
-		director_up NFLVS_NO_BPF=1
-		tu=$(stream $VIP)
-		director_down
+		if [ "${DR_ONLY-}" = 1 ]; then
+			drq=0 t=0 tu=0
+		else
+			director_up NFLVS_NO_FINLOG=1
+			drq=$(cps $VIP)
+			director_down
+			conf tun 'tunnel = { type = "ipip"; };'
+			director_up
+			for _ in $(seq 100); do
+				n dir tc filter show dev eth0 egress | grep -q tun_encap && break
+				sleep 0.05
+			done
+			n dir tc filter show dev eth0 egress | grep -q tun_encap ||
+				{ echo "the director's BPF program is not on eth0:" >&2; cat "$TMP/director.log" >&2; exit 1; }
+			t=$(stream $VIP)
+			director_down
+			director_up NFLVS_NO_BPF=1
+			tu=$(stream $VIP)
+			director_down
+		fi
 		c=$(cps $RS)
 		ds+=("$d") hs+=("$h") drs+=("$dr") ts+=("$t") tus+=("$tu")
 		dc+=("$c") hc+=("$hcps") dcs+=("$drc")
@@ -155,6 +178,13 @@ pass() {	# pass LABEL CPULIST
 	echo "DR single stream / hop, per round: $(mmm "${rdh[@]}")"
 	echo "new DR flows/s / hop, per round: $(mmm "${rdhc[@]}")"
 	echo "  the same with FINs queued (NFLVS_NO_FINLOG=1, as before): $(mmm "${rdqc[@]}")"
+	for v in "${VARIANTS[@]}"; do
+		v=${v%%:*}
+		# shellcheck disable=SC2086
+		echo "$v: DR single stream / hop, per round: $(mmm ${vdh[$v]})"
+		# shellcheck disable=SC2086
+		echo "$v: new DR flows/s / hop, per round: $(mmm ${vdhc[$v]})"
+	done
 	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 

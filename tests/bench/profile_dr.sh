@@ -19,6 +19,10 @@
 #
 #   tests/bench/profile_dr.sh [SECONDS]
 #
+# DR_VARIANTS ("LABEL:bin=PATH" words) profiles, after DR, the same stream
+# through each other build of the director (an older commit: before and
+# after in one run, as tests/bench/dr_tun.sh).
+#
 # Not part of `make bench' (tests/bench/run.sh skips profile_*.sh).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -42,7 +46,8 @@ services = ( { vip = "$VIP"; port = 5201; scheduler = "rr"; forward = "dr";
     real_servers = ( { address = "$RS"; port = 5201; } ); } );
 CONF
 
-director_up() { director_start "$TMP/nflvs.conf"; }
+read -r -a VARIANTS <<<"${DR_VARIANTS-}"
+director_up() { director_start "$TMP/nflvs.conf" "${1:-build/nflvs-director}"; }
 director_down() { kill -TERM "$DPID"; wait "$DPID" || true; }
 
 # profile NAME ADDR: a stream to ADDR, perf over DUR seconds of it
@@ -83,4 +88,9 @@ n rt ip route del "$RS/32" via 10.0.3.2
 director_up
 profile DR "$VIP"
 director_down
+for v in "${VARIANTS[@]}"; do
+	director_up "${v#*:bin=}"
+	profile "${v%%:*}" "$VIP"
+	director_down
+done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

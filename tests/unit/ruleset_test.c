@@ -68,6 +68,11 @@ struct rule_facts {
 	int family;
 	char chain[32];
 	int queue_expr, target_expr, nat_expr, lookup_expr, ct_expr;
+	int notrack_expr;
+	int nexpr, skip;
+	char first[16];			/* the first expression after the
+					   family match (nfproto) */
+	uint32_t first_key;		/* its meta or ct key */
 	int verdict;			/* of an immediate, else -1 */
 	char set[32];			/* of the last lookup */
 	uint16_t qnum, qtotal, qflags;
@@ -82,6 +87,20 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	uint32_t len;
 
+	/* meta nfproto ipvN (a load and its compare) opens the rules of the
+	 * inet table that hold one family's: not the rule's own first */
+	if (f->nexpr++ == 0 && !strcmp(name, "meta") &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == NFT_META_NFPROTO)
+		f->skip = 2;
+	if (f->skip && f->skip--)
+		return 0;
+	if (!f->first[0]) {
+		snprintf(f->first, sizeof(f->first), "%s", name);
+		if (!strcmp(name, "meta"))
+			f->first_key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+		else if (!strcmp(name, "ct"))
+			f->first_key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
+	}
 	if (!strcmp(name, "queue")) {
 		f->queue_expr++;
 		f->qnum = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
@@ -104,6 +123,8 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 			 nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
 	} else if (!strcmp(name, "ct")) {
 		f->ct_expr++;
+	} else if (!strcmp(name, "notrack")) {
+		f->notrack_expr++;
 	} else if (!strcmp(name, "immediate") &&
 		   nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
 		f->verdict = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
@@ -212,9 +233,9 @@ Test(ruleset, native_queue_lives_in_the_inet_table)
 	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
-	/* queue_new, raw_onepacket, onepacket(_out), raw_lvs, lvs, lvs_learn,
-	 * vip_input, mark_new, conn_new, nat_pre, stats */
-	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 12);
+	/* queue_new, onepacket(_out), raw_lvs, lvs, lvs_learn, vip_input,
+	 * mark_new, conn_new, nat_pre, stats */
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 11);
 	nft_batch_free(&b);
 }
 
@@ -262,6 +283,56 @@ static void check_vip_input(bool native)
 	}
 	cr_expect_eq(n, native ? 11 : 12);
 	nft_batch_free(&b);
+}
+
+/*
+ * What a DR packet (untracked, TCP) passes should turn it away at once:
+ * the one raw chain accepts at the notrack that matched (DR first), and
+ * the one-packet rules of the mangle and postrouting chains, UDP only,
+ * open with the protocol's compare, before any state or set lookup.
+ */
+static void check_untracked_paths(bool native)
+{
+	struct ruleset rs = make_rs(native);
+	const struct nlmsghdr *nlh;
+	struct nft_batch b;
+	int raw = 0, op = 0;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build(&b, &rs), 0);
+	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
+		struct rule_facts f;
+
+		if (msg_type(nlh) != NFT_MSG_NEWRULE)
+			continue;
+		rule_parse(nlh, &f);
+		cr_expect_str_neq(f.chain, "raw_onepacket");
+		if (!strcmp(f.chain, "raw_lvs")) {
+			/* dr, tun, onepacket, op_rs: per family */
+			if (raw % 4 == 0)
+				cr_expect_eq(strncmp(f.set, "dr", 2), 0,
+					     "rule %d: DR first, not %s", raw, f.set);
+			raw++;
+			cr_expect_eq(f.notrack_expr, 1);
+			cr_expect_eq(f.verdict, NF_ACCEPT, "%s", f.set);
+		} else if (!strcmp(f.chain, "onepacket") ||
+			   !strcmp(f.chain, "onepacket_out") ||
+			   (!strcmp(f.chain, "queue_new") &&
+			    !strncmp(f.set, "onepacket", 9))) {
+			op++;
+			cr_expect_str_eq(f.first, "meta", "%s", f.chain);
+			cr_expect_eq(f.first_key, NFT_META_L4PROTO, "%s", f.chain);
+		}
+	}
+	cr_expect_eq(raw, 8);
+	cr_expect_eq(op, 6);
+	nft_batch_free(&b);
+}
+
+Test(ruleset, untracked_packets_leave_early)
+{
+	check_untracked_paths(false);
+	check_untracked_paths(true);
 }
 
 Test(ruleset, vip_input_drops_what_nothing_scheduled)
