@@ -1242,16 +1242,76 @@ static void build_onepacket_sets(struct rs_ctx *c, uint8_t af)
 		msg_set(c, qfamily(c->rs, af), &opset[k][fam_index(af)]);
 }
 
+static const struct qchain op_chains[] = {
+	{ "onepacket", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE + 10 },
+	{ "onepacket_out", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC },
+};
+
 static void build_onepacket_chains(struct rs_ctx *c, uint8_t af)
 {
-	static const struct qchain ch[] = {
-		{ "onepacket", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE + 10 },
-		{ "onepacket_out", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC },
-	};
-
-	msg_qchains(c, af, ch, NCHAINS(ch));
+	msg_qchains(c, af, op_chains, NCHAINS(op_chains));
 	rule_op_rewrite(c, af, false);
 	rule_op_rewrite(c, af, true);
+}
+
+/* Delete @n base chains of the table of @af (and their rules), once per
+ * table as msg_qchains() makes them. */
+static void msg_qchains_del(struct rs_ctx *c, uint8_t af,
+			    const struct qchain *ch, size_t n)
+{
+	struct nlmsghdr *nlh;
+	size_t i;
+
+	if (c->rs->native_queue && af != AF_INET)
+		return;
+	for (i = 0; i < n; i++) {
+		struct nftnl_chain *x = nftnl_chain_alloc();
+
+		if (!x) {
+			c->err = -ENOMEM;
+			return;
+		}
+		nftnl_chain_set_str(x, NFTNL_CHAIN_TABLE, c->rs->table);
+		nftnl_chain_set_str(x, NFTNL_CHAIN_NAME, ch[i].name);
+		nftnl_chain_set_u32(x, NFTNL_CHAIN_FAMILY, qfamily(c->rs, af));
+		nlh = batch_msg(c, NFT_MSG_DELCHAIN, qfamily(c->rs, af), 0);
+		if (nlh)
+			nftnl_chain_nlmsg_build_payload(nlh, x);
+		nft_batch_next(c->b);
+		nftnl_chain_free(x);
+	}
+}
+
+/*
+ * The one-packet chains are hooks every packet would pass (a DR stream's
+ * too), so they exist only while a one-packet NAT service of their table
+ * does: with the native queue one inet table holds both families.
+ */
+bool ruleset_onepacket_service(const struct rs_service *s)
+{
+	return s->one_packet && s->fwd == FWD_NAT;
+}
+
+static bool op_wanted(const struct ruleset *rs, const bool has[2], uint8_t af)
+{
+	return rs->native_queue ? has[0] || has[1] : has[fam_index(af)];
+}
+
+int ruleset_build_onepacket(struct nft_batch *b, const struct ruleset *rs,
+			    const bool had[2], const bool has[2])
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		uint8_t af = f ? AF_INET6 : AF_INET;
+
+		if (op_wanted(rs, has, af) && !op_wanted(rs, had, af))
+			build_onepacket_chains(&c, af);
+		else if (!op_wanted(rs, has, af) && op_wanted(rs, had, af))
+			msg_qchains_del(&c, af, op_chains, NCHAINS(op_chains));
+	}
+	return build_result(&c);
 }
 
 /* ---- DR and TUN: untracked services and the DR flow maps ------------------ */
@@ -1816,7 +1876,7 @@ static void msg_table_flush_out(struct rs_ctx *c, int family)
 	msg_table(c, NFT_MSG_DELTABLE, family, 0);
 }
 
-static void build_queue_part(struct rs_ctx *c, uint8_t af)
+static void build_queue_part(struct rs_ctx *c, uint8_t af, const bool op[2])
 {
 	static const struct qchain ch = {
 		"queue_new", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE
@@ -1832,7 +1892,8 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af)
 	for (k = 0; k < Q_KINDS; k++)
 		rule_queue_new(c, af, k);
 	rule_op_queue(c, af);
-	build_onepacket_chains(c, af);
+	if (op_wanted(c->rs, op, af))
+		build_onepacket_chains(c, af);
 	build_lvs_chains(c, af);
 	build_vip_input(c, af);
 }
@@ -1840,9 +1901,13 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af)
 int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 {
 	struct rs_ctx c = { .b = b, .rs = rs };
+	bool op[2] = { false, false };
 	unsigned int i;
 	int p, f;
 
+	for (i = 0; i < rs->nsvc; i++)
+		if (ruleset_onepacket_service(&rs->svc[i]))
+			op[fam_index(rs->svc[i].vip.family)] = true;
 	msg_table_flush_out(&c, NFPROTO_INET);
 	msg_table_flush_out(&c, NFPROTO_IPV4);
 	msg_table_flush_out(&c, NFPROTO_IPV6);
@@ -1854,8 +1919,8 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 		msg_table(&c, NFT_MSG_NEWTABLE, NFPROTO_IPV6,
 			  NLM_F_CREATE | NLM_F_EXCL);
 	}
-	build_queue_part(&c, AF_INET);
-	build_queue_part(&c, AF_INET6);
+	build_queue_part(&c, AF_INET, op);
+	build_queue_part(&c, AF_INET6, op);
 
 	for (p = 1; p >= 0; p--)
 		for (f = 0; f < 2; f++)

@@ -116,6 +116,18 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 			  const struct rs_service *s, bool del);
 int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
 		      const struct rs_nat *n, bool del);
+/*
+ * The one-packet rewrite chains (onepacket, onepacket_out) exist only
+ * while a one-packet NAT service (ruleset_onepacket_service()) of their
+ * table does, so that no other packet passes their hooks.  A change of
+ * services that makes the first one of a family (@had[f] false, @has[f]
+ * true; f = 0 IPv4, 1 IPv6) adds them, before its elements; one that
+ * removes the last deletes them.  ruleset_build() makes them as its
+ * services say.
+ */
+bool ruleset_onepacket_service(const struct rs_service *s);
+int ruleset_build_onepacket(struct nft_batch *b, const struct ruleset *rs,
+			    const bool had[2], const bool has[2]);
 /* Replace the conntrack timeout policies of new connections. */
 int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs);
 

@@ -306,6 +306,48 @@ Test(sched, one_packet_schedules_every_datagram)
 	cr_expect_eq(atoi(out), 0, "one-packet datagrams left conntrack entries");
 }
 
+/* 0 when the director's table of either queue family has @chain */
+static int has_chain(const char *chain)
+{
+	return lab_sh(&lab, "ip netns exec %s sh -c 'nft list chain ip nflvs %s || "
+		      "nft list chain inet nflvs %s' >/dev/null 2>&1",
+		      lab_ns(&lab, "dir"), chain, chain);
+}
+
+/*
+ * The one-packet rewrite chains are hooks every packet passes: they come
+ * with the first one-packet service and go with the last, at run time,
+ * and the one-packet service works in between.
+ */
+Test(sched, one_packet_chains_follow_the_services)
+{
+	const char *adm = "build/nflvsadm --socket %s/director.sock ";
+	char cmd[256];
+	struct lab_tally t;
+
+	lab_write_conf(&lab, UDP_SVC(""));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_expect_neq(has_chain("onepacket"), 0, "no one-packet service, no chain");
+	cr_expect_neq(has_chain("onepacket_out"), 0);
+	snprintf(cmd, sizeof(cmd), "%s-A -u " LAB_VIP4 ":54 -s rr -o && %s-a -u " LAB_VIP4
+		 ":54 -r 10.0.2.11:53 -m && %s-a -u " LAB_VIP4 ":54 -r 10.0.2.12:53 -m",
+		 adm, adm, adm);
+	cr_assert_eq(lab_sh(&lab, cmd, lab.dir, lab.dir, lab.dir), 0);
+	cr_expect_eq(has_chain("onepacket"), 0, "the first one-packet service made it");
+	cr_expect_eq(has_chain("onepacket_out"), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp " LAB_VIP4 " 54 -n 4 --sport 40000"), 0,
+		     "errors %d", t.errors);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 2);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 2);
+	snprintf(cmd, sizeof(cmd), "%s-D -u " LAB_VIP4 ":54", adm);
+	cr_assert_eq(lab_sh(&lab, cmd, lab.dir), 0);
+	cr_expect_neq(has_chain("onepacket"), 0, "the last one-packet service took it");
+	cr_expect_neq(has_chain("onepacket_out"), 0);
+	/* the other service did not notice */
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp " LAB_VIP4 " 53 -n 2 --sport 40001"), 0);
+	cr_expect_not_null(single_server(&t));
+}
+
 /*
  * wlc steers new connections away from the server holding long-lived
  * ones: rs1 gets four held connections while rs2 is quiesced; with both at

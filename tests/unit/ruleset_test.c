@@ -12,6 +12,7 @@
 #include "fuzz_corpus.h"
 
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -233,8 +234,14 @@ Test(ruleset, native_queue_lives_in_the_inet_table)
 	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
-	/* queue_new, onepacket(_out), raw_lvs, lvs, lvs_learn, vip_input,
-	 * mark_new, conn_new, nat_pre, stats */
+	/* queue_new, raw_lvs, lvs, lvs_learn, vip_input, mark_new, conn_new,
+	 * nat_pre, stats; no one-packet service: no onepacket(_out) */
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 9);
+	nft_batch_free(&b);
+	/* one of either family: both chains, once */
+	svc[1].one_packet = true;
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build(&b, &rs), 0);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 11);
 	nft_batch_free(&b);
 }
@@ -298,6 +305,7 @@ static void check_untracked_paths(bool native)
 	struct nft_batch b;
 	int raw = 0, op = 0;
 
+	svc[1].one_packet = true;	/* UDP, IPv6 */
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
 	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
@@ -325,7 +333,9 @@ static void check_untracked_paths(bool native)
 		}
 	}
 	cr_expect_eq(raw, 8);
-	cr_expect_eq(op, 6);
+	/* queue_new's two; the IPv6 rewrites, with the native queue in the
+	 * inet table's chains, where the IPv4 ones are too */
+	cr_expect_eq(op, native ? 6 : 4);
 	nft_batch_free(&b);
 }
 
@@ -333,6 +343,67 @@ Test(ruleset, untracked_packets_leave_early)
 {
 	check_untracked_paths(false);
 	check_untracked_paths(true);
+}
+
+/* The chains of @family named onepacket*: +1 each made, -1 each deleted. */
+static int onepacket_chains(const struct nft_batch *b, int family)
+{
+	const struct nlmsghdr *nlh;
+	int n = 0;
+
+	for (nlh = nft_batch_first(b); nlh; nlh = nft_batch_following(b, nlh)) {
+		struct nftnl_chain *c;
+		int t = msg_type(nlh);
+
+		if ((t != NFT_MSG_NEWCHAIN && t != NFT_MSG_DELCHAIN) ||
+		    msg_family(nlh) != family)
+			continue;
+		c = nftnl_chain_alloc();
+		cr_assert_eq(nftnl_chain_nlmsg_parse(nlh, c), 0);
+		if (!strncmp(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "onepacket", 9))
+			n += t == NFT_MSG_NEWCHAIN ? 1 : -1;
+		nftnl_chain_free(c);
+	}
+	return n;
+}
+
+static void check_onepacket_change(bool native, bool v4, bool v6, bool w4,
+				   bool w6, int want4, int want6)
+{
+	struct ruleset rs = make_rs(native);
+	const bool had[2] = { v4, v6 }, has[2] = { w4, w6 };
+	struct nft_batch b;
+
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_onepacket(&b, &rs, had, has), 0);
+	if (native) {
+		cr_expect_eq(onepacket_chains(&b, NFPROTO_INET), want4);
+	} else {
+		cr_expect_eq(onepacket_chains(&b, NFPROTO_IPV4), want4,
+			     "%d%d -> %d%d", v4, v6, w4, w6);
+		cr_expect_eq(onepacket_chains(&b, NFPROTO_IPV6), want6,
+			     "%d%d -> %d%d", v4, v6, w4, w6);
+	}
+	nft_batch_free(&b);
+}
+
+Test(ruleset, onepacket_chains_come_and_go_with_their_services)
+{
+	cr_expect(ruleset_onepacket_service(&(struct rs_service){
+		.one_packet = true, .fwd = FWD_NAT }));
+	cr_expect_not(ruleset_onepacket_service(&(struct rs_service){
+		.one_packet = true, .fwd = FWD_DR }), "DR: every datagram to the director");
+	cr_expect_not(ruleset_onepacket_service(&(struct rs_service){ .fwd = FWD_NAT }));
+	/* compat: a table each family */
+	check_onepacket_change(false, false, false, true, false, 2, 0);
+	check_onepacket_change(false, true, false, false, false, -2, 0);
+	check_onepacket_change(false, true, false, false, true, -2, 2);
+	check_onepacket_change(false, true, true, true, true, 0, 0);
+	check_onepacket_change(false, false, false, false, false, 0, 0);
+	/* native: one inet table for both */
+	check_onepacket_change(true, true, false, false, true, 0, 0);
+	check_onepacket_change(true, false, false, false, true, 2, 0);
+	check_onepacket_change(true, true, true, false, false, -2, 0);
 }
 
 Test(ruleset, vip_input_drops_what_nothing_scheduled)
