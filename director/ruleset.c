@@ -716,6 +716,26 @@ static void add_qkey(struct nftnl_rule *r, const struct ruleset *rs,
 	add_expr(r, ex_lookup(NFT_REG32_00, qset[k][fam_index(af)].name, 0, -1));
 }
 
+/*
+ * ct state & new == 0 accept: the rules after it are for new connections
+ * only, and a packet of an established one (NAT), or an untracked one
+ * (DR, after the one-packet rule), leaves at this one compare.
+ */
+static void rule_queue_not_new(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = qrule_new(c, af);
+	uint32_t zero = 0;
+
+	if (!r)
+		return;
+	add_expr(r, ex_ct_load(NFT_CT_STATE, NFT_REG_1));
+	add_expr(r, ex_and32(NFT_REG_1, NF_CT_STATE_BIT(IP_CT_NEW)));
+	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &zero, sizeof(zero)));
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_qrule(c, af, "queue_new", r,
+		 "not a new connection: nothing below is for it");
+}
+
 /* ct state new <key> @set counter queue */
 static void rule_queue_new(struct rs_ctx *c, uint8_t af, enum qkind k)
 {
@@ -1692,6 +1712,26 @@ static void rule_lvs_learn_syn(struct rs_ctx *c, uint8_t af)
 		 "a new DR connection's SYN: its flow, in place of an ended one's");
 }
 
+/*
+ * tcp flags & (fin | rst | syn) == 0 <flow> @dr_tcpN accept: first in
+ * lvs_learn, where every packet of an established DR connection comes
+ * with the mark lvs gave it.  It has nothing to learn (the rules below
+ * would each fail, the last at this same lookup): one rule, not four.
+ */
+static void rule_lvs_learn_known(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = qrule_new(c, af);
+
+	if (!r)
+		return;
+	add_tcp_flags(r, TCP_FIN | TCP_RST | TCP_SYN, NFT_CMP_EQ, 0);
+	add_flow_key(r, af, false);
+	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(RS_FLOWS_TCP, af), 0, -1));
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_qrule(c, af, "lvs_learn", r,
+		 "an established DR connection: nothing to learn");
+}
+
 static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 {
 	struct nftnl_rule *r = qrule_new(c, af);
@@ -1753,6 +1793,7 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_icmp_tun(c, af);
 	rule_lvs_service(c, af, LVS_DR, false);
 	rule_lvs_service(c, af, LVS_TUN, false);
+	rule_lvs_learn_known(c, af);
 	rule_lvs_learn(c, af, RS_FLOWS_CLOSING);
 	rule_lvs_learn_syn(c, af);
 	rule_lvs_learn(c, af, RS_FLOWS_TCP);
@@ -1888,10 +1929,12 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af, const bool op[2])
 	build_onepacket_sets(c, af);
 	build_lvs_sets(c, af);
 	msg_qchains(c, af, &ch, 1);
+	/* one-packet datagrams (untracked), then only new connections */
+	rule_op_queue(c, af);
+	rule_queue_not_new(c, af);
 	/* IPVS looks firewall marks up first; the director does too */
 	for (k = 0; k < Q_KINDS; k++)
 		rule_queue_new(c, af, k);
-	rule_op_queue(c, af);
 	if (op_wanted(c->rs, op, af))
 		build_onepacket_chains(c, af);
 	build_lvs_chains(c, af);

@@ -173,7 +173,9 @@ static void queue_rules(const struct nft_batch *b, struct rule_facts *out,
 		if (msg_type(nlh) != NFT_MSG_NEWRULE)
 			continue;
 		rule_parse(nlh, &f);
-		if (!strcmp(f.chain, "queue_new"))
+		/* the rules that queue, not the one that lets all but new
+		 * connections go (check_untracked_paths()) */
+		if (!strcmp(f.chain, "queue_new") && f.verdict != NF_ACCEPT)
 			out[(*n)++] = f;
 	}
 }
@@ -303,7 +305,7 @@ static void check_untracked_paths(bool native)
 	struct ruleset rs = make_rs(native);
 	const struct nlmsghdr *nlh;
 	struct nft_batch b;
-	int raw = 0, op = 0;
+	int raw = 0, op = 0, q = 0, learn = 0;
 
 	svc[1].one_packet = true;	/* UDP, IPv6 */
 	cr_assert_eq(nft_batch_init(&b), 0);
@@ -315,6 +317,28 @@ static void check_untracked_paths(bool native)
 			continue;
 		rule_parse(nlh, &f);
 		cr_expect_str_neq(f.chain, "raw_onepacket");
+		if (!strcmp(f.chain, "queue_new")) {
+			/* per family: the one-packet rule, then "ct state & new
+			 * == 0 accept" before any rule for new connections */
+			if (q % 5 == 1) {
+				cr_expect_eq(f.verdict, NF_ACCEPT, "queue_new rule %d", q);
+				cr_expect_str_eq(f.first, "ct");
+				cr_expect_eq(f.first_key, NFT_CT_STATE);
+				cr_expect_eq(f.lookup_expr, 0);
+			} else {
+				cr_expect_neq(f.verdict, NF_ACCEPT, "queue_new rule %d", q);
+			}
+			q++;
+		}
+		if (!strcmp(f.chain, "lvs_learn") && learn++ % 5 == 0) {
+			/* an established connection's packet: one lookup, out */
+			cr_expect_eq(f.verdict, NF_ACCEPT);
+			cr_expect_eq(f.lookup_expr, 1);
+			cr_expect_str_eq(f.set, learn == 1 ? "dr_tcp4" : "dr_tcp6",
+					 "lvs_learn rule %d", learn);
+			cr_expect_str_eq(f.first, "meta");
+			cr_expect_eq(f.first_key, NFT_META_L4PROTO);
+		}
 		if (!strcmp(f.chain, "raw_lvs")) {
 			/* dr, tun, onepacket, op_rs: per family */
 			if (raw % 4 == 0)
@@ -323,16 +347,19 @@ static void check_untracked_paths(bool native)
 			raw++;
 			cr_expect_eq(f.notrack_expr, 1);
 			cr_expect_eq(f.verdict, NF_ACCEPT, "%s", f.set);
-		} else if (!strcmp(f.chain, "onepacket") ||
-			   !strcmp(f.chain, "onepacket_out") ||
-			   (!strcmp(f.chain, "queue_new") &&
-			    !strncmp(f.set, "onepacket", 9))) {
+		}
+		if (!strcmp(f.chain, "onepacket") ||
+		    !strcmp(f.chain, "onepacket_out") ||
+		    (!strcmp(f.chain, "queue_new") &&
+		     !strncmp(f.set, "onepacket", 9))) {
 			op++;
 			cr_expect_str_eq(f.first, "meta", "%s", f.chain);
 			cr_expect_eq(f.first_key, NFT_META_L4PROTO, "%s", f.chain);
 		}
 	}
 	cr_expect_eq(raw, 8);
+	cr_expect_eq(q, 10);
+	cr_expect_eq(learn, 10);
 	/* queue_new's two; the IPv6 rewrites, with the native queue in the
 	 * inet table's chains, where the IPv4 ones are too */
 	cr_expect_eq(op, native ? 6 : 4);
