@@ -4,11 +4,13 @@
  * ruleset.h for the shape; the chains, in hook order on prerouting:
  *
  *   queue_new  mangle      new flow to a VIP -> NFQUEUE (bypass if no one
- *                          listens, so traffic is never blackholed)
+ *                          listens, so traffic is never blackholed), or
+ *                          first to its service's ks<id> chain where the
+ *                          kernel schedules (ksched.h): conntrack mark
  *   mark_new   mangle + 10 a FIN or RST: conntrack events from now on;
- *                          a new scheduled connection: goto conn_new
- *   conn_new   (regular)   the verdict's mark -> conntrack mark, the
- *                          connection's event mask and timeout policy
+ *                          a new scheduled connection: the verdict's mark
+ *                          -> conntrack mark, goto conn_new
+ *   conn_new   (regular)   the connection's event mask and timeout policy
  *   nat_pre    dstnat      DNAT by conntrack mark through @nat4/@nat6
  *
  * The expressions follow what `nft --debug=netlink` prints for the same
