@@ -1074,6 +1074,8 @@ static const struct key director_keys[] = {
 	  .ok = shm_ok, .what = "invalid shared memory name",
 	  .hint = "(expected /NAME with no other '/', shorter than 64 bytes)" },
 	{ KEY("syslog", key_bool), FIELD(struct cfg_director, syslog) },
+	{ KEY("kernel_schedule", key_bool),
+	  FIELD(struct cfg_director, kernel_schedule) },
 	{ KEY("log_level", key_enum_str), FIELD(struct cfg_director, log_level),
 	  .names = log_level_names, .what = "log level" },
 	{ KEY("user", key_strbuf), FIELD(struct cfg_director, user),
@@ -2050,6 +2052,7 @@ static void director_parse(struct loader *ld, const config_setting_t *g,
 	snprintf(d->control, sizeof(d->control), "/run/nflvs/director.sock");
 	snprintf(d->shm, sizeof(d->shm), "/nflvs");
 	d->syslog = false;
+	d->kernel_schedule = true;
 	snprintf(d->log_level, sizeof(d->log_level), "info");
 	snprintf(d->user, sizeof(d->user), "%s", CFG_DEFAULT_USER);
 	d->user_set = false;

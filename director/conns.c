@@ -53,7 +53,7 @@ static bool pending_take(struct dest *dst)
 	return false;
 }
 
-void conns_seen(struct service *svc, struct dest *dst, enum ct_class old,
+bool conns_seen(struct service *svc, struct dest *dst, enum ct_class old,
 		enum ct_class cls, const struct nflvs_addr *client)
 {
 	if (old == CT_NONE && cls != CT_NONE && pending_take(dst)) {
@@ -61,9 +61,10 @@ void conns_seen(struct service *svc, struct dest *dst, enum ct_class old,
 		conns_move(svc, dst, CT_INACTIVE, cls, client);
 		if (svc->persist)
 			persist_count(svc, client, 1);
-	} else {
-		conns_move(svc, dst, old, cls, client);
+		return true;
 	}
+	conns_move(svc, dst, old, cls, client);
+	return false;
 }
 
 void conns_tick(struct service *svc, struct dest *dst)

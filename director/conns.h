@@ -32,8 +32,8 @@ void conns_move(struct service *svc, struct dest *dst, enum ct_class old,
 /* A new connection was scheduled to @dst (NAT): counted inactive now. */
 void conns_scheduled(struct service *svc, struct dest *dst);
 /* conntrack's word on a connection of @dst: as conns_move, taking over
- * a count conns_scheduled made. */
-void conns_seen(struct service *svc, struct dest *dst, enum ct_class old,
+ * a count conns_scheduled made (then true). */
+bool conns_seen(struct service *svc, struct dest *dst, enum ct_class old,
 		enum ct_class cls, const struct nflvs_addr *client);
 /* Every half second: scheduled connections never confirmed go. */
 void conns_tick(struct service *svc, struct dest *dst);

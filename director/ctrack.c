@@ -397,6 +397,8 @@ static bool ct_msg_event(const struct nlmsghdr *nlh, struct ct_event *ev)
 	ev->mark = ntohl(mark);
 	ev->timeout = ntohl(timeout);
 	ev->destroy = (nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE;
+	/* an event of a new entry, not a dump's or an update's */
+	ev->created = !ev->destroy && (nlh->nlmsg_flags & NLM_F_CREATE);
 	if (ev->l4proto == IPPROTO_TCP)
 		return ct_state(tb[CTA_PROTOINFO], CTA_PROTOINFO_TCP,
 				CTA_PROTOINFO_TCP_STATE, ev);

@@ -36,6 +36,8 @@ struct ct_event {
 	uint8_t l4proto;
 	uint8_t state;		/* TCP/SCTP state, conntrack's numbering */
 	bool destroy;
+	bool created;		/* the event of a new entry (IPCTNL_MSG_CT_NEW
+				   with NLM_F_CREATE) */
 	bool nostate;		/* TCP/SCTP without its state (an event of
 				   another kind: mark, ...): keep the last */
 	uint32_t timeout;	/* seconds left, as the event said */

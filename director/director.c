@@ -39,6 +39,7 @@
 #include "flowpath.h"
 #include "ha.h"
 #include "health.h"
+#include "ksched.h"
 #include "log.h"
 #include "notify.h"
 #include "packet.h"
@@ -82,6 +83,10 @@ struct director {
 	struct syncstate syncst;
 	struct dir_counters counters;	/* relaxed atomics */
 	struct tunbpf *tunbpf;		/* TUN in the kernel, or NULL */
+	struct ksched ks;		/* NAT rr/wrr scheduled by nftables */
+	uint64_t ks_gen;		/* health generation it last saw */
+	int ks_role;			/* HA role it last saw */
+	bool ks_dirty;			/* the configuration changed */
 
 	struct queue_worker *queues;
 	unsigned int nqueues;
@@ -228,7 +233,13 @@ static void hook_ct_account(void *ctx, uint32_t mark, enum ct_class old,
 	if (!dst)
 		return;
 	pthread_mutex_lock(&dst->svc->lock);
-	conns_seen(dst->svc, dst, old, cls, &ev->src);
+	/* a connection the kernel scheduled: counted as scheduled now */
+	if (!conns_seen(dst->svc, dst, old, cls, &ev->src) &&
+	    old == CT_NONE && cls != CT_NONE && ev->created &&
+	    dst->svc->ks_n) {
+		dst->conns++;
+		dst->svc->conns++;
+	}
 	pthread_mutex_unlock(&dst->svc->lock);
 }
 
@@ -446,8 +457,14 @@ static int director_apply(void *ctx, struct nflvs_config *cfg, char *err,
 			  size_t errlen)
 {
 	struct director *d = ctx;
-	int ret = apply_config(&d->apply, cfg, err, errlen);
+	int ret;
 
+	/* the kernel's cycles may name what the change removes */
+	if (d->started)
+		ksched_suspend(&d->ks, &d->set);
+	ret = apply_config(&d->apply, cfg, err, errlen);
+	d->ks.enabled = d->cfg.director.kernel_schedule;
+	d->ks_dirty = true;
 	if (!ret && d->started)
 		director_applied(d);
 	return ret;
@@ -607,11 +624,17 @@ static const char *director_fixed(const struct cfg_director *a,
 static int director_reload_file(struct director *d, struct cfg_errors *errs);
 
 /* nflvsadm --role, from keepalived's hooks */
+static void director_ksched(struct director *d, bool work);
+
 static int director_set_role(void *ctx, uint32_t role)
 {
 	struct director *d = ctx;
+	int ret = ha_set_role(&d->ha, role, clock_mono_ns());
 
-	return ha_set_role(&d->ha, role, clock_mono_ns());
+	/* a backup's kernel schedules nothing from the reply on */
+	if (!ret && d->started)
+		director_ksched(d, false);
+	return ret;
 }
 
 /*
@@ -635,6 +658,9 @@ static char *director_status(void *ctx, size_t *len)
 	textbuf_printf(&t, "Conntrack events: %llu read, %llu overruns\n",
 		       (unsigned long long)d->ct.stats.events,
 		       (unsigned long long)d->ct.stats.overruns);
+	textbuf_printf(&t, "Kernel scheduling: %s, %u services, %llu changes\n",
+		       !d->ks.enabled ? "off" : d->ks.broken ? "failed" : "on",
+		       d->ks.services, (unsigned long long)d->ks.changes);
 	return textbuf_take(&t, len);
 }
 
@@ -843,6 +869,8 @@ static int director_init(struct director *d, struct nflvs_config *cfg)
 				  .queues = c->queues };
 	/* IPVS's defaults: ESTABLISHED 900 s, FIN_WAIT 120 s, UDP 300 s */
 	d->rs.timeouts = (struct rs_timeouts){ 900, 120, 300, { 0 } };
+	d->ks = (struct ksched){ .rs = &d->rs,
+				 .enabled = c->kernel_schedule };
 	conntrack_tcp_timeouts(d->rs.timeouts.tcp_base);
 	d->copy_range = COPY_HEADERS;
 	d->fin.fd = -1;
@@ -1220,6 +1248,21 @@ static void director_work(struct director *d)
 
 static void director_ct_read(struct director *d);
 
+/* What the kernel schedules follows health, role and configuration; a
+ * pass every 100 ms besides (@work) catches what else moved a cycle. */
+static void director_ksched(struct director *d, bool work)
+{
+	int role = ha_role(&d->ha);
+
+	if (!work && !d->ks_dirty && d->ks_gen == d->health.gen &&
+	    d->ks_role == role)
+		return;
+	d->ks_dirty = false;
+	d->ks_gen = d->health.gen;
+	d->ks_role = role;
+	ksched_sync(&d->ks, &d->set, role == HA_MASTER || role == HA_TAKEOVER);
+}
+
 void director_timer(struct director *d, uint64_t ticks)
 {
 	uint64_t now = clock_mono_ns();
@@ -1237,6 +1280,8 @@ void director_timer(struct director *d, uint64_t ticks)
 	control_expire(&d->control, now);
 	metrics_expire(&d->metrics, now);
 	health_poll(&d->health);
+	if (d->started)
+		director_ksched(d, false);
 	sync_tick(&d->sync, now);
 	if (d->started)
 		ha_tick(&d->ha, now);
@@ -1244,6 +1289,8 @@ void director_timer(struct director *d, uint64_t ticks)
 	if (d->ticks >= TICKS_PER_WORK) {
 		d->ticks = 0;
 		director_work(d);
+		if (d->started)
+			director_ksched(d, true);
 	}
 }
 

@@ -4,11 +4,13 @@
  * ruleset.h for the shape; the chains, in hook order on prerouting:
  *
  *   queue_new  mangle      new flow to a VIP -> NFQUEUE (bypass if no one
- *                          listens, so traffic is never blackholed)
+ *                          listens, so traffic is never blackholed), or
+ *                          first to its service's ks<id> chain where the
+ *                          kernel schedules (ksched.h): conntrack mark
  *   mark_new   mangle + 10 a FIN or RST: conntrack events from now on;
- *                          a new scheduled connection: goto conn_new
- *   conn_new   (regular)   the verdict's mark -> conntrack mark, the
- *                          connection's event mask and timeout policy
+ *                          a new scheduled connection: the verdict's mark
+ *                          -> conntrack mark, goto conn_new
+ *   conn_new   (regular)   the connection's event mask and timeout policy
  *   nat_pre    dstnat      DNAT by conntrack mark through @nat4/@nat6
  *
  * The expressions follow what `nft --debug=netlink` prints for the same
@@ -79,6 +81,8 @@
  * { tcp, udp, sctp } sets of the NAT rules from SET_ID_ANON on.
  */
 #define SET_ID_ANON	100
+/* and the map of chain ks<id> from KS_SET_ID + id (a batch of its own) */
+#define KS_SET_ID	1000
 
 struct rs_ctx {
 	struct nft_batch *b;
@@ -168,6 +172,26 @@ static void msg_chain(struct rs_ctx *c, int family, const char *name,
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
 	nlh = batch_msg(c, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE | NLM_F_EXCL);
+	if (nlh)
+		nftnl_chain_nlmsg_build_payload(nlh, ch);
+	nft_batch_next(c->b);
+	nftnl_chain_free(ch);
+}
+
+/* Delete chain @name of the table of @family, and its rules. */
+static void msg_chain_del(struct rs_ctx *c, int family, const char *name)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!ch) {
+		c->err = -ENOMEM;
+		return;
+	}
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->rs->table);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, family);
+	nlh = batch_msg(c, NFT_MSG_DELCHAIN, family, 0);
 	if (nlh)
 		nftnl_chain_nlmsg_build_payload(nlh, ch);
 	nft_batch_next(c->b);
@@ -750,6 +774,37 @@ static void rule_queue_new(struct rs_ctx *c, uint8_t af, enum qkind k)
 	msg_qrule(c, af, "queue_new", r, qcomment[k]);
 }
 
+/* ---- kernel scheduling (ksched.h) ------------------------------------- */
+
+#define TYPE_INTEGER	4
+
+/* vip . protocol . port -> jump ks<id>: the services the kernel schedules */
+static const struct set_spec ksmap[2] = {
+	{ .name = "ksched4", .id = 70, .flags = NFT_SET_MAP, .key_len = 12,
+	  .key_type = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+	  .data_type = NFT_DATA_VERDICT,
+	  .comment = "services the kernel schedules: vip . protocol . port -> their chain" },
+	{ .name = "ksched6", .id = 71, .flags = NFT_SET_MAP, .key_len = 24,
+	  .key_type = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+	  .data_type = NFT_DATA_VERDICT,
+	  .comment = "services the kernel schedules: vip . protocol . port -> their chain" },
+};
+
+/* ct state new ip daddr . meta l4proto . th dport vmap @kschedN */
+static void rule_ksched(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = qrule_new(c, af);
+
+	if (!r)
+		return;
+	add_ct_new(r);
+	add_svc_key(r, af, false, true);
+	add_expr(r, ex_lookup(NFT_REG32_00, ksmap[fam_index(af)].name, 0,
+			      NFT_REG_VERDICT));
+	msg_qrule(c, af, "queue_new", r,
+		  "new connections to a service the kernel schedules: its chain");
+}
+
 /* ---- counters and timeout policies -------------------------------------- */
 
 static void msg_obj(struct rs_ctx *c, uint16_t type, uint32_t objtype,
@@ -900,19 +955,6 @@ static void rule_timeout(struct rs_ctx *c, int p, int f)
 		 "the director's connection timeouts");
 }
 
-/* (conn_new) ct mark set meta mark & M */
-static void rule_mark_new(struct rs_ctx *c)
-{
-	struct nftnl_rule *r = rule_new(c);
-
-	if (!r)
-		return;
-	add_mark_load(r, false, c->rs->mark_mask);
-	add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
-	msg_rule(c, NFPROTO_INET, "conn_new", r,
-		 "keep the director's real-server choice in the conntrack mark");
-}
-
 /*
  * The conntrack events of a balanced connection, chosen per packet: the
  * kernel delivers a connection's events only when (events | missed) &
@@ -964,11 +1006,15 @@ static void rule_ct_events(struct rs_ctx *c, uint8_t l4, bool finrst)
 #undef EV
 
 /*
- * ct state new meta mark & M != 0 goto conn_new: a packet of an established
- * connection passes two rules of mark_new, not one for each thing a new
- * connection gets.
+ * A new connection nflvs scheduled goes to conn_new, so that a packet of
+ * an established connection passes three rules of mark_new, not one for
+ * each thing a new connection gets:
+ *   ct state new meta mark & M != 0 ct mark set meta mark & M goto conn_new
+ *	(the director's verdict: its choice becomes the connection's)
+ *   ct state new ct mark & M != 0 goto conn_new
+ *	(a service the kernel schedules set the conntrack mark itself)
  */
-static void rule_goto_new(struct rs_ctx *c)
+static void rule_goto_new(struct rs_ctx *c, bool ct)
 {
 	struct nftnl_rule *r = rule_new(c);
 	struct nftnl_expr *e;
@@ -976,14 +1022,19 @@ static void rule_goto_new(struct rs_ctx *c)
 	if (!r)
 		return;
 	add_ct_new(r);
-	add_mark_nonzero(r, false, c->rs->mark_mask);
+	add_mark_nonzero(r, ct, c->rs->mark_mask);
+	if (!ct) {
+		add_mark_load(r, false, c->rs->mark_mask);
+		add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
+	}
 	e = EX("immediate", { NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT },
 	       { NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_GOTO });
 	if (e)
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "conn_new");
 	add_expr(r, e);
-	msg_rule(c, NFPROTO_INET, "mark_new", r,
-		 "a new connection the director scheduled");
+	msg_rule(c, NFPROTO_INET, "mark_new", r, ct ?
+		 "a new connection the kernel scheduled" :
+		 "a new connection the director scheduled: its choice in the conntrack mark");
 }
 
 /* mark_new's and conn_new's rules (ruleset_build_timeouts rebuilds them) */
@@ -992,8 +1043,8 @@ static void build_mark_new(struct rs_ctx *c)
 	int p, f;
 
 	rule_ct_events(c, IPPROTO_TCP, true);
-	rule_goto_new(c);
-	rule_mark_new(c);
+	rule_goto_new(c, false);
+	rule_goto_new(c, true);
 	rule_ct_events(c, IPPROTO_TCP, false);
 	rule_ct_events(c, IPPROTO_UDP, false);
 	for (p = 0; p < 2; p++)
@@ -1279,27 +1330,12 @@ static void build_onepacket_chains(struct rs_ctx *c, uint8_t af)
 static void msg_qchains_del(struct rs_ctx *c, uint8_t af,
 			    const struct qchain *ch, size_t n)
 {
-	struct nlmsghdr *nlh;
 	size_t i;
 
 	if (c->rs->native_queue && af != AF_INET)
 		return;
-	for (i = 0; i < n; i++) {
-		struct nftnl_chain *x = nftnl_chain_alloc();
-
-		if (!x) {
-			c->err = -ENOMEM;
-			return;
-		}
-		nftnl_chain_set_str(x, NFTNL_CHAIN_TABLE, c->rs->table);
-		nftnl_chain_set_str(x, NFTNL_CHAIN_NAME, ch[i].name);
-		nftnl_chain_set_u32(x, NFTNL_CHAIN_FAMILY, qfamily(c->rs, af));
-		nlh = batch_msg(c, NFT_MSG_DELCHAIN, qfamily(c->rs, af), 0);
-		if (nlh)
-			nftnl_chain_nlmsg_build_payload(nlh, x);
-		nft_batch_next(c->b);
-		nftnl_chain_free(x);
-	}
+	for (i = 0; i < n; i++)
+		msg_chain_del(c, qfamily(c->rs, af), ch[i].name);
 }
 
 /*
@@ -1928,12 +1964,15 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af, const bool op[2])
 		msg_set(c, qfamily(c->rs, af), &qset[k][fam_index(af)]);
 	build_onepacket_sets(c, af);
 	build_lvs_sets(c, af);
+	msg_set(c, qfamily(c->rs, af), &ksmap[fam_index(af)]);
 	msg_qchains(c, af, &ch, 1);
 	/* one-packet datagrams (untracked), then only new connections */
 	rule_op_queue(c, af);
 	rule_queue_not_new(c, af);
 	/* IPVS looks firewall marks up first; the director does too */
-	for (k = 0; k < Q_KINDS; k++)
+	rule_queue_new(c, af, Q_FWMARK);
+	rule_ksched(c, af);
+	for (k = Q_FWMARK + 1; k < Q_KINDS; k++)
 		rule_queue_new(c, af, k);
 	if (op_wanted(c->rs, op, af))
 		build_onepacket_chains(c, af);
@@ -2209,6 +2248,157 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	}
 	build_lvs_rules(&c, AF_INET);
 	build_lvs_rules(&c, AF_INET6);
+	return build_result(&c);
+}
+
+/* ---- kernel scheduling: the chains ------------------------------------ */
+
+static void ks_chain_name(char *buf, size_t len, uint32_t id)
+{
+	snprintf(buf, len, "ks%u", id);
+}
+
+/* The element of @svc in @kschedN: -> jump @chain (NULL: delete it). */
+static void msg_ks_elem(struct rs_ctx *c, const struct rs_service *svc,
+			const char *chain)
+{
+	const struct set_spec *sp = &ksmap[fam_index(svc->vip.family)];
+	struct nftnl_set *s = set_new(c->rs, qfamily(c->rs, svc->vip.family), sp);
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nlmsghdr *nlh;
+	uint8_t key[24];
+	size_t klen = svc_key_bytes(key, &svc->vip, svc->protocol,
+				    htons(svc->port));
+
+	if (!s || !e) {
+		c->err = -ENOMEM;
+		nftnl_set_free(s);
+		nftnl_set_elem_free(e);
+		return;
+	}
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
+	if (chain) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+	}
+	nftnl_set_elem_add(s, e);
+	nlh = batch_msg(c, chain ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+			qfamily(c->rs, svc->vip.family),
+			chain ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	if (nlh)
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nft_batch_next(c->b);
+	nftnl_set_free(s);
+}
+
+/*
+ * (ks<id>) [tcp flags & (fin|syn|rst|ack) == syn]
+ *	ct mark set numgen inc mod N map { 0 : m0, ... } counter accept
+ * The map is the rule's own constant one, set id @set_id in the batch.
+ */
+static void rule_ks(struct rs_ctx *c, const struct rs_ksched *k,
+		    const char *chain, uint32_t set_id)
+{
+	const struct set_spec sp = {
+		.name = "__map%d", .id = set_id,
+		.flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP,
+		.key_type = TYPE_INTEGER, .key_len = 4, .key_host_order = true,
+		.data_type = TYPE_MARK, .data_len = 4, .data_host_order = true,
+	};
+	const struct set_spec ref = { .name = "__map%d", .id = set_id };
+	int fam = qfamily(c->rs, k->svc.vip.family);
+	struct nftnl_rule *r;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	uint32_t i;
+
+	msg_set(c, fam, &sp);
+	s = set_new(c->rs, fam, &ref);
+	if (!s) {
+		c->err = -ENOMEM;
+		return;
+	}
+	for (i = 0; i < k->n; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+		if (!e) {
+			c->err = -ENOMEM;
+			break;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &i, 4);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &k->marks[i], 4);
+		nftnl_set_elem_add(s, e);
+	}
+	nlh = batch_msg(c, NFT_MSG_NEWSETELEM, fam, NLM_F_CREATE);
+	if (nlh)
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nft_batch_next(c->b);
+	nftnl_set_free(s);
+
+	r = qrule_new(c, k->svc.vip.family);
+	if (!r)
+		return;
+	if (k->svc.protocol == IPPROTO_TCP)
+		add_tcp_flags(r, TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK,
+			      NFT_CMP_EQ, TCP_SYN);
+	add_expr(r, EX("numgen", { NFTNL_EXPR_NG_DREG, NFT_REG_1 },
+		       { NFTNL_EXPR_NG_MODULUS, k->n },
+		       { NFTNL_EXPR_NG_TYPE, NFT_NG_INCREMENTAL },
+		       { NFTNL_EXPR_NG_OFFSET, 0 }));
+	add_expr(r, ex_lookup(NFT_REG_1, ref.name, set_id, NFT_REG_1));
+	add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
+	add_expr(r, ex_counter());
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_rule(c, fam, chain, r, k->svc.protocol == IPPROTO_TCP ?
+		 "a new connection's SYN: to the next real server, as the scheduler would" :
+		 "a new flow: to the next real server, as the scheduler would");
+}
+
+int ruleset_build_ksched_flush(struct nft_batch *b, const struct ruleset *rs)
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		int fam = qfamily(rs, f ? AF_INET6 : AF_INET);
+		struct nftnl_set *s = set_new(rs, fam, &(struct set_spec){
+						      .name = ksmap[f].name });
+		struct nlmsghdr *nlh;
+
+		if (!s)
+			return -ENOMEM;
+		/* no elements: every one goes */
+		nlh = batch_msg(&c, NFT_MSG_DELSETELEM, fam, 0);
+		if (nlh)
+			nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nft_batch_next(b);
+		nftnl_set_free(s);
+	}
+	return build_result(&c);
+}
+
+int ruleset_build_ksched(struct nft_batch *b, const struct ruleset *rs,
+			 const struct rs_ksched *k)
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	int fam = qfamily(rs, k->svc.vip.family);
+	char chain[32];
+
+	ks_chain_name(chain, sizeof(chain), k->id);
+	if (k->had) {
+		if (!k->n)
+			msg_ks_elem(&c, &k->svc, NULL);
+		msg_flush_chain(&c, fam, chain);
+	} else if (k->n) {
+		msg_chain(&c, fam, chain, NULL, 0, 0);
+	}
+	if (k->n) {
+		rule_ks(&c, k, chain, KS_SET_ID + k->id);
+		if (!k->had)
+			msg_ks_elem(&c, &k->svc, chain);
+	} else if (k->had) {
+		msg_chain_del(&c, fam, chain);
+	}
 	return build_result(&c);
 }
 

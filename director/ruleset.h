@@ -131,6 +131,27 @@ int ruleset_build_onepacket(struct nft_batch *b, const struct ruleset *rs,
 /* Replace the conntrack timeout policies of new connections. */
 int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs);
 
+/*
+ * A NAT service the kernel schedules itself (ksched.h): chain ks<@id>,
+ * reached from queue_new through the verdict map ksched4/ksched6 by
+ * vip . protocol . port, gives each new connection (TCP: its SYN; any
+ * other packet goes on to the queue) the conntrack mark
+ * @marks[numgen inc mod @n].  @had: the chain and its element exist and
+ * are replaced; @n == 0: they go.
+ */
+struct rs_ksched {
+	uint32_t id;
+	struct rs_service svc;
+	const uint32_t *marks;
+	unsigned int n;
+	bool had;
+};
+int ruleset_build_ksched(struct nft_batch *b, const struct ruleset *rs,
+			 const struct rs_ksched *k);
+/* Empty both verdict maps: the queue schedules every new connection
+ * (the chains stay, unreferenced). */
+int ruleset_build_ksched_flush(struct nft_batch *b, const struct ruleset *rs);
+
 /* Add or delete a DR flow element. */
 int ruleset_build_flow(struct nft_batch *b, const struct ruleset *rs,
 		       const struct rs_flow *f, bool del);

@@ -111,6 +111,10 @@ struct service {
 	pthread_mutex_t lock;		/* scheduling state and dests */
 	uint64_t conns;
 	uint64_t noavail;		/* no destination available */
+	/* the cycle the kernel schedules with (ksched.h): its length
+	 * (0: the director schedules) and a hash of its marks */
+	unsigned int ks_n;
+	uint64_t ks_sig;
 	struct stats gone;		/* of real servers freed since */
 	struct stats zero;		/* what -Z set aside */
 	struct rates rates;

@@ -197,6 +197,27 @@ static struct dest *rr_schedule(struct service *svc,
 	return svc->dests[i];
 }
 
+/* Every available destination once, in list order, from the one
+ * schedule() would pick next. */
+static unsigned int rr_cycle(const struct service *svc, struct dest **out,
+			     unsigned int cap)
+{
+	const struct rr_data *r = svc->sched_data;
+	unsigned int i, k, n = 0;
+
+	for (k = 0; k < svc->ndests; k++) {
+		i = (unsigned int)(r->last + 1) + k;
+		if (i >= svc->ndests)
+			i -= svc->ndests;
+		if (!dest_available(svc->dests[i]))
+			continue;
+		if (n == cap)
+			return 0;
+		out[n++] = svc->dests[i];
+	}
+	return n;
+}
+
 const struct sched_ops sched_rr = {
 	.init_service = rr_init,
 	.done_service = rr_done,
@@ -204,4 +225,5 @@ const struct sched_ops sched_rr = {
 	.del_dest = rr_del_dest,
 	.upd_dest = rr_upd_dest,
 	.schedule = rr_schedule,
+	.cycle = rr_cycle,
 };

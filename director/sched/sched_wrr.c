@@ -290,6 +290,49 @@ over:
 	return NULL;
 }
 
+/*
+ * The kernel's sequence: a pass over the list for each cw = mw, mw - di,
+ * ... > 0, each giving the destinations that fit cw, in list order; over
+ * a cycle each destination gets about its weight / di connections, so
+ * its length is about the sum of the weights over their gcd.  Rotated to
+ * begin where schedule() stands: the first pick after position cl in the
+ * pass of cw, or the next pass's first.
+ */
+static unsigned int wrr_cycle(const struct service *svc, struct dest **out,
+			      unsigned int cap)
+{
+	const struct wrr_data *m = svc->sched_data;
+	unsigned int i, n = 0, start = 0, k;
+	bool found = false;
+	int cw;
+
+	if (!m->size)
+		return 0;	/* out of memory: the director schedules */
+	for (cw = m->mw; cw > 0; cw -= m->di) {
+		for (i = 0; i < svc->ndests; i++) {
+			if (!wrr_fits(svc->dests[i], cw))
+				continue;
+			if (n == cap)
+				return 0;
+			if (!found && (cw < m->cw ||
+				       (cw == m->cw && (int)i > m->cl))) {
+				found = true;
+				start = n;
+			}
+			out[n++] = svc->dests[i];
+		}
+	}
+	/* rotate out[] left by start, in place */
+	for (k = 0; k < start; k++) {
+		struct dest *first = out[0];
+
+		for (i = 1; i < n; i++)
+			out[i - 1] = out[i];
+		out[n - 1] = first;
+	}
+	return n;
+}
+
 const struct sched_ops sched_wrr = {
 	.init_service = wrr_init,
 	.done_service = wrr_done,
@@ -297,4 +340,5 @@ const struct sched_ops sched_wrr = {
 	.del_dest = wrr_del_dest,
 	.upd_dest = wrr_upd_dest,
 	.schedule = wrr_schedule,
+	.cycle = wrr_cycle,
 };

@@ -37,6 +37,16 @@ struct sched_ops {
 	void (*gc)(struct service *svc, uint64_t now_ns);
 	struct dest *(*schedule)(struct service *svc,
 				 const struct pkt_info *pi, uint64_t now_ns);
+	/*
+	 * When the order in which this scheduler gives destinations new
+	 * connections depends on nothing but the destinations (rr, wrr):
+	 * one whole cycle of it into @out, from the pick schedule() would
+	 * make next; how many (0 when no destination is available or the
+	 * cycle is longer than @cap).  The kernel can then run the
+	 * scheduler itself (director/ksched.h).  NULL: it cannot.
+	 */
+	unsigned int (*cycle)(const struct service *svc, struct dest **out,
+			      unsigned int cap);
 };
 
 /* The scheduler of that name (names.h), or NULL. */

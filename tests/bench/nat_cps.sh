@@ -17,9 +17,10 @@
 # log gives each director's conntrack events per connection (ev/conn:
 # messages it read, from `nflvsadm --status`) and its wakeups per
 # connection (voluntary context switches of all its threads, the start
-# included).  In a variant, queues=N is
-# not a switch but the config's director.queues, and bin=PATH runs another
-# build of the director (an older commit: before and after in one run).
+# included).  In a variant, queues=N and kernel_schedule=false are not
+# switches but the config's director keys, scheduler=NAME replaces the
+# service's rr, and bin=PATH runs another build of the director (an older
+# commit: before and after in one run).
 #
 # Two passes: with every process (client, director, servers, and so the
 # softirqs they raise) pinned to one CPU, the rates compare the CPU cost
@@ -103,9 +104,13 @@ run_nflvs() {	# run_nflvs LABEL [ENV=VALUE... | queues=N | bin=PATH]
 	shift
 	for a in "$@"; do
 		case $a in
-		queues=*)
+		queues=*|kernel_schedule=*)
 			conf=$TMP/nflvs-$a.conf
 			sed "s/log_level/$a; log_level/" "$TMP/nflvs.conf" >"$conf" ;;
+		scheduler=*)
+			conf=$TMP/nflvs-$a.conf
+			sed "s/scheduler = \"rr\"/scheduler = \"${a#*=}\"/" \
+				"$TMP/nflvs.conf" >"$conf" ;;
 		bin=*)	bin=${a#bin=} ;;
 		*)	envs+=("$a") ;;
 		esac

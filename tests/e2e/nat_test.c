@@ -543,3 +543,70 @@ Test(nat, check_says_whether_the_director_applies)
 	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
 	cr_expect_neq(lab_sh(&lab, ADM_DIR "--check", lab.dir), 0);
 }
+
+/*
+ * rr and wrr services are scheduled by nftables itself (ksched.h): the
+ * service's chain takes every SYN, the queue none, with the director's
+ * counts and Conns as ever.  A weight change and the HA role reach the
+ * chain; with director.kernel_schedule = false the queue takes them all.
+ */
+#define KS_TAKEN \
+	"ip netns exec %s nft list table ip nflvs | sed -n '/chain ks/,/}/p' | " \
+	"grep -o 'counter packets [0-9]*' | awk '{ s += $3 } END { print s + 0 }'"
+#define QUEUED \
+	"ip netns exec %s nft list chain ip nflvs queue_new | grep '@services4 counter' | " \
+	"grep -o 'counter packets [0-9]*' | awk '{ s += $3 } END { print s + 0 }'"
+#define KS_JUMPS "ip netns exec %s nft list map ip nflvs ksched4 | grep -c 'jump ks'"
+
+Test(nat, kernel_schedules_rr_and_follows_weights_and_role)
+{
+	static const char *const want[] = { "rs3", "rs2", "rs1" };
+	const char *dir = lab_ns(&lab, "dir");
+	struct lab_tally t;
+
+	lab_write_conf(&lab, RS3_TCP("rr", 80, 1, 1, 1));
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_wait_sh(&lab, 5000, ADM_DIR "--status | grep -q "
+				 "'^Kernel scheduling: on, 1 services'", lab.dir), 0,
+		     "%s", lab_log(&lab, "director"));
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 30 --seq"), 0);
+	expect_seq(&t, want, 3, 30);
+	cr_expect_eq(lab_sh(&lab, "test $(" KS_TAKEN ") -eq 30", dir), 0,
+		     "the kernel's chain did not take the 30 SYNs");
+	cr_expect_eq(lab_sh(&lab, "test $(" QUEUED ") -eq 0", dir), 0,
+		     "SYNs went through the queue");
+	/* Conns from conntrack's events, as the director counts them */
+	cr_expect_eq(lab_wait_sh(&lab, 5000, ADM_DIR "-Ln --stats | "
+				 "grep -Eq '^TCP +" LAB_VIP4 ":80 +30 '", lab.dir), 0,
+		     "Conns");
+	cr_expect_eq(lab_wait_counts(&lab, "10.0.2.11", 80, 0, 10, 5000), 0);
+
+	/* quiesced: new connections leave it alone */
+	cr_assert_eq(lab_sh(&lab, ADM_DIR "-e -t " LAB_VIP4 ":80 -r 10.0.2.11:80 -m -w 0",
+			    lab.dir), 0);
+	cr_expect_eq(lab_wait_sh(&lab, 5000, "test $(" KS_JUMPS ") -eq 1", dir), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 20"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs2"), 10);
+	cr_expect_eq(lab_tally_of(&t, "rs3"), 10);
+
+	/* a backup: the chain is out of reach before the reply */
+	cr_assert_eq(lab_sh(&lab, ADM_DIR "--role backup", lab.dir), 0);
+	cr_expect_eq(lab_sh(&lab, "test $(" KS_JUMPS ") -eq 0", dir), 0);
+	cr_assert_eq(lab_sh(&lab, ADM_DIR "--role master", lab.dir), 0);
+	cr_expect_eq(lab_sh(&lab, "test $(" KS_JUMPS ") -eq 1", dir), 0);
+
+	/* switched off on reload: the queue schedules, as exactly */
+	lab_write_conf(&lab, RS3_TCP("rr", 80, 1, 1, 1));
+	cr_assert_eq(lab_sh(&lab, "sed -i 's/^director = {/director = { kernel_schedule = false;/' %s",
+			    lab.conf), 0);
+	kill(lab.director, SIGHUP);
+	cr_assert_eq(lab_wait_sh(&lab, 5000, ADM_DIR "--status | grep -q "
+				 "'^Kernel scheduling: off'", lab.dir), 0,
+		     "%s", lab_log(&lab, "director"));
+	cr_expect_eq(lab_sh(&lab, "test $(" KS_JUMPS ") -eq 0", dir), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 6"), 0);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 2);
+	cr_expect_eq(lab_sh(&lab, "test $(" QUEUED ") -eq 6", dir), 0,
+		     "the queue did not take the 6 SYNs");
+}

@@ -173,9 +173,10 @@ static void queue_rules(const struct nft_batch *b, struct rule_facts *out,
 		if (msg_type(nlh) != NFT_MSG_NEWRULE)
 			continue;
 		rule_parse(nlh, &f);
-		/* the rules that queue, not the one that lets all but new
-		 * connections go (check_untracked_paths()) */
-		if (!strcmp(f.chain, "queue_new") && f.verdict != NF_ACCEPT)
+		/* the rules that queue (not the kernel-scheduling vmap, nor
+		 * the accept of all but new connections) */
+		if (!strcmp(f.chain, "queue_new") &&
+		    (f.queue_expr || f.target_expr))
 			out[(*n)++] = f;
 	}
 }
@@ -319,8 +320,9 @@ static void check_untracked_paths(bool native)
 		cr_expect_str_neq(f.chain, "raw_onepacket");
 		if (!strcmp(f.chain, "queue_new")) {
 			/* per family: the one-packet rule, then "ct state & new
-			 * == 0 accept" before any rule for new connections */
-			if (q % 5 == 1) {
+			 * == 0 accept" before any rule for new connections
+			 * (fwmark, kernel scheduling, service, any port) */
+			if (q % 6 == 1) {
 				cr_expect_eq(f.verdict, NF_ACCEPT, "queue_new rule %d", q);
 				cr_expect_str_eq(f.first, "ct");
 				cr_expect_eq(f.first_key, NFT_CT_STATE);
@@ -358,7 +360,7 @@ static void check_untracked_paths(bool native)
 		}
 	}
 	cr_expect_eq(raw, 8);
-	cr_expect_eq(q, 10);
+	cr_expect_eq(q, 12);
 	cr_expect_eq(learn, 10);
 	/* queue_new's two; the IPv6 rewrites, with the native queue in the
 	 * inet table's chains, where the IPv4 ones are too */
@@ -957,4 +959,117 @@ Test(ruleset, a_counter_dump_cut_in_its_padding_ends_the_read)
 	cr_expect_geq(ruleset_parse_counters(buf, n, count_calls, &calls), -1);
 	cr_expect_eq(calls, 0);
 	free(buf);
+}
+
+/* ---- kernel scheduling (ksched.h) --------------------------------------- */
+
+/*
+ * The chain named by the first element of set @name in the batch, and
+ * that element's key.  (libnftnl does not parse the element message of
+ * a rule's anonymous map, which the kernel takes: skipped.)
+ */
+static void ks_elem_chain(const struct nft_batch *b, const char *name,
+			  char *chain, size_t len, uint8_t key[12])
+{
+	const struct nlmsghdr *nlh;
+
+	chain[0] = '\0';
+	for (nlh = nft_batch_first(b); nlh; nlh = nft_batch_following(b, nlh)) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		struct nftnl_set_elems_iter *it;
+		struct nftnl_set_elem *e;
+
+		if (msg_type(nlh) != NFT_MSG_NEWSETELEM) {
+			nftnl_set_free(s);
+			continue;
+		}
+		if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+			nftnl_set_free(s);
+			continue;
+		}
+		it = nftnl_set_elems_iter_create(s);
+		e = nftnl_set_elems_iter_next(it);
+		if (e && !strcmp(nftnl_set_get_str(s, NFTNL_SET_NAME), name)) {
+			uint32_t klen;
+			const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY,
+							   &klen);
+
+			if (key && klen == 12)
+				memcpy(key, k, 12);
+			cr_expect_eq(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT),
+				     (uint32_t)NFT_JUMP);
+			snprintf(chain, len, "%s",
+				 nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
+		}
+		nftnl_set_elems_iter_destroy(it);
+		nftnl_set_free(s);
+	}
+}
+
+Test(ruleset, kernel_scheduling_chain_and_its_element)
+{
+	struct ruleset rs = make_rs(false);
+	static const uint32_t marks[3] = { 0x00010000, 0x00020000, 0x00010000 };
+	static const uint8_t svc4[12] = { 10, 0, 1, 100, IPPROTO_TCP, 0, 0, 0, 0, 80, 0, 0 };
+	struct rs_ksched k = { .id = 7, .marks = marks, .n = 3 };
+	const struct nlmsghdr *nlh;
+	struct nft_batch b;
+	uint8_t key[12] = { 0 };
+	char chain[32];
+	int rules = 0;
+
+	k.svc = svc[0];
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_ksched(&b, &rs, &k), 0);
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 1);
+	cr_expect_eq(count(&b, NFT_MSG_NEWSET, NFPROTO_IPV4), 1, "the cycle's map");
+	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
+		struct rule_facts r;
+
+		if (msg_type(nlh) != NFT_MSG_NEWRULE)
+			continue;
+		rule_parse(nlh, &r);
+		cr_expect_str_eq(r.chain, "ks7");
+		cr_expect_eq(r.verdict, NF_ACCEPT);
+		cr_expect_eq(r.ct_expr, 1, "ct mark set");
+		cr_expect_eq(r.queue_expr + r.target_expr, 0);
+		rules++;
+	}
+	cr_expect_eq(rules, 1);
+	ks_elem_chain(&b, "ksched4", chain, sizeof(chain), key);
+	cr_expect_str_eq(chain, "ks7");
+	cr_expect_arr_eq(key, svc4, 12);
+	nft_batch_free(&b);
+
+	/* a new cycle: the rule is replaced, the element stays */
+	k.had = true;
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_ksched(&b, &rs, &k), 0);
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, -1), 0);
+	cr_expect_eq(count(&b, NFT_MSG_DELRULE, NFPROTO_IPV4), 1);
+	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, NFPROTO_IPV4), 1);
+	ks_elem_chain(&b, "ksched4", chain, sizeof(chain), NULL);
+	cr_expect_str_eq(chain, "", "no new element");
+	nft_batch_free(&b);
+
+	/* none: the element, the rule and the chain go */
+	k.n = 0;
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_ksched(&b, &rs, &k), 0);
+	cr_expect_eq(count(&b, NFT_MSG_DELSETELEM, NFPROTO_IPV4), 1);
+	cr_expect_eq(count(&b, NFT_MSG_DELCHAIN, NFPROTO_IPV4), 1);
+	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, -1), 0);
+	nft_batch_free(&b);
+
+	/* with the native queue, in the inet table */
+	rs = make_rs(true);
+	k.svc = svc[1];
+	k.n = 3;
+	k.had = false;
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_ksched(&b, &rs, &k), 0);
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 1);
+	ks_elem_chain(&b, "ksched6", chain, sizeof(chain), NULL);
+	cr_expect_str_eq(chain, "ks7");
+	nft_batch_free(&b);
 }

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ksched.h"
+#include "log.h"
+#include "scheduler.h"
+
+unsigned int ksched_cycle(const struct service *svc, uint32_t *marks)
+{
+	struct dest *d[KSCHED_MAX];
+	unsigned int i, n;
+
+	if (svc->fwd != FWD_NAT || svc->fwmark || !svc->port ||
+	    svc->persistence || svc->one_packet || !svc->sched->cycle ||
+	    (svc->protocol != IPPROTO_TCP && svc->protocol != IPPROTO_UDP))
+		return 0;
+	/* thresholds change who is available with every count */
+	for (i = 0; i < svc->ndests; i++)
+		if (svc->dests[i]->u_threshold || svc->dests[i]->l_threshold)
+			return 0;
+	if (svc->below_quorum && svc->sorry) {
+		marks[0] = svc->sorry->mark;
+		return 1;
+	}
+	n = svc->sched->cycle(svc, d, KSCHED_MAX);
+	for (i = 0; i < n; i++)
+		marks[i] = d[i]->mark;
+	return n;
+}
+
+/* FNV-1a over the marks: what the kernel holds, in a word */
+static uint64_t cycle_sig(const uint32_t *marks, unsigned int n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		h ^= marks[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static struct rs_ksched ks_of(const struct service *svc, const uint32_t *marks,
+			      unsigned int n)
+{
+	return (struct rs_ksched){
+		.id = svc->id, .marks = marks, .n = n, .had = svc->ks_n != 0,
+		.svc = { .protocol = svc->protocol, .port = svc->port,
+			 .fwd = FWD_NAT, .vip = svc->vip },
+	};
+}
+
+/* What the kernel holds is not what we know: its maps are emptied, so
+ * that the queue takes every new connection until the next whole ruleset. */
+static void broken(struct ksched *k)
+{
+	struct nft_batch b;
+	char err[256];
+	int ret;
+
+	k->broken = true;
+	k->services = 0;
+	if (nft_batch_init(&b) < 0)
+		return;
+	ret = ruleset_build_ksched_flush(&b, k->rs);
+	if (!ret)
+		ret = ruleset_commit(&b, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "%s", strerror(-ret));
+	if (ret)
+		log_err("kernel scheduling: emptying its maps: %s", err);
+	nft_batch_free(&b);
+}
+
+static bool commit(struct ksched *k, struct nft_batch *b)
+{
+	char err[256];
+	int ret = 0;
+
+	if (nft_batch_count(b) > 0)
+		ret = ruleset_commit(b, err, sizeof(err));
+	nft_batch_free(b);
+	if (!ret)
+		return true;
+	log_warn("kernel scheduling: %s; new connections go through the director from now on",
+		 err);
+	broken(k);
+	return false;
+}
+
+void ksched_sync(struct ksched *k, struct svcset *set, bool active)
+{
+	static uint32_t marks[KSCHED_MAX];	/* main thread only */
+	struct nft_batch b;
+	struct rs_ksched ks;
+	unsigned int i, n, services = 0;
+	uint64_t sig;
+	int ret = 0;
+
+	if (!k->enabled || k->broken || nft_batch_init(&b) < 0)
+		return;
+	pthread_rwlock_rdlock(&set->lock);
+	for (i = 0; !ret && i < set->nsvc; i++) {
+		struct service *svc = set->svc[i];
+
+		pthread_mutex_lock(&svc->lock);
+		n = active ? ksched_cycle(svc, marks) : 0;
+		sig = cycle_sig(marks, n);
+		if (n != svc->ks_n || (n && sig != svc->ks_sig)) {
+			ks = ks_of(svc, marks, n);
+			ret = ruleset_build_ksched(&b, k->rs, &ks);
+			svc->ks_n = n;
+			svc->ks_sig = sig;
+			k->changes++;
+		}
+		services += n != 0;
+		pthread_mutex_unlock(&svc->lock);
+	}
+	pthread_rwlock_unlock(&set->lock);
+	k->services = services;
+	if (ret) {
+		nft_batch_free(&b);
+		log_warn("kernel scheduling: building the batch: %s", strerror(-ret));
+		broken(k);
+		return;
+	}
+	commit(k, &b);
+}
+
+void ksched_suspend(struct ksched *k, struct svcset *set)
+{
+	struct nft_batch b;
+	struct rs_ksched ks;
+	unsigned int i;
+	int ret = 0;
+
+	if (!k->enabled || k->broken || !k->services ||
+	    nft_batch_init(&b) < 0)
+		return;
+	pthread_rwlock_rdlock(&set->lock);
+	for (i = 0; !ret && i < set->nsvc; i++) {
+		struct service *svc = set->svc[i];
+
+		pthread_mutex_lock(&svc->lock);
+		if (svc->ks_n) {
+			ks = ks_of(svc, NULL, 0);
+			ret = ruleset_build_ksched(&b, k->rs, &ks);
+			svc->ks_n = 0;
+		}
+		pthread_mutex_unlock(&svc->lock);
+	}
+	pthread_rwlock_unlock(&set->lock);
+	k->services = 0;
+	if (ret) {
+		nft_batch_free(&b);
+		broken(k);
+		return;
+	}
+	commit(k, &b);
+}
