@@ -152,8 +152,10 @@ out:
 	nftnl_table_free(t);
 }
 
-static void msg_chain(struct rs_ctx *c, int family, const char *name,
-		      const char *type, int hook, int prio)
+/* NEWCHAIN (@type NULL: a regular chain) or DELCHAIN (@msg), which takes
+ * the chain's rules with it */
+static void chain_msg(struct rs_ctx *c, uint16_t msg, int family,
+		      const char *name, const char *type, int hook, int prio)
 {
 	struct nftnl_chain *ch = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -171,31 +173,23 @@ static void msg_chain(struct rs_ctx *c, int family, const char *name,
 		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, prio);
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
-	nlh = batch_msg(c, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE | NLM_F_EXCL);
+	nlh = batch_msg(c, msg, family, msg == NFT_MSG_NEWCHAIN ?
+			NLM_F_CREATE | NLM_F_EXCL : 0);
 	if (nlh)
 		nftnl_chain_nlmsg_build_payload(nlh, ch);
 	nft_batch_next(c->b);
 	nftnl_chain_free(ch);
 }
 
-/* Delete chain @name of the table of @family, and its rules. */
+static void msg_chain(struct rs_ctx *c, int family, const char *name,
+		      const char *type, int hook, int prio)
+{
+	chain_msg(c, NFT_MSG_NEWCHAIN, family, name, type, hook, prio);
+}
+
 static void msg_chain_del(struct rs_ctx *c, int family, const char *name)
 {
-	struct nftnl_chain *ch = nftnl_chain_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!ch) {
-		c->err = -ENOMEM;
-		return;
-	}
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->rs->table);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, family);
-	nlh = batch_msg(c, NFT_MSG_DELCHAIN, family, 0);
-	if (nlh)
-		nftnl_chain_nlmsg_build_payload(nlh, ch);
-	nft_batch_next(c->b);
-	nftnl_chain_free(ch);
+	chain_msg(c, NFT_MSG_DELCHAIN, family, name, NULL, 0, 0);
 }
 
 /*

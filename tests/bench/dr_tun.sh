@@ -28,7 +28,8 @@
 # and new DR flows through another build of the director (an older
 # commit: before and after in one run, as nat_cps.sh's NAT_VARIANTS); its
 # ratios to hop are printed per round after the table.  DR_ONLY=1 skips
-# the TUN runs and the queued-FIN one (a quicker DR comparison).
+# the TUN runs and the queued-FIN one (a quicker DR comparison; their
+# columns show 0).
 #
 # Two passes, as tests/bench/nat_cps.sh: every process of the lab (iperf3,
 # the director, the real server's servers, and so the softirqs they
@@ -174,10 +175,12 @@ pass() {	# pass LABEL CPULIST
 	echo "   hop: the same path as DR, forwarded by the director's kernel without nflvs;"
 	echo "   TUN: encapsulated by the director's tc BPF program, decapsulated by the real"
 	echo "   server's; TUNu: encapsulated in user space, NFLVS_NO_BPF=1)"
-	echo "TUN single stream / direct: $(ratio "$(med "${ts[@]}")" "$(med "${ds[@]}")") (median of $ROUNDS rounds)"
+	[ "${DR_ONLY-}" = 1 ] ||
+		echo "TUN single stream / direct: $(ratio "$(med "${ts[@]}")" "$(med "${ds[@]}")") (median of $ROUNDS rounds)"
 	echo "DR single stream / hop, per round: $(mmm "${rdh[@]}")"
 	echo "new DR flows/s / hop, per round: $(mmm "${rdhc[@]}")"
-	echo "  the same with FINs queued (NFLVS_NO_FINLOG=1, as before): $(mmm "${rdqc[@]}")"
+	[ "${DR_ONLY-}" = 1 ] ||
+		echo "  the same with FINs queued (NFLVS_NO_FINLOG=1, as before): $(mmm "${rdqc[@]}")"
 	for v in "${VARIANTS[@]}"; do
 		v=${v%%:*}
 		# shellcheck disable=SC2086
