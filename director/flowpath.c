@@ -128,6 +128,18 @@ static void accept_mark(struct verdict *v, uint32_t mark)
 	v->mark = mark;
 }
 
+/*
+ * A DR (or kernel-encapsulated TUN) packet whose flow the kernel is to
+ * make or move: NF_REPEAT sends it through the lvs chain again, now with
+ * the mark, whose rules make the element (ruleset.c, rule_lvs_learn())
+ * or move it to the closing map, and route it.
+ */
+static void learn_mark(struct verdict *v, uint32_t mark)
+{
+	accept_mark(v, mark);
+	v->verdict = NF_REPEAT;
+}
+
 /* A packet of known TUN flow @f: its state, its time. */
 static void tun_track(struct flowpath *fp, struct flow *f,
 		      const struct pkt_info *pi, uint64_t now)
@@ -169,13 +181,13 @@ void flowpath_closed(struct flowpath *fp, const struct pkt_info *pi,
 	pthread_mutex_unlock(&fp->lock);
 }
 
-/* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs_learn
- * moves its element to the closing map). */
+/* A known DR flow: a FIN or RST closes it (counts; the kernel's lvs
+ * chain moves its element to the closing map). */
 static void dr_known(struct flowpath *fp, struct flow *f,
 		     const struct pkt_info *pi, uint64_t now, struct verdict *v)
 {
 	dr_close(fp, f, pi, now);
-	accept_mark(v, f->mark);
+	learn_mark(v, f->mark);
 }
 
 /*
@@ -207,8 +219,10 @@ static void new_flow(struct flowpath *fp, struct service *svc,
 
 	if (tun)
 		v->verdict = NF_DROP;	/* the encapsulated copy goes instead */
-	else
+	else if (svc->one_packet)
 		accept_mark(v, m);
+	else
+		learn_mark(v, m);
 	if (svc->one_packet)
 		return;		/* no flow: the next datagram is scheduled anew */
 	pthread_mutex_lock(&fp->lock);
@@ -225,7 +239,7 @@ static void new_flow(struct flowpath *fp, struct service *svc,
 
 /* The flow of @k, if one goes on: a SYN on an ended one's ports is a new
  * connection, scheduled anew as IPVS does (conn_reuse_mode), and the
- * ended one leaves the counts (and, DR, the closing map: lvs_learn). */
+ * ended one leaves the counts (and, DR, the closing map: the lvs chain). */
 static struct flow *known_flow(struct flowpath *fp, const struct flow_key *k,
 			       const struct pkt_info *pi, struct rs_flow *gone,
 			       bool *kernel)
@@ -235,7 +249,7 @@ static struct flow *known_flow(struct flowpath *fp, const struct flow_key *k,
 	if (f && f->state == FLOW_CLOSING && pi->l4proto == IPPROTO_TCP &&
 	    (pi->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
 		/* its element stays in the kernel's closing map until a
-		 * marked SYN replaces it (lvs_learn) */
+		 * marked SYN replaces it (the lvs chain) */
 		*kernel = !f->tun;
 		if (*kernel)
 			flowpath_element(fp, f, gone);

@@ -10,7 +10,8 @@
  * DR.  A new flow's first packet comes here (it missed the kernel's flow
  * maps): the service picks a real server, the flow enters the table, and
  * the verdict's mark routes the packet (dr.c) and makes the kernel add
- * the flow's element as the packet passes (ruleset.c, lvs_learn).  From
+ * the flow's element as the packet passes the lvs chain again (the
+ * verdict is NF_REPEAT; ruleset.c, rule_lvs_learn()).  From
  * then on the kernel routes the flow by its map; only a FIN or RST comes
  * here again (accounting).  The kernel says nothing when an element times
  * out, so each flow carries the time its element could have run out at

@@ -14,7 +14,8 @@
 
 /* What to do with one packet. */
 struct verdict {
-	uint32_t verdict;	/* NF_ACCEPT or NF_DROP */
+	uint32_t verdict;	/* NF_ACCEPT, NF_DROP, or NF_REPEAT (the
+				   hook's chain again: flowpath.c) */
 	uint32_t mark;		/* packet mark to set */
 	int set_mark;
 	const void *payload;	/* replacement packet (TUN), or NULL */

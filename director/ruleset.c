@@ -504,6 +504,15 @@ static void add_mark_nonzero(struct nftnl_rule *r, bool ct, uint32_t mask)
 	add_expr(r, ex_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero)));
 }
 
+/* meta mark & mask == 0: no verdict of the director's on this packet yet */
+static void add_mark_zero(struct nftnl_rule *r, uint32_t mask)
+{
+	uint32_t zero = 0;
+
+	add_mark_load(r, false, mask);
+	add_expr(r, ex_cmp(NFT_CMP_EQ, NFT_REG_1, &zero, sizeof(zero)));
+}
+
 /* meta l4proto @proto */
 static void add_l4proto_is(struct nftnl_rule *r, uint8_t proto)
 {
@@ -1373,18 +1382,24 @@ int ruleset_build_onepacket(struct nft_batch *b, const struct ruleset *rs,
  *   raw_lvs    raw         vip . proto . port @drN / @tunN: notrack accept
  *                          (then the one-packet services' rules)
  *   lvs        mangle - 1  a DR flow's FIN or RST -> the director (counts)
+ *                          and its flow from @dr_tcpN to @dr_closingN
  *                          TCP flow: mark from @dr_tcpN, renewed
  *                          closing flow: mark from @dr_closingN, renewed
  *                          UDP flow: mark from @dr_udpN, renewed
+ *                          a DR packet back from the director (NF_REPEAT:
+ *                          this chain again, with the verdict's mark) and
+ *                          no flow yet: its element is made here, in the
+ *                          kernel, so that no packet waits for a
+ *                          transaction from user space
  *                          any other DR packet -> the director (a new flow)
  *                          every packet of @tunN -> the director (TUN: it
  *                          sends it encapsulated; one-packet DR services:
  *                          each datagram is scheduled)
- *   lvs_learn  mangle      a DR packet back from the director with a mark
- *                          and no flow yet: its element is made here, in
- *                          the kernel (a FIN or RST: the flow moves from
- *                          @dr_tcpN to @dr_closingN), so that no packet
- *                          waits for a transaction from user space
+ *
+ * Every packet of a known flow leaves lvs at its flow's rule: no chain
+ * after it is the DR path's (an earlier version learnt in a chain of its
+ * own after the queue, which every packet then entered and paid a lookup
+ * in).
  *
  * The mark then routes the packet: ip rule fwmark M lookup T, with
  * "default via RS dev IF onlink" in T (director/route.c).
@@ -1559,9 +1574,9 @@ static struct nftnl_expr *ex_log(uint16_t group, uint32_t snaplen)
 
 /*
  * tcp flags & (fin | rst) != 0 <flow> @dr_tcpN counter log group G
- *   (the packet goes on: the next rule routes it by its flow, lvs_learn
- *   moves its element to the closing map), or, with no log group bound,
- * ... counter queue
+ *   (the packet goes on: the next rule routes it by its flow and moves
+ *   its element to the closing map), or, with no log group bound,
+ * ... counter queue (it comes back, NF_REPEAT, with the mark)
  */
 static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 {
@@ -1570,6 +1585,9 @@ static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 	if (!r)
 		return;
 	add_tcp_finrst(r);
+	/* not one the director has seen (queued, it comes back with its
+	 * verdict's mark: NF_REPEAT) */
+	add_mark_zero(r, c->rs->mark_mask);
 	add_flow_key(r, af, false);
 	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(RS_FLOWS_TCP, af), 0, -1));
 	add_expr(r, ex_counter());
@@ -1579,6 +1597,36 @@ static void rule_lvs_fin(struct rs_ctx *c, uint8_t af)
 		add_expr(r, ex_queue(c->rs));
 	msg_qrule(c, af, "lvs", r,
 		 "a DR connection's FIN or RST: the director counts it as ending");
+}
+
+/*
+ * tcp flags & (fin | rst) != 0 meta mark set <flow> map @dr_tcpN
+ *	vip . proto . port @drN
+ *	update @dr_closingN { <flow> timeout T : meta mark }
+ *	delete @dr_tcpN { <flow> } accept
+ * An established connection's FIN or RST (logged by the rule before, or
+ * back from the director): routed, and its flow moves to the closing map.
+ */
+static void rule_lvs_close(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = qrule_new(c, af);
+	uint32_t dreg;
+
+	if (!r)
+		return;
+	add_tcp_finrst(r);
+	dreg = add_flow_key(r, af, false);
+	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(RS_FLOWS_TCP, af), 0, dreg));
+	add_expr(r, ex_meta_set(NFT_META_MARK, dreg));
+	add_lvs_service(r, af, LVS_DR);
+	dreg = add_flow_key(r, af, false);
+	add_flow_store(c, r, af, RS_FLOWS_CLOSING, dreg);
+	/* a map's dynset names a data register, even to delete */
+	add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_TCP, af),
+			      NFT_DYNSET_OP_DELETE, dreg, 0));
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_qrule(c, af, "lvs", r,
+		 "a DR connection ends: to its real server, its flow to the closing map");
 }
 
 /* meta mark set <flow> map @M update @M { <flow> timeout T : meta mark } accept */
@@ -1694,8 +1742,12 @@ static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
 
 	if (!r)
 		return;
-	if (!raw)
+	if (!raw) {
 		add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
+		/* a packet back from the director (NF_REPEAT) that no rule
+		 * above took goes on, never to the queue again */
+		add_mark_zero(r, c->rs->mark_mask);
+	}
 	add_lvs_service(r, af, k);
 	if (raw) {
 		/* and accept: a DR packet, the most common here, passes no
@@ -1714,15 +1766,18 @@ static void rule_lvs_service(struct rs_ctx *c, uint8_t af, enum lvskind k,
 }
 
 /*
- * lvs_learn, for DR packets the director gave a mark (mark & M != 0):
+ * The flow of a DR packet back from the director (NF_REPEAT, with its
+ * verdict's mark: mark & M != 0), made in the kernel, in lvs after the
+ * rules of known flows, so that no packet waits for a transaction from
+ * user space and no packet of a known flow passes these rules:
  *   FIN/RST: update @dr_closingN { <flow> timeout T : meta mark }
- *            delete @dr_tcpN { <flow> }
+ *            delete @dr_tcpN { <flow> } accept
  *   SYN:     (a connection's first, which may reuse an ended one's
  *            ports) update @dr_tcpN { <flow> timeout T : meta mark }
- *            delete @dr_closingN { <flow> }
+ *            delete @dr_closingN { <flow> } accept
  *   TCP:     <flow> != @dr_tcpN <flow> != @dr_closingN
- *            update @dr_tcpN { <flow> timeout T : meta mark }
- *   UDP:     <flow> != @dr_udpN update @dr_udpN { ... }
+ *            update @dr_tcpN { <flow> timeout T : meta mark } accept
+ *   UDP:     <flow> != @dr_udpN update @dr_udpN { ... } accept
  */
 static void rule_lvs_learn_syn(struct rs_ctx *c, uint8_t af)
 {
@@ -1738,28 +1793,9 @@ static void rule_lvs_learn_syn(struct rs_ctx *c, uint8_t af)
 	add_flow_store(c, r, af, RS_FLOWS_TCP, dreg);
 	add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_CLOSING, af),
 			      NFT_DYNSET_OP_DELETE, dreg, 0));
-	msg_qrule(c, af, "lvs_learn", r,
-		 "a new DR connection's SYN: its flow, in place of an ended one's");
-}
-
-/*
- * tcp flags & (fin | rst | syn) == 0 <flow> @dr_tcpN accept: first in
- * lvs_learn, where every packet of an established DR connection comes
- * with the mark lvs gave it.  It has nothing to learn (the rules below
- * would each fail, the last at this same lookup): one rule, not four.
- */
-static void rule_lvs_learn_known(struct rs_ctx *c, uint8_t af)
-{
-	struct nftnl_rule *r = qrule_new(c, af);
-
-	if (!r)
-		return;
-	add_tcp_flags(r, TCP_FIN | TCP_RST | TCP_SYN, NFT_CMP_EQ, 0);
-	add_flow_key(r, af, false);
-	add_expr(r, ex_lookup(NFT_REG32_00, flowmap_name(RS_FLOWS_TCP, af), 0, -1));
 	add_expr(r, ex_verdict(NF_ACCEPT));
-	msg_qrule(c, af, "lvs_learn", r,
-		 "an established DR connection: nothing to learn");
+	msg_qrule(c, af, "lvs", r,
+		 "a new DR connection's SYN: its flow, in place of an ended one's");
 }
 
 static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
@@ -1774,9 +1810,6 @@ static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 	else
 		add_l4proto_is(r, flow_proto(m));
 	add_mark_nonzero(r, false, c->rs->mark_mask);
-	/* the flow maps first: every packet of a known flow passes here
-	 * (with the mark the lvs chain gave it) and fails at its own map,
-	 * without the service lookup only a new flow needs */
 	if (m != RS_FLOWS_CLOSING) {
 		add_flow_key(r, af, false);
 		add_expr(r, ex_lookup_not(NFT_REG32_00, flowmap_name(m, af)));
@@ -1791,8 +1824,9 @@ static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 		/* a map's dynset names a data register, even to delete */
 		add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_TCP, af),
 				      NFT_DYNSET_OP_DELETE, dreg, 0));
-	msg_qrule(c, af, "lvs_learn", r,
-		 m == RS_FLOWS_CLOSING ? "a DR connection ends: its flow moves to the closing map" :
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_qrule(c, af, "lvs", r,
+		 m == RS_FLOWS_CLOSING ? "a new DR flow's FIN or RST: its flow, in the closing map" :
 		 m == RS_FLOWS_TCP ? "a new DR connection the director scheduled: its flow"
 				   : "a new DR UDP flow the director scheduled: its flow");
 }
@@ -1811,9 +1845,10 @@ static void build_lvs_sets(struct rs_ctx *c, uint8_t af)
 static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 {
 	rule_lvs_fin(c, af);
+	rule_lvs_close(c, af);
 	/* established first: a flow is in one of @dr_tcpN and @dr_closingN
-	 * (lvs_learn moves it), and most packets are an established one's,
-	 * which would otherwise pay a lookup in the closing map first */
+	 * (rule_lvs_close() moves it), and most packets are an established
+	 * one's, which would otherwise pay a lookup in the closing map first */
 	rule_lvs_flow(c, af, RS_FLOWS_TCP);
 	rule_lvs_flow(c, af, RS_FLOWS_CLOSING);
 	rule_lvs_flow(c, af, RS_FLOWS_UDP);
@@ -1821,20 +1856,20 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_icmp(c, af, RS_FLOWS_CLOSING);
 	rule_lvs_icmp(c, af, RS_FLOWS_UDP);
 	rule_lvs_icmp_tun(c, af);
-	rule_lvs_service(c, af, LVS_DR, false);
-	rule_lvs_service(c, af, LVS_TUN, false);
-	rule_lvs_learn_known(c, af);
+	/* back from the director: learnt before the queue rules, which take
+	 * only what it has not seen */
 	rule_lvs_learn(c, af, RS_FLOWS_CLOSING);
 	rule_lvs_learn_syn(c, af);
 	rule_lvs_learn(c, af, RS_FLOWS_TCP);
 	rule_lvs_learn(c, af, RS_FLOWS_UDP);
+	rule_lvs_service(c, af, LVS_DR, false);
+	rule_lvs_service(c, af, LVS_TUN, false);
 }
 
-/* raw_lvs, then the two chains of build_lvs_rules() */
+/* raw_lvs, then lvs, the chain of build_lvs_rules() */
 static const struct qchain lvs_chains[] = {
 	{ "raw_lvs", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW },
 	{ "lvs", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE - 1 },
-	{ "lvs_learn", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE },
 };
 
 static void build_lvs_chains(struct rs_ctx *c, uint8_t af)
@@ -2236,7 +2271,7 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 
 		if (f && rs->native_queue)
 			break;	/* one inet chain holds both families */
-		/* lvs and lvs_learn: raw_lvs holds no timeout */
+		/* lvs: raw_lvs holds no timeout */
 		for (p = 1; p < (int)NCHAINS(lvs_chains); p++)
 			msg_flush_chain(&c, qfamily(rs, af), lvs_chains[p].name);
 	}

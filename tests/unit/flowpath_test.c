@@ -249,7 +249,7 @@ Test(flowpath, dr_syn_learns_a_flow)
 	struct dest *d = &drs.d[1];	/* rr: the list's head first */
 	struct flow *f;
 
-	cr_expect_eq(v.verdict, NF_ACCEPT);
+	cr_expect_eq(v.verdict, NF_REPEAT, "back through the lvs chain, which learns");
 	cr_expect_eq(v.set_mark, 1);
 	cr_expect_eq(v.mark, 0x12000034u | d->mark, "mark %#x", v.mark);
 	cr_expect_eq(flowpath_count(&fp), 1);
@@ -272,7 +272,7 @@ Test(flowpath, dr_known_flow_keeps_its_server)
 	struct verdict v2 = pkt(&drs, CLIENT4, 1000, TCP_ACK, 0, 2 * S);
 	struct verdict v3 = pkt(&drs, CLIENT4, 1000, TCP_ACK | TCP_SYN, 0, 3 * S);
 
-	cr_expect_eq(v2.verdict, NF_ACCEPT);
+	cr_expect_eq(v2.verdict, NF_REPEAT, "back through the lvs chain, which learns");
 	cr_expect_eq(v2.set_mark, 1);
 	cr_expect_eq(v2.mark, v1.mark, "the flow's mark, %#x, not %#x",
 		     v1.mark, v2.mark);
@@ -302,7 +302,7 @@ Test(flowpath, dr_fin_or_rst_closes_once)
 		pkt(&drs, CLIENT4, port, TCP_SYN, 0, S);
 		expect_counts(d, 1, 0);
 		v = pkt(&drs, CLIENT4, port, close[i], 0, 2 * S);
-		cr_expect_eq(v.verdict, NF_ACCEPT);
+		cr_expect_eq(v.verdict, NF_REPEAT, "back through the lvs chain, which learns");
 		cr_expect_eq(v.mark, d->mark, "still routed to its server");
 		cr_expect_eq(find(&drs, CLIENT4, port)->state, FLOW_CLOSING);
 		cr_expect_eq(find(&drs, CLIENT4, port)->expires, 123 * S,
@@ -335,7 +335,7 @@ Test(flowpath, dr_syn_on_a_closing_tuple_is_a_new_connection)
 	cr_expect_eq(find(&drs, CLIENT4, 3000)->state, FLOW_CLOSING);
 	/* a SYN alone is: scheduled anew, rr's next server */
 	v = pkt(&drs, CLIENT4, 3000, TCP_SYN, 0, 4 * S);
-	cr_expect_eq(v.verdict, NF_ACCEPT);
+	cr_expect_eq(v.verdict, NF_REPEAT, "back through the lvs chain, which learns");
 	cr_expect_eq(v.mark, drs.d[0].mark);
 	cr_expect_eq(drs.svc.conns, 2);
 	expect_flow(&drs, CLIENT4, 3000, &drs.d[0], FLOW_ESTABLISHED, 905 * S);
@@ -391,7 +391,7 @@ Test(flowpath, udp_flows_are_inactive)
 
 	/* over IPv6 too: the service's VIP does not matter to the path */
 	v1 = pkt(&udps, CLIENT6, 5353, 0, 0, S);
-	cr_expect_eq(v1.verdict, NF_ACCEPT);
+	cr_expect_eq(v1.verdict, NF_REPEAT, "back through the lvs chain, which learns");
 	cr_expect_eq(v1.mark, udps.d[1].mark);
 	f = find(&udps, CLIENT6, 5353);
 	cr_assert_not_null(f);

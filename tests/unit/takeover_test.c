@@ -122,7 +122,8 @@ static struct flow *find(struct fx *f, const struct pkt_info *pi)
 /* The real server (by index) a verdict's mark routes to, -1 if none. */
 static int routed_to(const struct verdict *v)
 {
-	if (v->verdict != NF_ACCEPT || !v->set_mark)
+	/* DR: NF_REPEAT, the lvs chain again, which learns the flow */
+	if ((v->verdict != NF_ACCEPT && v->verdict != NF_REPEAT) || !v->set_mark)
 		return -1;
 	cr_expect_eq(v->mark & ~MASK, 0x7u, "the packet's own bits stay");
 	return (int)((v->mark & MASK) >> 8) - 1;
