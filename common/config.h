@@ -156,7 +156,7 @@ struct cfg_director {
 	char shm[CFG_NAME_MAX];		/* default "/nflvs" */
 	bool syslog;			/* default false: log to stderr */
 	bool kernel_schedule;		/* default true: nftables schedules
-					 * NAT services of rr and wrr */
+					 * services of rr and wrr */
 	char log_level[16];		/* "error" .. "debug", default "info" */
 	char user[CFG_NAME_MAX];	/* health checker's user, "" = stay */
 	bool user_set;			/* user given, not the default */

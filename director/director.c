@@ -1010,6 +1010,13 @@ static int director_ruleset(struct director *d)
 		return -ENOMEM;
 	}
 	ret = apply_ruleset(&d->apply, flows, nflows, &b, &nrs);
+	if (!ret) {
+		int role = ha_role(&d->ha);
+
+		ret = ksched_build(&d->ks, &d->set,
+				   role == HA_MASTER || role == HA_TAKEOVER, &b);
+		d->ks_role = role;
+	}
 	if (ret)
 		snprintf(err, sizeof(err), "building the batch: %s",
 			 strerror(-ret));
@@ -1247,6 +1254,7 @@ static void director_work(struct director *d)
 }
 
 static void director_ct_read(struct director *d);
+static void fin_read(struct director *d, bool locked);
 
 /* What the kernel schedules follows health, role and configuration; a
  * pass every 100 ms besides (@work) catches what else moved a cycle. */
@@ -1273,8 +1281,10 @@ void director_timer(struct director *d, uint64_t ticks)
 	 * connection), and each wakeup costs the waking softirq more than
 	 * the message (docs/performance.md).  A count is late by a tick.
 	 */
-	if (d->started)
+	if (d->started) {
 		director_ct_read(d);
+		fin_read(d, false);
+	}
 
 	/* no client holds the main loop: a request has a deadline */
 	control_expire(&d->control, now);
@@ -1304,7 +1314,8 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 		return 0;
 	/* -1 without a peer: poll() skips it */
 	p[n++] = (struct pollfd){ .fd = ha_fd(&d->ha), .events = POLLIN };
-	p[n++] = (struct pollfd){ .fd = d->fin.fd, .events = POLLIN };
+	/* the log is read on the tick, as the conntrack events */
+	p[n++] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	d->npoll_control = control_pollfds(&d->control, p + n, max - n);
 	n += d->npoll_control;
 	d->npoll_metrics = metrics_pollfds(&d->metrics, p + n, max - n);
@@ -1313,24 +1324,55 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 	return n + d->npoll_sync;
 }
 
-/* finlog: a DR flow's FIN or RST went by. */
-static void fin_logged(void *ctx, const void *pkt, uint32_t len)
+struct fin_read {
+	struct director *d;
+	bool locked;		/* the reader holds the svcset lock */
+};
+
+/* finlog: a DR flow's FIN or RST went by, or the first packet of a flow
+ * the kernel scheduled (ksched.h): it carries its real server's mark. */
+static void fin_logged(void *ctx, const void *pkt, uint32_t len,
+		       uint32_t mark)
 {
-	struct director *d = ctx;
+	struct fin_read *r = ctx;
+	struct director *d = r->d;
+	uint64_t now = clock_mono_ns();
+	struct service *svc;
+	struct dest *dst;
 	struct pkt_info pi;
 
-	if (packet_parse(pkt, len, &pi) == PKT_OK)
-		flowpath_closed(&d->fp, &pi, clock_mono_ns());
+	if (packet_parse(pkt, len, &pi) != PKT_OK)
+		return;
+	if (pi.l4proto == IPPROTO_TCP && (pi.tcp_flags & (TCP_FIN | TCP_RST))) {
+		flowpath_closed(&d->fp, &pi, now);
+		return;
+	}
+	if (!r->locked)
+		pthread_rwlock_rdlock(&d->set.lock);
+	svc = svcset_lookup(&d->set, 0, pi.family, pi.l4proto, &pi.daddr,
+			    pi.dport);
+	dst = svcset_by_mark(&d->set, mark);
+	if (svc && dst && dst->svc == svc)
+		flowpath_learned(&d->fp, svc, dst, &pi, now);
+	if (!r->locked)
+		pthread_rwlock_unlock(&d->set.lock);
 }
 
-/* flowpath: the FINs logged so far, before a SYN on a flow's tuple. */
-static void hook_fin_drain(void *ctx)
+/* Everything logged so far (@locked: the caller holds the svcset lock). */
+static void fin_read(struct director *d, bool locked)
 {
-	struct director *d = ctx;
+	struct fin_read r = { d, locked };
 
 	pthread_mutex_lock(&d->fin_lock);
-	finlog_read(&d->fin, fin_logged, d);
+	finlog_read(&d->fin, fin_logged, &r);
 	pthread_mutex_unlock(&d->fin_lock);
+}
+
+/* flowpath: the FINs logged so far, before a SYN on a flow's tuple (a
+ * worker, holding the svcset lock). */
+static void hook_fin_drain(void *ctx)
+{
+	fin_read(ctx, true);
 }
 
 static void director_ct_read(struct director *d)
@@ -1350,7 +1392,7 @@ void director_events(struct director *d, const struct pollfd *p, int n)
 	if (n > 0 && p[0].fd >= 0 && p[0].revents)
 		ha_input(&d->ha, clock_mono_ns());
 	if (n > 1 && p[1].fd >= 0 && p[1].revents)
-		hook_fin_drain(d);
+		fin_read(d, false);
 	if (n < 2 + d->npoll_control + d->npoll_metrics)
 		return;
 	now = clock_mono_ns();

@@ -117,12 +117,15 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFULA_MAX + 1];
 	struct parse_ctx *x = data;
+	uint32_t mark = 0;
 
 	if (nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET) ||
 	    !nl_attrs_parse(nlh, NULL, tb, NFULA_MAX) || !tb[NFULA_PAYLOAD])
 		return MNL_CB_OK;
+	if (tb[NFULA_MARK] && mnl_attr_get_payload_len(tb[NFULA_MARK]) == 4)
+		mark = ntohl(mnl_attr_get_u32(tb[NFULA_MARK]));
 	x->fn(x->ctx, mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
-	      mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]));
+	      mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), mark);
 	return MNL_CB_OK;
 }
 

@@ -3,7 +3,8 @@
 #define NFLVS_FINLOG_H
 
 /*
- * DR connections' ends, heard without holding the packet: the lvs chain
+ * DR connections' ends, and the new DR connections the kernel scheduled
+ * (ksched.h), heard without holding the packet: the lvs chain
  * logs a FIN or RST of a known DR flow to an NFLOG group (ruleset.c) and
  * lets it go on at once, routed by its flow; the director reads the log
  * and counts the connection as ending (flowpath_closed()).  Queueing the
@@ -16,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef void (*finlog_fn)(void *ctx, const void *pkt, uint32_t len);
+/* A logged packet, with the packet mark it had (0 if none). */
+typedef void (*finlog_fn)(void *ctx, const void *pkt, uint32_t len,
+			  uint32_t mark);
 
 struct finlog {
 	int fd;				/* -1: not bound */

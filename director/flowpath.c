@@ -259,6 +259,31 @@ static struct flow *known_flow(struct flowpath *fp, const struct flow_key *k,
 	return f;
 }
 
+void flowpath_learned(struct flowpath *fp, struct service *svc,
+		      struct dest *dst, const struct pkt_info *pi,
+		      uint64_t now)
+{
+	struct verdict v = { 0 };
+	struct rs_flow gone;
+	struct flow_key k;
+	struct flow *f;
+	bool kernel = false;
+
+	flow_key_of(pi, &k);
+	pthread_mutex_lock(&fp->lock);
+	/* a SYN on a closing flow's ports: lvs's learning rules replaced
+	 * its element */
+	f = known_flow(fp, &k, pi, &gone, &kernel);
+	pthread_mutex_unlock(&fp->lock);
+	if (f)
+		return;
+	pthread_mutex_lock(&svc->lock);
+	dst->conns++;
+	svc->conns++;
+	pthread_mutex_unlock(&svc->lock);
+	new_flow(fp, svc, dst, pi, &k, dst->mark, now, &v);
+}
+
 void flowpath_icmp(struct flowpath *fp, const struct pkt_info *pi,
 		   const void *pkt, uint32_t len, struct verdict *v)
 {

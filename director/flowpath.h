@@ -85,6 +85,16 @@ void flowpath_closed(struct flowpath *fp, const struct pkt_info *pi,
 		     uint64_t now_ns);
 
 /*
+ * A new DR flow the kernel scheduled itself (ksched.h) to @dst of @svc,
+ * logged as it went on (finlog.h): the flow as the queue's verdict would
+ * have made it, counted; nothing if the table has it already.  Main
+ * thread; the svcset lock held for reading.
+ */
+void flowpath_learned(struct flowpath *fp, struct service *svc,
+		      struct dest *dst, const struct pkt_info *pi,
+		      uint64_t now_ns);
+
+/*
  * An ICMP error about flow @pi (packet_parse_icmp_error()) of a TUN
  * service: to the flow's real server through its tunnel, as IPVS's
  * ip_vs_in_icmp() sends it (the original dropped); with no such flow, on

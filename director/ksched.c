@@ -8,12 +8,12 @@
 #include "log.h"
 #include "scheduler.h"
 
-unsigned int ksched_cycle(const struct service *svc, uint32_t *marks)
+unsigned int ksched_cycle(const struct service *svc, bool dr, uint32_t *marks)
 {
 	struct dest *d[KSCHED_MAX];
 	unsigned int i, n;
 
-	if (svc->fwd != FWD_NAT || svc->fwmark || !svc->port ||
+	if ((svc->fwd != FWD_NAT && !dr) || svc->fwmark || !svc->port ||
 	    svc->persistence || svc->one_packet || !svc->sched->cycle ||
 	    (svc->protocol != IPPROTO_TCP && svc->protocol != IPPROTO_UDP))
 		return 0;
@@ -22,12 +22,20 @@ unsigned int ksched_cycle(const struct service *svc, uint32_t *marks)
 		if (svc->dests[i]->u_threshold || svc->dests[i]->l_threshold)
 			return 0;
 	if (svc->below_quorum && svc->sorry) {
+		if (svc->sorry->fwd == FWD_TUN &&
+		    !__atomic_load_n(&svc->sorry->tun_kernel, __ATOMIC_ACQUIRE))
+			return 0;
 		marks[0] = svc->sorry->mark;
 		return 1;
 	}
 	n = svc->sched->cycle(svc, d, KSCHED_MAX);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* TUN: only where the kernel encapsulates (a DR flow then) */
+		if (d[i]->fwd == FWD_TUN &&
+		    !__atomic_load_n(&d[i]->tun_kernel, __ATOMIC_ACQUIRE))
+			return 0;
 		marks[i] = d[i]->mark;
+	}
 	return n;
 }
 
@@ -50,7 +58,7 @@ static struct rs_ksched ks_of(const struct service *svc, const uint32_t *marks,
 	return (struct rs_ksched){
 		.id = svc->id, .marks = marks, .n = n, .had = svc->ks_n != 0,
 		.svc = { .protocol = svc->protocol, .port = svc->port,
-			 .fwd = FWD_NAT, .vip = svc->vip },
+			 .fwd = svc->fwd, .vip = svc->vip },
 	};
 }
 
@@ -92,27 +100,27 @@ static bool commit(struct ksched *k, struct nft_batch *b)
 	return false;
 }
 
-void ksched_sync(struct ksched *k, struct svcset *set, bool active)
+int ksched_build(struct ksched *k, struct svcset *set, bool active,
+		 struct nft_batch *b)
 {
 	static uint32_t marks[KSCHED_MAX];	/* main thread only */
-	struct nft_batch b;
 	struct rs_ksched ks;
 	unsigned int i, n, services = 0;
 	uint64_t sig;
 	int ret = 0;
 
-	if (!k->enabled || k->broken || nft_batch_init(&b) < 0)
-		return;
+	if (!k->enabled || k->broken)
+		return 0;
 	pthread_rwlock_rdlock(&set->lock);
 	for (i = 0; !ret && i < set->nsvc; i++) {
 		struct service *svc = set->svc[i];
 
 		pthread_mutex_lock(&svc->lock);
-		n = active ? ksched_cycle(svc, marks) : 0;
+		n = active ? ksched_cycle(svc, k->rs->fin_log, marks) : 0;
 		sig = cycle_sig(marks, n);
 		if (n != svc->ks_n || (n && sig != svc->ks_sig)) {
 			ks = ks_of(svc, marks, n);
-			ret = ruleset_build_ksched(&b, k->rs, &ks);
+			ret = ruleset_build_ksched(b, k->rs, &ks);
 			svc->ks_n = n;
 			svc->ks_sig = sig;
 			k->changes++;
@@ -122,6 +130,17 @@ void ksched_sync(struct ksched *k, struct svcset *set, bool active)
 	}
 	pthread_rwlock_unlock(&set->lock);
 	k->services = services;
+	return ret;
+}
+
+void ksched_sync(struct ksched *k, struct svcset *set, bool active)
+{
+	struct nft_batch b;
+	int ret;
+
+	if (!k->enabled || k->broken || nft_batch_init(&b) < 0)
+		return;
+	ret = ksched_build(k, set, active, &b);
 	if (ret) {
 		nft_batch_free(&b);
 		log_warn("kernel scheduling: building the batch: %s", strerror(-ret));

@@ -83,6 +83,8 @@
 #define SET_ID_ANON	100
 /* and the map of chain ks<id> from KS_SET_ID + id (a batch of its own) */
 #define KS_SET_ID	1000
+/* the bytes of a DR SYN the log gives the director: its headers */
+#define KS_LOG_COPY	128
 
 struct rs_ctx {
 	struct nft_batch *b;
@@ -793,18 +795,28 @@ static const struct set_spec ksmap[2] = {
 	  .comment = "services the kernel schedules: vip . protocol . port -> their chain" },
 };
 
-/* ct state new ip daddr . meta l4proto . th dport vmap @kschedN */
-static void rule_ksched(struct rs_ctx *c, uint8_t af)
+/*
+ * ct state new|untracked ip daddr . meta l4proto . th dport vmap @kschedN,
+ * in queue_new (NAT) or lvs (DR: untracked, a packet no flow took)
+ */
+static void rule_ksched(struct rs_ctx *c, uint8_t af, bool dr)
 {
 	struct nftnl_rule *r = qrule_new(c, af);
 
 	if (!r)
 		return;
-	add_ct_new(r);
+	if (dr) {
+		add_ct_state(r, NF_CT_STATE_UNTRACKED_BIT);
+		/* not one the director answered (NF_REPEAT): scheduled once */
+		add_mark_zero(r, c->rs->mark_mask);
+	} else {
+		add_ct_new(r);
+	}
 	add_svc_key(r, af, false, true);
 	add_expr(r, ex_lookup(NFT_REG32_00, ksmap[fam_index(af)].name, 0,
 			      NFT_REG_VERDICT));
-	msg_qrule(c, af, "queue_new", r,
+	msg_qrule(c, af, dr ? "lvs" : "queue_new", r, dr ?
+		  "a new DR connection to a service the kernel schedules: its chain" :
 		  "new connections to a service the kernel schedules: its chain");
 }
 
@@ -1856,8 +1868,11 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_icmp(c, af, RS_FLOWS_CLOSING);
 	rule_lvs_icmp(c, af, RS_FLOWS_UDP);
 	rule_lvs_icmp_tun(c, af);
-	/* back from the director: learnt before the queue rules, which take
-	 * only what it has not seen */
+	/* a new flow of a service the kernel schedules: its chain sets the
+	 * packet mark and returns; then, as for a packet back from the
+	 * director (NF_REPEAT), the learning rules make its flow, before
+	 * the queue rules, which take only a packet with no mark */
+	rule_ksched(c, af, true);
 	rule_lvs_learn(c, af, RS_FLOWS_CLOSING);
 	rule_lvs_learn_syn(c, af);
 	rule_lvs_learn(c, af, RS_FLOWS_TCP);
@@ -2000,7 +2015,7 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af, const bool op[2])
 	rule_queue_not_new(c, af);
 	/* IPVS looks firewall marks up first; the director does too */
 	rule_queue_new(c, af, Q_FWMARK);
-	rule_ksched(c, af);
+	rule_ksched(c, af, false);
 	for (k = Q_FWMARK + 1; k < Q_KINDS; k++)
 		rule_queue_new(c, af, k);
 	if (op_wanted(c->rs, op, af))
@@ -2321,8 +2336,13 @@ static void msg_ks_elem(struct rs_ctx *c, const struct rs_service *svc,
 }
 
 /*
- * (ks<id>) [tcp flags & (fin|syn|rst|ack) == syn]
+ * (ks<id>) [tcp flags & (fin|syn|rst|ack) == syn @th,96,4 >= 5]
  *	ct mark set numgen inc mod N map { 0 : m0, ... } counter accept
+ * and for DR and TUN, whose flows the kernel learns by the packet mark
+ * (lvs's learning rules, after the jump here returns) and the director
+ * by the log (finlog.h):
+ *	meta mark set numgen inc mod N map { ... } counter
+ *	log group G snaplen 128
  * The map is the rule's own constant one, set id @set_id in the batch.
  */
 static void rule_ks(struct rs_ctx *c, const struct rs_ksched *k,
@@ -2367,17 +2387,29 @@ static void rule_ks(struct rs_ctx *c, const struct rs_ksched *k,
 	r = qrule_new(c, k->svc.vip.family);
 	if (!r)
 		return;
-	if (k->svc.protocol == IPPROTO_TCP)
+	if (k->svc.protocol == IPPROTO_TCP) {
 		add_tcp_flags(r, TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK,
 			      NFT_CMP_EQ, TCP_SYN);
+		/* a header the director would refuse (data offset < 5):
+		 * conntrack does for NAT, nothing would for DR */
+		add_th_byte(r, 12, 0xf0, 0, NFT_CMP_GTE, 0x50);
+	}
 	add_expr(r, EX("numgen", { NFTNL_EXPR_NG_DREG, NFT_REG_1 },
 		       { NFTNL_EXPR_NG_MODULUS, k->n },
 		       { NFTNL_EXPR_NG_TYPE, NFT_NG_INCREMENTAL },
 		       { NFTNL_EXPR_NG_OFFSET, 0 }));
 	add_expr(r, ex_lookup(NFT_REG_1, ref.name, set_id, NFT_REG_1));
-	add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
-	add_expr(r, ex_counter());
-	add_expr(r, ex_verdict(NF_ACCEPT));
+	if (k->svc.fwd == FWD_NAT) {
+		add_expr(r, ex_ct_set(NFT_CT_MARK, NFT_REG_1));
+		add_expr(r, ex_counter());
+		add_expr(r, ex_verdict(NF_ACCEPT));
+	} else {
+		/* no verdict: back in lvs, its learning rules make the flow
+		 * from the mark */
+		add_expr(r, ex_meta_set(NFT_META_MARK, NFT_REG_1));
+		add_expr(r, ex_counter());
+		add_expr(r, ex_log(c->rs->queue, KS_LOG_COPY));
+	}
 	msg_rule(c, fam, chain, r, k->svc.protocol == IPPROTO_TCP ?
 		 "a new connection's SYN: to the next real server, as the scheduler would" :
 		 "a new flow: to the next real server, as the scheduler would");

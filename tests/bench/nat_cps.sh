@@ -10,8 +10,10 @@
 # The client closes with RST (no TIME_WAIT, no PAWS drops on reused ports)
 # and conntrack is flushed before every run.
 #
-# Beside the director as shipped (column nflvs), each variant of
-# NAT_VARIANTS ("LABEL:ENV=VALUE,ENV=VALUE ..." words) runs the same
+# Beside the director as shipped with an rr service (column nflvs, which
+# nftables schedules itself), each variant of NAT_VARIANTS
+# ("LABEL:ENV=VALUE,ENV=VALUE ..." words; default "wlc:scheduler=wlc",
+# the same service with wlc, scheduled through the queue) runs the same
 # director with those switches in its environment, in the same rounds:
 # the way a change is measured before it becomes the default.  The load
 # log gives each director's conntrack events per connection (ev/conn:
@@ -35,7 +37,9 @@ DUR=${1:-5}
 ROUNDS=${2:-3}
 CONC=${3:-64}
 VIP=10.0.1.100
-read -r -a VARIANTS <<<"${NAT_VARIANTS-}"
+# as shipped, rr is scheduled by the kernel (director.kernel_schedule);
+# wlc, which needs the counts, by the director through the queue
+read -r -a VARIANTS <<<"${NAT_VARIANTS-wlc:scheduler=wlc}"
 
 tests/lib/lab.sh nat "$P" 3
 n cl sysctl -qw net.ipv4.ip_local_port_range="1024 65000"

@@ -80,7 +80,20 @@ static long long lvs_counter(const char *fam, const char *comment)
 	return out[0] ? atoll(out) : -1;
 }
 
-#define NEW_RULE	"a new DR connection"
+#define NEW_RULE	"a new DR connection: scheduled"
+
+/* New DR connections scheduled, by the director (the queue rule) or by
+ * the kernel (the ks chains of rr and wrr services, ksched.h), in @fam */
+static long long lvs_new(const char *fam)
+{
+	char out[64];
+
+	lab_cap(&lab, out, sizeof(out),
+		"ip netns exec %s nft list table %s nflvs 2>/dev/null | "
+		"sed -n '/chain ks/,/}/p' | grep -o 'counter packets [0-9]*' | "
+		"awk '{ s += $3 } END { print s + 0 }'", lab_ns(&lab, "dir"), fam);
+	return lvs_counter(fam, NEW_RULE) + atoll(out);
+}
 #define FIN_RULE	"FIN or RST"
 
 static pid_t hold(const char *vip, const char *name)
@@ -139,14 +152,34 @@ Test(dr, rr_spreads_exactly_ipv4_and_ipv6)
 	cr_assert_eq(lab_director_start(&lab), 0);
 	count_rr("tcp", V4, 80, 30);
 	count_rr("tcp", V6, 80, 30);
-	/* each connection reached the director once, with its SYN */
-	cr_expect_eq(lvs_counter("ip", NEW_RULE), 30);
-	cr_expect_eq(lvs_counter("ip6", NEW_RULE), 30);
+	/* each connection was scheduled once, with its SYN: by the
+	 * kernel (rr), the director learning of it from the log */
+	cr_expect_eq(lvs_new("ip"), 30);
+	cr_expect_eq(lvs_new("ip6"), 30);
+	cr_expect_eq(lvs_counter("ip", NEW_RULE), 0, "queued with kernel scheduling");
 	cr_assert_eq(adm(out, sizeof(out), "-Ln"), 0, "%s", out);
 	cr_expect(strstr(out, "  -> 10.0.3.11:80                 Route   1      0          10"),
 		  "%s", out);
 	cr_expect(strstr(out, "  -> [fd00:3::13]:80              Route   1      0          10"),
 		  "%s", out);
+	/* the flows the kernel made are the director's: listed, counted */
+	cr_expect_eq(lab_sh(&lab, "test $(build/nflvsadm --socket %s/director.sock -Lnc | "
+			    "grep -c ' 10.0.3.1[123]:80') -eq 30", lab.dir), 0,
+		     "-Lnc does not list the 30 flows");
+	cr_expect_eq(lab_sh(&lab, "build/nflvsadm --socket %s/director.sock -Ln --stats | "
+			    "grep -Eq '^TCP +" V4 ":80 +30 '", lab.dir), 0, "Conns");
+}
+
+/* A wlc service stays with the director: every SYN through the queue. */
+Test(dr, wlc_is_scheduled_by_the_director)
+{
+	struct lab_tally t;
+
+	lab_write_conf(&lab, "services = ( " RS3(4, "tcp", 80, "wlc") " );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 12"), 0);
+	cr_expect_eq(lvs_counter("ip", NEW_RULE), 12);
+	cr_expect_eq(lvs_new("ip"), 12, "the kernel scheduled some");
 }
 
 Test(dr, udp_and_wlc)
@@ -197,9 +230,9 @@ Test(dr, answers_bypass_the_director)
 	}
 	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 9"), 0);
 	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V6 " 80 -n 9"), 0);
-	new4 = lvs_counter("ip", NEW_RULE);
+	new4 = lvs_new("ip");
 	fin4 = lvs_counter("ip", FIN_RULE);
-	new6 = lvs_counter("ip6", NEW_RULE);
+	new6 = lvs_new("ip6");
 	fin6 = lvs_counter("ip6", FIN_RULE);
 	lab_cap(&lab, out, sizeof(out), "ip netns exec %s build/tests/nflvs-testnet "
 		"stream " V4 " 80 --seconds 1", lab_ns(&lab, "cl"));
@@ -208,8 +241,8 @@ Test(dr, answers_bypass_the_director)
 	lab_cap(&lab, out, sizeof(out), "ip netns exec %s build/tests/nflvs-testnet "
 		"stream " V6 " 80 --seconds 1", lab_ns(&lab, "cl"));
 	cr_expect(strncmp(out, "ok ", 3) == 0, "stream: %s", out);
-	cr_expect_eq(lvs_counter("ip", NEW_RULE), new4 + 1, "queued more than the SYN");
-	cr_expect_eq(lvs_counter("ip6", NEW_RULE), new6 + 1, "queued more than the SYN");
+	cr_expect_eq(lvs_new("ip"), new4 + 1, "scheduled more than the SYN");
+	cr_expect_eq(lvs_new("ip6"), new6 + 1, "scheduled more than the SYN");
 	/* its end was seen: the FIN, and what else came while the director
 	 * moved the flow to the closing map (the client's kernel answers
 	 * each data segment still on its way with an RST, a window's worth) */

@@ -226,20 +226,33 @@ Test(nat, five_thousand_real_servers)
 	cr_expect_eq(atoi(out), 5000, "%s", out);
 }
 
+#define TWO_SVCS(first, second) "services = ( " first ",\n" second " );\n"
+#define SVC_SCHED(port, sched) \
+	"{ vip = \"" LAB_VIP4 "\"; port = " #port "; protocol = \"tcp\";\n" \
+	"  scheduler = \"" sched "\"; real_servers = (\n" \
+	"    { address = \"10.0.2.11\"; port = " #port "; },\n" \
+	"    { address = \"10.0.2.12\"; port = " #port "; },\n" \
+	"    { address = \"10.0.2.13\"; port = " #port "; } ); }"
+#define SVC_PORT(port) SVC_SCHED(port, "rr")
+
 Test(nat, restart_over_stale_table_and_established_flows_survive_kill9)
 {
 	struct lab_tally t;
 	pid_t hold;
 
-	lab_write_conf(&lab, RS3_TCP("rr", 80, 1, 1, 1));
+	lab_write_conf(&lab, TWO_SVCS(SVC_SCHED(80, "rr"), SVC_SCHED(8080, "wlc")));
 	cr_assert_eq(lab_director_start(&lab), 0);
 	hold = start_hold();
 
 	cr_assert_eq(lab_director_stop(&lab, SIGKILL), 128 + SIGKILL);
 	cr_assert(table_exists("inet"), "kill -9 should leave the table");
-	/* while no director runs, no new connection is scheduled */
-	lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 1 --timeout-ms 300");
+	/* while no director runs, a service it schedules takes no new
+	 * connection; one the kernel schedules (rr) goes on, as IPVS does
+	 * without keepalived */
+	lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 8080 -n 1 --timeout-ms 300");
 	cr_expect_eq(t.errors, 1, "a connection got through without the director");
+	lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 1 --timeout-ms 3000");
+	cr_expect_eq(t.errors, 0, "the kernel stopped scheduling with the director");
 
 	cr_assert_eq(lab_director_start(&lab), 0);
 	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " LAB_VIP4 " 80 -n 9"), 0);
@@ -260,13 +273,6 @@ Test(nat, restart_over_stale_table_and_established_flows_survive_kill9)
  * table's marks: the held connection stays on a :80 real server in -Lnc
  * and in the counts.
  */
-#define TWO_SVCS(first, second) "services = ( " first ",\n" second " );\n"
-#define SVC_PORT(port) \
-	"{ vip = \"" LAB_VIP4 "\"; port = " #port "; protocol = \"tcp\";\n" \
-	"  scheduler = \"rr\"; real_servers = (\n" \
-	"    { address = \"10.0.2.11\"; port = " #port "; },\n" \
-	"    { address = \"10.0.2.12\"; port = " #port "; },\n" \
-	"    { address = \"10.0.2.13\"; port = " #port "; } ); }"
 
 static void expect_hold_on_port80(const char *when)
 {

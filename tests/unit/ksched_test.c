@@ -72,7 +72,7 @@ static void cycle_is_the_schedulers(const char *sched, const int *w,
 		service_upd_dest(&f.svc, &f.d[i]);
 	}
 	picks(&f.svc, got, skip);
-	len = ksched_cycle(&f.svc, cyc);
+	len = ksched_cycle(&f.svc, false, cyc);
 	cr_assert_gt(len, 0, "%s: no cycle", sched);
 	picks(&f.svc, got, 3 * len);
 	for (i = 0; i < 3 * len; i++)
@@ -102,7 +102,7 @@ Test(ksched, rr_cycle_is_every_available_server_in_list_order)
 	make(&f, "rr", w, 5);
 	/* IPVS's list: the last added first; weight 0 takes nothing */
 	/* (nothing picked yet: from the head) */
-	cr_assert_eq(ksched_cycle(&f.svc, cyc), 4);
+	cr_assert_eq(ksched_cycle(&f.svc, false, cyc), 4);
 	cr_expect_eq(cyc[0], f.d[4].mark);
 	cr_expect_eq(cyc[3], f.d[0].mark);
 	service_destroy(&f.svc);
@@ -127,7 +127,7 @@ Test(ksched, a_cycle_too_long_stays_with_the_director)
 	uint32_t cyc[KSCHED_MAX];
 
 	make(&f, "wrr", w, 2);
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 0);
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0);
 	service_destroy(&f.svc);
 }
 
@@ -143,40 +143,48 @@ Test(ksched, only_what_needs_no_counts_and_no_history)
 
 	for (i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
 		make(&f, counted[i], w, 2);
-		cr_expect_eq(ksched_cycle(&f.svc, cyc), 0, "%s", counted[i]);
+		cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0, "%s", counted[i]);
 		service_destroy(&f.svc);
 	}
 
 	make(&f, "rr", w, 2);
-	cr_assert_eq(ksched_cycle(&f.svc, cyc), 2);
+	cr_assert_eq(ksched_cycle(&f.svc, false, cyc), 2);
 	f.svc.protocol = IPPROTO_UDP;
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 2, "UDP");
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 2, "UDP");
 	f.svc.protocol = IPPROTO_SCTP;
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 0, "SCTP");
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0, "SCTP");
 	f.svc.protocol = IPPROTO_TCP;
 	f.svc.persistence = 300;
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 0, "persistent");
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0, "persistent");
 	f.svc.persistence = 0;
 	f.svc.one_packet = true;
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 0, "one-packet");
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0, "one-packet");
 	f.svc.one_packet = false;
 	f.svc.fwmark = 7;
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 0, "firewall mark");
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0, "firewall mark");
 	f.svc.fwmark = 0;
 	f.svc.port = 0;
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 0, "any port");
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0, "any port");
 	f.svc.port = 80;
 	f.svc.fwd = FWD_DR;
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 0, "DR");
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0, "DR, no log bound");
+	cr_expect_eq(ksched_cycle(&f.svc, true, cyc), 2, "DR");
+	f.d[0].fwd = FWD_TUN;
+	cr_expect_eq(ksched_cycle(&f.svc, true, cyc), 0,
+		     "TUN sent from user space");
+	f.d[0].tun_kernel = true;
+	cr_expect_eq(ksched_cycle(&f.svc, true, cyc), 2,
+		     "TUN encapsulated by the kernel");
+	f.d[0].fwd = FWD_NAT;
 	f.svc.fwd = FWD_NAT;
 	f.d[1].u_threshold = 100;
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 0, "a threshold");
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0, "a threshold");
 	f.d[1].u_threshold = 0;
 	f.d[0].flags |= DEST_F_DOWN;
 	f.d[1].flags |= DEST_F_DOWN;
 	service_upd_dest(&f.svc, &f.d[0]);
 	service_upd_dest(&f.svc, &f.d[1]);
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 0, "none available");
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 0, "none available");
 	service_destroy(&f.svc);
 }
 
@@ -190,9 +198,9 @@ Test(ksched, below_quorum_everything_goes_to_the_sorry_server)
 	make(&f, "rr", w, 2);
 	f.svc.sorry = &sorry;
 	f.svc.below_quorum = true;
-	cr_assert_eq(ksched_cycle(&f.svc, cyc), 1);
+	cr_assert_eq(ksched_cycle(&f.svc, false, cyc), 1);
 	cr_expect_eq(cyc[0], sorry.mark);
 	f.svc.below_quorum = false;
-	cr_expect_eq(ksched_cycle(&f.svc, cyc), 2);
+	cr_expect_eq(ksched_cycle(&f.svc, false, cyc), 2);
 	service_destroy(&f.svc);
 }
