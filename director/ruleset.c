@@ -1572,6 +1572,17 @@ static void add_flow_store(struct rs_ctx *c, struct nftnl_rule *r, uint8_t af,
 			      flow_timeout_ms(c->rs, m)));
 }
 
+/* add_flow_store() into @to, and the flow out of @from: it moves */
+static void add_flow_move(struct rs_ctx *c, struct nftnl_rule *r, uint8_t af,
+			  enum rs_flowmap to, enum rs_flowmap from,
+			  uint32_t dreg)
+{
+	add_flow_store(c, r, af, to, dreg);
+	/* a map's dynset names a data register, even to delete */
+	add_expr(r, ex_dynset(flowmap_name(from, af), NFT_DYNSET_OP_DELETE,
+			      dreg, 0));
+}
+
 /* log group G snaplen S (finlog.h) */
 static struct nftnl_expr *ex_log(uint16_t group, uint32_t snaplen)
 {
@@ -1632,10 +1643,7 @@ static void rule_lvs_close(struct rs_ctx *c, uint8_t af)
 	add_expr(r, ex_meta_set(NFT_META_MARK, dreg));
 	add_lvs_service(r, af, LVS_DR);
 	dreg = add_flow_key(r, af, false);
-	add_flow_store(c, r, af, RS_FLOWS_CLOSING, dreg);
-	/* a map's dynset names a data register, even to delete */
-	add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_TCP, af),
-			      NFT_DYNSET_OP_DELETE, dreg, 0));
+	add_flow_move(c, r, af, RS_FLOWS_CLOSING, RS_FLOWS_TCP, dreg);
 	add_expr(r, ex_verdict(NF_ACCEPT));
 	msg_qrule(c, af, "lvs", r,
 		 "a DR connection ends: to its real server, its flow to the closing map");
@@ -1802,9 +1810,7 @@ static void rule_lvs_learn_syn(struct rs_ctx *c, uint8_t af)
 	add_mark_nonzero(r, false, c->rs->mark_mask);
 	add_lvs_service(r, af, LVS_DR);
 	dreg = add_flow_key(r, af, false);
-	add_flow_store(c, r, af, RS_FLOWS_TCP, dreg);
-	add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_CLOSING, af),
-			      NFT_DYNSET_OP_DELETE, dreg, 0));
+	add_flow_move(c, r, af, RS_FLOWS_TCP, RS_FLOWS_CLOSING, dreg);
 	add_expr(r, ex_verdict(NF_ACCEPT));
 	msg_qrule(c, af, "lvs", r,
 		 "a new DR connection's SYN: its flow, in place of an ended one's");
@@ -1831,11 +1837,10 @@ static void rule_lvs_learn(struct rs_ctx *c, uint8_t af, enum rs_flowmap m)
 					  flowmap_name(RS_FLOWS_CLOSING, af)));
 	add_lvs_service(r, af, LVS_DR);
 	dreg = add_flow_key(r, af, false);
-	add_flow_store(c, r, af, m, dreg);
 	if (m == RS_FLOWS_CLOSING)
-		/* a map's dynset names a data register, even to delete */
-		add_expr(r, ex_dynset(flowmap_name(RS_FLOWS_TCP, af),
-				      NFT_DYNSET_OP_DELETE, dreg, 0));
+		add_flow_move(c, r, af, m, RS_FLOWS_TCP, dreg);
+	else
+		add_flow_store(c, r, af, m, dreg);
 	add_expr(r, ex_verdict(NF_ACCEPT));
 	msg_qrule(c, af, "lvs", r,
 		 m == RS_FLOWS_CLOSING ? "a new DR flow's FIN or RST: its flow, in the closing map" :
