@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 
 #define CT_RCVBUF	(16 << 20)
 #define CT_BUFSIZE	(64 * 1024)
+#define CT_SLICE	2048		/* an event, with room (one a datagram) */
 
 #define NS		1000000000ull
 #define EXPIRE_BATCH	256	/* lookups per netlink send */
@@ -464,26 +466,33 @@ out:
 	return err;
 }
 
+struct ct_read {
+	struct ctrack *t;
+	uint64_t now;
+};
+
+static void ct_read_one(void *ctx, const void *dgram, size_t len)
+{
+	struct ct_read *r = ctx;
+
+	ctrack_parse(r->t, dgram, len, r->now);
+}
+
 int ctrack_read(struct ctrack *t)
 {
-	int n, resync = 0;
+	struct ct_read r = { t, ct_now() };
+	unsigned int cut = 0;
+	int n;
 
-	for (;;) {
-		n = recv(mnl_socket_get_fd(t->nl), t->buf, CT_BUFSIZE, 0);
-		if (n < 0) {
-			if (errno == ENOBUFS) {
-				/* events were lost: the table may be wrong */
-				t->stats.overruns++;
-				resync = 1;
-				continue;
-			}
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		ctrack_parse(t, t->buf, n, ct_now());
+	/* one event a datagram: many to a call, until none waits */
+	n = nl_recv_all(mnl_socket_get_fd(t->nl), t->buf, CT_SLICE,
+			CT_BUFSIZE / CT_SLICE, UINT32_MAX, ct_read_one, &r, &cut);
+	if (n == -ENOBUFS || cut) {
+		/* events were lost (or cut): the table may be wrong */
+		t->stats.overruns++;
+		return ctrack_resync(t);
 	}
-	return resync ? ctrack_resync(t) : 0;
+	return 0;
 }
 
 static struct mnl_socket *ct_request_socket(void)

@@ -17,6 +17,7 @@
 #define FINLOG_QTHRESH	1
 #define FINLOG_TIMEOUT	1		/* 1/100 s */
 #define FINLOG_RCVBUF	(4 << 20)
+#define FINLOG_SLICE	1024		/* a packet's message, with room */
 
 static struct nlmsghdr *cfg_msg(char *buf, uint16_t group, uint8_t family)
 {
@@ -136,21 +137,30 @@ void finlog_parse(const void *buf, size_t len, finlog_fn fn, void *ctx)
 	nl_cb_run(buf, len, 0, 0, packet_cb, &x);
 }
 
+struct fin_read {
+	finlog_fn fn;
+	void *ctx;
+};
+
+static void fin_read_one(void *ctx, const void *dgram, size_t len)
+{
+	struct fin_read *r = ctx;
+
+	finlog_parse(dgram, len, r->fn, r->ctx);
+}
+
 void finlog_read(struct finlog *fl, finlog_fn fn, void *ctx)
 {
-	static char buf[65536] __attribute__((aligned(4)));	/* main thread */
-	ssize_t n;
-	int i;
+	static char buf[32 * FINLOG_SLICE] __attribute__((aligned(4)));
+	struct fin_read r = { fn, ctx };
+	unsigned int cut = 0;
 
-	/* a bounded number of reads: the main loop has other work */
-	for (i = 0; fl->fd >= 0 && i < 64; i++) {
-		n = recv(fl->fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0 && errno == ENOBUFS) {
-			fl->lost++;	/* the flows' looks will tell */
-			continue;
-		}
-		if (n <= 0)
-			break;
-		finlog_parse(buf, n, fn, ctx);
-	}
+	if (fl->fd < 0)
+		return;
+	/* one packet a datagram (qthreshold 1): many to a call, and a
+	 * bounded number of calls: the main loop has other work */
+	if (nl_recv_all(fl->fd, buf, FINLOG_SLICE, 32, 64, fin_read_one, &r,
+			&cut) == -ENOBUFS)
+		fl->lost++;	/* the flows' looks will tell */
+	fl->lost += cut;
 }

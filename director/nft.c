@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
@@ -134,6 +135,47 @@ int nl_cb_run2(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		off += NLMSG_ALIGN(h.nlmsg_len);
 	}
 	return mnl_cb_run2(buf, off, seq, portid, cb, data, ctl, nctl);
+}
+
+int nl_recv_all(int fd, char *buf, size_t slice, unsigned int n,
+		unsigned int max_calls,
+		void (*fn)(void *ctx, const void *dgram, size_t len),
+		void *ctx, unsigned int *cut)
+{
+	struct mmsghdr mm[64];
+	struct iovec iov[64];
+	unsigned int i, calls;
+	int got, total = 0, lost = 0;
+
+	if (n > 64)
+		n = 64;
+	for (calls = 0; calls < max_calls; calls++) {
+		for (i = 0; i < n; i++) {
+			iov[i] = (struct iovec){ buf + i * slice, slice };
+			mm[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_iov = &iov[i], .msg_iovlen = 1 } };
+		}
+		got = recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				lost = 1;
+				continue;
+			}
+			break;
+		}
+		for (i = 0; i < (unsigned int)got; i++) {
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+				(*cut)++;
+			else
+				fn(ctx, buf + i * slice, mm[i].msg_len);
+		}
+		total += got;
+		if ((unsigned int)got < n)
+			break;
+	}
+	return lost ? -ENOBUFS : total;
 }
 
 int nl_cb_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,

@@ -61,6 +61,20 @@ int nl_cb_run2(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data,
 	       mnl_cb_t *ctl, unsigned int nctl);
 
+/*
+ * What waits on netlink socket @fd, up to @n datagrams a system call
+ * (recvmmsg): an event or log socket gets one datagram per message, and
+ * a recv() each cost more than the message.  Each datagram lands in its
+ * own @slice bytes of @buf (@n * @slice) and goes to @fn; one cut short
+ * (larger than @slice) counts in *@cut instead.  Until nothing waits or
+ * @max_calls calls.  Returns the datagrams read, or -ENOBUFS when the
+ * socket overflowed (messages were lost; what was read went to @fn).
+ */
+int nl_recv_all(int fd, char *buf, size_t slice, unsigned int n,
+		unsigned int max_calls,
+		void (*fn)(void *ctx, const void *dgram, size_t len),
+		void *ctx, unsigned int *cut);
+
 /* The attributes of @nlh after its nfgenmsg (@nest NULL) or of @nest, by
  * type up to @max, others skipped; false if there is not even the
  * nfgenmsg or an attribute's header is broken. */

@@ -1858,9 +1858,30 @@ static void build_lvs_sets(struct rs_ctx *c, uint8_t af)
 		msg_set(c, qfamily(c->rs, af), &flowmap[k][fam_index(af)]);
 }
 
+/*
+ * (lvs) ct state new,established,related accept: a tracked packet is
+ * NAT's or the host's, never a DR or TUN flow's (raw_lvs untracked
+ * those); only an ICMP error about one goes on (conntrack finds no
+ * connection for it: invalid).  Without it a NAT packet paid the flow
+ * maps' lookups below.
+ */
+static void rule_lvs_tracked(struct rs_ctx *c, uint8_t af)
+{
+	struct nftnl_rule *r = qrule_new(c, af);
+
+	if (!r)
+		return;
+	add_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW) |
+			NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+			NF_CT_STATE_BIT(IP_CT_RELATED));
+	add_expr(r, ex_verdict(NF_ACCEPT));
+	msg_qrule(c, af, "lvs", r, "a tracked packet: no DR or TUN flow's");
+}
+
 /* The rules that carry timeouts (rebuilt by ruleset_build_timeouts). */
 static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 {
+	rule_lvs_tracked(c, af);
 	rule_lvs_fin(c, af);
 	rule_lvs_close(c, af);
 	/* established first: a flow is in one of @dr_tcpN and @dr_closingN
