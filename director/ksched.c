@@ -100,17 +100,19 @@ static bool commit(struct ksched *k, struct nft_batch *b)
 	return false;
 }
 
-int ksched_build(struct ksched *k, struct svcset *set, bool active,
+/*
+ * Each service whose cycle differs from the kernel's: into @b, or with
+ * @b NULL only counted (nothing changes).  How many, or -errno.
+ */
+static int build(struct ksched *k, struct svcset *set, bool active,
 		 struct nft_batch *b)
 {
 	static uint32_t marks[KSCHED_MAX];	/* main thread only */
 	struct rs_ksched ks;
 	unsigned int i, n, services = 0;
 	uint64_t sig;
-	int ret = 0;
+	int ret = 0, changed = 0;
 
-	if (!k->enabled || k->broken)
-		return 0;
 	pthread_rwlock_rdlock(&set->lock);
 	for (i = 0; !ret && i < set->nsvc; i++) {
 		struct service *svc = set->svc[i];
@@ -119,18 +121,33 @@ int ksched_build(struct ksched *k, struct svcset *set, bool active,
 		n = active ? ksched_cycle(svc, k->rs->fin_log, marks) : 0;
 		sig = cycle_sig(marks, n);
 		if (n != svc->ks_n || (n && sig != svc->ks_sig)) {
-			ks = ks_of(svc, marks, n);
-			ret = ruleset_build_ksched(b, k->rs, &ks);
-			svc->ks_n = n;
-			svc->ks_sig = sig;
-			k->changes++;
+			changed++;
+			if (b) {
+				ks = ks_of(svc, marks, n);
+				ret = ruleset_build_ksched(b, k->rs, &ks);
+				svc->ks_n = n;
+				svc->ks_sig = sig;
+				k->changes++;
+			}
 		}
 		services += n != 0;
 		pthread_mutex_unlock(&svc->lock);
 	}
 	pthread_rwlock_unlock(&set->lock);
-	k->services = services;
-	return ret;
+	if (b)
+		k->services = services;
+	return ret ? ret : changed;
+}
+
+int ksched_build(struct ksched *k, struct svcset *set, bool active,
+		 struct nft_batch *b)
+{
+	int ret;
+
+	if (!k->enabled || k->broken)
+		return 0;
+	ret = build(k, set, active, b);
+	return ret < 0 ? ret : 0;
 }
 
 void ksched_sync(struct ksched *k, struct svcset *set, bool active)
@@ -138,7 +155,9 @@ void ksched_sync(struct ksched *k, struct svcset *set, bool active)
 	struct nft_batch b;
 	int ret;
 
-	if (!k->enabled || k->broken || nft_batch_init(&b) < 0)
+	/* most passes change nothing: no batch is made for them */
+	if (!k->enabled || k->broken || build(k, set, active, NULL) <= 0 ||
+	    nft_batch_init(&b) < 0)
 		return;
 	ret = ksched_build(k, set, active, &b);
 	if (ret) {
