@@ -291,10 +291,15 @@ static void msg_elem_t(struct rs_ctx *c, int family, const struct set_spec *sp,
 		return;
 	}
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
-	if (data && (sp->flags & NFT_SET_OBJECT))
+	if (data && (sp->flags & NFT_SET_OBJECT)) {
 		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_OBJREF, data);
-	else if (data)
+	} else if (data && sp->data_type == NFT_DATA_VERDICT) {
+		/* a verdict map's data: jump to the chain named */
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, data);
+	} else if (data) {
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, dlen);
+	}
 	if (timeout_ms && !del)
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 	nftnl_set_elem_add(s, e);
@@ -2332,33 +2337,13 @@ static void ks_chain_name(char *buf, size_t len, uint32_t id)
 static void msg_ks_elem(struct rs_ctx *c, const struct rs_service *svc,
 			const char *chain)
 {
-	const struct set_spec *sp = &ksmap[fam_index(svc->vip.family)];
-	struct nftnl_set *s = set_new(c->rs, qfamily(c->rs, svc->vip.family), sp);
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-	struct nlmsghdr *nlh;
 	uint8_t key[24];
 	size_t klen = svc_key_bytes(key, &svc->vip, svc->protocol,
 				    htons(svc->port));
 
-	if (!s || !e) {
-		c->err = -ENOMEM;
-		nftnl_set_free(s);
-		nftnl_set_elem_free(e);
-		return;
-	}
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
-	if (chain) {
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
-		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
-	}
-	nftnl_set_elem_add(s, e);
-	nlh = batch_msg(c, chain ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
-			qfamily(c->rs, svc->vip.family),
-			chain ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	if (nlh)
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nft_batch_next(c->b);
-	nftnl_set_free(s);
+	msg_elem(c, qfamily(c->rs, svc->vip.family),
+		 &ksmap[fam_index(svc->vip.family)], key, klen, chain,
+		 chain ? strlen(chain) + 1 : 0, !chain);
 }
 
 /*
