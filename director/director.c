@@ -173,7 +173,7 @@ static void director_decide(void *ctx, const void *pkt, uint32_t len,
 	int role = ha_role(&d->ha);
 
 	/* IPVS's backup_only: a backup keeps its state, schedules nothing */
-	if (role == HA_BACKUP || role == HA_FAULT) {
+	if (!ha_schedules(role)) {
 		counter_inc(&cnt->standby);
 		v->verdict = NF_DROP;
 		return;
@@ -236,10 +236,8 @@ static void hook_ct_account(void *ctx, uint32_t mark, enum ct_class old,
 	/* a connection the kernel scheduled: counted as scheduled now */
 	if (!conns_seen(dst->svc, dst, old, cls, &ev->src) &&
 	    old == CT_NONE && cls != CT_NONE && ev->created &&
-	    dst->svc->ks_n) {
-		dst->conns++;
-		dst->svc->conns++;
-	}
+	    dst->svc->ks_n)
+		service_count_conn(dst->svc, dst);
 	pthread_mutex_unlock(&dst->svc->lock);
 }
 
@@ -1013,8 +1011,7 @@ static int director_ruleset(struct director *d)
 	if (!ret) {
 		int role = ha_role(&d->ha);
 
-		ret = ksched_build(&d->ks, &d->set,
-				   role == HA_MASTER || role == HA_TAKEOVER, &b);
+		ret = ksched_build(&d->ks, &d->set, ha_schedules(role), &b);
 		d->ks_role = role;
 	}
 	if (ret)
@@ -1268,7 +1265,7 @@ static void director_ksched(struct director *d, bool work)
 	d->ks_dirty = false;
 	d->ks_gen = d->health.gen;
 	d->ks_role = role;
-	ksched_sync(&d->ks, &d->set, role == HA_MASTER || role == HA_TAKEOVER);
+	ksched_sync(&d->ks, &d->set, ha_schedules(role));
 }
 
 void director_timer(struct director *d, uint64_t ticks)
@@ -1310,12 +1307,11 @@ int director_pollfds(struct director *d, struct pollfd *p, int max)
 {
 	int n = 0;
 
-	if (max < 2)
+	if (max < 1)
 		return 0;
-	/* -1 without a peer: poll() skips it */
+	/* -1 without a peer: poll() skips it.  The DR log is read on the
+	 * tick, as the conntrack events, not polled. */
 	p[n++] = (struct pollfd){ .fd = ha_fd(&d->ha), .events = POLLIN };
-	/* the log is read on the tick, as the conntrack events */
-	p[n++] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	d->npoll_control = control_pollfds(&d->control, p + n, max - n);
 	n += d->npoll_control;
 	d->npoll_metrics = metrics_pollfds(&d->metrics, p + n, max - n);
@@ -1391,15 +1387,13 @@ void director_events(struct director *d, const struct pollfd *p, int n)
 
 	if (n > 0 && p[0].fd >= 0 && p[0].revents)
 		ha_input(&d->ha, clock_mono_ns());
-	if (n > 1 && p[1].fd >= 0 && p[1].revents)
-		fin_read(d, false);
-	if (n < 2 + d->npoll_control + d->npoll_metrics)
+	if (n < 1 + d->npoll_control + d->npoll_metrics)
 		return;
 	now = clock_mono_ns();
-	control_handle(&d->control, p + 2, d->npoll_control, now);
-	metrics_handle(&d->metrics, p + 2 + d->npoll_control, d->npoll_metrics,
+	control_handle(&d->control, p + 1, d->npoll_control, now);
+	metrics_handle(&d->metrics, p + 1 + d->npoll_control, d->npoll_metrics,
 		       now);
-	if (n >= 2 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
-		sync_handle(&d->sync, p + 2 + d->npoll_control + d->npoll_metrics,
+	if (n >= 1 + d->npoll_control + d->npoll_metrics + d->npoll_sync)
+		sync_handle(&d->sync, p + 1 + d->npoll_control + d->npoll_metrics,
 			    d->npoll_sync, now);
 }

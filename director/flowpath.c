@@ -278,8 +278,7 @@ void flowpath_learned(struct flowpath *fp, struct service *svc,
 	if (f)
 		return;
 	pthread_mutex_lock(&svc->lock);
-	dst->conns++;
-	svc->conns++;
+	service_count_conn(svc, dst);
 	pthread_mutex_unlock(&svc->lock);
 	new_flow(fp, svc, dst, pi, &k, dst->mark, now, &v);
 }

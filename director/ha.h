@@ -75,6 +75,12 @@ static inline int ha_role(const struct ha *h)
 {
 	return __atomic_load_n(&h->role, __ATOMIC_RELAXED);
 }
+/* IPVS's backup_only: a backup (or faulty) director schedules nothing
+ * new, in the queue or in the kernel (ksched.h). */
+static inline bool ha_schedules(int role)
+{
+	return role != HA_BACKUP && role != HA_FAULT;
+}
 /* The digest of @set's marks (pure; main thread). */
 struct ha_digest ha_digest_of(const struct svcset *set);
 /* Compare @theirs with @ours: the new state, logged when it changes. */

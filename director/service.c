@@ -193,8 +193,7 @@ struct dest *service_pick(struct service *svc, const struct pkt_info *pi,
 	else
 		dst = service_schedule(svc, pi, now_ns);
 	if (dst) {
-		dst->conns++;
-		svc->conns++;
+		service_count_conn(svc, dst);
 	} else {
 		svc->noavail++;
 	}

@@ -127,6 +127,14 @@ static inline bool dest_available(const struct dest *d)
 					      DEST_F_DRAINING));
 }
 
+/* A new connection of @svc scheduled to @d (its real server or sorry
+ * server), by the director or by the kernel: Conns. */
+static inline void service_count_conn(struct service *svc, struct dest *d)
+{
+	d->conns++;
+	svc->conns++;
+}
+
 /* IPVS: a dest is "in" the scheduler's set unless down or deleted. */
 static inline bool dest_present(const struct dest *d)
 {
