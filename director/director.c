@@ -1195,10 +1195,22 @@ static void service_tick(struct director *d, struct service *s, bool half,
 		conns_tick(s, s->dests[j]);
 	for (j = 0; half && j < s->ndraining; j++)
 		conns_tick(s, s->draining[j]);
-	for (j = 0; j < s->ndests; j++)
-		publish_dest(&d->shm, s->dests[j]);
-	publish_service(&d->shm, s);
+	publish_service_dests(&d->shm, s);
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* After a health change has reached everything that schedules. */
+static void director_publish(struct director *d)
+{
+	unsigned int i;
+
+	pthread_rwlock_rdlock(&d->set.lock);
+	for (i = 0; i < d->set.nsvc; i++) {
+		pthread_mutex_lock(&d->set.svc[i]->lock);
+		publish_service_dests(&d->shm, d->set.svc[i]);
+		pthread_mutex_unlock(&d->set.svc[i]->lock);
+	}
+	pthread_rwlock_unlock(&d->set.lock);
 }
 
 static void dead_tick(struct service *s)
@@ -1271,6 +1283,7 @@ static void director_ksched(struct director *d, bool work)
 void director_timer(struct director *d, uint64_t ticks)
 {
 	uint64_t now = clock_mono_ns();
+	bool moved;
 
 	/*
 	 * Conntrack events are read here, not polled: a busy director would
@@ -1286,9 +1299,11 @@ void director_timer(struct director *d, uint64_t ticks)
 	/* no client holds the main loop: a request has a deadline */
 	control_expire(&d->control, now);
 	metrics_expire(&d->metrics, now);
-	health_poll(&d->health);
+	moved = health_poll(&d->health);
 	if (d->started)
 		director_ksched(d, false);
+	if (moved)
+		director_publish(d);
 	sync_tick(&d->sync, now);
 	if (d->started)
 		ha_tick(&d->ha, now);

@@ -107,7 +107,7 @@ void health_judge(const struct dest *dst, const shm_rs_health_t *h,
 		c->notify = dst->cfg.notify_up;
 }
 
-void health_apply_dest(struct health *h, struct service *svc,
+bool health_apply_dest(struct health *h, struct service *svc,
 		       struct dest *dst)
 {
 	struct health_change c;
@@ -115,7 +115,7 @@ void health_apply_dest(struct health *h, struct service *svc,
 	char label[160];
 
 	if (publish_health(h->shm, dst, &rec) < 0)
-		return;
+		return false;
 	health_judge(dst, &rec, &c);
 	dest_label(svc, dst, label, sizeof(label));
 	if (c.transition)
@@ -128,8 +128,6 @@ void health_apply_dest(struct health *h, struct service *svc,
 		dst->flags = c.flags;
 		service_upd_dest(svc, dst);
 		health_quorum(svc);
-		/* at once, not at the next tick: tools see when it applied */
-		publish_dest(h->shm, dst);
 		pthread_mutex_unlock(&svc->lock);
 	}
 	if (c.expire && h->expire)
@@ -138,21 +136,25 @@ void health_apply_dest(struct health *h, struct service *svc,
 		health_notify(svc, dst, c.notify);
 	dst->hstate = rec.state;
 	dst->hweight = rec.weight;
+	return c.changed;
 }
 
-void health_poll(struct health *h)
+bool health_poll(struct health *h)
 {
 	struct svcset *set = h->set;
 	uint64_t gen = __atomic_load_n(&h->shm->hdr->health_generation,
 				       __ATOMIC_ACQUIRE);
 	unsigned int i, j;
+	bool changed = false;
 
 	if (gen == h->gen)
-		return;
+		return false;
 	h->gen = gen;
 	pthread_rwlock_rdlock(&set->lock);
 	for (i = 0; i < set->nsvc; i++)
 		for (j = 0; j < set->svc[i]->ndests; j++)
-			health_apply_dest(h, set->svc[i], set->svc[i]->dests[j]);
+			changed |= health_apply_dest(h, set->svc[i],
+						     set->svc[i]->dests[j]);
 	pthread_rwlock_unlock(&set->lock);
+	return changed;
 }

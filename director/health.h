@@ -51,10 +51,17 @@ struct health {
 	void *ctx;
 };
 
-/* Cheap when nothing changed: one atomic load.  Main thread. */
-void health_poll(struct health *h);
-/* Re-derive one server's scheduling state (after a config change too). */
-void health_apply_dest(struct health *h, struct service *svc,
+/*
+ * Cheap when nothing changed: one atomic load.  Main thread.  True when a
+ * server's weight or state moved.  The caller publishes the servers then,
+ * once everything that schedules by them has it: the queue's threads at
+ * once, a kernel-scheduled service's chain after its commit (ksched.h).
+ * A tool that sees a server down in the shared memory sees it applied.
+ */
+bool health_poll(struct health *h);
+/* Re-derive one server's scheduling state (after a config change too);
+ * true when its weight or state moved (not yet published). */
+bool health_apply_dest(struct health *h, struct service *svc,
 		       struct dest *dst);
 /* Recompute the service's quorum state; under the service lock. */
 void health_quorum(struct service *svc);

@@ -95,15 +95,21 @@ void publish_dest(struct shm_map *m, const struct dest *dst)
 	nflvs_seq_write(&r->seq, &r->dir, &dir, sizeof(dir));
 }
 
+void publish_service_dests(struct shm_map *m, const struct service *svc)
+{
+	unsigned int j;
+
+	for (j = 0; j < svc->ndests; j++)
+		publish_dest(m, svc->dests[j]);
+	publish_service(m, svc);
+}
+
 void publish_all(struct shm_map *m, const struct svcset *set)
 {
-	unsigned int i, j;
+	unsigned int i;
 
-	for (i = 0; i < set->nsvc; i++) {
-		publish_service(m, set->svc[i]);
-		for (j = 0; j < set->svc[i]->ndests; j++)
-			publish_dest(m, set->svc[i]->dests[j]);
-	}
+	for (i = 0; i < set->nsvc; i++)
+		publish_service_dests(m, set->svc[i]);
 	shm_bump_generation(m);
 }
 

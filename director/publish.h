@@ -23,6 +23,8 @@ void publish_dest_gone(struct shm_map *m, struct dest *dst);
 /* Write the record as the object is now. */
 void publish_service(struct shm_map *m, const struct service *svc);
 void publish_dest(struct shm_map *m, const struct dest *dst);
+/* A service and its real servers (under its lock). */
+void publish_service_dests(struct shm_map *m, const struct service *svc);
 /* Every running service and real server, then a new generation, so that
  * the checker rescans: after a change of the configuration. */
 void publish_all(struct shm_map *m, const struct svcset *set);

@@ -292,8 +292,10 @@ Test(failover, under_load_with_the_checker)
 	cr_assert_eq(lab_director_start(&lab), 0);
 	cr_assert_gt(lab_checker_start(&lab, NULL), 0);
 	cr_assert_eq(lab_wait_health(&lab, "10.0.2.12", 80, NFLVS_RS_UP, 5000, NULL), 0);
+	/* more than it can do: stopped once enough ran after the removal,
+	 * however fast failures come on this machine */
 	load = lab_spawn(&lab, "cl", "load", "exec build/tests/nflvs-testnet count --tcp --http "
-			 LAB_VIP4 " 80 -n 3000 --log --timeout-ms 1000");
+			 LAB_VIP4 " 80 -n 1000000 --log --timeout-ms 1000");
 	cr_assert_gt(load, 0);
 	cr_assert_eq(lab_wait_sh(&lab, 5000, "test $(wc -l < %s/load.log) -gt 200", lab.dir), 0);
 	t_kill = realtime_ms();
@@ -302,7 +304,10 @@ Test(failover, under_load_with_the_checker)
 		usleep(5000);
 	t_obs = realtime_ms();
 	cr_assert(rs_flag("10.0.2.12", NFLVS_RS_F_DOWN), "never removed");
-	cr_assert_geq(lab_wait_exit(&lab, load, 30000), 0, "load did not finish");
+	/* the log is written in blocks: 400 lines after the removal */
+	cr_expect_eq(lab_wait_sh(&lab, 20000, "test $(awk -v t=%lld '$1 >= t' %s/load.log | wc -l) -ge 400",
+				 t_obs, lab.dir), 0, "the load went on");
+	cr_assert_geq(lab_stop(&lab, load, SIGTERM, 5000), 0, "load did not stop");
 	f = fopen(strcat(strcpy(line, lab.dir), "/load.log"), "r");
 	cr_assert_not_null(f);
 	while (fgets(line, sizeof(line), f)) {
@@ -313,8 +318,8 @@ Test(failover, under_load_with_the_checker)
 		n++;
 		if (at >= t_obs && strcmp(name, "-"))
 			after_ok++;
-		else if (at >= t_obs)
-			after_fail++;
+		else if (at >= t_obs && ++after_fail <= 3)
+			cr_log_info("failed %lld ms after the removal was seen", at - t_obs);
 		else if (!strcmp(name, "-"))
 			before_fail++;
 		/* after the removal; before it, an answer rs2 wrote just

@@ -234,10 +234,12 @@ static void checker_says(struct dest *dst, uint32_t state, int32_t weight,
 				   __ATOMIC_RELEASE);
 }
 
+/* As the director does: apply, then publish what moved. */
 static void apply(struct dest *dst, uint32_t state, int32_t weight)
 {
 	checker_says(dst, state, weight, true);
-	health_apply_dest(&h, svc, dst);
+	if (health_apply_dest(&h, svc, dst))
+		publish_service_dests(&m, svc);
 }
 
 /* How many of @n picks went to @dst. */
@@ -262,12 +264,19 @@ static __typeof__(((struct nflvs_shm_rs *)0)->dir) dir_of(struct dest *dst)
 
 Test(health, weight_and_flags_applied_and_published)
 {
-	apply(d[0], NFLVS_RS_UP, 7);
+	/* applied, not published: the caller publishes once the kernel's
+	 * chains follow too */
+	checker_says(d[0], NFLVS_RS_UP, 7, true);
+	cr_expect(health_apply_dest(&h, svc, d[0]), "it moved");
+	cr_expect_eq(d[0]->weight, 7);
+	cr_expect_neq(dir_of(d[0]).eff_weight, 7, "not yet published");
+	cr_expect_not(health_apply_dest(&h, svc, d[0]), "nothing moved");
+	publish_service_dests(&m, svc);
 	cr_expect_eq(d[0]->weight, 7);
 	cr_expect_eq(d[0]->flags, 0);
 	cr_expect_eq(d[0]->hstate, NFLVS_RS_UP);
 	cr_expect_eq(d[0]->hweight, 7);
-	cr_expect_eq(dir_of(d[0]).eff_weight, 7, "published at once");
+	cr_expect_eq(dir_of(d[0]).eff_weight, 7, "published");
 	cr_expect_eq(dir_of(d[0]).weight, 1, "the configured one");
 	apply(d[0], NFLVS_RS_DOWN, -1);
 	cr_expect_eq(d[0]->flags, DEST_F_DOWN);
