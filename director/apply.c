@@ -543,23 +543,27 @@ static int batch_dests(struct nft_batch *b, const struct ruleset *rs,
 	return err;
 }
 
-/* Whether a one-packet NAT service of each family runs (@p NULL) or
- * will run after @p: the one-packet chains follow (ruleset.h). */
-static void onepacket_families(const struct apply *a, const struct plan *p,
-			       bool has[2])
+/* The chains that the services of each family need (ruleset.h), as they
+ * run (@p NULL) or will run after @p. */
+static void plan_chains(const struct apply *a, const struct plan *p,
+			unsigned int has[2])
 {
 	unsigned int i, n = p ? p->ns : a->set->nsvc;
 
-	has[0] = has[1] = false;
+	has[0] = has[1] = 0;
 	for (i = 0; i < n; i++) {
 		const struct service *svc = p ? p->s[i].svc : a->set->svc[i];
 		struct rs_service s = p ? rs_svc_of(svc, p->s[i].c->one_packet,
 						    p->s[i].c->fwd)
 					: rs_svc_of(svc, svc->one_packet, svc->fwd);
 
-		if (ruleset_onepacket_service(&s))
-			has[s.vip.family == AF_INET6] = true;
+		has[s.vip.family == AF_INET6] |= ruleset_service_chains(&s);
 	}
+}
+
+void apply_chains(const struct apply *a, unsigned int has[2])
+{
+	plan_chains(a, NULL, has);
 }
 
 /* Deletes first, then adds: an element that moves is never doubled. */
@@ -567,12 +571,11 @@ static int plan_batch(const struct apply *a, const struct plan *p,
 		      struct nft_batch *b)
 {
 	const struct ruleset rs = *a->rs;
-	bool had[2], has[2];
-	unsigned int i;
+	unsigned int i, had[2], has[2];
 	int err = 0;
 
-	onepacket_families(a, NULL, had);
-	onepacket_families(a, p, has);
+	plan_chains(a, NULL, had);
+	plan_chains(a, p, has);
 	for (i = 0; !err && i < p->ndel; i++)
 		err = batch_service(b, &rs, p->del[i], p->del[i]->one_packet, true);
 	for (i = 0; !err && i < p->ns; i++) {
@@ -590,7 +593,7 @@ static int plan_batch(const struct apply *a, const struct plan *p,
 			err = batch_dests(b, &rs, sp->svc, &sp->svc->sorry, 1, op, true);
 	}
 	if (!err)
-		err = ruleset_build_onepacket(b, &rs, had, has);
+		err = ruleset_build_chains(b, &rs, had, has);
 	for (i = 0; !err && i < p->ns; i++) {
 		const struct svc_plan *sp = &p->s[i];
 		bool op = sp->c->one_packet;

@@ -52,6 +52,9 @@ int apply_config(struct apply *a, struct nflvs_config *cfg, char *err,
 		 size_t errlen);
 /* Free the real servers and services that drained (tick). */
 void apply_reap(struct apply *a);
+/* The chains the running services need (ruleset_service_chains()), per
+ * family; main thread. */
+void apply_chains(const struct apply *a, unsigned int has[2]);
 /* Free every service and real server (stop). */
 void apply_release(struct apply *a);
 /*

@@ -578,6 +578,7 @@ static int director_set_timeouts(void *ctx, const struct rs_timeouts *t,
 {
 	struct director *d = ctx;
 	struct ruleset rs = d->rs;
+	unsigned int has[2];
 	struct nft_batch b;
 	int ret = 0;
 
@@ -587,7 +588,8 @@ static int director_set_timeouts(void *ctx, const struct rs_timeouts *t,
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		ret = ruleset_build_timeouts(&b, &rs);
+		apply_chains(&d->apply, has);
+		ret = ruleset_build_timeouts(&b, &rs, has);
 		if (!ret)
 			ret = ruleset_commit(&b, err, errlen);
 		nft_batch_free(&b);

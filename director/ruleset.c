@@ -1359,35 +1359,21 @@ static void msg_qchains_del(struct rs_ctx *c, uint8_t af,
 }
 
 /*
- * The one-packet chains are hooks every packet would pass (a DR stream's
- * too), so they exist only while a one-packet NAT service of their table
- * does: with the native queue one inet table holds both families.
+ * Chains that every packet of their hooks would pass (a NAT or DR stream's
+ * too) exist only while a service of their table needs them: with the
+ * native queue one inet table holds both families.
  */
-bool ruleset_onepacket_service(const struct rs_service *s)
+unsigned int ruleset_service_chains(const struct rs_service *s)
 {
-	return s->one_packet && s->fwd == FWD_NAT;
+	if (s->fwd != FWD_NAT)
+		return RS_CHAINS_LVS;		/* untracked, DR flows */
+	return s->one_packet ? RS_CHAINS_LVS | RS_CHAINS_ONEPACKET : 0;
 }
 
-static bool op_wanted(const struct ruleset *rs, const bool has[2], uint8_t af)
+static bool chains_wanted(const struct ruleset *rs, const unsigned int has[2],
+			  uint8_t af, unsigned int which)
 {
-	return rs->native_queue ? has[0] || has[1] : has[fam_index(af)];
-}
-
-int ruleset_build_onepacket(struct nft_batch *b, const struct ruleset *rs,
-			    const bool had[2], const bool has[2])
-{
-	struct rs_ctx c = { .b = b, .rs = rs };
-	int f;
-
-	for (f = 0; f < 2; f++) {
-		uint8_t af = f ? AF_INET6 : AF_INET;
-
-		if (op_wanted(rs, has, af) && !op_wanted(rs, had, af))
-			build_onepacket_chains(&c, af);
-		else if (!op_wanted(rs, has, af) && op_wanted(rs, had, af))
-			msg_qchains_del(&c, af, op_chains, NCHAINS(op_chains));
-	}
-	return build_result(&c);
+	return (rs->native_queue ? has[0] | has[1] : has[fam_index(af)]) & which;
 }
 
 /* ---- DR and TUN: untracked services and the DR flow maps ------------------ */
@@ -1912,7 +1898,8 @@ static void build_lvs_rules(struct rs_ctx *c, uint8_t af)
 	rule_lvs_service(c, af, LVS_TUN, false);
 }
 
-/* raw_lvs, then lvs, the chain of build_lvs_rules() */
+/* raw_lvs, then lvs, the chain of build_lvs_rules(): while an untracked
+ * service runs (ruleset_service_chains()) */
 static const struct qchain lvs_chains[] = {
 	{ "raw_lvs", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW },
 	{ "lvs", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE - 1 },
@@ -1927,6 +1914,31 @@ static void build_lvs_chains(struct rs_ctx *c, uint8_t af)
 	rule_op_notrack(c, af, false);
 	rule_op_notrack(c, af, true);
 	build_lvs_rules(c, af);
+}
+
+int ruleset_build_chains(struct nft_batch *b, const struct ruleset *rs,
+			 const unsigned int had[2], const unsigned int has[2])
+{
+	struct rs_ctx c = { .b = b, .rs = rs };
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		uint8_t af = f ? AF_INET6 : AF_INET;
+		bool op = chains_wanted(rs, has, af, RS_CHAINS_ONEPACKET),
+		     op_had = chains_wanted(rs, had, af, RS_CHAINS_ONEPACKET),
+		     lvs = chains_wanted(rs, has, af, RS_CHAINS_LVS),
+		     lvs_had = chains_wanted(rs, had, af, RS_CHAINS_LVS);
+
+		if (op && !op_had)
+			build_onepacket_chains(&c, af);
+		else if (!op && op_had)
+			msg_qchains_del(&c, af, op_chains, NCHAINS(op_chains));
+		if (lvs && !lvs_had)
+			build_lvs_chains(&c, af);
+		else if (!lvs && lvs_had)
+			msg_qchains_del(&c, af, lvs_chains, NCHAINS(lvs_chains));
+	}
+	return build_result(&c);
 }
 
 /* @f's key, client . port . vip . port, the ports padded to 4 bytes;
@@ -2028,7 +2040,8 @@ static void msg_table_flush_out(struct rs_ctx *c, int family)
 	msg_table(c, NFT_MSG_DELTABLE, family, 0);
 }
 
-static void build_queue_part(struct rs_ctx *c, uint8_t af, const bool op[2])
+static void build_queue_part(struct rs_ctx *c, uint8_t af,
+			     const unsigned int has[2])
 {
 	static const struct qchain ch = {
 		"queue_new", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE
@@ -2049,22 +2062,22 @@ static void build_queue_part(struct rs_ctx *c, uint8_t af, const bool op[2])
 	rule_ksched(c, af, false);
 	for (k = Q_FWMARK + 1; k < Q_KINDS; k++)
 		rule_queue_new(c, af, k);
-	if (op_wanted(c->rs, op, af))
+	if (chains_wanted(c->rs, has, af, RS_CHAINS_ONEPACKET))
 		build_onepacket_chains(c, af);
-	build_lvs_chains(c, af);
+	if (chains_wanted(c->rs, has, af, RS_CHAINS_LVS))
+		build_lvs_chains(c, af);
 	build_vip_input(c, af);
 }
 
 int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 {
 	struct rs_ctx c = { .b = b, .rs = rs };
-	bool op[2] = { false, false };
-	unsigned int i;
+	unsigned int i, has[2] = { 0, 0 };
 	int p, f;
 
 	for (i = 0; i < rs->nsvc; i++)
-		if (ruleset_onepacket_service(&rs->svc[i]))
-			op[fam_index(rs->svc[i].vip.family)] = true;
+		has[fam_index(rs->svc[i].vip.family)] |=
+			ruleset_service_chains(&rs->svc[i]);
 	msg_table_flush_out(&c, NFPROTO_INET);
 	msg_table_flush_out(&c, NFPROTO_IPV4);
 	msg_table_flush_out(&c, NFPROTO_IPV6);
@@ -2076,8 +2089,8 @@ int ruleset_build(struct nft_batch *b, const struct ruleset *rs)
 		msg_table(&c, NFT_MSG_NEWTABLE, NFPROTO_IPV6,
 			  NLM_F_CREATE | NLM_F_EXCL);
 	}
-	build_queue_part(&c, AF_INET, op);
-	build_queue_part(&c, AF_INET6, op);
+	build_queue_part(&c, AF_INET, has);
+	build_queue_part(&c, AF_INET6, has);
 
 	for (p = 1; p >= 0; p--)
 		for (f = 0; f < 2; f++)
@@ -2300,7 +2313,8 @@ static void msg_flush_chain(struct rs_ctx *c, int family, const char *chain)
 	nftnl_rule_free(r);
 }
 
-int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
+int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs,
+			   const unsigned int has[2])
 {
 	struct rs_ctx c = { .b = b, .rs = rs };
 	int p, f;
@@ -2315,14 +2329,18 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs)
 	for (f = 0; f < 2; f++) {
 		uint8_t af = f ? AF_INET6 : AF_INET;
 
-		if (f && rs->native_queue)
-			break;	/* one inet chain holds both families */
-		/* lvs: raw_lvs holds no timeout */
-		for (p = 1; p < (int)NCHAINS(lvs_chains); p++)
-			msg_flush_chain(&c, qfamily(rs, af), lvs_chains[p].name);
+		if (!chains_wanted(rs, has, af, RS_CHAINS_LVS))
+			continue;
+		/* lvs: raw_lvs holds no timeout; one inet chain holds both
+		 * families */
+		if (!f || !rs->native_queue)
+			for (p = 1; p < (int)NCHAINS(lvs_chains); p++)
+				msg_flush_chain(&c, qfamily(rs, af),
+						lvs_chains[p].name);
 	}
-	build_lvs_rules(&c, AF_INET);
-	build_lvs_rules(&c, AF_INET6);
+	for (f = 0; f < 2; f++)
+		if (chains_wanted(rs, has, f ? AF_INET6 : AF_INET, RS_CHAINS_LVS))
+			build_lvs_rules(&c, f ? AF_INET6 : AF_INET);
 	return build_result(&c);
 }
 

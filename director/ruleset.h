@@ -117,19 +117,25 @@ int ruleset_build_service(struct nft_batch *b, const struct ruleset *rs,
 int ruleset_build_nat(struct nft_batch *b, const struct ruleset *rs,
 		      const struct rs_nat *n, bool del);
 /*
- * The one-packet rewrite chains (onepacket, onepacket_out) exist only
- * while a one-packet NAT service (ruleset_onepacket_service()) of their
- * table does, so that no other packet passes their hooks.  A change of
- * services that makes the first one of a family (@had[f] false, @has[f]
- * true; f = 0 IPv4, 1 IPv6) adds them, before its elements; one that
- * removes the last deletes them.  ruleset_build() makes them as its
- * services say.
+ * Chains that every packet of their hooks would pass exist only while a
+ * service of their table needs them (ruleset_service_chains()):
+ *   RS_CHAINS_LVS        raw_lvs, lvs: untracked services (DR, TUN,
+ *                        one-packet) and the DR flows
+ *   RS_CHAINS_ONEPACKET  onepacket, onepacket_out: one-packet NAT services
+ * so that a NAT connection's packets pass neither.  A change of services
+ * that makes the first one of a family (@had[f] without, @has[f] with;
+ * f = 0 IPv4, 1 IPv6) adds them, before its elements; one that removes
+ * the last deletes them.  ruleset_build() makes them as its services say.
  */
-bool ruleset_onepacket_service(const struct rs_service *s);
-int ruleset_build_onepacket(struct nft_batch *b, const struct ruleset *rs,
-			    const bool had[2], const bool has[2]);
-/* Replace the conntrack timeout policies of new connections. */
-int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs);
+#define RS_CHAINS_LVS		1u
+#define RS_CHAINS_ONEPACKET	2u
+unsigned int ruleset_service_chains(const struct rs_service *s);
+int ruleset_build_chains(struct nft_batch *b, const struct ruleset *rs,
+			 const unsigned int had[2], const unsigned int has[2]);
+/* Replace the conntrack timeout policies of new connections; @has: the
+ * chains of the running services (lvs carries the DR flows' timeouts). */
+int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs,
+			   const unsigned int has[2]);
 
 /*
  * A NAT service the kernel schedules itself (ksched.h): chain ks<@id>,

@@ -170,6 +170,40 @@ Test(dr, rr_spreads_exactly_ipv4_and_ipv6)
 			    "grep -Eq '^TCP +" V4 ":80 +30 '", lab.dir), 0, "Conns");
 }
 
+/* 0 when the director's table @fam (ip, ip6) has @chain */
+static int has_chain(const char *fam, const char *chain)
+{
+	return lab_sh(&lab, "ip netns exec %s nft list chain %s nflvs %s >/dev/null 2>&1",
+		      lab_ns(&lab, "dir"), fam, chain);
+}
+
+/*
+ * raw_lvs and lvs are hooks every packet passes, a NAT connection's too:
+ * they come with the first DR service of their family and go with the
+ * last, at run time, and DR works in between.
+ */
+Test(dr, chains_come_and_go_with_the_services)
+{
+	char out[4096];
+	struct lab_tally t;
+
+	lab_write_conf(&lab, "services = ( );\n");
+	cr_assert_eq(lab_director_start(&lab), 0);
+	cr_expect_neq(has_chain("ip", "raw_lvs"), 0, "no DR service, no chain");
+	cr_expect_neq(has_chain("ip", "lvs"), 0);
+	cr_assert_eq(adm(out, sizeof(out), "-A -t " V4 ":80 -s wlc"), 0, "%s", out);
+	cr_assert_eq(adm(out, sizeof(out), "-a -t " V4 ":80 -r " RS4(1) ":80 -g"), 0, "%s", out);
+	cr_expect_eq(has_chain("ip", "raw_lvs"), 0, "the first DR service made it");
+	cr_expect_eq(has_chain("ip", "lvs"), 0);
+	cr_expect_neq(has_chain("ip6", "lvs"), 0, "an IPv4 service: not in ip6");
+	cr_assert_eq(lab_count(&lab, "cl", &t, "--tcp " V4 " 80 -n 3"), 0, "errors %d", t.errors);
+	cr_expect_eq(lab_tally_of(&t, "rs1"), 3);
+	cr_expect_eq(lvs_counter("ip", NEW_RULE), 3);
+	cr_assert_eq(adm(out, sizeof(out), "-D -t " V4 ":80"), 0, "%s", out);
+	cr_expect_neq(has_chain("ip", "raw_lvs"), 0, "the last DR service took it");
+	cr_expect_neq(has_chain("ip", "lvs"), 0);
+}
+
 /* A wlc service stays with the director: every SYN through the queue. */
 Test(dr, wlc_is_scheduled_by_the_director)
 {

@@ -329,12 +329,15 @@ Test(sched, one_packet_chains_follow_the_services)
 	cr_assert_eq(lab_director_start(&lab), 0);
 	cr_expect_neq(has_chain("onepacket"), 0, "no one-packet service, no chain");
 	cr_expect_neq(has_chain("onepacket_out"), 0);
+	cr_expect_neq(has_chain("raw_lvs"), 0, "NAT only: no untracked service");
+	cr_expect_neq(has_chain("lvs"), 0);
 	snprintf(cmd, sizeof(cmd), "%s-A -u " LAB_VIP4 ":54 -s rr -o && %s-a -u " LAB_VIP4
 		 ":54 -r 10.0.2.11:53 -m && %s-a -u " LAB_VIP4 ":54 -r 10.0.2.12:53 -m",
 		 adm, adm, adm);
 	cr_assert_eq(lab_sh(&lab, cmd, lab.dir, lab.dir, lab.dir), 0);
 	cr_expect_eq(has_chain("onepacket"), 0, "the first one-packet service made it");
 	cr_expect_eq(has_chain("onepacket_out"), 0);
+	cr_expect_eq(has_chain("raw_lvs"), 0, "its datagrams are untracked there");
 	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp " LAB_VIP4 " 54 -n 4 --sport 40000"), 0,
 		     "errors %d", t.errors);
 	cr_expect_eq(lab_tally_of(&t, "rs1"), 2);
@@ -343,6 +346,7 @@ Test(sched, one_packet_chains_follow_the_services)
 	cr_assert_eq(lab_sh(&lab, cmd, lab.dir), 0);
 	cr_expect_neq(has_chain("onepacket"), 0, "the last one-packet service took it");
 	cr_expect_neq(has_chain("onepacket_out"), 0);
+	cr_expect_neq(has_chain("raw_lvs"), 0);
 	/* the other service did not notice */
 	cr_assert_eq(lab_count(&lab, "cl", &t, "--udp " LAB_VIP4 " 53 -n 2 --sport 40001"), 0);
 	cr_expect_not_null(single_server(&t));

@@ -237,11 +237,11 @@ Test(ruleset, native_queue_lives_in_the_inet_table)
 	cr_expect_eq(count(&b, NFT_MSG_NEWTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_DELTABLE, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 0);
-	/* queue_new, raw_lvs, lvs, vip_input, mark_new, conn_new, nat_pre,
-	 * stats; no one-packet service: no onepacket(_out) */
-	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 8);
+	/* queue_new, vip_input, mark_new, conn_new, nat_pre, stats; no
+	 * one-packet or DR service: no onepacket(_out), raw_lvs, lvs */
+	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_INET), 6);
 	nft_batch_free(&b);
-	/* one of either family: both chains, once */
+	/* a one-packet service of either family: those four, once */
 	svc[1].one_packet = true;
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
@@ -308,6 +308,7 @@ static void check_untracked_paths(bool native)
 	struct nft_batch b;
 	int raw = 0, op = 0, q = 0, learn = 0;
 
+	svc[0].fwd = FWD_DR;		/* TCP, IPv4 */
 	svc[1].one_packet = true;	/* UDP, IPv6 */
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
@@ -391,7 +392,8 @@ Test(ruleset, untracked_packets_leave_early)
 }
 
 /* The chains of @family named onepacket*: +1 each made, -1 each deleted. */
-static int onepacket_chains(const struct nft_batch *b, int family)
+/* Chains named @prefix* made (+1) and deleted (-1) in @b for @family. */
+static int chains_made(const struct nft_batch *b, int family, const char *prefix)
 {
 	const struct nlmsghdr *nlh;
 	int n = 0;
@@ -405,51 +407,71 @@ static int onepacket_chains(const struct nft_batch *b, int family)
 			continue;
 		c = nftnl_chain_alloc();
 		cr_assert_eq(nftnl_chain_nlmsg_parse(nlh, c), 0);
-		if (!strncmp(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "onepacket", 9))
+		if (!strncmp(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), prefix,
+			     strlen(prefix)))
 			n += t == NFT_MSG_NEWCHAIN ? 1 : -1;
 		nftnl_chain_free(c);
 	}
 	return n;
 }
 
-static void check_onepacket_change(bool native, bool v4, bool v6, bool w4,
-				   bool w6, int want4, int want6)
+#define OP RS_CHAINS_ONEPACKET
+#define LVS RS_CHAINS_LVS
+
+/* @v4/@v6 -> @w4/@w6 (RS_CHAINS_*): the onepacket* and the raw_lvs/lvs
+ * chains each table gains (+) or loses (-). */
+static void check_chains_change(bool native, unsigned int v4, unsigned int v6,
+				unsigned int w4, unsigned int w6, int op4,
+				int op6, int lvs4, int lvs6)
 {
 	struct ruleset rs = make_rs(native);
-	const bool had[2] = { v4, v6 }, has[2] = { w4, w6 };
+	const unsigned int had[2] = { v4, v6 }, has[2] = { w4, w6 };
+	int fam4 = native ? NFPROTO_INET : NFPROTO_IPV4;
 	struct nft_batch b;
 
 	cr_assert_eq(nft_batch_init(&b), 0);
-	cr_assert_eq(ruleset_build_onepacket(&b, &rs, had, has), 0);
-	if (native) {
-		cr_expect_eq(onepacket_chains(&b, NFPROTO_INET), want4);
-	} else {
-		cr_expect_eq(onepacket_chains(&b, NFPROTO_IPV4), want4,
-			     "%d%d -> %d%d", v4, v6, w4, w6);
-		cr_expect_eq(onepacket_chains(&b, NFPROTO_IPV6), want6,
-			     "%d%d -> %d%d", v4, v6, w4, w6);
+	cr_assert_eq(ruleset_build_chains(&b, &rs, had, has), 0);
+	cr_expect_eq(chains_made(&b, fam4, "onepacket"), op4,
+		     "%x%x -> %x%x", v4, v6, w4, w6);
+	cr_expect_eq(chains_made(&b, fam4, "raw_lvs") + chains_made(&b, fam4, "lvs"),
+		     lvs4, "%x%x -> %x%x", v4, v6, w4, w6);
+	if (!native) {
+		cr_expect_eq(chains_made(&b, NFPROTO_IPV6, "onepacket"), op6,
+			     "%x%x -> %x%x", v4, v6, w4, w6);
+		cr_expect_eq(chains_made(&b, NFPROTO_IPV6, "raw_lvs") +
+			     chains_made(&b, NFPROTO_IPV6, "lvs"), lvs6,
+			     "%x%x -> %x%x", v4, v6, w4, w6);
 	}
 	nft_batch_free(&b);
 }
 
-Test(ruleset, onepacket_chains_come_and_go_with_their_services)
+Test(ruleset, per_packet_chains_come_and_go_with_their_services)
 {
-	cr_expect(ruleset_onepacket_service(&(struct rs_service){
-		.one_packet = true, .fwd = FWD_NAT }));
-	cr_expect_not(ruleset_onepacket_service(&(struct rs_service){
-		.one_packet = true, .fwd = FWD_DR }), "DR: every datagram to the director");
-	cr_expect_not(ruleset_onepacket_service(&(struct rs_service){ .fwd = FWD_NAT }));
+	cr_expect_eq(ruleset_service_chains(&(struct rs_service){
+		.one_packet = true, .fwd = FWD_NAT }), OP | LVS);
+	cr_expect_eq(ruleset_service_chains(&(struct rs_service){
+		.one_packet = true, .fwd = FWD_DR }), LVS,
+		"DR: every datagram to the director");
+	cr_expect_eq(ruleset_service_chains(&(struct rs_service){ .fwd = FWD_DR }), LVS);
+	cr_expect_eq(ruleset_service_chains(&(struct rs_service){ .fwd = FWD_TUN }), LVS);
+	cr_expect_eq(ruleset_service_chains(&(struct rs_service){ .fwd = FWD_NAT }), 0,
+		     "a NAT connection passes neither");
 	/* compat: a table each family */
-	check_onepacket_change(false, false, false, true, false, 2, 0);
-	check_onepacket_change(false, true, false, false, false, -2, 0);
-	check_onepacket_change(false, true, false, false, true, -2, 2);
-	check_onepacket_change(false, true, true, true, true, 0, 0);
-	check_onepacket_change(false, false, false, false, false, 0, 0);
+	check_chains_change(false, 0, 0, OP | LVS, 0, 2, 0, 2, 0);
+	check_chains_change(false, OP | LVS, 0, 0, 0, -2, 0, -2, 0);
+	check_chains_change(false, OP | LVS, 0, LVS, OP | LVS, -2, 2, 0, 2);
+	check_chains_change(false, OP | LVS, LVS, OP | LVS, LVS, 0, 0, 0, 0);
+	check_chains_change(false, 0, 0, 0, 0, 0, 0, 0, 0);
+	check_chains_change(false, 0, LVS, LVS, 0, 0, 0, 2, -2);
 	/* native: one inet table for both */
-	check_onepacket_change(true, true, false, false, true, 0, 0);
-	check_onepacket_change(true, false, false, false, true, 2, 0);
-	check_onepacket_change(true, true, true, false, false, -2, 0);
+	check_chains_change(true, OP | LVS, 0, 0, OP | LVS, 0, 0, 0, 0);
+	check_chains_change(true, 0, 0, 0, OP | LVS, 2, 0, 2, 0);
+	check_chains_change(true, OP | LVS, LVS, 0, LVS, -2, 0, 0, 0);
+	check_chains_change(true, LVS, LVS, 0, 0, 0, 0, -2, 0);
 }
+
+#undef OP
+#undef LVS
 
 Test(ruleset, vip_input_drops_what_nothing_scheduled)
 {
@@ -689,7 +711,7 @@ Test(ruleset, timeouts_replace_policies_atomically)
 
 	rs.timeouts = (struct rs_timeouts){ 600, 60, 200, { 1 } };
 	cr_assert_eq(nft_batch_init(&b), 0);
-	cr_assert_eq(ruleset_build_timeouts(&b, &rs), 0);
+	cr_assert_eq(ruleset_build_timeouts(&b, &rs, (unsigned int[2]){ 0, 0 }), 0);
 	/* flush mark_new and conn_new, drop the four policies, make them
 	 * again, then the rules: mark_new's FIN/RST event rule and goto,
 	 * conn_new's mark, two event masks and four timeouts */
@@ -697,6 +719,18 @@ Test(ruleset, timeouts_replace_policies_atomically)
 	cr_expect_eq(count(&b, NFT_MSG_DELOBJ, NFPROTO_INET), 4);
 	cr_expect_eq(count(&b, NFT_MSG_NEWOBJ, NFPROTO_INET), 4);
 	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, NFPROTO_INET), 9);
+	/* no DR service: no lvs chain to rebuild */
+	cr_expect_eq(count(&b, NFT_MSG_DELRULE, NFPROTO_IPV4), 0);
+	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, NFPROTO_IPV4), 0);
+	nft_batch_free(&b);
+	/* an IPv4 DR service: lvs (ip) flushed and rebuilt, nothing of ip6 */
+	cr_assert_eq(nft_batch_init(&b), 0);
+	cr_assert_eq(ruleset_build_timeouts(&b, &rs,
+					    (unsigned int[2]){ RS_CHAINS_LVS, 0 }), 0);
+	cr_expect_eq(count(&b, NFT_MSG_DELRULE, NFPROTO_IPV4), 1);
+	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, NFPROTO_IPV4), 17);
+	cr_expect_eq(count(&b, NFT_MSG_DELRULE, NFPROTO_IPV6), 0);
+	cr_expect_eq(count(&b, NFT_MSG_NEWRULE, NFPROTO_IPV6), 0);
 	nft_batch_free(&b);
 }
 
