@@ -20,8 +20,8 @@ static struct lab lab;
 static void setup(void)
 {
 	lab_init(&lab);
-	cr_assert_eq(lab_nat_topology(&lab, 3), 0, "topology");
-	cr_assert_eq(lab_serve_all(&lab, 3, "--tcp 80"), 0);
+	lab_setup_assert_eq(&lab, lab_nat_topology(&lab, 3), 0, "topology");
+	lab_setup_assert_eq(&lab, lab_serve_all(&lab, 3, "--tcp 80"), 0);
 }
 
 static void teardown(void)

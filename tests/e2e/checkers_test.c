@@ -22,7 +22,7 @@ static struct lab lab;
 static void setup(void)
 {
 	lab_init(&lab);
-	cr_assert_eq(lab_nat_topology(&lab, 2), 0, "topology");
+	lab_setup_assert_eq(&lab, lab_nat_topology(&lab, 2), 0, "topology");
 }
 
 static void teardown(void)

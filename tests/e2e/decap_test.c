@@ -36,11 +36,11 @@ static void setup(void)
 	 * rp_filter 0: the real server needs it (see decap.c), the client
 	 * too, as its answers come from a VIP it routes into encap0.
 	 */
-	cr_assert_eq(lab_pair_topology(&lab), 0, "topology");
-	cr_assert_eq(lab_sh(&lab, "ip -n %s addr add " LAB_VIP4 "/32 dev lo && "
+	lab_setup_assert_eq(&lab, lab_pair_topology(&lab), 0, "topology");
+	lab_setup_assert_eq(&lab, lab_sh(&lab, "ip -n %s addr add " LAB_VIP4 "/32 dev lo && "
 			    "ip -n %s addr add " LAB_VIP6 "/128 dev lo",
 			    lab_ns(&lab, "rs"), lab_ns(&lab, "rs")), 0);
-	cr_assert_eq(lab_serve(&lab, "rs", "--tcp 80 --udp 53"), 0);
+	lab_setup_assert_eq(&lab, lab_serve(&lab, "rs", "--tcp 80 --udp 53"), 0);
 }
 
 static void teardown(void)

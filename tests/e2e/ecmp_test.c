@@ -46,10 +46,10 @@ static void setup(void)
 	int d;
 
 	lab_init(&lab);
-	cr_assert_eq(lab_sh(&lab, "command -v bird && command -v birdc"), 0,
+	lab_setup_assert_eq(&lab, lab_sh(&lab, "command -v bird && command -v birdc"), 0,
 		     "bird2 is not installed (contrib/install-deps.sh installs it)");
-	cr_assert_eq(lab_ecmp_topology(&lab, 3), 0, "topology");
-	cr_assert_eq(lab_serve_all(&lab, 3, "--tcp 80"), 0);
+	lab_setup_assert_eq(&lab, lab_ecmp_topology(&lab, 3), 0, "topology");
+	lab_setup_assert_eq(&lab, lab_serve_all(&lab, 3, "--tcp 80"), 0);
 	for (d = 1; d <= 2; d++) {
 		struct node *n = &dirs[d];
 

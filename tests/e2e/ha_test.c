@@ -51,10 +51,10 @@ static void setup(void)
 	int d;
 
 	lab_init(&lab);
-	cr_assert_eq(lab_sh(&lab, "command -v keepalived && command -v conntrackd"), 0,
+	lab_setup_assert_eq(&lab, lab_sh(&lab, "command -v keepalived && command -v conntrackd"), 0,
 		     "keepalived or conntrackd is not installed (contrib/install-deps.sh installs them)");
-	cr_assert_eq(lab_hapair_topology(&lab, 3), 0, "topology");
-	cr_assert_eq(lab_serve_all(&lab, 3, "--tcp 80"), 0);
+	lab_setup_assert_eq(&lab, lab_hapair_topology(&lab, 3), 0, "topology");
+	lab_setup_assert_eq(&lab, lab_serve_all(&lab, 3, "--tcp 80"), 0);
 	lab_ha_init(&lab, &ha);
 	for (d = 1; d <= 2; d++) {
 		struct node *n = &files[d];

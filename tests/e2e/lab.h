@@ -47,6 +47,18 @@ struct lab {
 /* Start a lab (skips the test unless root). */
 void lab_init(struct lab *l);
 void lab_cleanup(struct lab *l);	/* may run twice */
+/*
+ * cr_assert_eq() for a suite's .init: Criterion runs neither the .fini nor
+ * atexit handlers after a setup that failed, so the lab is cleaned up
+ * here first, and no namespace or process outlives a failed setup.
+ */
+#define lab_setup_assert_eq(l, a, b, ...) do {				\
+	long long lab_got_ = (a);					\
+									\
+	if (lab_got_ != (long long)(b))					\
+		lab_cleanup(l);						\
+	cr_assert_eq(lab_got_, (long long)(b), ##__VA_ARGS__);		\
+} while (0)
 
 /* Skip the test, the lab cleaned up first: criterion runs no .fini for a
  * test that skips itself. */

@@ -28,7 +28,7 @@ static struct lab lab;
 static void setup(void)
 {
 	lab_init(&lab);
-	cr_assert_eq(lab_nat_topology(&lab, 1), 0, "topology");
+	lab_setup_assert_eq(&lab, lab_nat_topology(&lab, 1), 0, "topology");
 	lab_write_conf(&lab,
 		"services = ( { vip = \"" LAB_VIP4 "\"; port = 80;\n"
 		"  scheduler = \"rr\"; check = { type = \"tcp\"; };\n"

@@ -23,7 +23,7 @@ static struct lab lab;
 static void setup(void)
 {
 	lab_init(&lab);
-	cr_assert_eq(lab_pair_topology(&lab), 0, "topology");
+	lab_setup_assert_eq(&lab, lab_pair_topology(&lab), 0, "topology");
 }
 
 static void teardown(void)

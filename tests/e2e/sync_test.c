@@ -49,7 +49,7 @@ static void setup(void)
 	lab_up();
 	/* the VIP is the master's: the backup does not hold it, the router
 	 * sends it to the master */
-	cr_assert_eq(lab_sh(&lab, "ip -n %s addr del " VIP "/32 dev lo && "
+	lab_setup_assert_eq(&lab, lab_sh(&lab, "ip -n %s addr del " VIP "/32 dev lo && "
 			    "ip -n %s route add " VIP "/32 via 10.0.3.2",
 			    lab_ns(&lab, "dir2"), lab_ns(&lab, "rt")), 0);
 }
@@ -282,9 +282,9 @@ static struct lab_ha ha = {
 static void setup_keepalived(void)
 {
 	lab_up();
-	cr_assert_eq(lab_sh(&lab, "command -v keepalived"), 0,
+	lab_setup_assert_eq(&lab, lab_sh(&lab, "command -v keepalived"), 0,
 		     "keepalived is not installed (contrib/install-deps.sh installs it)");
-	cr_assert_eq(lab_sh(&lab, "ip -n %s addr del " VIP "/32 dev lo && "
+	lab_setup_assert_eq(&lab, lab_sh(&lab, "ip -n %s addr del " VIP "/32 dev lo && "
 			    "ip -n %s addr del " VIP "/32 dev lo && "
 			    "ip -n %s route add " VIP "/32 dev br0",
 			    lab_ns(&lab, "dir1"), lab_ns(&lab, "dir2"),
