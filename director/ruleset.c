@@ -2337,10 +2337,8 @@ int ruleset_build_timeouts(struct nft_batch *b, const struct ruleset *rs,
 			for (p = 1; p < (int)NCHAINS(lvs_chains); p++)
 				msg_flush_chain(&c, qfamily(rs, af),
 						lvs_chains[p].name);
+		build_lvs_rules(&c, af);
 	}
-	for (f = 0; f < 2; f++)
-		if (chains_wanted(rs, has, f ? AF_INET6 : AF_INET, RS_CHAINS_LVS))
-			build_lvs_rules(&c, f ? AF_INET6 : AF_INET);
 	return build_result(&c);
 }
 
