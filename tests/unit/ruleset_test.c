@@ -148,6 +148,22 @@ static void rule_parse(const struct nlmsghdr *nlh, struct rule_facts *f)
 	nftnl_rule_free(r);
 }
 
+/* The NEWRULE message of @b after @nlh (NULL: the first one), parsed
+ * into @f; NULL after the last. */
+static const struct nlmsghdr *next_rule(const struct nft_batch *b,
+					const struct nlmsghdr *nlh,
+					struct rule_facts *f)
+{
+	for (nlh = nlh ? nft_batch_following(b, nlh) : nft_batch_first(b); nlh;
+	     nlh = nft_batch_following(b, nlh)) {
+		if (msg_type(nlh) == NFT_MSG_NEWRULE) {
+			rule_parse(nlh, f);
+			return nlh;
+		}
+	}
+	return NULL;
+}
+
 /* Count the messages of @type in @family (-1: any family). */
 static int count(const struct nft_batch *b, int type, int family)
 {
@@ -165,14 +181,10 @@ static void queue_rules(const struct nft_batch *b, struct rule_facts *out,
 			int *n)
 {
 	const struct nlmsghdr *nlh;
+	struct rule_facts f;
 
 	*n = 0;
-	for (nlh = nft_batch_first(b); nlh; nlh = nft_batch_following(b, nlh)) {
-		struct rule_facts f;
-
-		if (msg_type(nlh) != NFT_MSG_NEWRULE)
-			continue;
-		rule_parse(nlh, &f);
+	for (nlh = NULL; (nlh = next_rule(b, nlh, &f)); ) {
 		/* the rules that queue (not the kernel-scheduling vmap, nor
 		 * the accept of all but new connections) */
 		if (!strcmp(f.chain, "queue_new") &&
@@ -260,18 +272,15 @@ static void check_vip_input(bool native)
 					    "dr", "tun" };
 	struct ruleset rs = make_rs(native);
 	const struct nlmsghdr *nlh;
+	struct rule_facts f;
 	struct nft_batch b;
 	int n = 0, fam, k;
 
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
-	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
-		struct rule_facts f;
+	for (nlh = NULL; (nlh = next_rule(&b, nlh, &f)); ) {
 		char want[32];
 
-		if (msg_type(nlh) != NFT_MSG_NEWRULE)
-			continue;
-		rule_parse(nlh, &f);
 		if (strcmp(f.chain, "vip_input"))
 			continue;
 		/* compat: ip then ip6, each from its accept; native: one */
@@ -305,6 +314,7 @@ static void check_untracked_paths(bool native)
 {
 	struct ruleset rs = make_rs(native);
 	const struct nlmsghdr *nlh;
+	struct rule_facts f;
 	struct nft_batch b;
 	int raw = 0, op = 0, q = 0, learn = 0;
 
@@ -312,12 +322,7 @@ static void check_untracked_paths(bool native)
 	svc[1].one_packet = true;	/* UDP, IPv6 */
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
-	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
-		struct rule_facts f;
-
-		if (msg_type(nlh) != NFT_MSG_NEWRULE)
-			continue;
-		rule_parse(nlh, &f);
+	for (nlh = NULL; (nlh = next_rule(&b, nlh, &f)); ) {
 		cr_expect_str_neq(f.chain, "raw_onepacket");
 		if (!strcmp(f.chain, "queue_new")) {
 			/* per family: the one-packet rule, then "ct state & new
@@ -483,17 +488,13 @@ Test(ruleset, nat_rules_dnat_by_conntrack_mark)
 {
 	struct ruleset rs = make_rs(false);
 	const struct nlmsghdr *nlh;
+	struct rule_facts f;
 	struct nft_batch b;
 	int nat_rules = 0;
 
 	cr_assert_eq(nft_batch_init(&b), 0);
 	cr_assert_eq(ruleset_build(&b, &rs), 0);
-	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
-		struct rule_facts f;
-
-		if (msg_type(nlh) != NFT_MSG_NEWRULE)
-			continue;
-		rule_parse(nlh, &f);
+	for (nlh = NULL; (nlh = next_rule(&b, nlh, &f)); ) {
 		if (strcmp(f.chain, "nat_pre"))
 			continue;
 		nat_rules++;
@@ -1063,6 +1064,7 @@ Test(ruleset, kernel_scheduling_chain_and_its_element)
 	static const uint8_t svc4[12] = { 10, 0, 1, 100, IPPROTO_TCP, 0, 0, 0, 0, 80, 0, 0 };
 	struct rs_ksched k = { .id = 7, .marks = marks, .n = 3 };
 	const struct nlmsghdr *nlh;
+	struct rule_facts r;
 	struct nft_batch b;
 	uint8_t key[12] = { 0 };
 	char chain[32];
@@ -1073,12 +1075,7 @@ Test(ruleset, kernel_scheduling_chain_and_its_element)
 	cr_assert_eq(ruleset_build_ksched(&b, &rs, &k), 0);
 	cr_expect_eq(count(&b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4), 1);
 	cr_expect_eq(count(&b, NFT_MSG_NEWSET, NFPROTO_IPV4), 1, "the cycle's map");
-	for (nlh = nft_batch_first(&b); nlh; nlh = nft_batch_following(&b, nlh)) {
-		struct rule_facts r;
-
-		if (msg_type(nlh) != NFT_MSG_NEWRULE)
-			continue;
-		rule_parse(nlh, &r);
+	for (nlh = NULL; (nlh = next_rule(&b, nlh, &r)); ) {
 		cr_expect_str_eq(r.chain, "ks7");
 		cr_expect_eq(r.verdict, NF_ACCEPT);
 		cr_expect_eq(r.ct_expr, 1, "ct mark set");
